@@ -1,0 +1,43 @@
+# IOVSim. `make demo` and `make test` work on a fresh Debian machine: they install the Debian
+# packages they need (libz3-dev, pkg-config) with apt-get when they are missing.
+SWIFT ?= swift
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+IOVSIM := .build/debug/iovsim
+
+.PHONY: all build test demo bench clean deps
+
+all: build
+
+# Debian packages the build and tests use; installed only when missing.
+deps:
+	@need=""; \
+	command -v pkg-config >/dev/null 2>&1 || need="$$need pkg-config"; \
+	pkg-config --exists z3 2>/dev/null || need="$$need libz3-dev"; \
+	if [ -n "$$need" ]; then \
+		echo "installing:$$need"; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+# Builds, then places the VFs of an 82599-like PF (64 VFs, stride 2) with and without ARI and
+# proves their routing IDs distinct and inside the port's bus range.
+demo: build
+	@echo "== 82599-like PF, ARI Capable Hierarchy set: First VF Offset 0x80, VF Stride 2, 64 VFs"
+	$(IOVSIM) layout --pf 03:00.0 --offset 0x80 --stride 2 --vfs 64 --ari on
+	@echo
+	@echo "== same PF below a non-ARI port: First VF Offset 0x180 puts the VFs on the next bus"
+	$(IOVSIM) layout --pf 03:00.0 --offset 0x180 --stride 2 --vfs 64 --ari off --secondary 3 --subordinate 4
+
+# package-benchmark suites (their own package under Benchmarks/, not part of `make test`).
+bench: deps
+	cd Benchmarks && $(SWIFT) package benchmark
+
+clean:
+	rm -rf .build Benchmarks/.build

@@ -1,0 +1,44 @@
+// swift-tools-version: 6.2
+// IOVSim: a cycle-level model of an SR-IOV Ethernet controller and its platform, and a Z3
+// prover that runs on the same decision logic (DESIGN.md §1).
+import PackageDescription
+
+let package = Package(
+    name: "IOVSim",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "RTL", targets: ["RTL"]),
+        .library(name: "SMT", targets: ["SMT"]),
+        .library(name: "PCIe", targets: ["PCIe"]),
+        .library(name: "Proofs", targets: ["Proofs"]),
+        .library(name: "IOVSimKit", targets: ["IOVSimKit"]),
+        .executable(name: "iovsim", targets: ["iovsim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.6.0"),
+    ],
+    targets: [
+        // libz3 through pkg-config; Debian: libz3-dev (the Makefile installs it when missing).
+        .systemLibrary(name: "CZ3", pkgConfig: "z3", providers: [.apt(["libz3-dev"])]),
+        // The bit-vector algebra and the clock kernel. Imports nothing.
+        .target(name: "RTL"),
+        // Z3 wrapper and the symbolic interpretation of the algebra.
+        .target(name: "SMT", dependencies: ["CZ3", "RTL"]),
+        // PCIe decision logic: generic over the algebra, never imports SMT.
+        .target(name: "PCIe", dependencies: ["RTL"]),
+        // The property suite: one file per property family.
+        .target(name: "Proofs", dependencies: ["RTL", "SMT", "PCIe"], path: "Proofs"),
+        .target(name: "IOVSimKit", dependencies: ["RTL", "SMT", "PCIe", "Proofs"]),
+        .executableTarget(
+            name: "iovsim",
+            dependencies: ["IOVSimKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // Formulas restated from Linux for tests to compare against (not shipped).
+        .target(name: "LinuxReference", path: "Tests/LinuxReference"),
+        .testTarget(name: "RTLTests", dependencies: ["RTL"]),
+        .testTarget(name: "SMTTests", dependencies: ["SMT", "RTL"]),
+        .testTarget(name: "PCIeTests", dependencies: ["PCIe", "RTL", "LinuxReference"]),
+        .testTarget(name: "ProofsTests", dependencies: ["Proofs", "PCIe", "SMT", "RTL", "LinuxReference"]),
+        .testTarget(name: "IOVSimKitTests", dependencies: ["IOVSimKit", "iovsim"]),
+    ]
+)

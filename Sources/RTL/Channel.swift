@@ -1,0 +1,125 @@
+/// A bounded FIFO between two components, with a latency in clocks and, where it models a
+/// wire, a bandwidth in bytes per clock (DESIGN.md §3; Chisel's `Decoupled` + `Queue`).
+///
+/// Timing: an item pushed in clock t whose serialisation takes s clocks on the wire (s = 1
+/// without a bandwidth) starts when the wire is free (clock w >= t) and becomes visible to the
+/// consumer in clock w + s - 1 + latency. So a latency-2 channel without bandwidth delivers a
+/// token pushed in clock 0 in clock 2.
+///
+/// Back-pressure: `capacity` counts every item in the channel, in flight or waiting. `ready`
+/// (may the producer push now?) and `valid` (is an item visible?) read the state as of the
+/// start of the clock; a push or pop made this clock is applied at commit. A pop therefore
+/// frees its slot for the next clock, never for a push in the same clock, whatever order the
+/// two components tick in.
+public final class Channel<Item>: AnyChannel {
+    public let path: String
+    public let capacity: Int
+    public let latency: Int
+    public let bytesPerClock: Int?
+
+    /// The consumer is woken when an item becomes visible; the producer when a full channel
+    /// gets space again.
+    public weak var consumer: (any Component)?
+    public weak var producer: (any Component)?
+
+    @usableFromInline var items: [(item: Item, visibleAt: UInt64)] = []
+    @usableFromInline var head = 0
+    @usableFromInline var pendingPush: [(item: Item, visibleAt: UInt64)] = []
+    @usableFromInline var pendingPops = 0
+    @usableFromInline var wireFreeAt: UInt64 = 0
+    @usableFromInline unowned let simulator: Simulator
+
+    /// Counters for reports and probes.
+    public private(set) var pushed: UInt64 = 0
+    public private(set) var popped: UInt64 = 0
+    public private(set) var stalls: UInt64 = 0
+
+    public init(_ simulator: Simulator, path: String, capacity: Int, latency: Int = 1, bytesPerClock: Int? = nil) {
+        precondition(capacity >= 1, "channel \(path): capacity must be at least 1")
+        precondition(latency >= 1, "channel \(path): latency must be at least 1 clock (a registered boundary)")
+        precondition(bytesPerClock.map { $0 >= 1 } ?? true, "channel \(path): bandwidth must be positive")
+        self.simulator = simulator
+        self.path = path
+        self.capacity = capacity
+        self.latency = latency
+        self.bytesPerClock = bytesPerClock
+        simulator.register(channel: self)
+    }
+
+    /// Items in the channel as of the start of this clock.
+    public var count: Int { items.count - head }
+
+    /// May the producer push this clock? (Start-of-clock occupancy plus this clock's pushes.)
+    public var ready: Bool { count + pendingPush.count < capacity }
+
+    /// Is an item visible to the consumer this clock (and not already popped this clock)?
+    public var valid: Bool {
+        let index = head + pendingPops
+        return index < items.count && items[index].visibleAt <= simulator.now
+    }
+
+    /// The visible head item, if any.
+    public var peek: Item? { valid ? items[head + pendingPops].item : nil }
+
+    /// Pushes `item` (of `bytes` bytes, used with a bandwidth). Returns false, and counts a
+    /// stall, when the channel is full: the producer keeps the item and tries again.
+    @discardableResult
+    public func push(_ item: Item, bytes: Int = 1) -> Bool {
+        guard ready else {
+            stalls += 1
+            return false
+        }
+        let now = simulator.now
+        let start = Swift.max(now, wireFreeAt)
+        let serialization = UInt64(bytesPerClock.map { (Swift.max(bytes, 1) + $0 - 1) / $0 } ?? 1)
+        wireFreeAt = start + serialization
+        let visibleAt = start + serialization - 1 + UInt64(latency)
+        pendingPush.append((item, visibleAt))
+        pushed += 1
+        simulator.markDirty(self)
+        if let consumer { simulator.wake(consumer, at: visibleAt) }
+        return true
+    }
+
+    /// Pops the visible head item.
+    public func pop() -> Item? {
+        guard valid else { return nil }
+        let item = items[head + pendingPops].item
+        pendingPops += 1
+        popped += 1
+        simulator.markDirty(self)
+        return item
+    }
+
+    /// Applies this clock's pushes and pops (the simulator calls this after all ticks).
+    public func commit() {
+        let consumed = pendingPops > 0
+        if consumed {
+            // Only a producer that may be waiting for space (the channel was full) is woken.
+            let wasFull = count + pendingPush.count >= capacity
+            head += pendingPops
+            pendingPops = 0
+            if head > 64 && head * 2 > items.count {
+                items.removeFirst(head)
+                head = 0
+            }
+            if wasFull, let producer { simulator.wake(producer, at: simulator.now + 1) }
+        }
+        if !pendingPush.isEmpty {
+            items.append(contentsOf: pendingPush)
+            pendingPush.removeAll(keepingCapacity: true)
+        }
+        // A consumer that made progress and has another item already visible next clock is
+        // woken for it; items still in flight woke it for their own clock when pushed. A
+        // consumer that popped nothing is blocked and is woken by whatever unblocks it.
+        if consumed, let consumer, count > 0, items[head].visibleAt <= simulator.now + 1 {
+            simulator.wake(consumer, at: simulator.now + 1)
+        }
+    }
+}
+
+/// What the simulator needs of every channel, whatever it carries.
+public protocol AnyChannel: AnyObject {
+    var path: String { get }
+    func commit()
+}

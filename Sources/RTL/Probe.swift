@@ -1,0 +1,53 @@
+/// A named signal a tracer can record: registered once at elaboration with its width and how
+/// to sample it. Sampling costs nothing unless a tracer asks (DESIGN.md §3).
+public struct Probe {
+    /// Dotted hierarchical name; the part before the last dot is the VCD scope.
+    public let path: String
+    public let width: Int
+    public let sample: () -> UInt64
+
+    public init(path: String, width: Int, sample: @escaping () -> UInt64) {
+        precondition((1...64).contains(width), "probe \(path): width \(width) outside 1...64")
+        self.path = path
+        self.width = width
+        self.sample = sample
+    }
+}
+
+/// The probes of one simulator, in registration order, with unique names.
+public struct ProbeRegistry {
+    public private(set) var probes: [Probe] = []
+    private var names: Set<String> = []
+
+    public mutating func add(_ probe: Probe) {
+        precondition(names.insert(probe.path).inserted, "probe \(probe.path) registered twice")
+        probes.append(probe)
+    }
+
+    /// Probes whose path matches any of the globs (`*` any run of characters, `?` one
+    /// character); all probes when `globs` is empty.
+    public func matching(_ globs: [String]) -> [Probe] {
+        globs.isEmpty ? probes : probes.filter { probe in globs.contains { Glob.matches($0, probe.path) } }
+    }
+}
+
+/// Shell-style glob matching on signal paths: `*` any run, `?` one character.
+public enum Glob {
+    public static func matches(_ pattern: String, _ text: String) -> Bool {
+        let p = Array(pattern.utf8), t = Array(text.utf8)
+        var pi = 0, ti = 0, star = -1, mark = 0
+        while ti < t.count {
+            if pi < p.count, p[pi] == UInt8(ascii: "?") || p[pi] == t[ti] {
+                pi += 1; ti += 1
+            } else if pi < p.count, p[pi] == UInt8(ascii: "*") {
+                star = pi; mark = ti; pi += 1
+            } else if star >= 0 {
+                pi = star + 1; mark += 1; ti = mark
+            } else {
+                return false
+            }
+        }
+        while pi < p.count, p[pi] == UInt8(ascii: "*") { pi += 1 }
+        return pi == p.count
+    }
+}

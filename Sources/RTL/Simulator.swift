@@ -1,0 +1,162 @@
+/// The clock kernel: one global clock, components ticked only when woken, channels committed
+/// after every tick of a clock (two-phase update), probes sampled after commit.
+/// DESIGN.md §3.
+///
+/// Elaboration (adding components, channels and probes) happens before the first clock;
+/// `elaborate()` freezes the probe list so a tracer can write its header once.
+public final class Simulator {
+    /// The current clock (cycle number).
+    public private(set) var now: UInt64 = 0
+    /// Clock frequency, for converting clocks to simulated time.
+    public let clockHz: UInt64
+    /// The run's one random stream; every random choice in a run draws from it.
+    public var rng: DeterministicRNG
+
+    public private(set) var components: [any Component] = []
+    private var indexOf: [ObjectIdentifier: Int] = [:]
+    private var channels: [any AnyChannel] = []
+    private var dirty: [any AnyChannel] = []
+    private var dirtySet: Set<ObjectIdentifier> = []
+    /// Wake-ups as a min-heap of (clock, component index); `scheduled` dedupes per clock.
+    private var agenda = MinHeap()
+    /// The clock of each component's most recent wake-up request and tick, to drop duplicates.
+    private var lastWake: [UInt64] = []
+    private var lastTick: [UInt64] = []
+    public private(set) var probes = ProbeRegistry()
+    public private(set) var isElaborated = false
+    private var inStep = false
+    /// Component ticks performed: work done, for "idle costs nothing" checks and reports.
+    public private(set) var ticks: UInt64 = 0
+
+    public init(clockHz: UInt64 = 250_000_000, seed: UInt64 = 1) {
+        self.clockHz = clockHz
+        self.rng = DeterministicRNG(seed: seed)
+    }
+
+    /// Adds a component; its index (declaration order) fixes the order ticks are called in,
+    /// which two-phase commit makes irrelevant to results.
+    public func add(_ component: any Component) {
+        precondition(!isElaborated, "component \(component.path) added after elaboration")
+        indexOf[ObjectIdentifier(component)] = components.count
+        components.append(component)
+        lastWake.append(.max)
+        lastTick.append(.max)
+    }
+
+    func register(channel: any AnyChannel) {
+        channels.append(channel)
+    }
+
+    /// Registers a probe: a named signal of `width` bits sampled by `sample` after each clock
+    /// a tracer records. Only during elaboration.
+    public func probe(_ path: String, width: Int, sample: @escaping () -> UInt64) {
+        precondition(!isElaborated, "probe \(path) registered after elaboration")
+        probes.add(Probe(path: path, width: width, sample: sample))
+    }
+
+    /// Ends elaboration: no more components or probes.
+    public func elaborate() { isElaborated = true }
+
+    /// Schedules `component` to tick at clock `at`; a request for the current clock made
+    /// while it is being computed (or already past) is moved to the next clock.
+    public func wake(_ component: any Component, at clock: UInt64) {
+        guard let index = indexOf[ObjectIdentifier(component)] else {
+            preconditionFailure("wake: \(component.path) was never added to the simulator")
+        }
+        let clock = inStep ? Swift.max(clock, now + 1) : Swift.max(clock, now)
+        if lastWake[index] == clock { return }
+        lastWake[index] = clock
+        agenda.push((clock, index))
+    }
+
+    /// Wakes `component` `clocks` clocks from now.
+    public func wake(_ component: any Component, after clocks: UInt64) {
+        wake(component, at: now + clocks)
+    }
+
+    func markDirty(_ channel: any AnyChannel) {
+        if dirtySet.insert(ObjectIdentifier(channel)).inserted { dirty.append(channel) }
+    }
+
+    /// The clock of the next scheduled work, if any.
+    public var nextEventClock: UInt64? { agenda.peek?.clock }
+
+    /// Runs one clock: ticks every component woken for `now` in declaration order, commits
+    /// all channels touched, then advances `now`.
+    public func step() {
+        if !isElaborated { elaborate() }
+        inStep = true
+        defer { inStep = false }
+        // The heap yields wake-ups in (clock, index) order, so ticks run in declaration order.
+        while let top = agenda.peek, top.clock <= now {
+            agenda.pop()
+            guard lastTick[top.index] != now else { continue }
+            lastTick[top.index] = now
+            ticks += 1
+            components[top.index].tick(self)
+        }
+        for channel in dirty { channel.commit() }
+        dirty.removeAll(keepingCapacity: true)
+        dirtySet.removeAll(keepingCapacity: true)
+        now += 1
+    }
+
+    /// Runs `clocks` clocks, calling `afterClock` (a tracer) after each commit. Without an
+    /// observer, idle stretches are skipped in one jump.
+    public func run(clocks: UInt64, afterClock: ((UInt64) -> Void)? = nil) {
+        let end = now + clocks
+        while now < end {
+            if afterClock == nil {
+                guard let next = nextEventClock, next < end else {
+                    now = end
+                    return
+                }
+                if next > now { now = next }
+            }
+            let clock = now
+            step()
+            afterClock?(clock)
+        }
+    }
+
+    /// Simulated time in seconds at the current clock.
+    public var simulatedSeconds: Double { Double(now) / Double(clockHz) }
+}
+
+/// A binary min-heap of wake-ups ordered by (clock, component index).
+struct MinHeap {
+    private var storage: [(clock: UInt64, index: Int)] = []
+
+    var peek: (clock: UInt64, index: Int)? { storage.first }
+
+    private static func less(_ a: (clock: UInt64, index: Int), _ b: (clock: UInt64, index: Int)) -> Bool {
+        a.clock != b.clock ? a.clock < b.clock : a.index < b.index
+    }
+
+    mutating func push(_ element: (UInt64, Int)) {
+        storage.append((clock: element.0, index: element.1))
+        var child = storage.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard Self.less(storage[child], storage[parent]) else { break }
+            storage.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    mutating func pop() {
+        guard !storage.isEmpty else { return }
+        storage.swapAt(0, storage.count - 1)
+        storage.removeLast()
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1, right = left + 1
+            var smallest = parent
+            if left < storage.count, Self.less(storage[left], storage[smallest]) { smallest = left }
+            if right < storage.count, Self.less(storage[right], storage[smallest]) { smallest = right }
+            if smallest == parent { break }
+            storage.swapAt(parent, smallest)
+            parent = smallest
+        }
+    }
+}

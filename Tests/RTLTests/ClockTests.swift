@@ -1,0 +1,146 @@
+import RTL
+import Testing
+
+/// Pushes `count` tokens (0, 1, 2, ...) as fast as the channel accepts them; records the clock
+/// of each accepted push and counts refusals.
+final class Producer: Component {
+    let path: String
+    var channel: Channel<Int>!
+    var next = 0
+    let count: Int
+    var pushedAt: [UInt64] = []
+    var refused = 0
+
+    init(path: String, count: Int) {
+        self.path = path
+        self.count = count
+    }
+
+    func tick(_ simulator: Simulator) {
+        guard next < count else { return }
+        if channel.push(next) {
+            pushedAt.append(simulator.now)
+            next += 1
+        } else {
+            refused += 1
+        }
+        if next < count, channel.ready { simulator.wake(self, after: 1) }
+    }
+}
+
+/// Pops one token per clock when `enabled`; records the clock of each.
+final class Consumer: Component {
+    let path: String
+    var channel: Channel<Int>!
+    var enabled = true
+    var received: [(token: Int, clock: UInt64)] = []
+
+    init(path: String) { self.path = path }
+
+    func tick(_ simulator: Simulator) {
+        guard enabled, let token = channel.pop() else { return }
+        received.append((token, simulator.now))
+    }
+}
+
+@Suite("Clock kernel")
+struct ClockTests {
+    /// Producer and consumer joined by one channel, added in the given order.
+    static func build(consumerFirst: Bool, capacity: Int = 4, latency: Int = 2, tokens: Int = 1, bytesPerClock: Int? = nil)
+        -> (Simulator, Producer, Consumer, Channel<Int>) {
+        let sim = Simulator(seed: 1)
+        let producer = Producer(path: "top.producer", count: tokens)
+        let consumer = Consumer(path: "top.consumer")
+        if consumerFirst { sim.add(consumer); sim.add(producer) } else { sim.add(producer); sim.add(consumer) }
+        let channel = Channel<Int>(sim, path: "top.link", capacity: capacity, latency: latency, bytesPerClock: bytesPerClock)
+        channel.producer = producer
+        channel.consumer = consumer
+        producer.channel = channel
+        consumer.channel = channel
+        sim.wake(producer, at: 0)
+        return (sim, producer, consumer, channel)
+    }
+
+    @Test("a latency-2 channel moves a token in exactly 2 clocks, whatever the declaration order", arguments: [false, true])
+    func latencyTwo(consumerFirst: Bool) {
+        let (sim, producer, consumer, _) = Self.build(consumerFirst: consumerFirst)
+        sim.run(clocks: 10, afterClock: { _ in })
+        #expect(producer.pushedAt == [0])
+        #expect(consumer.received.count == 1)
+        #expect(consumer.received.first?.clock == 2)
+    }
+
+    @Test("streams of tokens arrive at the same clocks in both declaration orders")
+    func orderIndependence() {
+        let a = Self.build(consumerFirst: false, capacity: 2, latency: 3, tokens: 20)
+        let b = Self.build(consumerFirst: true, capacity: 2, latency: 3, tokens: 20)
+        a.0.run(clocks: 200)
+        b.0.run(clocks: 200)
+        #expect(a.2.received.map(\.clock) == b.2.received.map(\.clock))
+        #expect(a.2.received.map(\.token) == Array(0..<20))
+        #expect(a.1.pushedAt == b.1.pushedAt)
+    }
+
+    @Test("a full channel stalls the producer until the consumer pops")
+    func backPressure() {
+        let (sim, producer, consumer, channel) = Self.build(consumerFirst: false, capacity: 2, latency: 1, tokens: 5)
+        consumer.enabled = false
+        sim.run(clocks: 10)
+        #expect(producer.pushedAt == [0, 1], "two slots, then stalled")
+        #expect(channel.count == 2)
+        #expect(!channel.ready)
+        // The producer was not left polling a full channel: it sleeps until space frees.
+        let ticksWhileStalled = sim.ticks
+        sim.run(clocks: 100)
+        #expect(sim.ticks == ticksWhileStalled)
+        consumer.enabled = true
+        sim.wake(consumer, at: sim.now)
+        sim.run(clocks: 20)
+        #expect(consumer.received.map(\.token) == [0, 1, 2, 3, 4])
+        #expect(producer.next == 5)
+    }
+
+    @Test("a pop frees its slot for the next clock, never the same one")
+    func popThenPushSameClock() {
+        for consumerFirst in [false, true] {
+            let (sim, producer, consumer, _) = Self.build(consumerFirst: consumerFirst, capacity: 1, latency: 1, tokens: 3)
+            sim.run(clocks: 20)
+            // Push at 0, visible and popped at 1, slot free from 2: one token every 2 clocks.
+            #expect(producer.pushedAt == [0, 2, 4])
+            #expect(consumer.received.map(\.clock) == [1, 3, 5])
+        }
+    }
+
+    @Test("bandwidth serialises items on the wire")
+    func bandwidth() {
+        let (sim, _, consumer, _) = Self.build(consumerFirst: false, capacity: 8, latency: 2, tokens: 3, bytesPerClock: 1)
+        sim.run(clocks: 20)
+        // 1-byte items at 1 byte/clock: one per clock on the wire, then 2 clocks of latency.
+        #expect(consumer.received.map(\.clock) == [2, 3, 4])
+    }
+
+    @Test("idle components are not visited, and idle stretches are skipped")
+    func idleCostsNothing() {
+        let (sim, _, consumer, _) = Self.build(consumerFirst: false, latency: 5, tokens: 1)
+        sim.run(clocks: 1_000_000)
+        #expect(consumer.received.map(\.clock) == [5])
+        #expect(sim.ticks == 2, "one producer tick, one consumer tick")
+        #expect(sim.now == 1_000_000)
+    }
+
+    @Test("probes register once at elaboration and sample on demand")
+    func probes() {
+        let (sim, producer, _, _) = Self.build(consumerFirst: false, tokens: 3)
+        sim.probe("top.producer.next", width: 8) { UInt64(producer.next) }
+        sim.elaborate()
+        var samples: [UInt64] = []
+        sim.run(clocks: 4) { _ in samples.append(sim.probes.probes[0].sample()) }
+        #expect(samples == [1, 2, 3, 3])
+        #expect(sim.probes.matching(["top.prod*"]).count == 1)
+        #expect(sim.probes.matching(["nic.*"]).isEmpty)
+        #expect(Glob.matches("nic.pf?.vf*", "nic.pf0.vf12"))
+        #expect(!Glob.matches("nic.pf?.vf*", "nic.pf10.vf1"))
+        #expect(Hierarchy.path("nic", "pf0", "vf5") == "nic.pf0.vf5")
+        #expect(Hierarchy.scopes(of: "nic.pf0.vf5").map(String.init) == ["nic", "pf0"])
+    }
+}
