@@ -1,0 +1,17 @@
+/// A bad model file: which file, which key (a dotted path with array indices, e.g.
+/// `device.pf[0].sriov.initial_vfs`) and what was expected. Never a crash, never ignored.
+public struct ModelError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let file: String
+    public let keyPath: String
+    public let message: String
+
+    public init(file: String, keyPath: String, message: String) {
+        self.file = file
+        self.keyPath = keyPath
+        self.message = message
+    }
+
+    public var description: String {
+        keyPath.isEmpty ? "\(file): \(message)" : "\(file): \(keyPath): \(message)"
+    }
+}
