@@ -1,5 +1,5 @@
 # IOVSim. `make demo` and `make test` work on a fresh Debian machine: they install the Debian
-# packages they need (libz3-dev, pkg-config) with apt-get when they are missing.
+# packages they need (libz3-dev, pkg-config, pciutils) with apt-get when they are missing.
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 IOVSIM := .build/debug/iovsim
@@ -8,11 +8,13 @@ IOVSIM := .build/debug/iovsim
 
 all: build
 
-# Debian packages the build and tests use; installed only when missing.
+# Debian packages the build and tests use; installed only when missing. pciutils: the real
+# lspci, which the tests run on iovsim's config-space dumps.
 deps:
 	@need=""; \
 	command -v pkg-config >/dev/null 2>&1 || need="$$need pkg-config"; \
 	pkg-config --exists z3 2>/dev/null || need="$$need libz3-dev"; \
+	command -v lspci >/dev/null 2>&1 || need="$$need pciutils"; \
 	if [ -n "$$need" ]; then \
 		echo "installing:$$need"; \
 		$(SUDO) apt-get update -qq && \

@@ -24,40 +24,43 @@ public enum ModelLoader {
         } catch let error as TOMLParseError {
             throw ModelError(file: file, keyPath: "", message: "TOML syntax error at line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)")
         }
-        let json = Data(table.convert(to: .json, options: []).utf8)
+        let value = ModelValue(table)
         let model: ModelFile
         do {
-            model = try JSONDecoder().decode(ModelFile.self, from: json)
+            model = try ModelFile(from: ModelDecoder(value: value, codingPath: []))
         } catch let error as DecodingError {
             throw describe(error, file: file)
         }
-        try rejectUnknownKeys(input: json, model: model, file: file)
+        try rejectUnknownKeys(input: value, model: model, file: file)
         try ModelValidator(file: file).validate(model)
         return model
     }
 
-    /// Any key in the file that the schema did not take is an error: decode, encode again, and
-    /// compare the key sets.
-    static func rejectUnknownKeys(input: Data, model: ModelFile, file: String) throws {
-        let read = try JSONSerialization.jsonObject(with: input)
+    /// Any key in the file that the schema did not take is an error: encode what was decoded
+    /// and compare the key sets.
+    static func rejectUnknownKeys(input: ModelValue, model: ModelFile, file: String) throws {
         let understood = try JSONSerialization.jsonObject(with: JSONEncoder().encode(model))
-        if let path = firstUnknown(read, understood, path: "") {
+        if let path = firstUnknown(input, understood, path: "") {
             throw ModelError(file: file, keyPath: path, message: "unknown key (not in the model schema; check its spelling)")
         }
     }
 
-    static func firstUnknown(_ read: Any, _ understood: Any, path: String) -> String? {
-        if let table = read as? [String: Any] {
+    static func firstUnknown(_ read: ModelValue, _ understood: Any, path: String) -> String? {
+        switch read {
+        case .table(let entries):
             let known = understood as? [String: Any] ?? [:]
-            for key in table.keys.sorted() {
+            for (key, value) in entries {
                 let child = path.isEmpty ? key : "\(path).\(key)"
                 guard let inner = known[key] else { return child }
-                if let found = firstUnknown(table[key]!, inner, path: child) { return found }
+                if let found = firstUnknown(value, inner, path: child) { return found }
             }
-        } else if let array = read as? [Any], let known = understood as? [Any] {
-            for (index, element) in array.enumerated() where index < known.count {
+        case .array(let elements):
+            let known = understood as? [Any] ?? []
+            for (index, element) in elements.enumerated() where index < known.count {
                 if let found = firstUnknown(element, known[index], path: "\(path)[\(index)]") { return found }
             }
+        default:
+            break
         }
         return nil
     }
@@ -66,16 +69,13 @@ public enum ModelLoader {
     static func describe(_ error: DecodingError, file: String) -> ModelError {
         switch error {
         case .typeMismatch(let type, let context):
-            return ModelError(file: file, keyPath: keyPath(context.codingPath), message: "expected \(expected(type))")
+            return ModelError(file: file, keyPath: keyPath(context.codingPath), message: "expected \(expected(type)), \(context.debugDescription)")
         case .valueNotFound(let type, let context):
             return ModelError(file: file, keyPath: keyPath(context.codingPath), message: "missing value, expected \(expected(type))")
         case .keyNotFound(let key, let context):
             return ModelError(file: file, keyPath: keyPath(context.codingPath + [key]), message: "required key is missing")
         case .dataCorrupted(let context):
             let path = keyPath(context.codingPath)
-            if context.debugDescription.contains("does not fit") {
-                return ModelError(file: file, keyPath: path, message: "value out of range: \(context.debugDescription)")
-            }
             return ModelError(file: file, keyPath: path, message: context.debugDescription)
         @unknown default:
             return ModelError(file: file, keyPath: "", message: "\(error)")

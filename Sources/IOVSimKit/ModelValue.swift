@@ -1,0 +1,161 @@
+import Foundation
+import TOMLKit
+
+/// A parsed TOML value with its TOML type intact (integers stay integers), which
+/// `ModelDecoder` decodes into the schema with exact key paths and range checks.
+indirect enum ModelValue {
+    case table([(key: String, value: ModelValue)])
+    case array([ModelValue])
+    case string(String)
+    case integer(Int)
+    case double(Double)
+    case bool(Bool)
+    case other(String)
+
+    init(_ toml: any TOMLValueConvertible) {
+        switch toml.type {
+        case .table:
+            let table = toml.table!
+            self = .table(table.keys.sorted().map { ($0, ModelValue(table[$0]!)) })
+        case .array: self = .array(toml.array!.map { ModelValue($0) })
+        case .string: self = .string(toml.string!)
+        case .int: self = .integer(toml.int!)
+        case .double: self = .double(toml.double!)
+        case .bool: self = .bool(toml.bool!)
+        default: self = .other(toml.type.description)
+        }
+    }
+
+    var typeName: String {
+        switch self {
+        case .table: "a table"
+        case .array: "an array"
+        case .string: "a string"
+        case .integer: "an integer"
+        case .double: "a floating-point number"
+        case .bool: "a boolean"
+        case .other(let name): "a \(name)"
+        }
+    }
+}
+
+/// A `Decoder` over `ModelValue`: every failure carries the coding path, and integers are
+/// range-checked against the field's type (JSONDecoder loses the path on overflow).
+struct ModelDecoder: Decoder {
+    let value: ModelValue
+    let codingPath: [any CodingKey]
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        guard case .table(let entries) = value else { throw mismatch([String: Any].self) }
+        return KeyedDecodingContainer(Keyed(entries: Dictionary(entries, uniquingKeysWith: { a, _ in a }), codingPath: codingPath))
+    }
+
+    func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        guard case .array(let elements) = value else { throw mismatch([Any].self) }
+        return Unkeyed(elements: elements, codingPath: codingPath)
+    }
+
+    func singleValueContainer() throws -> any SingleValueDecodingContainer { Single(value: value, codingPath: codingPath) }
+
+    func mismatch(_ type: Any.Type) -> DecodingError {
+        .typeMismatch(type, .init(codingPath: codingPath, debugDescription: "found \(value.typeName)"))
+    }
+
+    struct Index: CodingKey {
+        let intValue: Int?
+        var stringValue: String { "\(intValue!)" }
+        init(_ index: Int) { intValue = index }
+        init?(stringValue: String) { nil }
+        init?(intValue: Int) { self.intValue = intValue }
+    }
+
+    struct Keyed<Key: CodingKey>: KeyedDecodingContainerProtocol {
+        let entries: [String: ModelValue]
+        let codingPath: [any CodingKey]
+        var allKeys: [Key] { entries.keys.compactMap { Key(stringValue: $0) } }
+        func contains(_ key: Key) -> Bool { entries[key.stringValue] != nil }
+
+        func child(_ key: Key) throws -> ModelDecoder {
+            guard let value = entries[key.stringValue] else {
+                throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "missing"))
+            }
+            return ModelDecoder(value: value, codingPath: codingPath + [key])
+        }
+        func decodeNil(forKey key: Key) throws -> Bool { entries[key.stringValue] == nil }
+        func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { try T(from: child(key)) }
+        func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
+            try child(key).container(keyedBy: type)
+        }
+        func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer { try child(key).unkeyedContainer() }
+        func superDecoder() throws -> any Decoder { ModelDecoder(value: .table(entries.map { ($0.key, $0.value) }), codingPath: codingPath) }
+        func superDecoder(forKey key: Key) throws -> any Decoder { try child(key) }
+    }
+
+    struct Unkeyed: UnkeyedDecodingContainer {
+        let elements: [ModelValue]
+        let codingPath: [any CodingKey]
+        var currentIndex = 0
+        var count: Int? { elements.count }
+        var isAtEnd: Bool { currentIndex >= elements.count }
+
+        mutating func next() throws -> ModelDecoder {
+            guard !isAtEnd else {
+                throw DecodingError.valueNotFound(Any.self, .init(codingPath: codingPath + [Index(currentIndex)], debugDescription: "array too short"))
+            }
+            defer { currentIndex += 1 }
+            return ModelDecoder(value: elements[currentIndex], codingPath: codingPath + [Index(currentIndex)])
+        }
+        mutating func decodeNil() throws -> Bool { false }
+        mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try T(from: next()) }
+        mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
+            try next().container(keyedBy: type)
+        }
+        mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer { try next().unkeyedContainer() }
+        mutating func superDecoder() throws -> any Decoder { try next() }
+    }
+
+    struct Single: SingleValueDecodingContainer {
+        let value: ModelValue
+        let codingPath: [any CodingKey]
+
+        func mismatch(_ type: Any.Type) -> DecodingError {
+            .typeMismatch(type, .init(codingPath: codingPath, debugDescription: "found \(value.typeName)"))
+        }
+        func decodeNil() -> Bool { false }
+        func decode(_ type: Bool.Type) throws -> Bool {
+            guard case .bool(let b) = value else { throw mismatch(type) }
+            return b
+        }
+        func decode(_ type: String.Type) throws -> String {
+            guard case .string(let s) = value else { throw mismatch(type) }
+            return s
+        }
+        func decode(_ type: Double.Type) throws -> Double {
+            switch value {
+            case .double(let d): return d
+            case .integer(let i): return Double(i)
+            default: throw mismatch(type)
+            }
+        }
+        func decode(_ type: Float.Type) throws -> Float { Float(try decode(Double.self)) }
+        func integer<T: FixedWidthInteger>(_ type: T.Type) throws -> T {
+            guard case .integer(let i) = value else { throw mismatch(type) }
+            guard let exact = T(exactly: i) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: "value out of range: \(i) (0x\(String(i, radix: 16))) does not fit in \(T.min)...\(T.max)"))
+            }
+            return exact
+        }
+        func decode(_ type: Int.Type) throws -> Int { try integer(type) }
+        func decode(_ type: Int8.Type) throws -> Int8 { try integer(type) }
+        func decode(_ type: Int16.Type) throws -> Int16 { try integer(type) }
+        func decode(_ type: Int32.Type) throws -> Int32 { try integer(type) }
+        func decode(_ type: Int64.Type) throws -> Int64 { try integer(type) }
+        func decode(_ type: UInt.Type) throws -> UInt { try integer(type) }
+        func decode(_ type: UInt8.Type) throws -> UInt8 { try integer(type) }
+        func decode(_ type: UInt16.Type) throws -> UInt16 { try integer(type) }
+        func decode(_ type: UInt32.Type) throws -> UInt32 { try integer(type) }
+        func decode(_ type: UInt64.Type) throws -> UInt64 { try integer(type) }
+        func decode<T: Decodable>(_ type: T.Type) throws -> T { try T(from: ModelDecoder(value: value, codingPath: codingPath)) }
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import IOVSimKit
+import Testing
+
+/// Each kind of bad model file gives an error naming the file and the key path.
+@Suite("Model-file errors")
+struct ModelErrorTests {
+    static let base = try! String(contentsOfFile: Repository.model("i82599.toml"), encoding: .utf8)
+
+    /// The 82599 model with one edit; the edit must apply.
+    static func error(replacing old: String, with new: String) throws -> ModelError {
+        #expect(base.contains(old), "test edit does not apply: \(old)")
+        let text = base.replacingOccurrences(of: old, with: new)
+        do {
+            _ = try ModelLoader.parse(text, file: "broken.toml")
+        } catch let error as ModelError {
+            #expect(error.file == "broken.toml")
+            #expect(error.description.hasPrefix("broken.toml: "))
+            return error
+        }
+        Issue.record("no error for \(new)")
+        return ModelError(file: "", keyPath: "", message: "")
+    }
+
+    @Test("the shipped models load")
+    func shippedModelsLoad() throws {
+        for name in ["i82599.toml", "i82576.toml", "sriov-256vf.toml"] {
+            let model = try ModelLoader.load(path: Repository.model(name))
+            #expect(!model.device.pf.isEmpty)
+        }
+    }
+
+    @Test("unknown key")
+    func unknownKey() throws {
+        let e = try Self.error(replacing: "initial_vfs = 64", with: "initial_vfs = 64\ninital_vfs = 64")
+        #expect(e.keyPath == "device.pf[0].sriov.inital_vfs")
+        #expect(e.message.contains("unknown key"))
+    }
+
+    @Test("wrong type")
+    func wrongType() throws {
+        let e = try Self.error(replacing: "total_vfs = 64", with: "total_vfs = \"sixty-four\"")
+        #expect(e.keyPath == "device.pf[0].sriov.total_vfs")
+        #expect(e.message.contains("expected an integer in 0...0xffff"))
+    }
+
+    @Test("value out of range")
+    func outOfRange() throws {
+        let e = try Self.error(replacing: "vendor_id = 0x8086", with: "vendor_id = 0x18086")
+        #expect(e.keyPath == "device.pf[0].vendor_id")
+        #expect(e.message.contains("out of range"))
+        let msix = try Self.error(replacing: "table_size = 64", with: "table_size = 4096")
+        #expect(msix.keyPath == "device.pf[0].msix.table_size")
+    }
+
+    @Test("InitialVFs > TotalVFs")
+    func initialAboveTotal() throws {
+        let e = try Self.error(replacing: "initial_vfs = 64", with: "initial_vfs = 65")
+        #expect(e.keyPath == "device.pf[0].sriov.initial_vfs")
+        #expect(e.message.contains("InitialVFs (65) exceeds TotalVFs (64)"))
+    }
+
+    @Test("capability outside config space")
+    func capabilityOutside() throws {
+        let e = try Self.error(replacing: "msi = { offset = 0x50 }", with: "msi = { offset = 0xf0 }")
+        #expect(e.keyPath == "device.pf[0].msi.offset")
+        #expect(e.message.contains("run past 0xff"))
+        let ext = try Self.error(replacing: "offset = 0x160", with: "offset = 0x1000")
+        #expect(ext.keyPath == "device.pf[0].sriov.offset")
+    }
+
+    @Test("overlapping capabilities")
+    func overlapping() throws {
+        let e = try Self.error(replacing: "dsn = { offset = 0x140,", with: "dsn = { offset = 0x128,")
+        #expect(e.keyPath == "device.pf[0].dsn.offset")
+        #expect(e.message.contains("overlaps AER at 0x100"))
+    }
+
+    @Test("BAR size that is not a power of two")
+    func barSize() throws {
+        let e = try Self.error(replacing: "{ index = 4, type = \"mem64\", size = 0x4000 }", with: "{ index = 4, type = \"mem64\", size = 0x5000 }")
+        #expect(e.keyPath == "device.pf[0].bar[2].size")
+        #expect(e.message.contains("not a power of two"))
+        let vf = try Self.error(replacing: "{ index = 3, type = \"mem64\", prefetchable = true, size = 0x4000 }",
+                                with: "{ index = 3, type = \"mem64\", prefetchable = true, size = 0x3000 }")
+        #expect(vf.keyPath == "device.pf[0].sriov.vf_bar[1].size")
+    }
+
+    @Test("missing key, bad enum value, TOML syntax, unreadable file")
+    func others() throws {
+        let missing = try Self.error(replacing: "vf_device_id = 0x10ed\n", with: "")
+        #expect(missing.keyPath == "device.pf[0].sriov.vf_device_id")
+        #expect(missing.message.contains("required key is missing"))
+        let kind = try Self.error(replacing: "{ index = 2, type = \"io\", size = 0x20 }", with: "{ index = 2, type = \"mem128\", size = 0x20 }")
+        #expect(kind.keyPath == "device.pf[0].bar[1].type")
+        let syntax = try Self.error(replacing: "revision = 0x01", with: "revision = ")
+        #expect(syntax.message.contains("line"))
+        #expect(throws: ModelError.self) { try ModelLoader.load(path: "/nonexistent/model.toml") }
+        let routing = try Self.error(replacing: "  { ari = false, first_vf_offset = 0x180, vf_stride = 2 },\n", with: "")
+        #expect(routing.keyPath == "device.pf[0].sriov.routing")
+        #expect(routing.message.contains("ARI Capable Hierarchy clear"))
+    }
+
+    @Test("iovsim lspci reports a bad model with the key and exit status 1")
+    func commandLine() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).toml").path
+        try Self.base.replacingOccurrences(of: "initial_vfs = 64", with: "initial_vfs = 65").write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let r = try IOVSimBinary.run(["lspci", path])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("\(path): device.pf[0].sriov.initial_vfs: InitialVFs (65) exceeds TotalVFs (64)"))
+    }
+}

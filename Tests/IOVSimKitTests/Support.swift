@@ -1,0 +1,34 @@
+import Foundation
+import IOVSimKit
+import PCIe
+
+/// The repository's Models/ folder.
+enum Repository {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static func model(_ name: String) -> String { root.appendingPathComponent("Models/\(name)").path }
+    static func device(_ name: String, bus: UInt8 = 3) throws -> (ModelFile, SRIOVDevice) {
+        let file = try ModelLoader.load(path: model(name))
+        return (file, try ModelDevice.device(file, bus: bus))
+    }
+}
+
+/// Runs a program, returning its exit status and output.
+func runProgram(_ path: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    // stderr goes to a file so a long stdout and stderr can never block each other.
+    let errPath = FileManager.default.temporaryDirectory.appendingPathComponent("iovsim-stderr-\(UUID().uuidString)")
+    FileManager.default.createFile(atPath: errPath.path, contents: nil)
+    defer { try? FileManager.default.removeItem(at: errPath) }
+    let err = try FileHandle(forWritingTo: errPath)
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    try err.close()
+    let stderr = try Data(contentsOf: errPath)
+    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+}
