@@ -28,14 +28,22 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-# Builds, then places the VFs of an 82599-like PF (64 VFs, stride 2) with and without ARI and
-# proves their routing IDs distinct and inside the port's bus range.
+# Builds, then: places the VFs of the 82599 model (64 VFs, stride 2) with and without ARI and
+# proves their routing IDs distinct and inside the port's bus range; lists the model's
+# functions with 4 VFs enabled, lspci-style, and writes their config-space dump to
+# out/i82599.lspci, which the real `lspci -F out/i82599.lspci -vvv` decodes.
 demo: build
-	@echo "== 82599-like PF, ARI Capable Hierarchy set: First VF Offset 0x80, VF Stride 2, 64 VFs"
+	@echo "== 82599 model, ARI Capable Hierarchy set: First VF Offset 0x80, VF Stride 2, 64 VFs"
 	$(IOVSIM) layout --pf 03:00.0 --offset 0x80 --stride 2 --vfs 64 --ari on
 	@echo
 	@echo "== same PF below a non-ARI port: First VF Offset 0x180 puts the VFs on the next bus"
 	$(IOVSIM) layout --pf 03:00.0 --offset 0x180 --stride 2 --vfs 64 --ari off --secondary 3 --subordinate 4
+	@echo
+	@echo "== Models/i82599.toml with 4 VFs enabled, as lspci lists it"
+	$(IOVSIM) lspci Models/i82599.toml --vf-enable 4 -v
+	@mkdir -p out
+	$(IOVSIM) lspci Models/i82599.toml --vf-enable 4 -xxxx > out/i82599.lspci
+	@echo "wrote out/i82599.lspci; decode it with: lspci -F out/i82599.lspci -vvv"
 
 # package-benchmark suites (their own package under Benchmarks/, not part of `make test`).
 bench: deps

@@ -7,6 +7,16 @@ public struct ModelFile: Codable, Sendable, Equatable {
     public var name: String
     public var description: String?
     public var device: DeviceModel
+    /// Omitted: one root port `rp0` with ARI Forwarding and ACS, device `nic0` below it.
+    public var platform: PlatformModel?
+    public var vm: [VMModel]?
+
+    /// The platform, or the default one.
+    public var effectivePlatform: PlatformModel {
+        platform ?? PlatformModel(clockMHz: nil, seed: nil, pageSize: nil, reserveVFBuses: nil,
+                                  rootPort: [PortModel(name: "rp0", ariForwarding: true, acs: 0x1F, acsEnable: nil, link: nil, below: "nic0")],
+                                  switch: nil, device: [DeviceInstanceModel(name: "nic0", vfs: nil)])
+    }
 }
 
 /// The SR-IOV endpoint: its PFs in function-number order.
@@ -156,4 +166,69 @@ public struct VFModel: Codable, Sendable, Equatable {
     public var aer: OffsetModel?
     public var ari: ARIModel?
     public var ats: ATSModel?
+}
+
+/// The platform part of the schema: the clock, the seed, firmware policy, root ports,
+/// switches, and which device instance sits below which port.
+public struct PlatformModel: Codable, Sendable, Equatable {
+    public var clockMHz: Int?
+    public var seed: UInt64?
+    /// Host page size for System Page Size (Linux PAGE_SIZE): 4096 unless set.
+    public var pageSize: UInt64?
+    /// Whether firmware reserves the bus numbers VFs need (default true, as Linux does).
+    public var reserveVFBuses: Bool?
+    public var rootPort: [PortModel]
+    public var `switch`: [SwitchModel]?
+    public var device: [DeviceInstanceModel]
+
+    enum CodingKeys: String, CodingKey {
+        case clockMHz = "clock_mhz", seed, pageSize = "page_size", reserveVFBuses = "reserve_vf_buses"
+        case rootPort = "root_port", `switch`, device
+    }
+}
+
+/// A root port or a switch downstream port, and what is below it.
+public struct PortModel: Codable, Sendable, Equatable {
+    public var name: String
+    /// Device Capabilities 2: ARI Forwarding Supported (default true).
+    public var ariForwarding: Bool?
+    /// ACS Capability bits (SV 0x01, TB 0x02, RR 0x04, CR 0x08, UF 0x10, EC 0x20, DT 0x40);
+    /// omitted: no ACS capability.
+    public var acs: UInt16?
+    /// ACS Control firmware sets; omitted: what Linux enables, SV | RR | CR | UF where
+    /// implemented.
+    public var acsEnable: UInt16?
+    public var link: LinkModel?
+    /// Name of the switch or device instance below.
+    public var below: String
+
+    enum CodingKeys: String, CodingKey {
+        case name, ariForwarding = "ari_forwarding", acs, acsEnable = "acs_enable", link, below
+    }
+}
+
+public struct LinkModel: Codable, Sendable, Equatable {
+    /// Clocks from one end to the other.
+    public var latency: Int
+    /// Bandwidth; omitted: one TLP per clock.
+    public var bytesPerClock: Int?
+    enum CodingKeys: String, CodingKey { case latency, bytesPerClock = "bytes_per_clock" }
+}
+
+public struct SwitchModel: Codable, Sendable, Equatable {
+    public var name: String
+    public var port: [PortModel]
+}
+
+/// One instance of the model's device.
+public struct DeviceInstanceModel: Codable, Sendable, Equatable {
+    public var name: String
+    /// NumVFs SR-PCIM enables on each PF (default TotalVFs).
+    public var vfs: UInt16?
+}
+
+/// A VM and the functions assigned to it, as `device.pfN` or `device.pfN.vfM`.
+public struct VMModel: Codable, Sendable, Equatable {
+    public var name: String
+    public var functions: [String]
 }

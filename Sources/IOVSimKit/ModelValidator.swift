@@ -19,6 +19,71 @@ struct ModelValidator {
             try validateLayout(ModelDevice.capabilities(of: pf), path: path, keys: ModelDevice.capabilityKeys(of: pf))
             if let sriov = pf.sriov { try validateSRIOV(sriov, path: "\(path).sriov") }
         }
+        try validatePlatform(model)
+    }
+
+    func validatePlatform(_ model: ModelFile) throws {
+        let platform = model.effectivePlatform
+        let root = model.platform == nil ? "platform (default)" : "platform"
+        if let mhz = platform.clockMHz, !(1...10_000).contains(mhz) { throw fail("\(root).clock_mhz", "value out of range: 1...10000 MHz") }
+        if let page = platform.pageSize, page < 4096 || page & (page - 1) != 0 {
+            throw fail("\(root).page_size", "\(page) is not a power of two of at least 4096")
+        }
+        guard !platform.rootPort.isEmpty else { throw fail("\(root).root_port", "at least one root port is required") }
+        var names = Set<String>()
+        func unique(_ name: String, _ path: String) throws {
+            guard !name.isEmpty, !name.contains("."), names.insert(name).inserted else {
+                throw fail(path, "name '\(name)' is empty, contains a dot, or is used twice")
+            }
+        }
+        var uses: [String: String] = [:]
+        func checkPorts(_ ports: [PortModel], _ path: String) throws {
+            for (k, port) in ports.enumerated() {
+                let at = "\(path)[\(k)]"
+                try unique(port.name, "\(at).name")
+                if let enable = port.acsEnable {
+                    guard let caps = port.acs, enable & ~caps == 0 else { throw fail("\(at).acs_enable", "enables ACS controls the port does not have (acs = \(port.acs.map { "0x" + String($0, radix: 16) } ?? "none"))") }
+                }
+                if let link = port.link {
+                    guard link.latency >= 1 else { throw fail("\(at).link.latency", "must be at least 1 clock") }
+                    if let bw = link.bytesPerClock, bw < 1 { throw fail("\(at).link.bytes_per_clock", "must be at least 1") }
+                }
+                if let other = uses[port.below] { throw fail("\(at).below", "'\(port.below)' is already below \(other)") }
+                uses[port.below] = port.name
+            }
+        }
+        try checkPorts(platform.rootPort, "\(root).root_port")
+        let switches = platform.switch ?? []
+        for (k, sw) in switches.enumerated() {
+            try unique(sw.name, "\(root).switch[\(k)].name")
+            guard !sw.port.isEmpty, sw.port.count <= 32 else { throw fail("\(root).switch[\(k)].port", "a switch has 1...32 downstream ports") }
+            try checkPorts(sw.port, "\(root).switch[\(k)].port")
+        }
+        for (k, device) in platform.device.enumerated() {
+            try unique(device.name, "\(root).device[\(k)].name")
+            if let vfs = device.vfs, let total = model.device.pf.compactMap({ $0.sriov?.totalVFs }).min(), vfs > total {
+                throw fail("\(root).device[\(k)].vfs", "NumVFs \(vfs) exceeds TotalVFs \(total)")
+            }
+        }
+        let attachable = Set(switches.map(\.name) + platform.device.map(\.name))
+        for (below, port) in uses where !attachable.contains(below) {
+            throw fail(root, "port \(port) has '\(below)' below it, which is no switch or device")
+        }
+        for name in attachable.sorted() where uses[name] == nil {
+            throw fail(root, "'\(name)' is below no port")
+        }
+        var owner: [String: String] = [:]
+        for (v, vm) in (model.vm ?? []).enumerated() {
+            try unique(vm.name, "vm[\(v)].name")
+            for (f, function) in vm.functions.enumerated() {
+                let at = "vm[\(v)].functions[\(f)]"
+                guard FunctionName(function, model: model) != nil else {
+                    throw fail(at, "'\(function)' is not a function of the platform (expected DEVICE.pfN or DEVICE.pfN.vfM with M below the device's NumVFs)")
+                }
+                if let other = owner[function] { throw fail(at, "'\(function)' is already assigned to \(other)") }
+                owner[function] = vm.name
+            }
+        }
     }
 
     func powerOfTwo(_ size: UInt64, minimum: UInt64, path: String) throws {

@@ -33,4 +33,15 @@ public enum ConfigWrite {
         guard [1, 2, 4].contains(size), offset % size == 0 else { return nil }
         return ((1 << UInt64(size)) - 1) << UInt64(offset & 3)
     }
+
+    /// A config TLP's First DW Byte Enables as naturally aligned accesses within the DW:
+    /// one for 0xF, 0x3, 0xC or a single byte, else one per enabled byte.
+    public static func accesses(byteEnables: UInt8) -> [(offset: Int, size: Int)] {
+        switch byteEnables & 0xF {
+        case 0xF: [(0, 4)]
+        case 0x3: [(0, 2)]
+        case 0xC: [(2, 2)]
+        default: (0..<4).filter { byteEnables & (1 << $0) != 0 }.map { ($0, 1) }
+        }
+    }
 }

@@ -1,0 +1,164 @@
+import PCIe
+import Proofs
+import RTL
+
+/// A model file elaborated into clocked components: the root complex and its root ports,
+/// switches, device instances and the links between them (DESIGN.md §3-4). `bringUp()` runs
+/// firmware enumeration and SR-PCIM through config TLPs; `state()` reads back what they set.
+public final class Platform {
+    public let model: ModelFile
+    public let simulator: Simulator
+    public let rootComplex: FabricNode
+    public private(set) var switches: [String: FabricNode] = [:]
+    public private(set) var endpoints: [String: Endpoint] = [:]
+    /// Device instance name -> (element, port) hops from the root complex down.
+    public private(set) var paths: [String: [(element: String, port: Int)]] = [:]
+    public private(set) var links: [Link] = []
+    public private(set) var enumerated: Enumerated?
+    public private(set) var bringUpClocks: UInt64 = 0
+    public private(set) var configAccesses = 0
+
+    public var observer: HopObserver? {
+        didSet {
+            rootComplex.observer = observer
+            for node in switches.values { node.observer = observer }
+            for endpoint in endpoints.values { endpoint.observer = observer }
+        }
+    }
+
+    public var hooks = RoutingHooks() {
+        didSet {
+            rootComplex.hooks = hooks
+            for node in switches.values { node.hooks = hooks }
+        }
+    }
+
+    public init(model: ModelFile, seed: UInt64? = nil) throws {
+        self.model = model
+        let platform = model.effectivePlatform
+        simulator = Simulator(clockHz: UInt64(platform.clockMHz ?? 250) * 1_000_000, seed: seed ?? platform.seed ?? 1)
+        let definitions = ModelDevice.definitions(model)
+        func port(_ m: PortModel, _ type: PCIExpressCapability.PortType) -> PortFunction {
+            PortFunction(name: m.name, portType: type, ariForwardingSupported: m.ariForwarding ?? true, acsCapabilities: m.acs)
+        }
+        rootComplex = FabricNode(path: "rc", role: .rootComplex, ports: platform.rootPort.map { port($0, .rootPort) }, links: [])
+        simulator.add(rootComplex)
+        var pending: [(node: FabricNode, ports: [PortModel], path: [(element: String, port: Int)])] = [(rootComplex, platform.rootPort, [])]
+        while !pending.isEmpty {
+            let (node, portModels, path) = pending.removeFirst()
+            var nodeLinks: [Link] = []
+            for (k, m) in portModels.enumerated() {
+                let link = Link(simulator, path: "\(node.path).\(m.name)", latency: m.link?.latency ?? 4, bytesPerClock: m.link?.bytesPerClock)
+                link.down.producer = node
+                link.up.consumer = node
+                nodeLinks.append(link)
+                links.append(link)
+                let hop = path + [(node.path, k)]
+                if let sw = platform.switch?.first(where: { $0.name == m.below }) {
+                    let up = PortFunction(name: "\(sw.name).up", portType: .upstreamSwitchPort, ariForwardingSupported: false, acsCapabilities: nil)
+                    let child = FabricNode(path: sw.name, role: .switchElement, ports: sw.port.map { port($0, .downstreamSwitchPort) }, links: [], upstreamPort: up)
+                    child.upstreamLink = link
+                    link.down.consumer = child
+                    link.up.producer = child
+                    simulator.add(child)
+                    switches[sw.name] = child
+                    pending.append((child, sw.port, hop))
+                } else {
+                    let endpoint = Endpoint(path: m.below, device: try SRIOVDevice(pfs: definitions, bus: 0))
+                    endpoint.link = link
+                    link.down.consumer = endpoint
+                    link.up.producer = endpoint
+                    simulator.add(endpoint)
+                    endpoints[m.below] = endpoint
+                    paths[m.below] = hop
+                }
+            }
+            node.links = nodeLinks
+        }
+    }
+
+    /// Every routing element, the root complex first.
+    public var elements: [FabricNode] { [rootComplex] + switches.keys.sorted().map { switches[$0]! } }
+
+    /// Firmware enumeration, ACS setup and SR-PCIM, all through config requests on the
+    /// simulated fabric. Returns the PFs that refused VF Enable.
+    @discardableResult
+    public func bringUp() -> [UInt16] {
+        let platform = model.effectivePlatform
+        let start = simulator.now
+        let access = ConfigAccess(simulator: simulator, rootComplex: rootComplex)
+        var policy = Enumeration.Policy()
+        policy.pageSize = platform.pageSize ?? 4096
+        policy.reserveVFBuses = platform.reserveVFBuses ?? true
+        var enumeration = Enumeration(access: access, policy: policy)
+        enumeration.run()
+        // ACS: what the platform says, else what Linux enables (SV, RR, CR, UF where present).
+        let portModels = platform.rootPort + (platform.switch ?? []).flatMap(\.port)
+        for node in elements {
+            for (k, port) in node.ports.enumerated() where port.hasACS {
+                let m = portModels.first { $0.name == port.name }
+                let enable = m?.acsEnable ?? ((m?.acs ?? 0) & 0x1D)
+                access.write(node.rid(ofPort: k), PortFunction.acsOffset + ACSCapability.controlOffset, size: 2, UInt32(enable))
+            }
+        }
+        let refused = enumeration.enableVFs { pfRID in
+            let instance = self.endpoints.first { entry in
+                entry.value.device.pfs.indices.contains { entry.value.device.rid(ofPF: $0) == pfRID }
+            }
+            let model = platform.device.first { $0.name == instance?.key }
+            return model?.vfs ?? UInt16.max
+        }
+        enumerated = enumeration.result
+        bringUpClocks = simulator.now - start
+        configAccesses = access.accesses
+        return refused
+    }
+
+    /// The VM each function is assigned to.
+    func owners() -> [String: String] {
+        var owner: [String: String] = [:]
+        for vm in model.vm ?? [] { for function in vm.functions { owner[function] = vm.name } }
+        return owner
+    }
+
+    /// The configured state, read from the components' registers.
+    public func state() -> PlatformState {
+        let owner = owners()
+        let elements = self.elements.map { node in
+            PlatformState.Element(name: node.path, ports: node.ports.enumerated().map { PlatformState.Port($1, rid: node.rid(ofPort: $0)) })
+        }
+        var functions: [PlatformState.Function] = []
+        var blocks: [PlatformState.VFBlock] = []
+        for name in endpoints.keys.sorted() {
+            let endpoint = endpoints[name]!, device = endpoint.device, path = paths[name]!
+            for (p, pf) in device.pfs.enumerated() {
+                let pfName = "\(name).pf\(p)"
+                let ranges = pf.definition.header.bars.filter { $0.kind != .io }.map { bar in
+                    PlatformState.Range(base: bar.base(in: pf.config, at: Type0Header.barOffset + 4 * bar.index), size: bar.size,
+                                        prefetchable: bar.prefetchable, label: "BAR\(bar.index)")
+                }
+                functions.append(.init(name: pfName, rid: device.rid(ofPF: p), owner: owner[pfName], path: path, ranges: ranges))
+                for vf in pf.vfs {
+                    let vfName = "\(pfName).vf\(vf.index)"
+                    let vfRanges = pf.vfBARs.compactMap { bar -> PlatformState.Range? in
+                        guard let aperture = pf.vfAperture(vf: vf.index, bar: bar.definition.index) else { return nil }
+                        return PlatformState.Range(base: aperture.base, size: aperture.size, prefetchable: bar.definition.prefetchable,
+                                                   label: "VF BAR\(bar.definition.index)")
+                    }
+                    functions.append(.init(name: vfName, rid: vf.rid, owner: owner[vfName], path: path, ranges: vfRanges))
+                }
+                if pf.hasSRIOV, pf.vfEnable {
+                    let found = enumerated?.functions.first { $0.rid == device.rid(ofPF: p) }?.sriov
+                    blocks.append(.init(
+                        pfName: pfName,
+                        layout: SRIOVLayout(pfRID: device.rid(ofPF: p), firstVFOffset: pf.firstVFOffset, vfStride: pf.vfStride,
+                                            numVFs: pf.numVFs, ari: device.ariCapableHierarchy),
+                        systemPageSize: UInt64(pf.systemPageSize) << 12,
+                        vfBARs: pf.vfBARs.map { ($0.definition.index, $0.base, $0.definition.size, $0.definition.prefetchable) },
+                        routingByNumVFs: found?.routingByNumVFs ?? [:], totalVFs: pf.totalVFs, path: path))
+                }
+            }
+        }
+        return PlatformState(elements: elements, functions: functions, vfBlocks: blocks)
+    }
+}

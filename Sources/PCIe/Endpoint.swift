@@ -1,0 +1,138 @@
+import RTL
+
+/// An SR-IOV endpoint on a link, clocked: answers configuration requests for its PFs and VFs
+/// (capturing its bus number from Type 0 requests, claiming Type 1 requests for the further
+/// buses its VFs occupy, SR-IOV 1.1 §2.1.2), decodes memory requests against PF BARs (with the
+/// PF's Memory Space Enable) and VF apertures (with VF MSE), and sends requests of its own.
+/// Register contents behind the BARs are not modelled yet: reads return zeros.
+public final class Endpoint: Component {
+    public let path: String
+    public var device: SRIOVDevice
+    public var link: Link?
+    public var observer: HopObserver?
+    var outbox: [TLP] = []
+    var serial: UInt64 = 0
+    /// Memory writes received, by function (for tests and reports).
+    public private(set) var memoryWritesReceived: [SRIOVDevice.FunctionID: Int] = [:]
+    public private(set) var completionsReceived: [TLP] = []
+    public private(set) var counters = FabricCounters()
+
+    public init(path: String, device: SRIOVDevice) {
+        self.path = path
+        self.device = device
+    }
+
+    /// Queues a request the device issues (a VF's DMA or peer write).
+    public func send(_ tlp: TLP, simulator: Simulator) {
+        outbox.append(tlp)
+        simulator.wake(self, at: simulator.now)
+    }
+
+    /// The highest bus the device's functions occupy.
+    var lastBus: UInt8 { UInt8(device.functions.map { $0.rid >> 8 }.max() ?? UInt16(device.bus)) }
+
+    public func tick(_ simulator: Simulator) {
+        guard let link else { return }
+        if let tlp = outbox.first, link.up.ready {
+            serial += 1
+            link.up.push(Packet(dws: tlp.encode(), serial: serial), bytes: tlp.wireBytes)
+            outbox.removeFirst()
+        }
+        if let packet = link.down.peek, link.up.ready {
+            _ = link.down.pop()
+            receive(packet, simulator)
+        }
+        if !outbox.isEmpty { simulator.wake(self, after: 1) }
+    }
+
+    func reply(_ tlp: TLP, simulator: Simulator) {
+        serial += 1
+        link?.up.push(Packet(dws: tlp.encode(), serial: serial), bytes: tlp.wireBytes)
+        counters.completionsGenerated += 1
+    }
+
+    func receive(_ packet: Packet, _ simulator: Simulator) {
+        guard case .success(let tlp) = TLP.decode(packet.dws) else {
+            counters.malformed += 1
+            return
+        }
+        if tlp.isCompletion {
+            completionsReceived.append(tlp)
+            return
+        }
+        if tlp.isConfig {
+            config(tlp, simulator)
+        } else if tlp.kind == .memoryRead || tlp.kind == .memoryWrite {
+            memory(tlp, simulator)
+        } else {
+            counters.droppedPosted += 1
+        }
+    }
+
+    func config(_ tlp: TLP, _ simulator: Simulator) {
+        let bus = UInt8(tlp.targetID >> 8)
+        if tlp.kind == .configRead0 || tlp.kind == .configWrite0 {
+            if device.bus != bus { device.bus = bus }
+        } else if !(bus > device.bus && bus <= lastBus) {
+            return unsupported(tlp, simulator)
+        }
+        let isWrite = tlp.kind == .configWrite0 || tlp.kind == .configWrite1
+        guard device.function(at: tlp.targetID) != nil else { return unsupported(tlp, simulator) }
+        var data: UInt32 = 0
+        if isWrite {
+            for access in ConfigWrite.accesses(byteEnables: tlp.firstBE) {
+                device.configWrite(rid: tlp.targetID, offset: tlp.register + access.offset, size: access.size,
+                                   value: (tlp.payload.first ?? 0) >> UInt32(8 * access.offset))
+            }
+        } else {
+            data = device.configRead(rid: tlp.targetID, offset: tlp.register, size: 4) ?? 0
+        }
+        reply(TLP(kind: isWrite ? .completion : .completionWithData, requesterID: tlp.requesterID, tag: tlp.tag,
+                  targetID: tlp.targetID, byteCount: 4, payload: isWrite ? [] : [data]), simulator: simulator)
+    }
+
+    /// The function whose enabled memory range holds `address`.
+    public func decodeMemory(_ address: UInt64) -> SRIOVDevice.FunctionID? {
+        for (p, pf) in device.pfs.enumerated() {
+            let command = pf.config.read(offset: Type0Header.commandOffset, size: 2)!
+            if command & 0x2 != 0 {
+                for bar in pf.definition.header.bars where bar.kind != .io {
+                    let base = bar.base(in: pf.config, at: Type0Header.barOffset + 4 * bar.index)
+                    if address >= base && address - base < bar.size { return .pf(p) }
+                }
+            }
+            for vf in pf.vfs {
+                for bar in pf.vfBARs.map(\.definition.index) {
+                    if let aperture = pf.vfAperture(vf: vf.index, bar: bar), aperture.decodes,
+                       address >= aperture.base && address - aperture.base < aperture.size {
+                        return .vf(pf: p, index: vf.index)
+                    }
+                }
+            }
+        }
+        return nil
+    }
+
+    func memory(_ tlp: TLP, _ simulator: Simulator) {
+        guard let function = decodeMemory(tlp.address) else { return unsupported(tlp, simulator) }
+        if tlp.kind == .memoryWrite {
+            memoryWritesReceived[function, default: 0] += 1
+            observer?(Hop(clock: simulator.now, node: path, ingress: "link", egress: "\(function)", tlp: tlp))
+            return
+        }
+        let completer = device.functions.first { $0.id == function }?.rid ?? 0
+        reply(TLP(kind: .completionWithData, requesterID: tlp.requesterID, tag: tlp.tag, length: tlp.length, targetID: completer,
+                  byteCount: 4 * tlp.length, lowerAddress: UInt8(tlp.address & 0x7F),
+                  payload: Array(repeating: 0, count: tlp.length)), simulator: simulator)
+    }
+
+    func unsupported(_ tlp: TLP, _ simulator: Simulator) {
+        counters.unsupportedRequests += 1
+        if tlp.isPosted {
+            counters.droppedPosted += 1
+            return
+        }
+        reply(TLP(kind: .completion, requesterID: tlp.requesterID, tag: tlp.tag, targetID: UInt16(device.bus) << 8,
+                  status: .unsupportedRequest, byteCount: 4), simulator: simulator)
+    }
+}

@@ -1,0 +1,253 @@
+import RTL
+
+/// A routing element of the fabric, clocked: a switch (upstream port plus downstream ports) or
+/// a root complex (its core, host memory and the CPU's config and memory requests, plus root
+/// ports). Every TLP's direction comes from `PortRouting.route`, the generic function the
+/// prover also runs (PCIe Base 4.0 §2.2.4, §6.12).
+///
+/// Each clock it takes at most one TLP from each ingress that has one and whose egress can
+/// accept it (ready/valid back-pressure). A request nothing claims is an Unsupported Request:
+/// non-posted requests get a UR completion, posted ones are dropped and counted (§2.3.1).
+public final class FabricNode: Component {
+    public enum Role: Sendable { case rootComplex, switchElement }
+
+    public let path: String
+    public let role: Role
+    /// Downstream ports (root ports, or a switch's downstream ports) and their links.
+    public internal(set) var ports: [PortFunction]
+    public var links: [Link]
+    /// A switch's upstream port and the link above it.
+    public internal(set) var upstreamPort: PortFunction?
+    public var upstreamLink: Link?
+    public private(set) var counters = FabricCounters()
+    public var observer: HopObserver?
+    public var hooks = RoutingHooks()
+
+    /// Root complex: requests the CPU issues, and where their completions go.
+    var cpuOutbox: [Packet] = []
+    public var cpuInbox: [TLP] = []
+    /// Root complex: host memory as sparse DWs (DMA targets; the IOMMU comes later).
+    public var hostMemory: [UInt64: UInt32] = [:]
+    /// Root complex: the top of host memory; below it, memory requests from devices go to
+    /// host memory.
+    public var hostMemoryLimit: UInt64 = 0x8000_0000
+    var serial: UInt64 = 0
+
+    public init(path: String, role: Role, ports: [PortFunction], links: [Link], upstreamPort: PortFunction? = nil) {
+        self.path = path
+        self.role = role
+        self.ports = ports
+        self.links = links
+        self.upstreamPort = upstreamPort
+    }
+
+    /// Routing ID of the node's own functions: root ports are devices 1... on bus 0; a switch's
+    /// upstream port is device 0 on its primary bus and its downstream ports devices 0... on its
+    /// internal bus.
+    public func rid(ofPort k: Int) -> UInt16 {
+        switch role {
+        case .rootComplex: UInt16(k + 1) << 3
+        case .switchElement: UInt16(upstreamPort?.secondaryBus ?? 0) << 8 | UInt16(k) << 3
+        }
+    }
+
+    public var upstreamRID: UInt16 { UInt16(upstreamPort?.primaryBus ?? 0) << 8 }
+
+    /// The CPU submits a request (root complex only).
+    public func submit(_ tlp: TLP, simulator: Simulator) {
+        serial += 1
+        cpuOutbox.append(Packet(dws: tlp.encode(), serial: serial))
+        simulator.wake(self, at: simulator.now)
+    }
+
+    /// Ingress 0 is the upstream side; k + 1 is downstream port k.
+    func ingressName(_ i: Int) -> String { i == 0 ? (role == .rootComplex ? "cpu" : "up") : ports[i - 1].name }
+
+    public func tick(_ simulator: Simulator) {
+        var more = false
+        // Upstream side first, then each port; order does not matter for results (two-phase).
+        if role == .rootComplex {
+            if let packet = cpuOutbox.first {
+                if handle(packet, ingress: 0, simulator) { cpuOutbox.removeFirst() }
+                more = more || !cpuOutbox.isEmpty
+            }
+        } else if let link = upstreamLink, let packet = link.down.peek {
+            if handle(packet, ingress: 0, simulator) { _ = link.down.pop() }
+        }
+        for (k, link) in links.enumerated() {
+            if let packet = link.up.peek, handle(packet, ingress: k + 1, simulator) { _ = link.up.pop() }
+        }
+        if more { simulator.wake(self, after: 1) }
+    }
+
+    /// The egress channel for a destination (nil: the root complex core).
+    func channel(to destination: Int) -> Channel<Packet>? {
+        destination == 0 ? upstreamLink?.up : links[destination - 1].down
+    }
+
+    /// Where a packet for ingress `i`'s reverse direction goes (completions we generate).
+    func reverse(of ingress: Int) -> Channel<Packet>? { channel(to: ingress) }
+
+    /// Handles one packet; false when its egress is full (it stays at the head).
+    func handle(_ packet: Packet, ingress: Int, _ simulator: Simulator) -> Bool {
+        let tlp: TLP
+        switch TLP.decode(packet.dws) {
+        case .success(let decoded): tlp = decoded
+        case .failure:
+            return malformed(packet, ingress: ingress, simulator)
+        }
+        if !tlp.isPosted && !tlp.isCompletion && ingress != 0 { counters.nonPostedReceived += 1 }
+        if let own = ownConfigTarget(tlp, ingress: ingress) {
+            return completeOwnConfig(tlp, port: own, ingress: ingress, simulator)
+        }
+        let decision = PortRouting.route(Self.fields(tlp), ingress: Bits<Concrete, 8>(UInt64(ingress)),
+                                         ports: ports.map { $0.decode(Concrete.self) }, hooks: hooks).value
+        switch decision {
+        case PortRouting.unsupportedRequest, PortRouting.acsViolation:
+            if decision == PortRouting.acsViolation { counters.acsViolations += 1 } else { counters.unsupportedRequests += 1 }
+            return refuse(tlp, ingress: ingress, label: decision == PortRouting.acsViolation ? "ACS" : "UR", simulator)
+        case PortRouting.upstream where role == .rootComplex:
+            return core(tlp, packet: packet, ingress: ingress, simulator)
+        default:
+            let destination = Int(decision)
+            var out = tlp
+            // Type 1 becomes Type 0 at the port whose secondary bus is the target's.
+            if destination > 0, tlp.kind == .configRead1 || tlp.kind == .configWrite1,
+               UInt8(tlp.targetID >> 8) == ports[destination - 1].secondaryBus {
+                out.kind = tlp.kind == .configRead1 ? .configRead0 : .configWrite0
+            }
+            guard let egress = channel(to: destination) else { return refuse(tlp, ingress: ingress, label: "UR", simulator) }
+            guard egress.ready else { return false }
+            egress.push(Packet(dws: out.encode(), serial: packet.serial), bytes: out.wireBytes)
+            counters.forwarded += 1
+            observer?(Hop(clock: simulator.now, node: path, ingress: ingressName(ingress),
+                          egress: destination == 0 ? "up" : ports[destination - 1].name, tlp: out))
+            return true
+        }
+    }
+
+    /// The routing fields of a decoded TLP.
+    static func fields(_ tlp: TLP) -> RouteFields<Concrete> {
+        RouteFields(
+            idRouted: Bit(tlp.isConfig || tlp.isCompletion), isCompletion: Bit(tlp.isCompletion), isConfig: Bit(tlp.isConfig),
+            targetID: Bits(UInt64(tlp.isCompletion ? tlp.requesterID : tlp.targetID)), address: Bits(tlp.address),
+            requesterID: Bits(UInt64(tlp.requesterID)), addressType: Bits(UInt64(tlp.addressType)))
+    }
+
+    /// A config request for one of the node's own Type 1 functions: returns the port index
+    /// (-1 for a switch's upstream port).
+    func ownConfigTarget(_ tlp: TLP, ingress: Int) -> Int? {
+        guard tlp.isConfig, ingress == 0 else { return nil }
+        let bus = UInt8(tlp.targetID >> 8), device = Int((tlp.targetID >> 3) & 0x1F), function = tlp.targetID & 7
+        switch role {
+        case .rootComplex:
+            guard bus == 0 else { return nil }
+            return function == 0 && device >= 1 && device <= ports.count ? device - 1 : Int.max
+        case .switchElement:
+            if tlp.kind == .configRead0 || tlp.kind == .configWrite0 { return device == 0 && function == 0 ? -1 : Int.max }
+            guard let up = upstreamPort, bus == up.secondaryBus else { return nil }
+            return function == 0 && device < ports.count ? device : Int.max
+        }
+    }
+
+    func completeOwnConfig(_ tlp: TLP, port: Int, ingress: Int, _ simulator: Simulator) -> Bool {
+        guard port != Int.max else { return refuse(tlp, ingress: ingress, label: "UR", simulator) }
+        let isWrite = tlp.kind == .configWrite0 || tlp.kind == .configWrite1
+        let completer = port == -1 ? upstreamRID : rid(ofPort: port)
+        var data: UInt32 = 0
+        let enables = tlp.firstBE
+        if isWrite {
+            for access in ConfigWrite.accesses(byteEnables: enables) {
+                let value = (tlp.payload.first ?? 0) >> UInt32(8 * access.offset)
+                if port == -1 {
+                    upstreamPort?.config.write(offset: tlp.register + access.offset, size: access.size, value: value)
+                } else {
+                    ports[port].config.write(offset: tlp.register + access.offset, size: access.size, value: value)
+                }
+            }
+        } else {
+            let config = port == -1 ? upstreamPort!.config : ports[port].config
+            data = config.read(offset: tlp.register, size: 4) ?? 0
+        }
+        let completion = TLP(kind: isWrite ? .completion : .completionWithData, requesterID: tlp.requesterID, tag: tlp.tag,
+                             targetID: completer, byteCount: 4, payload: isWrite ? [] : [data])
+        return send(completion, to: ingress, simulator)
+    }
+
+    /// Refuses a request: a UR completion for a non-posted one, a count for a posted one.
+    func refuse(_ tlp: TLP, ingress: Int, label: String, _ simulator: Simulator) -> Bool {
+        observer?(Hop(clock: simulator.now, node: path, ingress: ingressName(ingress), egress: label, tlp: tlp))
+        if tlp.isPosted || tlp.isCompletion {
+            counters.droppedPosted += 1
+            return true
+        }
+        let completion = TLP(kind: .completion, requesterID: tlp.requesterID, tag: tlp.tag, targetID: ingress == 0 ? upstreamRID : rid(ofPort: ingress - 1),
+                             status: .unsupportedRequest, byteCount: 4)
+        return send(completion, to: ingress, simulator)
+    }
+
+    /// A malformed TLP: if its header says it is a read-like request with a requester, a UR
+    /// completion; otherwise it is dropped and counted.
+    func malformed(_ packet: Packet, ingress: Int, _ simulator: Simulator) -> Bool {
+        counters.malformed += 1
+        let dw0 = packet.dws.first ?? 0
+        let fmt = dw0 >> 29, type = (dw0 >> 24) & 0x1F
+        let nonPosted = fmt & 0b010 == 0 && type != 0b01010 && type & 0b11000 != 0b10000
+        guard nonPosted, packet.dws.count >= 2 else {
+            counters.droppedPosted += 1
+            return true
+        }
+        if ingress != 0 { counters.nonPostedReceived += 1 }
+        let completion = TLP(kind: .completion, requesterID: UInt16(packet.dws[1] >> 16), tag: UInt8((packet.dws[1] >> 8) & 0xFF),
+                             targetID: ingress == 0 ? upstreamRID : rid(ofPort: ingress - 1), status: .unsupportedRequest, byteCount: 4)
+        return send(completion, to: ingress, simulator)
+    }
+
+    /// Sends a completion the node generated back toward ingress `ingress`.
+    func send(_ completion: TLP, to ingress: Int, _ simulator: Simulator) -> Bool {
+        if ingress == 0 && role == .rootComplex {
+            cpuInbox.append(completion)
+            counters.completionsGenerated += 1
+            return true
+        }
+        guard let channel = reverse(of: ingress) else { return true }
+        guard channel.ready else { return false }
+        serial += 1
+        channel.push(Packet(dws: completion.encode(), serial: serial), bytes: completion.wireBytes)
+        counters.completionsGenerated += 1
+        return true
+    }
+
+    /// The root complex core: completions for the CPU, device memory requests to host memory,
+    /// and peer traffic that the root ports redirected up, sent down again from here.
+    func core(_ tlp: TLP, packet: Packet, ingress: Int, _ simulator: Simulator) -> Bool {
+        if tlp.isCompletion {
+            observer?(Hop(clock: simulator.now, node: path, ingress: ingressName(ingress), egress: "cpu", tlp: tlp))
+            if tlp.requesterID == 0 { cpuInbox.append(tlp) } else { counters.droppedPosted += 1 }
+            return true
+        }
+        guard ingress != 0 else { return refuse(tlp, ingress: ingress, label: "UR", simulator) }
+        // Peer traffic redirected to the core goes down again after passing it (where the
+        // IOMMU will check it); the routing function from the upstream side picks the port.
+        let down = PortRouting.route(Self.fields(tlp), ingress: Bits<Concrete, 8>(0), ports: ports.map { $0.decode(Concrete.self) }).value
+        if down >= 1 && down <= UInt64(ports.count) {
+            guard links[Int(down) - 1].down.ready else { return false }
+            links[Int(down) - 1].down.push(packet, bytes: tlp.wireBytes)
+            counters.forwarded += 1
+            observer?(Hop(clock: simulator.now, node: path, ingress: ingressName(ingress), egress: "core>" + ports[Int(down) - 1].name, tlp: tlp))
+            return true
+        }
+        guard tlp.kind == .memoryRead || tlp.kind == .memoryWrite, tlp.address < hostMemoryLimit else {
+            return refuse(tlp, ingress: ingress, label: "UR", simulator)
+        }
+        observer?(Hop(clock: simulator.now, node: path, ingress: ingressName(ingress), egress: "memory", tlp: tlp))
+        if tlp.kind == .memoryWrite {
+            for (k, dw) in tlp.payload.enumerated() { hostMemory[tlp.address + UInt64(4 * k)] = dw }
+            return true
+        }
+        let data = (0..<tlp.length).map { hostMemory[tlp.address + UInt64(4 * $0)] ?? 0 }
+        let completion = TLP(kind: .completionWithData, requesterID: tlp.requesterID, tag: tlp.tag, length: tlp.length,
+                             targetID: 0, byteCount: 4 * tlp.length, lowerAddress: UInt8(tlp.address & 0x7F), payload: data)
+        return send(completion, to: ingress, simulator)
+    }
+}

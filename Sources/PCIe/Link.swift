@@ -1,0 +1,50 @@
+import RTL
+
+/// A TLP on a link, as DWs exactly as encoded, with a serial number for logs.
+public struct Packet: Sendable {
+    public var dws: [UInt32]
+    public var serial: UInt64
+    public init(dws: [UInt32], serial: UInt64) {
+        self.dws = dws
+        self.serial = serial
+    }
+}
+
+/// A PCIe link between an upstream component and a downstream one: one channel each way, with
+/// the model file's latency (clocks) and bandwidth (bytes per clock) (DESIGN.md §3).
+public final class Link {
+    public let path: String
+    /// Toward the device (downstream) and toward the root (upstream).
+    public let down: Channel<Packet>
+    public let up: Channel<Packet>
+
+    public init(_ simulator: Simulator, path: String, latency: Int, bytesPerClock: Int?, capacity: Int = 32) {
+        self.path = path
+        down = Channel(simulator, path: path + ".down", capacity: capacity, latency: latency, bytesPerClock: bytesPerClock)
+        up = Channel(simulator, path: path + ".up", capacity: capacity, latency: latency, bytesPerClock: bytesPerClock)
+    }
+}
+
+/// One forwarding decision, for TLP logs and tests: at `node`, a TLP from `ingress` went to
+/// `egress` (port names; "up" for the upstream side, "UR"/"ACS" when refused).
+public struct Hop: Sendable {
+    public let clock: UInt64
+    public let node: String
+    public let ingress: String
+    public let egress: String
+    public let tlp: TLP
+}
+
+/// Receives every hop; the TLP log and tests subscribe.
+public typealias HopObserver = (Hop) -> Void
+
+/// Counters every node keeps, for run summaries.
+public struct FabricCounters: Sendable, Equatable {
+    public var forwarded: UInt64 = 0
+    public var unsupportedRequests: UInt64 = 0
+    public var acsViolations: UInt64 = 0
+    public var malformed: UInt64 = 0
+    public var droppedPosted: UInt64 = 0
+    public var completionsGenerated: UInt64 = 0
+    public var nonPostedReceived: UInt64 = 0
+}
