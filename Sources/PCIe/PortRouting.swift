@@ -74,7 +74,9 @@ public enum PortRouting {
     @inlinable
     public static func claims<A>(_ tlp: RouteFields<A>, _ port: DownstreamPort<A>) -> Bit<A> {
         let bus: Bits<A, 8> = tlp.targetID.extract(from: 8)
-        let byID = (bus .>= port.secondaryBus) & (bus .<= port.subordinateBus)
+        // Bus 0 is the root bus: a port whose secondary bus is 0 has not been numbered yet and
+        // claims nothing by ID.
+        let byID = (port.secondaryBus .!= 0) & (bus .>= port.secondaryBus) & (bus .<= port.subordinateBus)
         let inMemory = (tlp.address .>= port.memoryBase) & (tlp.address .<= port.memoryLimit)
         let inPrefetchable = (tlp.address .>= port.prefetchableBase) & (tlp.address .<= port.prefetchableLimit)
         return mux(tlp.idRouted, byID, inMemory | inPrefetchable)

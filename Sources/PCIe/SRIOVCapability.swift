@@ -102,7 +102,7 @@ public struct SRIOVCapability: Capability {
 }
 
 /// First VF Offset and VF Stride for one (NumVFs, ARI Capable Hierarchy) setting.
-public struct VFRouting: Sendable, Equatable {
+public struct VFRouting: Sendable, Hashable {
     public var firstVFOffset: UInt16
     public var vfStride: UInt16
     public init(firstVFOffset: UInt16, vfStride: UInt16) {

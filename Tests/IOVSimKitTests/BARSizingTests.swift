@@ -25,7 +25,7 @@ struct BARSizingTests {
         return (~mask &+ 1, readLow & (kind == .io ? 0x3 : 0xF))
     }
 
-    @Test("every PF and VF BAR of every model reads back its size", arguments: ["i82599.toml", "i82576.toml", "sriov-256vf.toml"])
+    @Test("every PF and VF BAR of every model reads back its size", arguments: ["i82599.toml", "i82576.toml", "sriov-512vf.toml"])
     func sizing(model: String) throws {
         var (file, d) = try Repository.device(model)
         var checked = 0

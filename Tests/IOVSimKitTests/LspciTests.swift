@@ -21,7 +21,7 @@ struct LspciTests {
     static let cases: [Case] = [
         Case(model: "i82599.toml", numVFs: 63, ari: true), Case(model: "i82599.toml", numVFs: 63, ari: false),
         Case(model: "i82576.toml", numVFs: 7, ari: true), Case(model: "i82576.toml", numVFs: 7, ari: false),
-        Case(model: "sriov-256vf.toml", numVFs: 256, ari: true), Case(model: "sriov-256vf.toml", numVFs: 200, ari: false),
+        Case(model: "sriov-512vf.toml", numVFs: 256, ari: true), Case(model: "sriov-512vf.toml", numVFs: 200, ari: false),
     ]
 
     /// The lines of one function's block in `lspci -vvv` output.

@@ -24,7 +24,7 @@ struct ModelErrorTests {
 
     @Test("the shipped models load")
     func shippedModelsLoad() throws {
-        for name in ["i82599.toml", "i82576.toml", "sriov-256vf.toml"] {
+        for name in ["i82599.toml", "i82576.toml", "sriov-512vf.toml"] {
             let model = try ModelLoader.load(path: Repository.model(name))
             #expect(!model.device.pf.isEmpty)
         }

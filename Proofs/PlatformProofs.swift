@@ -1,0 +1,243 @@
+import PCIe
+import RTL
+import SMT
+
+/// One checked property of a platform.
+public struct PropertyResult: Sendable {
+    /// "routing IDs", "BAR apertures", "peer-to-peer".
+    public let family: String
+    /// What it is about: a PF (`nic0.pf0`) or a routing element (`sw0`).
+    public let subject: String
+    public let property: String
+    public let outcome: ProofOutcome
+    /// For a violation: the counterexample in domain terms, replayed on the concrete code.
+    public let explanation: String?
+}
+
+/// The property families of DESIGN.md §5 that concern the PCIe platform, each evaluated
+/// through the generic functions the simulator runs (`RoutingID`, `VFAperture`,
+/// `PortRouting`), with the configured state fixed and the VF index, address, requester and
+/// address type free.
+public enum PlatformProofs {
+    public static func check(_ state: PlatformState, limits: SolverLimits = SolverLimits(), hooks: RoutingHooks = RoutingHooks()) throws -> [PropertyResult] {
+        var results: [PropertyResult] = []
+        for block in state.vfBlocks {
+            results += try routingIDs(block, state: state, limits: limits)
+            results += try apertures(block, state: state, limits: limits)
+        }
+        results += try peerToPeer(state, limits: limits, hooks: hooks)
+        return results
+    }
+
+    // MARK: Routing IDs
+
+    static func routingIDs(_ block: PlatformState.VFBlock, state: PlatformState, limits: SolverLimits) throws -> [PropertyResult] {
+        guard let hop = block.path.last, let port = state.port(hop) else { return [] }
+        let own = Set(state.functions.filter { $0.name.hasPrefix(block.pfName + ".vf") }.map(\.rid))
+        let others = [block.layout.pfRID] + state.allRIDs.filter { !own.contains($0) && $0 != block.layout.pfRID }
+        var results: [PropertyResult] = []
+        // The configured NumVFs, then every other (offset, stride) the device reports for some
+        // NumVFs, at the largest NumVFs that uses it (SR-IOV 1.1 §3.3.10: they may change).
+        var layouts = [(block.layout, "")]
+        var seen = Set([VFRouting(firstVFOffset: block.layout.firstVFOffset, vfStride: block.layout.vfStride)])
+        for n in block.routingByNumVFs.keys.sorted(by: >) {
+            let routing = block.routingByNumVFs[n]!
+            guard seen.insert(routing).inserted else { continue }
+            var layout = block.layout
+            layout.numVFs = n
+            layout.firstVFOffset = routing.firstVFOffset
+            layout.vfStride = routing.vfStride
+            layouts.append((layout, " (NumVFs=\(n))"))
+        }
+        for (layout, suffix) in layouts {
+            let placement = RoutingIDProof.Placement(layout: layout, secondaryBus: port.secondaryBus, subordinateBus: port.subordinateBus,
+                                                     otherRIDs: suffix.isEmpty ? others : [layout.pfRID] + others.filter { !own.contains($0) })
+            for finding in try RoutingIDProof.check(placement, limits: limits) {
+                results.append(PropertyResult(family: "routing IDs", subject: block.pfName, property: finding.property + suffix,
+                                              outcome: finding.outcome, explanation: finding.witness.map { explain($0, layout: layout, port: port) }))
+            }
+        }
+        results.append(try reachability(block, port: port, limits: limits))
+        return results
+    }
+
+    static func explain(_ witness: RoutingIDProof.Witness, layout: SRIOVLayout, port: PlatformState.Port) -> String {
+        switch witness {
+        case .busOutOfRange(let vf, let bus):
+            "VF \(vf) needs bus 0x\(String(bus, radix: 16)); port \(port.name) decodes buses [\(hex2(port.secondaryBus)), \(hex2(port.subordinateBus))]"
+        default:
+            witness.description
+        }
+    }
+
+    /// Every VF answers config requests through its port: the bus is in range and, on the
+    /// port's secondary bus without ARI Forwarding, only Device 0 is reachable.
+    static func reachability(_ block: PlatformState.VFBlock, port: PlatformState.Port, limits: SolverLimits) throws -> PropertyResult {
+        let layout = block.layout
+        let outcome = try withProof(limits: limits) { proof in
+            let i = try proof.variable("vf_i", as: Bits<Symbolic, 16>.self)
+            let rid = RoutingID.vf(pf: Bits(UInt64(layout.pfRID)), firstVFOffset: Bits(UInt64(layout.firstVFOffset)),
+                                   vfStride: Bits(UInt64(layout.vfStride)), vfIndex: i)
+            let tlp = RouteFields<Symbolic>(idRouted: 1, isCompletion: 0, isConfig: 1, targetID: rid, address: 0,
+                                            requesterID: 0, addressType: 0)
+            let decode = decodePort(port, Symbolic.self)
+            return try proof.check(PortRouting.claims(tlp, decode) & ~PortRouting.unreachable(tlp, decode),
+                                   assuming: [i .< Bits(UInt64(layout.numVFs))])
+        }
+        let explanation = outcome.result.counterexample.map { cex -> String in
+            let vf = Int(cex["vf_i"]!)
+            let bdf = BDF(layout.vfRID(vf))
+            let request = RouteFields<Concrete>(idRouted: 1, isCompletion: 0, isConfig: 1, targetID: Bits(UInt64(bdf.rid)), address: 0,
+                                                requesterID: 0, addressType: 0)
+            let why = PortRouting.claims(request, decodePort(port, Concrete.self)).isSet
+                ? "device \(bdf.device) on its secondary bus without ARI Forwarding"
+                : "bus \(hex2(bdf.bus)) is outside its range [\(hex2(port.secondaryBus)), \(hex2(port.subordinateBus))]"
+            return "VF \(vf) at \(bdf) is not reachable by config requests through \(port.name): \(why)"
+        }
+        return PropertyResult(family: "routing IDs", subject: block.pfName, property: "VFs reachable by config requests",
+                              outcome: outcome, explanation: explanation)
+    }
+
+    static func decodePort<A>(_ port: PlatformState.Port, _: A.Type) -> DownstreamPort<A> {
+        DownstreamPort(secondaryBus: Bits(UInt64(port.secondaryBus)), subordinateBus: Bits(UInt64(port.subordinateBus)),
+                       memoryBase: Bits(port.memoryWindow.base), memoryLimit: Bits(port.memoryWindow.limit),
+                       prefetchableBase: Bits(port.prefetchableWindow.base), prefetchableLimit: Bits(port.prefetchableWindow.limit),
+                       ariForwarding: Bit(port.ariForwarding), acsControl: Bits(UInt64(port.acsControl)))
+    }
+
+    // MARK: BAR apertures
+
+    static func apertures(_ block: PlatformState.VFBlock, state: PlatformState, limits: SolverLimits) throws -> [PropertyResult] {
+        var results: [PropertyResult] = []
+        let n = Bits<Symbolic, 64>(UInt64(block.layout.numVFs))
+        for bar in block.vfBARs {
+            let label = "VF BAR\(bar.index)"
+            let base = Bits<Symbolic, 64>(bar.base), size = Bits<Symbolic, 64>(bar.size)
+            func aperture(_ i: Bits<Symbolic, 64>) -> Bits<Symbolic, 64> { VFAperture.base(vfBARBase: base, perVFSize: size, vfIndex: i) }
+            func concrete(_ i: UInt64) -> UInt64 {
+                VFAperture.base(vfBARBase: Bits<Concrete, 64>(bar.base), perVFSize: Bits(bar.size), vfIndex: Bits(i)).value
+            }
+            func result(_ property: String, _ outcome: ProofOutcome, _ explain: (Counterexample) -> String) -> PropertyResult {
+                PropertyResult(family: "BAR apertures", subject: block.pfName, property: "\(label) \(property)", outcome: outcome,
+                               explanation: outcome.result.counterexample.map(explain))
+            }
+
+            let page = Bits<Symbolic, 64>(block.systemPageSize)
+            results.append(result("apertures aligned to System Page Size and own size", try withProof(limits: limits) { proof in
+                let i = try proof.variable("vf_i", as: Bits<Symbolic, 64>.self)
+                let a = aperture(i)
+                return try proof.check(((a & (page - 1)) .== 0) & ((a & (size - 1)) .== 0), assuming: [i .< n])
+            }) { cex in
+                let vf = cex["vf_i"]!, at = concrete(vf)
+                return "VF \(vf)'s \(label) aperture at 0x\(String(at, radix: 16)) is not aligned to the System Page Size 0x\(String(block.systemPageSize, radix: 16)) or to its size 0x\(String(bar.size, radix: 16))"
+            })
+
+            results.append(result("apertures pairwise disjoint", try withProof(limits: limits) { proof in
+                let i = try proof.variable("vf_i", as: Bits<Symbolic, 64>.self)
+                let j = try proof.variable("vf_j", as: Bits<Symbolic, 64>.self)
+                let ai = aperture(i), aj = aperture(j)
+                let ei = ai + size, ej = aj + size
+                let noWrap = (ei .> ai) & (ej .> aj)
+                return try proof.check(noWrap & ((ei .<= aj) | (ej .<= ai)), assuming: [i .< n, j .< n, i .!= j])
+            }) { cex in
+                let a = cex["vf_i"]!, b = cex["vf_j"]!
+                return "VF \(a) at 0x\(String(concrete(a), radix: 16)) and VF \(b) at 0x\(String(concrete(b), radix: 16)) overlap (size 0x\(String(bar.size, radix: 16)))"
+            })
+
+            let own = block.pfName + ".vf"
+            let others = state.functions.flatMap { f in f.ranges.filter { r in r.size > 0 && !(f.name.hasPrefix(own) && r.label == label) }.map { (f.name, $0) } }
+            results.append(result("apertures disjoint from every other BAR", try withProof(limits: limits) { proof in
+                let i = try proof.variable("vf_i", as: Bits<Symbolic, 64>.self)
+                let a = aperture(i), e = a + size
+                let apart = Bit<Symbolic>.all(others.map { _, r in (e .<= Bits(r.base)) | (Bits(r.base &+ r.size) .<= a) })
+                return try proof.check(apart, assuming: [i .< n])
+            }) { cex in
+                let vf = cex["vf_i"]!, at = concrete(vf)
+                let hit = others.first { _, r in at < r.base &+ r.size && r.base < at &+ bar.size }
+                return "VF \(vf)'s \(label) aperture [0x\(String(at, radix: 16)), +0x\(String(bar.size, radix: 16))) overlaps " +
+                    (hit.map { "\($0.0) \($0.1.label) at 0x\(String($0.1.base, radix: 16))" } ?? "another BAR")
+            })
+
+            let ports = block.path.compactMap { hop in state.port(hop) }
+            results.append(result("apertures inside every bridge window above", try withProof(limits: limits) { proof in
+                let i = try proof.variable("vf_i", as: Bits<Symbolic, 64>.self)
+                let a = aperture(i)
+                let first = memoryRequest(address: a), last = memoryRequest(address: a + size - 1)
+                let inside = Bit<Symbolic>.all(ports.map { port in
+                    let decode = decodePort(port, Symbolic.self)
+                    return PortRouting.claims(first, decode) & PortRouting.claims(last, decode)
+                })
+                return try proof.check(inside, assuming: [i .< n])
+            }) { cex in
+                let vf = cex["vf_i"]!, at = concrete(vf)
+                let outside = ports.first { port in
+                    !PortRouting.claims(memoryRequest(address: Bits<Concrete, 64>(at)), decodePort(port, Concrete.self)).isSet
+                        || !PortRouting.claims(memoryRequest(address: Bits<Concrete, 64>(at &+ bar.size &- 1)), decodePort(port, Concrete.self)).isSet
+                }
+                return "VF \(vf)'s \(label) aperture at 0x\(String(at, radix: 16)) lies outside the windows of \(outside?.name ?? "a port above")"
+            })
+        }
+        return results
+    }
+
+    /// An untranslated memory write from requester 0 to `address`: what window decode sees.
+    static func memoryRequest<A>(address: Bits<A, 64>, requester: Bits<A, 16> = 0, addressType: Bits<A, 2> = 0) -> RouteFields<A> {
+        RouteFields(idRouted: 0, isCompletion: 0, isConfig: 0, targetID: 0, address: address, requesterID: requester, addressType: addressType)
+    }
+
+    // MARK: Peer-to-peer
+
+    /// With the ACS settings configured, no memory request (any address, any address type)
+    /// from a function of one VM, arriving at a port, is routed by that element straight to
+    /// another port below which the address is a BAR of a function of another owner: it must
+    /// go up, toward the root complex and its IOMMU, or be refused.
+    static func peerToPeer(_ state: PlatformState, limits: SolverLimits, hooks: RoutingHooks) throws -> [PropertyResult] {
+        var results: [PropertyResult] = []
+        for element in state.elements {
+            func below(_ k: Int) -> [PlatformState.Function] {
+                state.functions.filter { f in f.path.contains { $0.element == element.name && $0.port == k } }
+            }
+            for i in element.ports.indices {
+                let requesters = below(i).filter { $0.owner != nil }
+                for vm in Set(requesters.compactMap(\.owner)).sorted() {
+                    let rids = requesters.filter { $0.owner == vm }.map(\.rid)
+                    let targets = element.ports.indices.filter { $0 != i }.map { k in
+                        (k, below(k).filter { ($0.owner ?? "host") != vm }.flatMap { f in f.ranges.filter { $0.size > 0 }.map { (f, $0) } })
+                    }
+                    let outcome = try withProof(limits: limits) { proof in
+                        let address = try proof.variable("address", as: Bits<Symbolic, 64>.self)
+                        let requester = try proof.variable("requester", as: Bits<Symbolic, 16>.self)
+                        let at = try proof.variable("address_type", as: Bits<Symbolic, 2>.self)
+                        let tlp = memoryRequest(address: address, requester: requester, addressType: at)
+                        let route = PortRouting.route(tlp, ingress: Bits(UInt64(i + 1)), ports: element.ports.map { decodePort($0, Symbolic.self) }, hooks: hooks)
+                        let safe = Bit<Symbolic>.all(targets.map { k, ranges in
+                            let inTarget = Bit<Symbolic>.any(ranges.map { _, r in (address .>= Bits(r.base)) & (address .< Bits(r.base &+ r.size)) })
+                            return inTarget.implies(route .!= Bits(UInt64(k + 1)))
+                        })
+                        let fromVM = Bit<Symbolic>.any(rids.map { requester .== Bits(UInt64($0)) })
+                        return try proof.check(safe, assuming: [fromVM])
+                    }
+                    let explanation = outcome.result.counterexample.map { cex -> String in
+                        let address = cex["address"]!, rid = UInt16(cex["requester"]!)
+                        let source = requesters.first { $0.rid == rid }?.name ?? BDF(rid).description
+                        let hit = targets.lazy.compactMap { k, ranges in
+                            ranges.first { address >= $0.1.base && address - $0.1.base < $0.1.size }.map { (k, $0) }
+                        }.first
+                        let target = hit.map { "\($0.1.0.name) \($0.1.1.label) (owner \($0.1.0.owner ?? "host"))" } ?? "another VM's BAR"
+                        let egress = hit.map { element.ports[$0.0].name } ?? "a peer port"
+                        return "\(source) (\(vm)) writes 0x\(String(address, radix: 16)), in \(target): \(element.name) routes it from \(element.ports[i].name) straight to \(egress), not through the root complex (ACS control of \(element.ports[i].name): 0x\(String(element.ports[i].acsControl, radix: 16)))"
+                    }
+                    results.append(PropertyResult(family: "peer-to-peer", subject: element.name,
+                                                  property: "requests of \(vm) from \(element.ports[i].name) reach no other owner's BAR directly",
+                                                  outcome: outcome, explanation: explanation))
+                }
+            }
+        }
+        return results
+    }
+}
+
+func hex2(_ value: UInt8) -> String {
+    let s = String(value, radix: 16)
+    return s.count == 1 ? "0" + s : s
+}
