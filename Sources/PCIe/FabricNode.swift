@@ -88,15 +88,33 @@ public final class FabricNode: Component {
     /// Where a packet for ingress `i`'s reverse direction goes (completions we generate).
     func reverse(of ingress: Int) -> Channel<Packet>? { channel(to: ingress) }
 
-    /// Handles one packet; false when its egress is full (it stays at the head).
+    /// Handles one packet; false when its egress is full (it stays at the head and is handled
+    /// again next time, so it is counted only once it is taken).
     func handle(_ packet: Packet, ingress: Int, _ simulator: Simulator) -> Bool {
-        let tlp: TLP
-        switch TLP.decode(packet.dws) {
-        case .success(let decoded): tlp = decoded
+        let decoded = TLP.decode(packet.dws)
+        let taken: Bool
+        let nonPosted: Bool
+        switch decoded {
+        case .success(let tlp):
+            nonPosted = !tlp.isPosted && !tlp.isCompletion
+            taken = route(tlp, packet: packet, ingress: ingress, simulator)
         case .failure:
-            return malformed(packet, ingress: ingress, simulator)
+            nonPosted = Self.readLike(packet)
+            taken = malformed(packet, ingress: ingress, simulator)
         }
-        if !tlp.isPosted && !tlp.isCompletion && ingress != 0 { counters.nonPostedReceived += 1 }
+        if taken && nonPosted && ingress != 0 { counters.nonPostedReceived += 1 }
+        return taken
+    }
+
+    /// A malformed packet whose header still says non-posted request (no data, not a completion
+    /// or message) and names a requester.
+    static func readLike(_ packet: Packet) -> Bool {
+        let dw0 = packet.dws.first ?? 0
+        let fmt = dw0 >> 29, type = (dw0 >> 24) & 0x1F
+        return fmt & 0b010 == 0 && fmt <= 0b011 && type != 0b01010 && type & 0b11000 != 0b10000 && packet.dws.count >= 2
+    }
+
+    func route(_ tlp: TLP, packet: Packet, ingress: Int, _ simulator: Simulator) -> Bool {
         if let own = ownConfigTarget(tlp, ingress: ingress) {
             return completeOwnConfig(tlp, port: own, ingress: ingress, simulator)
         }
@@ -189,18 +207,16 @@ public final class FabricNode: Component {
     /// A malformed TLP: if its header says it is a read-like request with a requester, a UR
     /// completion; otherwise it is dropped and counted.
     func malformed(_ packet: Packet, ingress: Int, _ simulator: Simulator) -> Bool {
-        counters.malformed += 1
-        let dw0 = packet.dws.first ?? 0
-        let fmt = dw0 >> 29, type = (dw0 >> 24) & 0x1F
-        let nonPosted = fmt & 0b010 == 0 && type != 0b01010 && type & 0b11000 != 0b10000
-        guard nonPosted, packet.dws.count >= 2 else {
+        guard Self.readLike(packet) else {
+            counters.malformed += 1
             counters.droppedPosted += 1
             return true
         }
-        if ingress != 0 { counters.nonPostedReceived += 1 }
         let completion = TLP(kind: .completion, requesterID: UInt16(packet.dws[1] >> 16), tag: UInt8((packet.dws[1] >> 8) & 0xFF),
                              targetID: ingress == 0 ? upstreamRID : rid(ofPort: ingress - 1), status: .unsupportedRequest, byteCount: 4)
-        return send(completion, to: ingress, simulator)
+        let sent = send(completion, to: ingress, simulator)
+        if sent { counters.malformed += 1 }
+        return sent
     }
 
     /// Sends a completion the node generated back toward ingress `ingress`.
