@@ -1,5 +1,5 @@
 # IOVSim. `make demo` and `make test` work on a fresh Debian machine: they install the Debian
-# packages they need (libz3-dev, pkg-config, pciutils) with apt-get when they are missing.
+# packages they need (libz3-dev, pkg-config, pciutils, gtkwave) with apt-get when they are missing.
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 IOVSIM := .build/debug/iovsim
@@ -9,12 +9,14 @@ IOVSIM := .build/debug/iovsim
 all: build
 
 # Debian packages the build and tests use; installed only when missing. pciutils: the real
-# lspci, which the tests run on iovsim's config-space dumps.
+# lspci, which the tests run on iovsim's config-space dumps; gtkwave: vcd2fst, which the tests
+# run on iovsim's VCDs.
 deps:
 	@need=""; \
 	command -v pkg-config >/dev/null 2>&1 || need="$$need pkg-config"; \
 	pkg-config --exists z3 2>/dev/null || need="$$need libz3-dev"; \
 	command -v lspci >/dev/null 2>&1 || need="$$need pciutils"; \
+	command -v vcd2fst >/dev/null 2>&1 || need="$$need gtkwave"; \
 	if [ -n "$$need" ]; then \
 		echo "installing:$$need"; \
 		$(SUDO) apt-get update -qq && \

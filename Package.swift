@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "SMT", targets: ["SMT"]),
         .library(name: "PCIe", targets: ["PCIe"]),
         .library(name: "Proofs", targets: ["Proofs"]),
+        .library(name: "Trace", targets: ["Trace"]),
         .library(name: "IOVSimKit", targets: ["IOVSimKit"]),
         .executable(name: "iovsim", targets: ["iovsim"]),
     ],
@@ -28,9 +29,11 @@ let package = Package(
         .target(name: "SMT", dependencies: ["CZ3", "RTL"]),
         // PCIe decision logic: generic over the algebra, never imports SMT.
         .target(name: "PCIe", dependencies: ["RTL"]),
+        // Waveforms and logs: VCD writer, TLP log.
+        .target(name: "Trace", dependencies: ["RTL", "PCIe"]),
         // The property suite: one file per property family.
         .target(name: "Proofs", dependencies: ["RTL", "SMT", "PCIe"], path: "Proofs"),
-        .target(name: "IOVSimKit", dependencies: ["RTL", "SMT", "PCIe", "Proofs", .product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "IOVSimKit", dependencies: ["RTL", "SMT", "PCIe", "Proofs", "Trace", .product(name: "TOMLKit", package: "TOMLKit")]),
         .executableTarget(
             name: "iovsim",
             dependencies: ["IOVSimKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -41,6 +44,7 @@ let package = Package(
         .testTarget(name: "SMTTests", dependencies: ["SMT", "RTL"]),
         .testTarget(name: "PCIeTests", dependencies: ["PCIe", "RTL", "LinuxReference"]),
         .testTarget(name: "ProofsTests", dependencies: ["Proofs", "PCIe", "SMT", "RTL", "LinuxReference"]),
+        .testTarget(name: "TraceTests", dependencies: ["Trace", "RTL"]),
         .testTarget(name: "IOVSimKitTests", dependencies: ["IOVSimKit", "iovsim"]),
     ]
 )

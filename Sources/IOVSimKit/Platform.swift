@@ -16,6 +16,8 @@ public final class Platform {
     public private(set) var links: [Link] = []
     public private(set) var enumerated: Enumerated?
     public private(set) var bringUpClocks: UInt64 = 0
+    /// DMA workload of the VMs' VFs, idle until started after bring-up.
+    public private(set) var traffic: TrafficGenerator!
     public private(set) var configAccesses = 0
 
     public var observer: HopObserver? {
@@ -75,6 +77,9 @@ public final class Platform {
             }
             node.links = nodeLinks
         }
+        traffic = TrafficGenerator(platform: self)
+        simulator.add(traffic)
+        PlatformProbes.register(self)
     }
 
     /// Every routing element, the root complex first.

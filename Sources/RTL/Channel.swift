@@ -58,6 +58,9 @@ public final class Channel<Item>: AnyChannel {
         return index < items.count && items[index].visibleAt <= simulator.now
     }
 
+    /// The oldest item in the channel, visible yet or still in flight (for probes and traces).
+    public var oldest: Item? { count > 0 ? items[head].item : nil }
+
     /// The visible head item, if any.
     public var peek: Item? { valid ? items[head + pendingPops].item : nil }
 

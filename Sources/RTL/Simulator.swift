@@ -27,6 +27,9 @@ public final class Simulator {
     private var inStep = false
     /// Component ticks performed: work done, for "idle costs nothing" checks and reports.
     public private(set) var ticks: UInt64 = 0
+    /// Called after every clock's commit with that clock's number, whoever advances the clock
+    /// (a run loop or firmware waiting for a completion): where tracers hook in.
+    public var onClock: ((UInt64) -> Void)?
 
     public init(clockHz: UInt64 = 250_000_000, seed: UInt64 = 1) {
         self.clockHz = clockHz
@@ -98,15 +101,16 @@ public final class Simulator {
         for channel in dirty { channel.commit() }
         dirty.removeAll(keepingCapacity: true)
         dirtySet.removeAll(keepingCapacity: true)
+        onClock?(now)
         now += 1
     }
 
-    /// Runs `clocks` clocks, calling `afterClock` (a tracer) after each commit. Without an
-    /// observer, idle stretches are skipped in one jump.
+    /// Runs `clocks` clocks, calling `afterClock` after each commit. Without an observer (here
+    /// or in `onClock`), idle stretches are skipped in one jump.
     public func run(clocks: UInt64, afterClock: ((UInt64) -> Void)? = nil) {
         let end = now + clocks
         while now < end {
-            if afterClock == nil {
+            if afterClock == nil && onClock == nil {
                 guard let next = nextEventClock, next < end else {
                     now = end
                     return

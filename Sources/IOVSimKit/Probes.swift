@@ -1,0 +1,120 @@
+import Foundation
+import PCIe
+import RTL
+
+/// Registers the platform's signals as probes at elaboration (DESIGN.md §3): TLPs in flight on
+/// every link direction, the counters of every routing element and endpoint, and config-space
+/// registers and fields straight from their one definition.
+enum PlatformProbes {
+    /// Config registers traced for every PF, and for bridges.
+    static let pfRegisters = ["Command", "SR-IOV Control", "NumVFs", "First VF Offset", "VF Stride", "System Page Size", "VF BAR0"]
+    static let portRegisters = ["Command", "Primary Bus Number", "Secondary Bus Number", "Subordinate Bus Number", "Memory Base",
+                                "Memory Limit", "Prefetchable Memory Base", "Prefetchable Memory Limit", "ACS Control", "Device Control 2"]
+    /// VFs per PF whose Command register is traced.
+    static let tracedVFs = 8
+
+    /// "SR-IOV Control" -> "sriov_control", "Secondary Bus Number" -> "secondary_bus_number".
+    static func snake(_ name: String) -> String {
+        name.replacingOccurrences(of: "-", with: "").lowercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }.reduce(into: "") { out, c in
+            if !(c == "_" && out.hasSuffix("_")) { out.append(c) }
+        }.trimmingCharacters(in: CharacterSet(charactersIn: "_"))
+    }
+
+    /// "vfMSE" -> "vf_mse", "busMasterEnable" -> "bus_master_enable".
+    static func snake(field: String) -> String {
+        var out = "", previousLower = false
+        for c in field {
+            if c.isUppercase && previousLower { out.append("_") }
+            previousLower = c.isLowercase || c.isNumber
+            out.append(contentsOf: c.lowercased())
+        }
+        return out
+    }
+
+    /// A register and each of its fields, read through `config` when sampled.
+    static func config(_ simulator: Simulator, prefix: String, register: ConfigRegister, config: @escaping () -> ConfigSpace?) {
+        let name = "\(prefix).\(snake(register.name))"
+        simulator.probe(name, width: register.size * 8) { UInt64(config()?.read(offset: register.offset, size: register.size) ?? 0) }
+        guard register.fields.count > 1 else { return }
+        for field in register.fields {
+            simulator.probe("\(name)_.\(snake(field: field.name))", width: field.width) {
+                guard let value = config()?.read(offset: register.offset, size: register.size) else { return 0 }
+                return UInt64((value & field.mask) >> UInt32(field.lsb))
+            }
+        }
+    }
+
+    /// The decoded oldest packet of a channel, decoded once however many probes read it.
+    final class Head {
+        let channel: Channel<Packet>
+        var serial: UInt64?
+        var dws: [UInt32] = []
+        var tlp: TLP?
+        init(_ channel: Channel<Packet>) { self.channel = channel }
+        var current: TLP? {
+            guard let packet = channel.oldest else { return nil }
+            if packet.serial != serial || packet.dws != dws {
+                serial = packet.serial
+                dws = packet.dws
+                tlp = try? TLP.decode(packet.dws).get()
+            }
+            return tlp
+        }
+    }
+
+    static func channel(_ simulator: Simulator, _ channel: Channel<Packet>, path: String) {
+        let cache = Head(channel)
+        func head() -> TLP? { cache.current }
+        simulator.probe("\(path).valid", width: 1) { channel.count > 0 ? 1 : 0 }
+        simulator.probe("\(path).count", width: 8) { UInt64(min(channel.count, 255)) }
+        simulator.probe("\(path).type", width: 8) { UInt64(channel.oldest.map { $0.dws[0] >> 24 } ?? 0) }
+        simulator.probe("\(path).requester", width: 16) { UInt64(head()?.requesterID ?? 0) }
+        simulator.probe("\(path).target", width: 64) {
+            guard let t = head() else { return 0 }
+            return t.isConfig || t.isCompletion ? UInt64(t.targetID) : t.address
+        }
+        simulator.probe("\(path).tag", width: 8) { UInt64(head()?.tag ?? 0) }
+        simulator.probe("\(path).length", width: 11) { UInt64(head()?.length ?? 0) }
+    }
+
+    static func register(_ platform: Platform) {
+        let sim = platform.simulator
+        for link in platform.links {
+            channel(sim, link.down, path: "top.\(link.path).down")
+            channel(sim, link.up, path: "top.\(link.path).up")
+        }
+        for node in platform.elements {
+            sim.probe("top.\(node.path).forwarded", width: 32) { node.counters.forwarded & 0xFFFF_FFFF }
+            sim.probe("top.\(node.path).unsupported_requests", width: 32) { node.counters.unsupportedRequests & 0xFFFF_FFFF }
+            sim.probe("top.\(node.path).acs_violations", width: 32) { node.counters.acsViolations & 0xFFFF_FFFF }
+            for (k, port) in node.ports.enumerated() {
+                for name in portRegisters {
+                    guard let register = port.config.register(named: name) else { continue }
+                    config(sim, prefix: "top.\(node.path).\(port.name).cfg", register: register) { node.ports[k].config }
+                }
+            }
+        }
+        for name in platform.endpoints.keys.sorted() {
+            let endpoint = platform.endpoints[name]!
+            sim.probe("top.\(name).bus", width: 8) { UInt64(endpoint.device.bus) }
+            for p in endpoint.device.pfs.indices {
+                for register in pfRegisters {
+                    guard let r = endpoint.device.pfs[p].config.register(named: register) else { continue }
+                    config(sim, prefix: "top.\(name).pf\(p).cfg", register: r) { endpoint.device.pfs[p].config }
+                }
+                let traced = min(tracedVFs, Int(endpoint.device.pfs[p].definition.sriov?.capability.totalVFs ?? 0))
+                for v in 0..<traced {
+                    let vf = { endpoint.device.pfs[p].vfs.count > v ? endpoint.device.pfs[p].vfs[v] : nil }
+                    sim.probe("top.\(name).pf\(p).vf\(v).present", width: 1) { vf() == nil ? 0 : 1 }
+                    sim.probe("top.\(name).pf\(p).vf\(v).rid", width: 16) { UInt64(vf()?.rid ?? 0) }
+                    if let command = endpoint.device.pfs[p].config.register(named: "Command") {
+                        sim.probe("top.\(name).pf\(p).vf\(v).cfg.command", width: 16) { UInt64(vf()?.config.read(offset: command.offset, size: 2) ?? 0) }
+                    }
+                    sim.probe("top.\(name).pf\(p).vf\(v).writes_received", width: 32) {
+                        UInt64(endpoint.memoryWritesReceived[.vf(pf: p, index: v)] ?? 0) & 0xFFFF_FFFF
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import PCIe
+import Proofs
+import RTL
+import Trace
+
+/// `iovsim run`: elaborate a model, bring it up (firmware and SR-PCIM over config TLPs), run the
+/// DMA workload for the rest of the clocks, with optional VCD and TLP log, and summarise.
+public enum Runner {
+    public struct Options {
+        public var cycles: UInt64 = 100_000
+        public var seed: UInt64?
+        public var vcd: String?
+        public var signals: [String] = []
+        public var from: UInt64 = 0
+        public var to: UInt64 = .max
+        public var tlpLog: String?
+        public var progress = false
+        /// Pinned $date for byte-comparable VCDs.
+        public var vcdDate: String?
+        /// Called after every clock with the platform, e.g. by tests that sample probes
+        /// themselves to check the VCD against.
+        public var clockObserver: ((Platform, UInt64) -> Void)?
+        public init() {}
+    }
+
+    public struct Summary: Sendable {
+        public var model = ""
+        public var clocks: UInt64 = 0
+        public var simulatedSeconds = 0.0
+        public var wallSeconds = 0.0
+        public var bringUpClocks: UInt64 = 0
+        public var configAccesses = 0
+        public var tlpHopsByType: [String: Int] = [:]
+        public var dmaRequests: UInt64 = 0
+        public var perFunction: [(name: String, dmaIssued: Int, writesReceived: Int)] = []
+        public var vcdBytes = 0
+        public var vcdSignals = 0
+        public var tlpLogLines = 0
+        public var componentTicks: UInt64 = 0
+
+        public var clocksPerSecond: Double { wallSeconds > 0 ? Double(clocks) / wallSeconds : 0 }
+
+        public func render() -> String {
+            var out = "model \(model): \(clocks) clocks = \(String(format: "%.3f", simulatedSeconds * 1e6)) us simulated in \(String(format: "%.2f", wallSeconds)) s wall (\(String(format: "%.0f", clocksPerSecond)) clocks/s, \(componentTicks) component ticks)\n"
+            out += "bring-up: \(configAccesses) config requests, \(bringUpClocks) clocks; DMA requests issued: \(dmaRequests)\n"
+            out += "TLP hops by type: " + tlpHopsByType.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "\n"
+            let active = perFunction.filter { $0.dmaIssued > 0 || $0.writesReceived > 0 }
+            if !active.isEmpty {
+                out += "per function: " + active.map { "\($0.name) dma=\($0.dmaIssued) writes_in=\($0.writesReceived)" }.joined(separator: "; ") + "\n"
+            }
+            if vcdBytes > 0 { out += "VCD: \(vcdSignals) signals, \(vcdBytes) bytes\n" }
+            if tlpLogLines > 0 { out += "TLP log: \(tlpLogLines) lines\n" }
+            return out
+        }
+    }
+
+    public static func run(file: String, options: Options) throws -> Summary {
+        let start = ContinuousClock.now
+        let model = try ModelLoader.load(path: file)
+        let platform = try Platform(model: model, seed: options.seed)
+        let simulator = platform.simulator
+        var summary = Summary()
+        summary.model = model.name
+
+        var vcd: VCDWriter?
+        if let path = options.vcd {
+            let writer = try VCDWriter(path: path, probes: simulator.probes.probes, clockHz: simulator.clockHz,
+                                       options: .init(globs: options.signals, from: options.from, to: options.to, date: options.vcdDate))
+            vcd = writer
+            summary.vcdSignals = writer.probes.count
+        }
+        let log = try options.tlpLog.map { try TLPLog(path: $0) }
+        var kinds: [String: Int] = [:]
+        platform.observer = { hop in
+            kinds[hop.tlp.kind.rawValue, default: 0] += 1
+            log?.record(hop)
+        }
+        let progress = options.progress ? Progress(total: options.cycles) : nil
+        let observer = options.clockObserver
+        simulator.onClock = { clock in
+            vcd?.sample(clock: clock)
+            progress?.update(clock: clock)
+            observer?(platform, clock)
+        }
+        platform.bringUp()
+        summary.bringUpClocks = platform.bringUpClocks
+        summary.configAccesses = platform.configAccesses
+        platform.traffic.start(state: platform.state())
+        if simulator.now < options.cycles { simulator.run(clocks: options.cycles - simulator.now) }
+        progress?.finish()
+        try vcd?.close()
+        try log?.close()
+
+        let elapsed = ContinuousClock.now - start
+        summary.wallSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        summary.clocks = simulator.now
+        summary.simulatedSeconds = simulator.simulatedSeconds
+        summary.tlpHopsByType = kinds
+        summary.dmaRequests = platform.traffic.requests
+        summary.vcdBytes = vcd?.bytesWritten ?? 0
+        summary.tlpLogLines = log?.lines ?? 0
+        summary.componentTicks = simulator.ticks
+        for name in platform.endpoints.keys.sorted() {
+            let endpoint = platform.endpoints[name]!
+            for function in endpoint.device.functions {
+                let label: String
+                switch function.id {
+                case .pf(let p): label = "\(name).pf\(p)"
+                case .vf(let p, let v): label = "\(name).pf\(p).vf\(v)"
+                }
+                summary.perFunction.append((label, platform.traffic.issued[label] ?? 0, endpoint.memoryWritesReceived[function.id] ?? 0))
+            }
+        }
+        return summary
+    }
+}
+
+/// A progress line on a terminal (clocks done, clocks/s, ETA) for runs longer than a second;
+/// silent when stderr is not a TTY.
+final class Progress {
+    let total: UInt64
+    let start = ContinuousClock.now
+    var lastPrint = ContinuousClock.now
+    var printed = false
+    let enabled = isatty(2) != 0
+
+    init(total: UInt64) { self.total = total }
+
+    func update(clock: UInt64) {
+        guard enabled, clock & 0x3FFF == 0 else { return }
+        let now = ContinuousClock.now
+        guard now - start > .seconds(1), now - lastPrint > .milliseconds(250) else { return }
+        lastPrint = now
+        let seconds = Double((now - start).components.seconds) + Double((now - start).components.attoseconds) * 1e-18
+        let rate = Double(clock) / max(seconds, 1e-9)
+        let eta = rate > 0 && total > clock ? Double(total - clock) / rate : 0
+        FileHandle.standardError.write(Data(String(format: "\r%llu/%llu clocks  %.0f clocks/s  ETA %.0f s ", clock, total, rate, eta).utf8))
+        printed = true
+    }
+
+    func finish() {
+        if printed { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import RTL
+
+/// Writes probes as a Value Change Dump (IEEE 1364-2005 §18): header with $date, $version and a
+/// $timescale matching the clock, one $scope per level of the dotted probe names, $var with
+/// real widths and short identifier codes, $dumpvars with initial values, then only changes,
+/// at each clock edge, plus the clock itself. Streams through a buffer, so memory stays flat
+/// however long the run; `from`/`to` limit the clocks written.
+public final class VCDWriter {
+    public struct Options: Sendable {
+        public var globs: [String] = []
+        public var from: UInt64 = 0
+        public var to: UInt64 = .max
+        /// $date text; tests pin it to compare files.
+        public var date: String?
+        public init(globs: [String] = [], from: UInt64 = 0, to: UInt64 = .max, date: String? = nil) {
+            self.globs = globs
+            self.from = from
+            self.to = to
+            self.date = date
+        }
+    }
+
+    let handle: FileHandle
+    public let probes: [Probe]
+    let codes: [String]
+    var last: [UInt64]
+    let periodPS: UInt64
+    let options: Options
+    let clockCode: String?
+    var buffer: [UInt8] = []
+    var started = false
+    /// Bytes written so far.
+    public private(set) var bytesWritten = 0
+
+    /// `clockName` is the clock signal's path (`top.clk`); it is written when it matches the globs.
+    public init(path: String, probes: [Probe], clockHz: UInt64, clockName: String = "top.clk", options: Options = Options()) throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
+        }
+        self.handle = handle
+        self.options = options
+        let selected = options.globs.isEmpty ? probes : probes.filter { probe in options.globs.contains { Glob.matches($0, probe.path) } }
+        self.probes = selected
+        let withClock = options.globs.isEmpty || options.globs.contains { Glob.matches($0, clockName) }
+        var names = selected.map(\.path)
+        if withClock { names.insert(clockName, at: 0) }
+        let allCodes = (0..<names.count).map(Self.code)
+        clockCode = withClock ? allCodes[0] : nil
+        codes = withClock ? Array(allCodes.dropFirst()) : allCodes
+        last = Array(repeating: .max, count: selected.count)
+        periodPS = max(2, 1_000_000_000_000 / clockHz) & ~1
+        buffer.reserveCapacity(1 << 16)
+        writeHeader(names: names, widths: (withClock ? [1] : []) + selected.map(\.width), codes: allCodes)
+    }
+
+    /// Short identifier codes from the printable ASCII range `!` ... `~` (§18.2.3.1).
+    static func code(_ index: Int) -> String {
+        var n = index, out = ""
+        repeat {
+            out.append(Character(UnicodeScalar(UInt8(33 + n % 94))))
+            n = n / 94 - 1
+        } while n >= 0
+        return out
+    }
+
+    func emit(_ text: String) {
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    func flush() {
+        guard !buffer.isEmpty else { return }
+        handle.write(Data(buffer))
+        bytesWritten += buffer.count
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    func writeHeader(names: [String], widths: [Int], codes: [String]) {
+        emit("$date\n  \(options.date ?? Date().description)\n$end\n")
+        emit("$version\n  IOVSim\n$end\n")
+        emit("$timescale 1ps $end\n")
+        // Scopes from the dotted names, in first-seen order, nested.
+        var open: [Substring] = []
+        let order = names.indices.sorted { names[$0] < names[$1] }
+        for index in order {
+            let parts = names[index].split(separator: ".")
+            let scopes = Array(parts.dropLast())
+            var common = 0
+            while common < min(open.count, scopes.count) && open[common] == scopes[common] { common += 1 }
+            for _ in common..<open.count { emit("$upscope $end\n") }
+            open.removeLast(open.count - common)
+            for scope in scopes[common...] {
+                emit("$scope module \(scope) $end\n")
+                open.append(scope)
+            }
+            emit("$var wire \(widths[index]) \(codes[index]) \(parts.last!) \(widths[index] > 1 ? "[\(widths[index] - 1):0] " : "")$end\n")
+        }
+        for _ in open { emit("$upscope $end\n") }
+        emit("$enddefinitions $end\n")
+    }
+
+    func value(_ v: UInt64, width: Int, code: String) -> String {
+        width == 1 ? "\(v & 1)\(code)\n" : "b\(String(v, radix: 2)) \(code)\n"
+    }
+
+    /// Samples every probe after clock `clock` committed; writes the changes.
+    public func sample(clock: UInt64) {
+        guard clock >= options.from, clock <= options.to else { return }
+        let time = clock * periodPS
+        if !started {
+            started = true
+            emit("#\(time)\n$dumpvars\n")
+            if let clockCode { emit("1\(clockCode)\n") }
+            for (k, probe) in probes.enumerated() {
+                let v = probe.sample()
+                last[k] = v
+                emit(value(v, width: probe.width, code: codes[k]))
+            }
+            emit("$end\n")
+        } else {
+            emit("#\(time)\n")
+            if let clockCode { emit("1\(clockCode)\n") }
+            for (k, probe) in probes.enumerated() {
+                let v = probe.sample()
+                if v != last[k] {
+                    last[k] = v
+                    emit(value(v, width: probe.width, code: codes[k]))
+                }
+            }
+        }
+        if let clockCode { emit("#\(time + periodPS / 2)\n0\(clockCode)\n") }
+    }
+
+    /// Flushes and closes the file.
+    public func close() throws {
+        flush()
+        try handle.close()
+    }
+}
