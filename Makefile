@@ -4,7 +4,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 IOVSIM := .build/debug/iovsim
 
-.PHONY: all build test demo bench clean deps
+.PHONY: all build test demo wave bench clean deps
 
 all: build
 
@@ -30,26 +30,36 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-# Builds, then: places the VFs of the 82599 model (64 VFs, stride 2) with and without ARI and
-# proves their routing IDs distinct and inside the port's bus range; lists the model's
-# functions with 4 VFs enabled, lspci-style, and writes their config-space dump to
-# out/i82599.lspci, which the real `lspci -F out/i82599.lspci -vvv` decodes.
+# Builds; proves the 82599 model's isolation properties after simulating its firmware bring-up;
+# runs it for 100,000 clocks with its VMs' DMA traffic, writing a VCD and a TLP log to out/;
+# writes the config-space dump the real `lspci -F out/i82599.lspci -vvv` decodes.
 demo: build
-	@echo "== 82599 model, ARI Capable Hierarchy set: First VF Offset 0x80, VF Stride 2, 64 VFs"
-	$(IOVSIM) layout --pf 03:00.0 --offset 0x80 --stride 2 --vfs 64 --ari on
-	@echo
-	@echo "== same PF below a non-ARI port: First VF Offset 0x180 puts the VFs on the next bus"
-	$(IOVSIM) layout --pf 03:00.0 --offset 0x180 --stride 2 --vfs 64 --ari off --secondary 3 --subordinate 4
-	@echo
-	@echo "== Models/i82599.toml with 4 VFs enabled, as lspci lists it"
-	$(IOVSIM) lspci Models/i82599.toml --vf-enable 4 -v
 	@mkdir -p out
+	@echo "== iovsim prove Models/i82599.toml"
+	$(IOVSIM) prove Models/i82599.toml
+	@echo
+	@echo "== iovsim prove Models/broken/acs-redirect-off.toml (expected: violated, exit 1)"
+	-$(IOVSIM) prove Models/broken/acs-redirect-off.toml | grep -E -A1 "violated|properties:"
+	@echo
+	@echo "== iovsim run Models/i82599.toml --cycles 100000"
+	$(IOVSIM) run Models/i82599.toml --cycles 100000 --vcd out/i82599.vcd --tlp-log out/i82599.tlp.log --quiet
+	@echo "wrote out/i82599.vcd (open with: gtkwave out/i82599.vcd) and out/i82599.tlp.log"
+	@echo
+	@echo "== iovsim lspci Models/i82599.toml --vf-enable 4"
+	$(IOVSIM) lspci Models/i82599.toml --vf-enable 4
 	$(IOVSIM) lspci Models/i82599.toml --vf-enable 4 -xxxx > out/i82599.lspci
 	@echo "wrote out/i82599.lspci; decode it with: lspci -F out/i82599.lspci -vvv"
+
+# The README's GTKWave screenshot: the 82599 model's bring-up, rendered under Xvfb.
+wave: build
+	@command -v xvfb-run >/dev/null && command -v import >/dev/null || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xvfb imagemagick
+	@mkdir -p out docs
+	$(IOVSIM) run Models/i82599.toml --cycles 5000 --vcd out/i82599-bringup.vcd --quiet
+	xvfb-run -a -s "-screen 0 1400x800x24" sh -c 'gtkwave docs/bringup.gtkw >/dev/null 2>&1 & sleep 6; import -window root docs/gtkwave.png; kill $$!'
 
 # package-benchmark suites (their own package under Benchmarks/, not part of `make test`).
 bench: deps
 	cd Benchmarks && $(SWIFT) package benchmark
 
 clean:
-	rm -rf .build Benchmarks/.build
+	rm -rf .build Benchmarks/.build out

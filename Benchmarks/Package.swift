@@ -17,13 +17,14 @@ let package = Package(
     ],
     targets: [
         .executableTarget(
-            name: "RoutingIDBenchmarks",
+            name: "IOVSimBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "RTL", package: iovsim),
                 .product(name: "PCIe", package: iovsim),
+                .product(name: "Trace", package: iovsim),
             ],
-            path: "Benchmarks/RoutingID",
+            path: "Benchmarks/IOVSim",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
     ]
