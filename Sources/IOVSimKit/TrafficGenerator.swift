@@ -4,8 +4,9 @@ import RTL
 
 /// Stand-in workload until the NIC datapath exists: the VFs assigned to VMs (all enabled VFs
 /// when the model has no VMs) issue DMA to host memory, memory writes and reads of 1-16 DWs at
-/// random cache-line addresses, at random clocks. Every choice comes from the run's seeded
-/// RNG, so a seed fixes the traffic.
+/// random cache lines of their own 64 KiB buffer (VF k's at k MiB), at random clocks. Every
+/// choice comes from the run's seeded RNG, so a seed fixes the traffic; the buffers bound the
+/// host memory a long run touches.
 public final class TrafficGenerator: Component {
     public let path = "top.dma"
     let platform: Platform
@@ -31,9 +32,10 @@ public final class TrafficGenerator: Component {
     public func tick(_ simulator: Simulator) {
         guard !sources.isEmpty else { return }
         if simulator.rng.next() % interval == 0 {
-            let source = sources[Int(simulator.rng.next() % UInt64(sources.count))]
+            let index = Int(simulator.rng.next() % UInt64(sources.count))
+            let source = sources[index]
             let length = Int(1 + simulator.rng.next() % 16)
-            let address = (simulator.rng.next() % platform.rootComplex.hostMemoryLimit) & ~0x3F
+            let address = UInt64(index) << 20 | (simulator.rng.next() % 0x1_0000) & ~0x3F
             let write = simulator.rng.next() % 2 == 0
             let tlp = TLP(kind: write ? .memoryWrite : .memoryRead, requesterID: source.rid, tag: UInt8(truncatingIfNeeded: requests),
                           length: length, firstBE: 0xF, lastBE: length > 1 ? 0xF : 0, address: address,

@@ -14,7 +14,8 @@ public final class Endpoint: Component {
     var serial: UInt64 = 0
     /// Memory writes received, by function (for tests and reports).
     public private(set) var memoryWritesReceived: [SRIOVDevice.FunctionID: Int] = [:]
-    public private(set) var completionsReceived: [TLP] = []
+    /// Completions received for the device's own reads (counted, not kept: runs are long).
+    public private(set) var completionsReceived: UInt64 = 0
     public private(set) var counters = FabricCounters()
 
     public init(path: String, device: SRIOVDevice) {
@@ -57,7 +58,7 @@ public final class Endpoint: Component {
             return
         }
         if tlp.isCompletion {
-            completionsReceived.append(tlp)
+            completionsReceived += 1
             return
         }
         if tlp.isConfig {
