@@ -45,7 +45,9 @@ struct ModelValidator {
                     guard let caps = port.acs, enable & ~caps == 0 else { throw fail("\(at).acs_enable", "enables ACS controls the port does not have (acs = \(port.acs.map { "0x" + String($0, radix: 16) } ?? "none"))") }
                 }
                 if let link = port.link {
-                    guard link.latency >= 1 else { throw fail("\(at).link.latency", "must be at least 1 clock") }
+                    guard (1...1000).contains(link.latency) else {
+                        throw fail("\(at).link.latency", "value out of range: 1...1000 clocks (config requests time out after 10,000)")
+                    }
                     if let bw = link.bytesPerClock, bw < 1 { throw fail("\(at).link.bytes_per_clock", "must be at least 1") }
                 }
                 if let other = uses[port.below] { throw fail("\(at).below", "'\(port.below)' is already below \(other)") }
@@ -71,6 +73,16 @@ struct ModelValidator {
         }
         for name in attachable.sorted() where uses[name] == nil {
             throw fail(root, "'\(name)' is below no port")
+        }
+        // Everything must hang from a root port: switches below each other in a loop do not.
+        var reached = Set(platform.rootPort.map(\.below)), frontier = Array(reached)
+        while let next = frontier.popLast() {
+            for port in switches.first(where: { $0.name == next })?.port ?? [] where reached.insert(port.below).inserted {
+                frontier.append(port.below)
+            }
+        }
+        for name in attachable.sorted() where !reached.contains(name) {
+            throw fail(root, "'\(name)' is not below any root port (switches below each other in a loop?)")
         }
         var owner: [String: String] = [:]
         for (v, vm) in (model.vm ?? []).enumerated() {

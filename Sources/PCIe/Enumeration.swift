@@ -124,7 +124,9 @@ public struct Enumeration {
         let pcie = access.capability(rid, id: 0x10, extended: false)
         let portType = pcie.flatMap { access.read(rid, $0 + 2, size: 2) }.map { ($0 >> 4) & 0xF } ?? 0
         let downstream = portType == 0x4 || portType == 0x6
-        nextBus &+= 1
+        // Bus numbers end at 255: a hierarchy that needs more gets 255 again, which the
+        // routing-ID proofs then report, rather than wrapping to bus 0.
+        nextBus = nextBus == 255 ? 255 : nextBus + 1
         let secondary = nextBus
         access.write(rid, Type1Header.primaryBusOffset, size: 1, UInt32(rid >> 8))
         access.write(rid, Type1Header.secondaryBusOffset, size: 1, UInt32(secondary))

@@ -101,6 +101,50 @@ struct ModelErrorTests {
         #expect(routing.message.contains("ARI Capable Hierarchy clear"))
     }
 
+    @Test("platform errors: unknown device below a port, a loop of switches, bad VM function names")
+    func platform() throws {
+        let platform = """
+
+            [platform]
+            [[platform.root_port]]
+            name = "rp0"
+            below = "nic0"
+            [[platform.device]]
+            name = "nic0"
+            """
+        func error(_ extra: String, replacing old: String = "", with new: String = "") throws -> ModelError {
+            let text = (Self.base + platform + extra).replacingOccurrences(of: old.isEmpty ? "\u{0}" : old, with: new)
+            do {
+                _ = try ModelLoader.parse(text, file: "p.toml")
+            } catch let error as ModelError {
+                return error
+            }
+            Issue.record("no error")
+            return ModelError(file: "", keyPath: "", message: "")
+        }
+        let missing = try error("", replacing: "below = \"nic0\"", with: "below = \"nic9\"")
+        #expect(missing.message.contains("'nic9' below it, which is no switch or device"))
+        let loop = try error("""
+
+            [[platform.switch]]
+            name = "swA"
+            port = [{ name = "a0", below = "swB" }]
+            [[platform.switch]]
+            name = "swB"
+            port = [{ name = "b0", below = "swA" }]
+            """)
+        #expect(loop.message.contains("not below any root port"))
+        let vm = try error("""
+
+            [[vm]]
+            name = "vm3"
+            functions = ["nic0.pf0.vf64"]
+            """)
+        #expect(vm.keyPath == "vm[2].functions[0]")
+        let latency = try error("", replacing: "name = \"rp0\"", with: "name = \"rp0\"\nlink = { latency = 0 }")
+        #expect(latency.keyPath == "platform.root_port[0].link.latency")
+    }
+
     @Test("iovsim lspci reports a bad model with the key and exit status 1")
     func commandLine() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).toml").path
