@@ -38,7 +38,7 @@ public struct ProveReport {
             out += pad(r.family, widths.family) + pad(r.subject, widths.subject) + pad(r.property, widths.property)
             out += pad(r.outcome.result.label, 10) + String(format: "%.1f ms", r.outcome.seconds * 1000) + "\n"
             if let explanation = r.explanation { out += "    counterexample: \(explanation)\n" }
-            if case .unknown(let reason) = r.outcome.result { out += "    unknown: \(reason) after \(String(format: "%.1f", r.outcome.seconds)) s\n" }
+            if case .unknown(let reason) = r.outcome.result { out += "    unknown: \(reason) after \(String(format: "%.3f", r.outcome.seconds)) s\n" }
         }
         let proved = results.count - violated.count - unknown.count
         out += "\(results.count) properties: \(proved) proved, \(violated.count) violated, \(unknown.count) unknown; \(String(format: "%.2f", seconds)) s\n"

@@ -104,11 +104,7 @@ public enum Runner {
         for name in platform.endpoints.keys.sorted() {
             let endpoint = platform.endpoints[name]!
             for function in endpoint.device.functions {
-                let label: String
-                switch function.id {
-                case .pf(let p): label = "\(name).pf\(p)"
-                case .vf(let p, let v): label = "\(name).pf\(p).vf\(v)"
-                }
+                let label = "\(name).\(function.id)"
                 summary.perFunction.append((label, platform.traffic.issued[label] ?? 0, endpoint.memoryWritesReceived[function.id] ?? 0))
             }
         }

@@ -119,9 +119,17 @@ public struct SRIOVDevice: Sendable {
     }
 
     /// A function of the device.
-    public enum FunctionID: Sendable, Equatable, Hashable {
+    public enum FunctionID: Sendable, Equatable, Hashable, CustomStringConvertible {
         case pf(Int)
         case vf(pf: Int, index: Int)
+
+        /// `pf1`, `pf0.vf5`: the name within the device.
+        public var description: String {
+            switch self {
+            case .pf(let p): "pf\(p)"
+            case .vf(let p, let v): "pf\(p).vf\(v)"
+            }
+        }
     }
 
     public func rid(ofPF pf: Int) -> UInt16 { UInt16(bus) << 8 | UInt16(pfs[pf].function) }

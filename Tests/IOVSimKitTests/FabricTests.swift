@@ -33,12 +33,12 @@ struct FabricTests {
     func peerPaths() throws {
         let broken = try Self.peerWrite(Repository.root.appendingPathComponent("Models/broken/acs-redirect-off.toml").path)
         #expect(broken.delivered == 1)
-        #expect(broken.hops.map { "\($0.node):\($0.ingress)->\($0.egress)" } == ["sw0:dp0->dp1", "nic1:link->vf(pf: 0, index: 0)"])
+        #expect(broken.hops.map { "\($0.node):\($0.ingress)->\($0.egress)" } == ["sw0:dp0->dp1", "nic1:link->pf0.vf0"])
 
         let good = try Self.peerWrite(Repository.model("sriov-512vf.toml"))
         #expect(good.delivered == 1)
         #expect(good.hops.map { "\($0.node):\($0.ingress)->\($0.egress)" } ==
-                ["sw0:dp0->up", "rc:rp0->core>rp0", "sw0:up->dp1", "nic1:link->vf(pf: 0, index: 0)"])
+                ["sw0:dp0->up", "rc:rp0->core>rp0", "sw0:up->dp1", "nic1:link->pf0.vf0"])
         // Through the root complex costs two more link crossings.
         #expect(good.clocks > broken.clocks)
     }

@@ -9,8 +9,8 @@ struct SRIOVBehaviourTests {
     static let pf0: UInt16 = 0x0300
 
     static func write(_ d: inout SRIOVDevice, _ register: Int, _ value: UInt32, size: Int = 2, rid: UInt16 = pf0) {
-        let accepted1 = d.configWrite(rid: rid, offset: cap + register, size: size, value: value)
-        #expect(accepted1)
+        let accepted = d.configWrite(rid: rid, offset: cap + register, size: size, value: value)
+        #expect(accepted)
     }
     static func read(_ d: SRIOVDevice, _ register: Int, size: Int = 2, rid: UInt16 = pf0) -> UInt32 {
         d.configRead(rid: rid, offset: cap + register, size: size)!
@@ -32,8 +32,8 @@ struct SRIOVBehaviourTests {
         #expect(d.configRead(rid: vf6, offset: 0x3D, size: 1) == 0)
         #expect(d.configRead(rid: vf6, offset: 0x08, size: 4) == d.configRead(rid: Self.pf0, offset: 0x08, size: 4), "class and revision from the PF")
         // Memory Space Enable is RsvdP in a VF: the PF's VF MSE decides decode.
-        let accepted2 = d.configWrite(rid: vf6, offset: 0x04, size: 2, value: 0x0006)
-        #expect(accepted2)
+        let commandWrite = d.configWrite(rid: vf6, offset: 0x04, size: 2, value: 0x0006)
+        #expect(commandWrite)
         #expect(d.configRead(rid: vf6, offset: 0x04, size: 2) == 0x0004, "Bus Master sticks, Memory Space reads 0")
         Self.write(&d, SRIOVCapability.controlOffset, SRIOVCapability.ariCapableHierarchy)
         #expect(d.functions.count == 1)
@@ -108,13 +108,13 @@ struct SRIOVBehaviourTests {
         let vfs = d.pfs[0].vfs.map(\.rid)
         let msixControl = 0x70 + 2, devctl = 0xA0 + 8
         for rid in vfs {
-            let accepted3 = d.configWrite(rid: rid, offset: 0x04, size: 2, value: 0x4)         // Bus Master
-            #expect(accepted3)
-            let accepted4 = d.configWrite(rid: rid, offset: msixControl, size: 2, value: 0x8000) // MSI-X enable
-            #expect(accepted4)
+            let busMaster = d.configWrite(rid: rid, offset: 0x04, size: 2, value: 0x4)         // Bus Master
+            #expect(busMaster)
+            let msixEnable = d.configWrite(rid: rid, offset: msixControl, size: 2, value: 0x8000) // MSI-X enable
+            #expect(msixEnable)
         }
-        let accepted5 = d.configWrite(rid: vfs[2], offset: devctl, size: 2, value: 0x8000 | 0x2810)
-        #expect(accepted5)
+        let flr = d.configWrite(rid: vfs[2], offset: devctl, size: 2, value: 0x8000 | 0x2810)
+        #expect(flr)
         for (k, rid) in vfs.enumerated() {
             let command = d.configRead(rid: rid, offset: 0x04, size: 2)!
             let msix = d.configRead(rid: rid, offset: msixControl, size: 2)! & 0x8000
@@ -147,14 +147,14 @@ struct SRIOVBehaviourTests {
     func malformed() throws {
         var (_, d) = try Repository.device("i82599.toml")
         let before = d.pfs[0].config.hexDump()
-        let accepted6 = d.configWrite(rid: Self.pf0, offset: 0x05, size: 2, value: 0xFFFF)
-        #expect(!accepted6, "misaligned")
-        let accepted7 = d.configWrite(rid: Self.pf0, offset: 0x04, size: 3, value: 0xFFFF)
-        #expect(!accepted7, "3 bytes")
-        let accepted8 = d.configWrite(rid: Self.pf0, offset: 4096, size: 4, value: 0)
-        #expect(!accepted8, "past 4 KiB")
-        let accepted9 = d.configWrite(rid: 0x0310, offset: 0, size: 4, value: 0)
-        #expect(!accepted9, "no such function")
+        let misaligned = d.configWrite(rid: Self.pf0, offset: 0x05, size: 2, value: 0xFFFF)
+        #expect(!misaligned, "misaligned")
+        let threeBytes = d.configWrite(rid: Self.pf0, offset: 0x04, size: 3, value: 0xFFFF)
+        #expect(!threeBytes, "3 bytes")
+        let pastEnd = d.configWrite(rid: Self.pf0, offset: 4096, size: 4, value: 0)
+        #expect(!pastEnd, "past 4 KiB")
+        let noFunction = d.configWrite(rid: 0x0310, offset: 0, size: 4, value: 0)
+        #expect(!noFunction, "no such function")
         #expect(d.configRead(rid: Self.pf0, offset: 0x03, size: 4) == nil)
         #expect(d.pfs[0].config.hexDump() == before)
     }
