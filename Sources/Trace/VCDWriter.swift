@@ -24,6 +24,9 @@ public final class VCDWriter {
     let handle: FileHandle
     public let probes: [Probe]
     let codes: [String]
+    /// The codes as bytes, for the hot path.
+    let codeBytes: [[UInt8]]
+    let clockBytes: [UInt8]
     var last: [UInt64]
     let periodPS: UInt64
     let options: Options
@@ -48,6 +51,8 @@ public final class VCDWriter {
         let allCodes = (0..<names.count).map(Self.code)
         clockCode = withClock ? allCodes[0] : nil
         codes = withClock ? Array(allCodes.dropFirst()) : allCodes
+        codeBytes = codes.map { Array($0.utf8) }
+        clockBytes = clockCode.map { Array($0.utf8) } ?? []
         last = Array(repeating: .max, count: selected.count)
         periodPS = max(2, 1_000_000_000_000 / clockHz) & ~1
         buffer.reserveCapacity(1 << 16)
@@ -100,36 +105,52 @@ public final class VCDWriter {
         emit("$enddefinitions $end\n")
     }
 
-    func value(_ v: UInt64, width: Int, code: String) -> String {
-        width == 1 ? "\(v & 1)\(code)\n" : "b\(String(v, radix: 2)) \(code)\n"
+    /// A value change as bytes: `0!` / `1!` for one bit, `b1010 !` for vectors (§18.2.3.8).
+    @inline(__always)
+    func appendValue(_ v: UInt64, width: Int, code: [UInt8]) {
+        if width == 1 {
+            buffer.append(v & 1 == 1 ? 0x31 : 0x30)
+        } else {
+            buffer.append(0x62)
+            let digits = max(1, 64 - v.leadingZeroBitCount)
+            for bit in stride(from: digits - 1, through: 0, by: -1) { buffer.append((v >> UInt64(bit)) & 1 == 1 ? 0x31 : 0x30) }
+            buffer.append(0x20)
+        }
+        buffer.append(contentsOf: code)
+        buffer.append(0x0A)
+    }
+
+    @inline(__always)
+    func appendTime(_ time: UInt64) {
+        buffer.append(0x23)
+        buffer.append(contentsOf: String(time).utf8)
+        buffer.append(0x0A)
     }
 
     /// Samples every probe after clock `clock` committed; writes the changes.
     public func sample(clock: UInt64) {
         guard clock >= options.from, clock <= options.to else { return }
         let time = clock * periodPS
-        if !started {
+        appendTime(time)
+        let first = !started
+        if first {
             started = true
-            emit("#\(time)\n$dumpvars\n")
-            if let clockCode { emit("1\(clockCode)\n") }
-            for (k, probe) in probes.enumerated() {
-                let v = probe.sample()
+            emit("$dumpvars\n")
+        }
+        if !clockBytes.isEmpty { appendValue(1, width: 1, code: clockBytes) }
+        for k in probes.indices {
+            let v = probes[k].sample()
+            if first || v != last[k] {
                 last[k] = v
-                emit(value(v, width: probe.width, code: codes[k]))
-            }
-            emit("$end\n")
-        } else {
-            emit("#\(time)\n")
-            if let clockCode { emit("1\(clockCode)\n") }
-            for (k, probe) in probes.enumerated() {
-                let v = probe.sample()
-                if v != last[k] {
-                    last[k] = v
-                    emit(value(v, width: probe.width, code: codes[k]))
-                }
+                appendValue(v, width: probes[k].width, code: codeBytes[k])
             }
         }
-        if let clockCode { emit("#\(time + periodPS / 2)\n0\(clockCode)\n") }
+        if first { emit("$end\n") }
+        if !clockBytes.isEmpty {
+            appendTime(time + periodPS / 2)
+            appendValue(0, width: 1, code: clockBytes)
+        }
+        if buffer.count >= 1 << 16 { flush() }
     }
 
     /// Flushes and closes the file.
