@@ -66,7 +66,7 @@ public final class Endpoint: Component {
         } else if tlp.kind == .memoryRead || tlp.kind == .memoryWrite {
             memory(tlp, simulator)
         } else {
-            counters.droppedPosted += 1
+            counters.dropped += 1
         }
     }
 
@@ -130,7 +130,7 @@ public final class Endpoint: Component {
     func unsupported(_ tlp: TLP, _ simulator: Simulator) {
         counters.unsupportedRequests += 1
         if tlp.isPosted {
-            counters.droppedPosted += 1
+            counters.dropped += 1
             return
         }
         reply(TLP(kind: .completion, requesterID: tlp.requesterID, tag: tlp.tag, targetID: UInt16(device.bus) << 8,

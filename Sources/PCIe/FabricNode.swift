@@ -196,7 +196,7 @@ public final class FabricNode: Component {
     func refuse(_ tlp: TLP, ingress: Int, label: String, _ simulator: Simulator) -> Bool {
         observer?(Hop(clock: simulator.now, node: path, ingress: ingressName(ingress), egress: label, tlp: tlp))
         if tlp.isPosted || tlp.isCompletion {
-            counters.droppedPosted += 1
+            counters.dropped += 1
             return true
         }
         let completion = TLP(kind: .completion, requesterID: tlp.requesterID, tag: tlp.tag, targetID: ingress == 0 ? upstreamRID : rid(ofPort: ingress - 1),
@@ -209,7 +209,7 @@ public final class FabricNode: Component {
     func malformed(_ packet: Packet, ingress: Int, _ simulator: Simulator) -> Bool {
         guard Self.readLike(packet) else {
             counters.malformed += 1
-            counters.droppedPosted += 1
+            counters.dropped += 1
             return true
         }
         let completion = TLP(kind: .completion, requesterID: UInt16(packet.dws[1] >> 16), tag: UInt8((packet.dws[1] >> 8) & 0xFF),
@@ -239,7 +239,7 @@ public final class FabricNode: Component {
     func core(_ tlp: TLP, packet: Packet, ingress: Int, _ simulator: Simulator) -> Bool {
         if tlp.isCompletion {
             observer?(Hop(clock: simulator.now, node: path, ingress: ingressName(ingress), egress: "cpu", tlp: tlp))
-            if tlp.requesterID == 0 { cpuInbox.append(tlp) } else { counters.droppedPosted += 1 }
+            if tlp.requesterID == 0 { cpuInbox.append(tlp) } else { counters.dropped += 1 }
             return true
         }
         guard ingress != 0 else { return refuse(tlp, ingress: ingress, label: "UR", simulator) }

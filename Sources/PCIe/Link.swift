@@ -44,7 +44,8 @@ public struct FabricCounters: Sendable, Equatable {
     public var unsupportedRequests: UInt64 = 0
     public var acsViolations: UInt64 = 0
     public var malformed: UInt64 = 0
-    public var droppedPosted: UInt64 = 0
+    /// Posted requests refused, malformed packets and unroutable completions: dropped, counted.
+    public var dropped: UInt64 = 0
     public var completionsGenerated: UInt64 = 0
     public var nonPostedReceived: UInt64 = 0
 }

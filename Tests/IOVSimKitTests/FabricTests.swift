@@ -90,6 +90,6 @@ struct FabricTests {
         #expect(nonPosted >= UInt64(wellFormedNonPosted), "well-formed reads and config requests all counted")
         #expect(completions == nonPosted, "one completion per non-posted request")
         #expect(after.malformed - before.malformed > 10_000)
-        #expect(after.droppedPosted - before.droppedPosted > 10_000)
+        #expect(after.dropped - before.dropped > 10_000)
     }
 }

@@ -19,7 +19,7 @@ func runProgram(_ path: String, _ arguments: [String]) throws -> (status: Int32,
     process.arguments = arguments
     // stderr goes to a file so a long stdout and stderr can never block each other.
     let errPath = FileManager.default.temporaryDirectory.appendingPathComponent("iovsim-stderr-\(UUID().uuidString)")
-    FileManager.default.createFile(atPath: errPath.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errPath.path, contents: nil)
     defer { try? FileManager.default.removeItem(at: errPath) }
     let err = try FileHandle(forWritingTo: errPath)
     let out = Pipe()
