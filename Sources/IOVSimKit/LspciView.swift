@@ -1,12 +1,56 @@
 import PCIe
 
-/// lspci-style views of a modelled device: the listing (`lspci`), the hex dump `lspci -F`
+/// lspci-style views of modelled functions: the listing (`lspci`), the hex dump `lspci -F`
 /// reads back (`-x`, `-xxx`, `-xxxx`), and decoded registers drawn from the one definition of
 /// each field (`-v`, `-vv`, `-vvv`).
 public struct LspciView {
-    public let device: SRIOVDevice
+    /// One function: where it is, its config space, and the IDs to name it by (a VF's config
+    /// reads all ones there, so its IDs come from the PF, as Linux does).
+    public struct Entry {
+        public let rid: UInt16
+        public let config: ConfigSpace
+        public let vendorID: UInt16
+        public let deviceID: UInt16
+        public let isVF: Bool
+    }
 
-    public init(device: SRIOVDevice) { self.device = device }
+    public let entries: [Entry]
+
+    /// Every function of one device.
+    public init(device: SRIOVDevice) {
+        entries = Self.entries(of: device)
+    }
+
+    /// Every function of a platform after bring-up: root ports, switch ports and each device's
+    /// PFs and VFs, at the routing IDs enumeration gave them.
+    public init(platform: Platform) {
+        var list: [Entry] = []
+        for node in platform.elements {
+            if let up = node.upstreamPort { list.append(Self.entry(node.upstreamRID, up.config)) }
+            for (k, port) in node.ports.enumerated() { list.append(Self.entry(node.rid(ofPort: k), port.config)) }
+        }
+        for name in platform.endpoints.keys.sorted() { list += Self.entries(of: platform.endpoints[name]!.device) }
+        entries = list
+    }
+
+    static func entry(_ rid: UInt16, _ config: ConfigSpace) -> Entry {
+        Entry(rid: rid, config: config, vendorID: UInt16(config.read(offset: 0, size: 2)!), deviceID: UInt16(config.read(offset: 2, size: 2)!), isVF: false)
+    }
+
+    static func entries(of device: SRIOVDevice) -> [Entry] {
+        device.functions.map { id, rid in
+            let config = device.config(of: id)
+            switch id {
+            case .pf(let p):
+                let header = device.pfs[p].definition.header
+                return Entry(rid: rid, config: config, vendorID: header.vendorID, deviceID: header.deviceID, isVF: false)
+            case .vf(let p, _):
+                let definition = device.pfs[p].definition
+                return Entry(rid: rid, config: config, vendorID: definition.header.vendorID,
+                             deviceID: definition.sriov?.capability.vfDeviceID ?? 0xFFFF, isVF: true)
+            }
+        }
+    }
 
     /// "Ethernet controller" etc. for the common classes, else the numeric class.
     static func className(_ classCode: UInt32) -> String {
@@ -18,32 +62,20 @@ public struct LspciView {
         }
     }
 
-    func headerLine(_ id: SRIOVDevice.FunctionID, rid: UInt16) -> String {
-        let config = device.config(of: id)
-        let pf: PhysicalFunction
-        let deviceID: UInt16
-        switch id {
-        case .pf(let p):
-            pf = device.pfs[p]
-            deviceID = pf.definition.header.deviceID
-        case .vf(let p, _):
-            pf = device.pfs[p]
-            deviceID = pf.definition.sriov?.capability.vfDeviceID ?? 0xFFFF
-        }
-        let classCode = config.read(offset: 0x08, size: 4)! >> 8
-        let revision = config.read(offset: 0x08, size: 1)!
-        let kind = if case .vf = id { " Virtual Function" } else { "" }
-        return "\(BDF(rid)) \(Self.className(classCode)) [\(hex(classCode >> 8, 4))]: Device [\(hex(UInt32(pf.definition.header.vendorID), 4)):\(hex(UInt32(deviceID), 4))]\(kind) (rev \(hex(revision, 2)))"
+    func headerLine(_ entry: Entry) -> String {
+        let classCode = entry.config.read(offset: 0x08, size: 4)! >> 8
+        let revision = entry.config.read(offset: 0x08, size: 1)!
+        return "\(BDF(entry.rid)) \(Self.className(classCode)) [\(hex(classCode >> 8, 4))]: Device [\(hex(UInt32(entry.vendorID), 4)):\(hex(UInt32(entry.deviceID), 4))]\(entry.isVF ? " Virtual Function" : "") (rev \(hex(revision, 2)))"
     }
 
-    /// Every function, PFs first, each with its hex dump of `bytes` bytes (64, 256 or 4096),
-    /// or none when `bytes` is 0. Functions are sorted by routing ID as lspci sorts them.
+    /// Every function, each with its hex dump of `bytes` bytes (64, 256 or 4096), or none
+    /// when `bytes` is 0, sorted by routing ID as lspci sorts them.
     public func listing(dumpBytes bytes: Int, verbosity: Int = 0) -> String {
         var out = ""
-        for (id, rid) in device.functions.sorted(by: { $0.rid < $1.rid }) {
-            out += headerLine(id, rid: rid) + "\n"
-            if verbosity > 0 { out += decoded(device.config(of: id), verbosity: verbosity) }
-            if bytes > 0 { out += device.config(of: id).hexDump(bytes: bytes) }
+        for entry in entries.sorted(by: { $0.rid < $1.rid }) {
+            out += headerLine(entry) + "\n"
+            if verbosity > 0 { out += decoded(entry.config, verbosity: verbosity) }
+            if bytes > 0 { out += entry.config.hexDump(bytes: bytes) }
             if bytes > 0 || verbosity > 0 { out += "\n" }
         }
         return out

@@ -48,7 +48,7 @@ public struct Type1Header: Sendable, Equatable {
             ConfigRegister("Secondary Latency Timer", offset: 0x1B, size: 1, .ro),
             ConfigRegister("I/O Base", offset: 0x1C, size: 1, fields: [
                 RegisterField("addressingCapability", lsb: 0, width: 4, .ro, reset: 0x1),
-                RegisterField("ioBase", lsb: 4, width: 4, .rw),
+                RegisterField("ioBase", lsb: 4, width: 4, .rw, reset: 0xF),
             ]),
             ConfigRegister("I/O Limit", offset: 0x1D, size: 1, fields: [
                 RegisterField("addressingCapability", lsb: 0, width: 4, .ro, reset: 0x1),
@@ -62,9 +62,9 @@ public struct Type1Header: Sendable, Equatable {
                 RegisterField("receivedSystemError", lsb: 14, width: 1, .rw1c),
                 RegisterField("detectedParityError", lsb: 15, width: 1, .rw1c),
             ]),
-            // Memory window: address bits 31:20 in bits 15:4, 1 MiB granularity. The reset value
-            // is implementation specific; ours is base above limit, a closed window, so a port
-            // claims no memory before firmware opens it.
+            // Memory window: address bits 31:20 in bits 15:4, 1 MiB granularity. The reset values
+            // of the windows are implementation specific; ours put base above limit (I/O too), a
+            // closed window, so a port claims nothing before firmware opens it.
             ConfigRegister("Memory Base", offset: 0x20, size: 2, fields: [RegisterField("memoryBase", lsb: 4, width: 12, .rw, reset: 0xFFF)]),
             ConfigRegister("Memory Limit", offset: 0x22, size: 2, fields: [RegisterField("memoryLimit", lsb: 4, width: 12, .rw)]),
             ConfigRegister("Prefetchable Memory Base", offset: 0x24, size: 2, fields: [

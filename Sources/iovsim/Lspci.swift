@@ -8,17 +8,20 @@ struct Lspci: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List a model's PCIe functions lspci-style, with hex dumps the real `lspci -F` reads.",
         discussion: """
-            Builds the device of MODEL with its PFs on bus 03, enables N VFs on each PF through \
-            config writes (ARI Capable Hierarchy set or clear first, as Linux does), and lists every \
-            function. -x, -xxx and -xxxx dump 64, 256 and 4096 bytes of config space in the format \
-            of `lspci -x`; save it and run `lspci -F FILE -vvv` to decode it with the real lspci.
+            Without --vf-enable and --ari: brings the model's platform up (firmware enumeration and \
+            SR-PCIM through simulated config TLPs, ARI derived from the ports as Linux does) and \
+            lists every function, root and switch ports included, where enumeration put it. With \
+            either: the device alone with its PFs on --bus, N VFs enabled on each PF through config \
+            writes, ARI Capable Hierarchy set or clear as told. -x, -xxx and -xxxx dump 64, 256 and \
+            4096 bytes of config space in the format of `lspci -x`; save it and run \
+            `lspci -F FILE -vvv` (or -tv) to decode it with the real lspci.
             """
     )
 
     @Argument(help: "Model file (TOML).") var model: String
-    @Option(name: .customLong("vf-enable"), help: "VFs to enable on each PF.") var vfEnable: UInt16 = 0
-    @Option(help: "ARI Capable Hierarchy: on or off.") var ari: Layout.Toggle = .on
-    @Option(help: "Bus number of the PFs.") var bus: String = "0x03"
+    @Option(name: .customLong("vf-enable"), help: "Device alone: VFs to enable on each PF.") var vfEnable: UInt16?
+    @Option(help: "Device alone: ARI Capable Hierarchy on or off (default on).") var ari: Layout.Toggle?
+    @Option(help: "Device alone: bus number of the PFs.") var bus: String = "0x03"
     @Flag(name: .customShort("v"), help: "Decoded registers (-vv all registers, -vvv their fields).") var verbose: Int
     @Flag(name: .customShort("x"), help: "Hex dump: -x 64 bytes, -xxx 256, -xxxx 4096.") var hexLevel: Int
 
@@ -29,10 +32,18 @@ struct Lspci: ParsableCommand {
     func run() throws {
         do {
             let file = try ModelLoader.load(path: model)
-            var device = try ModelDevice.device(file, bus: UInt8(parseNumber(bus)!))
-            try VFEnable.enable(&device, numVFs: vfEnable, ari: ari == .on)
             let bytes = [0, 64, 64, 256, 4096][min(hexLevel, 4)]
-            print(LspciView(device: device).listing(dumpBytes: bytes, verbosity: verbose), terminator: "")
+            let view: LspciView
+            if vfEnable == nil && ari == nil {
+                let platform = try Platform(model: file)
+                platform.bringUp()
+                view = LspciView(platform: platform)
+            } else {
+                var device = try ModelDevice.device(file, bus: UInt8(parseNumber(bus)!))
+                try VFEnable.enable(&device, numVFs: vfEnable ?? 0, ari: (ari ?? .on) == .on)
+                view = LspciView(device: device)
+            }
+            print(view.listing(dumpBytes: bytes, verbosity: verbose), terminator: "")
         } catch let error as VFEnable.Refused {
             throw ToolFailure(message: "\(model): \(error)")
         }

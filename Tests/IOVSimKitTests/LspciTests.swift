@@ -95,4 +95,34 @@ struct LspciTests {
             }
         }
     }
+
+    @Test("without --vf-enable and --ari: the whole platform after bring-up, bridges included, as lspci -tv draws it")
+    func platform() throws {
+        let lspci = try #require(Self.lspci, "lspci (pciutils) is not installed; `make test` installs it")
+        let model = try ModelLoader.load(path: Repository.model("sriov-512vf.toml"))
+        let platform = try Platform(model: model)
+        platform.bringUp()
+        let state = platform.state()
+        let dump = try IOVSimBinary.run(["lspci", Repository.model("sriov-512vf.toml"), "-xxxx"])
+        #expect(dump.status == 0, "\(dump.stderr)")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("iovsim-\(UUID().uuidString).txt").path
+        try dump.stdout.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let listing = try runProgram(lspci, ["-F", path])
+        #expect(listing.stdout.split(separator: "\n").count == state.functions.count + 4, "functions plus rp0, sw0's upstream port, dp0, dp1")
+        let tree = try runProgram(lspci, ["-F", path, "-t"])
+        #expect(tree.stdout.contains("-[0000:00]---01.0-[01-08]----00.0-[02-08]--+-00.0-[03-05]"), "\(tree.stdout.prefix(300))")
+        for element in state.elements {
+            for port in element.ports {
+                let bridge = try runProgram(lspci, ["-F", path, "-vv", "-s", BDF(port.rid).description])
+                let bus = String(format: "Bus: primary=%02x, secondary=%02x, subordinate=%02x", port.rid >> 8, port.secondaryBus, port.subordinateBus)
+                #expect(bridge.stdout.contains(bus), "\(port.name): \(bridge.stdout.prefix(400))")
+                let pref = port.prefetchableWindow
+                if pref.base <= pref.limit {
+                    #expect(bridge.stdout.contains(String(format: "Prefetchable memory behind bridge: %016llx-%016llx", pref.base, pref.limit)), "\(port.name) window")
+                }
+                #expect(bridge.stdout.contains("I/O behind bridge: [disabled]"), "\(port.name): I/O window closed")
+            }
+        }
+    }
 }
