@@ -1,10 +1,11 @@
 # IOVSim. `make demo` and `make test` work on a fresh Debian machine: they install the Debian
 # packages they need (libz3-dev, pkg-config, pciutils, gtkwave) with apt-get when they are missing.
+SHELL := /bin/bash
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 IOVSIM := .build/debug/iovsim
 
-.PHONY: all build test demo wave bench clean deps
+.PHONY: all build test demo prove fuzz wave bench clean deps
 
 all: build
 
@@ -49,6 +50,24 @@ demo: build
 	$(IOVSIM) lspci Models/i82599.toml --vf-enable 4
 	$(IOVSIM) lspci Models/i82599.toml --vf-enable 4 -xxxx > out/i82599.lspci
 	@echo "wrote out/i82599.lspci; decode it with: lspci -F out/i82599.lspci -vvv"
+
+# Every model's properties: Models/ must all be proved (exit 0), Models/broken/ must all fail
+# (exit 1, with counterexamples).
+prove: build
+	@for m in Models/*.toml; do \
+		out=$$($(IOVSIM) prove $$m) || { echo "$$out"; echo "$$m: not proved"; exit 1; }; \
+		echo "$$m: $$(echo "$$out" | tail -1)"; \
+	done
+	@for m in Models/broken/*.toml; do \
+		out=$$($(IOVSIM) prove $$m); status=$$?; \
+		echo "$$m (expected violated):"; echo "$$out" | grep -A1 violated; \
+		test $$status -eq 1 || { echo "$$m: exit $$status, expected 1"; exit 1; }; \
+	done
+
+# The fuzz tests alone: 200,000 config accesses per model, 100,000 TLP headers at a root port.
+fuzz: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --filter "ConfigFuzzTests|tlpFuzz"
 
 # The README's GTKWave screenshot: the 82599 model's bring-up, rendered under Xvfb.
 wave: build

@@ -23,6 +23,7 @@ let package = Package(
                 .product(name: "RTL", package: iovsim),
                 .product(name: "PCIe", package: iovsim),
                 .product(name: "Trace", package: iovsim),
+                .product(name: "IOVSimKit", package: iovsim),
             ],
             path: "Benchmarks/IOVSim",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

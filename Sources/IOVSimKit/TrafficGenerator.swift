@@ -29,6 +29,8 @@ public final class TrafficGenerator: Component {
         if !sources.isEmpty { platform.simulator.wake(self, at: platform.simulator.now) }
     }
 
+    public var lineTrace: String { "\(path) sources=\(sources.count) requests=\(requests)" }
+
     public func tick(_ simulator: Simulator) {
         guard !sources.isEmpty else { return }
         if simulator.rng.next() % interval == 0 {

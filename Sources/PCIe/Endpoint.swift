@@ -23,6 +23,12 @@ public final class Endpoint: Component {
         self.device = device
     }
 
+    /// One line of state: bus, enabled functions, queued requests, counters.
+    public var lineTrace: String {
+        "\(path) bus=\(String(device.bus, radix: 16)) functions=\(device.functions.count) outbox=\(outbox.count) " +
+            "writes_in=\(memoryWritesReceived.values.reduce(0, +)) cpl_in=\(completionsReceived) ur=\(counters.unsupportedRequests)"
+    }
+
     /// Queues a request the device issues (a VF's DMA or peer write).
     public func send(_ tlp: TLP, simulator: Simulator) {
         outbox.append(tlp)

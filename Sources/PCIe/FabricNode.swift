@@ -60,6 +60,13 @@ public final class FabricNode: Component {
         simulator.wake(self, at: simulator.now)
     }
 
+    /// One line of state (PyMTL3's line_trace): queue depths per port and the counters.
+    public var lineTrace: String {
+        let up = role == .rootComplex ? "cpu:\(cpuOutbox.count)" : "up:\(upstreamLink?.down.count ?? 0)/\(upstreamLink?.up.count ?? 0)"
+        let ports = zip(self.ports, links).map { "\($0.name):\($1.down.count)/\($1.up.count)" }.joined(separator: " ")
+        return "\(path) \(up) \(ports) fwd=\(counters.forwarded) ur=\(counters.unsupportedRequests) acs=\(counters.acsViolations)"
+    }
+
     /// Ingress 0 is the upstream side; k + 1 is downstream port k.
     func ingressName(_ i: Int) -> String { i == 0 ? (role == .rootComplex ? "cpu" : "up") : ports[i - 1].name }
 

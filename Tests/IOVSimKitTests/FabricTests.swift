@@ -93,3 +93,17 @@ struct FabricTests {
         #expect(after.dropped - before.dropped > 10_000)
     }
 }
+
+@Suite("Line traces")
+struct LineTraceTests {
+    @Test("each clocked component summarises its state in one line")
+    func lineTraces() throws {
+        let platform = try Platform(model: try ModelLoader.load(path: Repository.model("sriov-512vf.toml")))
+        platform.bringUp()
+        let lines = platform.simulator.components.map(\.lineTrace)
+        #expect(lines.contains { $0.hasPrefix("rc cpu:0 rp0:") })
+        #expect(lines.contains { $0.hasPrefix("sw0 up:") && $0.contains("dp0:") && $0.contains("dp1:") })
+        #expect(lines.contains { $0.hasPrefix("nic0 bus=3 functions=513 ") })
+        #expect(lines.contains { $0.hasPrefix("top.dma sources=0 requests=0") })
+    }
+}

@@ -28,6 +28,7 @@ let layouts: [(pf: UInt16, offset: UInt16, stride: UInt16, count: UInt16)] = [
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(metrics: [.wallClock, .instructions, .throughput], maxDuration: .seconds(2))
     vcdBenchmarks()
+    simulationBenchmarks()
 
     Benchmark("RID hand-written UInt16 (384 VFs)") { benchmark in
         for _ in benchmark.scaledIterations {
