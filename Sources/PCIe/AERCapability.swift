@@ -1,0 +1,31 @@
+/// Advanced Error Reporting, extended capability 0x0001, version 1 (PCIe Base 4.0 §7.8.4), endpoint layout (0x2C bytes):
+/// status registers RW1C, mask and severity RW, header log RO. Errors are not yet raised by
+/// the model; the structure is there so software sees what the real parts show.
+public struct AERCapability: Capability {
+    public var name: String { "AER" }
+    public var length: Int { 0x2C }
+    public var isExtended: Bool { true }
+    public init() {}
+
+    public func registers(at offset: Int, next: Int) -> [ConfigRegister] {
+        [
+            CapabilityHeader.extended(id: 0x0001, version: 1, offset: offset, next: next, name: name),
+            ConfigRegister("Uncorrectable Error Status", offset: offset + 0x04, size: 4, fields: [RegisterField("status", lsb: 4, width: 22, .rw1c)]),
+            ConfigRegister("Uncorrectable Error Mask", offset: offset + 0x08, size: 4, fields: [RegisterField("mask", lsb: 4, width: 22, .rw)]),
+            ConfigRegister("Uncorrectable Error Severity", offset: offset + 0x0C, size: 4, fields: [RegisterField("severity", lsb: 4, width: 22, .rw, reset: 0x62030 >> 4)]),
+            ConfigRegister("Correctable Error Status", offset: offset + 0x10, size: 4, fields: [RegisterField("status", lsb: 0, width: 16, .rw1c)]),
+            ConfigRegister("Correctable Error Mask", offset: offset + 0x14, size: 4, fields: [RegisterField("mask", lsb: 0, width: 16, .rw, reset: 0x2000)]),
+            ConfigRegister("Advanced Error Capabilities and Control", offset: offset + 0x18, size: 4, fields: [
+                RegisterField("firstErrorPointer", lsb: 0, width: 5, .ro),
+                RegisterField("ecrcGenerationCapable", lsb: 5, width: 1, .ro, reset: 1),
+                RegisterField("ecrcGenerationEnable", lsb: 6, width: 1, .rw),
+                RegisterField("ecrcCheckCapable", lsb: 7, width: 1, .ro, reset: 1),
+                RegisterField("ecrcCheckEnable", lsb: 8, width: 1, .rw),
+            ]),
+            ConfigRegister("Header Log", offset: offset + 0x1C, size: 4, .ro),
+            ConfigRegister("Header Log 1", offset: offset + 0x20, size: 4, .ro),
+            ConfigRegister("Header Log 2", offset: offset + 0x24, size: 4, .ro),
+            ConfigRegister("Header Log 3", offset: offset + 0x28, size: 4, .ro),
+        ]
+    }
+}
