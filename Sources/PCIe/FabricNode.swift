@@ -14,7 +14,17 @@ public final class FabricNode: Component {
     public let path: String
     public let role: Role
     /// Downstream ports (root ports, or a switch's downstream ports) and their links.
-    public internal(set) var ports: [PortFunction]
+    public internal(set) var ports: [PortFunction] {
+        didSet { decodeCache = nil }
+    }
+    /// The ports' decode for the routing function, rebuilt only after a config write to a port.
+    var decodeCache: [DownstreamPort<Concrete>]?
+    var decodedPorts: [DownstreamPort<Concrete>] {
+        if let decodeCache { return decodeCache }
+        let decoded = ports.map { $0.decode(Concrete.self) }
+        decodeCache = decoded
+        return decoded
+    }
     public var links: [Link]
     /// A switch's upstream port and the link above it.
     public internal(set) var upstreamPort: PortFunction?
@@ -126,7 +136,7 @@ public final class FabricNode: Component {
             return completeOwnConfig(tlp, port: own, ingress: ingress, simulator)
         }
         let decision = PortRouting.route(Self.fields(tlp), ingress: Bits<Concrete, 8>(UInt64(ingress)),
-                                         ports: ports.map { $0.decode(Concrete.self) }, hooks: hooks).value
+                                         ports: decodedPorts, hooks: hooks).value
         switch decision {
         case PortRouting.unsupportedRequest, PortRouting.acsViolation:
             if decision == PortRouting.acsViolation { counters.acsViolations += 1 } else { counters.unsupportedRequests += 1 }
@@ -252,7 +262,7 @@ public final class FabricNode: Component {
         guard ingress != 0 else { return refuse(tlp, ingress: ingress, label: "UR", simulator) }
         // Peer traffic redirected to the core goes down again after passing it (where the
         // IOMMU will check it); the routing function from the upstream side picks the port.
-        let down = PortRouting.route(Self.fields(tlp), ingress: Bits<Concrete, 8>(0), ports: ports.map { $0.decode(Concrete.self) }).value
+        let down = PortRouting.route(Self.fields(tlp), ingress: Bits<Concrete, 8>(0), ports: decodedPorts).value
         if down >= 1 && down <= UInt64(ports.count) {
             guard links[Int(down) - 1].down.ready else { return false }
             links[Int(down) - 1].down.push(packet, bytes: tlp.wireBytes)

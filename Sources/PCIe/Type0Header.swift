@@ -42,9 +42,8 @@ public struct Type0Header: Sendable, Equatable {
 
     public var registers: [ConfigRegister] {
         let hasIO = bars.contains { $0.kind == .io }
-        var registers = [
-            ConfigRegister("Vendor ID", offset: 0x00, size: 2, .ro, reset: UInt32(vendorID)),
-            ConfigRegister("Device ID", offset: 0x02, size: 2, .ro, reset: UInt32(deviceID)),
+        var registers = Self.identity(vendorID: vendorID, deviceID: deviceID, revisionID: revisionID, classCode: classCode,
+                                      headerType: multiFunction ? 0x80 : 0x00) + [
             ConfigRegister("Command", offset: 0x04, size: 2, fields: [
                 RegisterField("ioSpaceEnable", lsb: 0, width: 1, virtualFunction ? .rsvdP : hasIO ? .rw : .ro),
                 RegisterField("memorySpaceEnable", lsb: 1, width: 1, virtualFunction ? .rsvdP : .rw),
@@ -54,13 +53,6 @@ public struct Type0Header: Sendable, Equatable {
                 RegisterField("interruptDisable", lsb: 10, width: 1, virtualFunction ? .rsvdP : interruptPin == 0 ? .ro : .rw),
             ]),
             Self.status(interruptPin: interruptPin),
-            ConfigRegister("Revision ID", offset: 0x08, size: 1, .ro, reset: UInt32(revisionID)),
-            ConfigRegister("Programming Interface", offset: 0x09, size: 1, .ro, reset: classCode & 0xFF),
-            ConfigRegister("Class Code", offset: 0x0A, size: 2, .ro, reset: classCode >> 8),
-            ConfigRegister("Cache Line Size", offset: 0x0C, size: 1, .rw),
-            ConfigRegister("Latency Timer", offset: 0x0D, size: 1, .ro),
-            ConfigRegister("Header Type", offset: 0x0E, size: 1, .ro, reset: multiFunction ? 0x80 : 0x00),
-            ConfigRegister("BIST", offset: 0x0F, size: 1, .ro),
             ConfigRegister("Cardbus CIS Pointer", offset: 0x28, size: 4, .ro),
             ConfigRegister("Subsystem Vendor ID", offset: 0x2C, size: 2, .ro, reset: UInt32(subsystemVendorID)),
             ConfigRegister("Subsystem ID", offset: 0x2E, size: 2, .ro, reset: UInt32(subsystemID)),
@@ -80,6 +72,22 @@ public struct Type0Header: Sendable, Equatable {
             registers.append(ConfigRegister("BAR\(index)", offset: Self.barOffset + 4 * index, size: 4, .ro))
         }
         return registers
+    }
+
+    /// The registers both header types share (PCIe Base 4.0 §7.5.1.1): IDs, revision, class
+    /// code, cache line size, latency timer, header type, BIST.
+    static func identity(vendorID: UInt16, deviceID: UInt16, revisionID: UInt8, classCode: UInt32, headerType: UInt32) -> [ConfigRegister] {
+        [
+            ConfigRegister("Vendor ID", offset: 0x00, size: 2, .ro, reset: UInt32(vendorID)),
+            ConfigRegister("Device ID", offset: 0x02, size: 2, .ro, reset: UInt32(deviceID)),
+            ConfigRegister("Revision ID", offset: 0x08, size: 1, .ro, reset: UInt32(revisionID)),
+            ConfigRegister("Programming Interface", offset: 0x09, size: 1, .ro, reset: classCode & 0xFF),
+            ConfigRegister("Class Code", offset: 0x0A, size: 2, .ro, reset: classCode >> 8),
+            ConfigRegister("Cache Line Size", offset: 0x0C, size: 1, .rw),
+            ConfigRegister("Latency Timer", offset: 0x0D, size: 1, .ro),
+            ConfigRegister("Header Type", offset: 0x0E, size: 1, .ro, reset: headerType),
+            ConfigRegister("BIST", offset: 0x0F, size: 1, .ro),
+        ]
     }
 
     /// Status: Capabilities List set; error bits RW1C (PCIe Base 4.0 §7.5.1.1.4).

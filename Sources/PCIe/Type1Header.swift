@@ -21,9 +21,8 @@ public struct Type1Header: Sendable, Equatable {
     public static let prefetchableBaseOffset = 0x24
 
     public var registers: [ConfigRegister] {
-        [
-            ConfigRegister("Vendor ID", offset: 0x00, size: 2, .ro, reset: UInt32(vendorID)),
-            ConfigRegister("Device ID", offset: 0x02, size: 2, .ro, reset: UInt32(deviceID)),
+        // Class 0x060400: PCI-to-PCI bridge; Header Type 1.
+        Type0Header.identity(vendorID: vendorID, deviceID: deviceID, revisionID: revisionID, classCode: 0x06_0400, headerType: 0x01) + [
             ConfigRegister("Command", offset: 0x04, size: 2, fields: [
                 RegisterField("ioSpaceEnable", lsb: 0, width: 1, .rw),
                 RegisterField("memorySpaceEnable", lsb: 1, width: 1, .rw),
@@ -33,13 +32,6 @@ public struct Type1Header: Sendable, Equatable {
                 RegisterField("interruptDisable", lsb: 10, width: 1, .rw),
             ]),
             Type0Header.status(interruptPin: 0),
-            ConfigRegister("Revision ID", offset: 0x08, size: 1, .ro, reset: UInt32(revisionID)),
-            ConfigRegister("Programming Interface", offset: 0x09, size: 1, .ro),
-            ConfigRegister("Class Code", offset: 0x0A, size: 2, .ro, reset: 0x0604),
-            ConfigRegister("Cache Line Size", offset: 0x0C, size: 1, .rw),
-            ConfigRegister("Latency Timer", offset: 0x0D, size: 1, .ro),
-            ConfigRegister("Header Type", offset: 0x0E, size: 1, .ro, reset: 0x01),
-            ConfigRegister("BIST", offset: 0x0F, size: 1, .ro),
             ConfigRegister("BAR0", offset: 0x10, size: 4, .ro),
             ConfigRegister("BAR1", offset: 0x14, size: 4, .ro),
             ConfigRegister("Primary Bus Number", offset: 0x18, size: 1, .rw),
