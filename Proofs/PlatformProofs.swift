@@ -12,6 +12,18 @@ public struct PropertyResult: Sendable {
     public let outcome: ProofOutcome
     /// For a violation: the counterexample in domain terms, replayed on the concrete code.
     public let explanation: String?
+    /// For a peer-to-peer violation: the write to replay in a cycle run (`iovsim run --write`).
+    public var replay: (function: String, address: UInt64)?
+
+    public init(family: String, subject: String, property: String, outcome: ProofOutcome, explanation: String?,
+                replay: (function: String, address: UInt64)? = nil) {
+        self.family = family
+        self.subject = subject
+        self.property = property
+        self.outcome = outcome
+        self.explanation = explanation
+        self.replay = replay
+    }
 }
 
 /// The property families of DESIGN.md §5 that concern the PCIe platform, each evaluated
@@ -227,9 +239,12 @@ public enum PlatformProofs {
                         let egress = hit.map { element.ports[$0.0].name } ?? "a peer port"
                         return "\(source) (\(vm)) writes 0x\(String(address, radix: 16)), in \(target): \(element.name) routes it from \(element.ports[i].name) straight to \(egress), not through the root complex (ACS control of \(element.ports[i].name): 0x\(String(element.ports[i].acsControl, radix: 16)))"
                     }
+                    let replay = outcome.result.counterexample.flatMap { cex in
+                        requesters.first { $0.rid == UInt16(cex["requester"]!) }.map { ($0.name, cex["address"]!) }
+                    }
                     results.append(PropertyResult(family: "peer-to-peer", subject: element.name,
                                                   property: "requests of \(vm) from \(element.ports[i].name) reach no other owner's BAR directly",
-                                                  outcome: outcome, explanation: explanation))
+                                                  outcome: outcome, explanation: explanation, replay: replay))
                 }
             }
         }

@@ -7,6 +7,8 @@ import SMT
 /// it left, and report as a table, as JSON, and as SMT-LIB2 files.
 public struct ProveReport {
     public let model: String
+    /// The model file, for replay commands.
+    public var file = ""
     public let results: [PropertyResult]
     public let bringUpClocks: UInt64
     public let configAccesses: Int
@@ -19,9 +21,11 @@ public struct ProveReport {
         platform.bringUp()
         let results = try PlatformProofs.check(platform.state(), limits: limits, hooks: hooks)
         let elapsed = ContinuousClock.now - start
-        return ProveReport(model: model.name, results: results, bringUpClocks: platform.bringUpClocks,
-                           configAccesses: platform.configAccesses,
-                           seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+        var report = ProveReport(model: model.name, results: results, bringUpClocks: platform.bringUpClocks,
+                                 configAccesses: platform.configAccesses,
+                                 seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+        report.file = file
+        return report
     }
 
     public var violated: [PropertyResult] { results.filter { $0.outcome.result.counterexample != nil } }
@@ -38,6 +42,9 @@ public struct ProveReport {
             out += pad(r.family, widths.family) + pad(r.subject, widths.subject) + pad(r.property, widths.property)
             out += pad(r.outcome.result.label, 10) + String(format: "%.1f ms", r.outcome.seconds * 1000) + "\n"
             if let explanation = r.explanation { out += "    counterexample: \(explanation)\n" }
+            if let replay = r.replay {
+                out += "    replay: iovsim run \(file) --write \(replay.function)@0x\(String(replay.address, radix: 16)) --tlp-log replay.log\n"
+            }
             if case .unknown(let reason) = r.outcome.result { out += "    unknown: \(reason) after \(String(format: "%.3f", r.outcome.seconds)) s\n" }
         }
         let proved = results.count - violated.count - unknown.count

@@ -18,6 +18,9 @@ public enum Runner {
         public var progress = false
         /// Pinned $date for byte-comparable VCDs.
         public var vcdDate: String?
+        /// Memory writes to issue right after bring-up, each from a function (`nic0.pf0.vf0`) to an
+        /// address: how a peer-to-peer counterexample of `iovsim prove` is replayed in cycles.
+        public var writes: [(function: String, address: UInt64)] = []
         /// Called after every clock with the platform, e.g. by tests that sample probes
         /// themselves to check the VCD against.
         public var clockObserver: ((Platform, UInt64) -> Void)?
@@ -86,8 +89,18 @@ public enum Runner {
         platform.bringUp()
         summary.bringUpClocks = platform.bringUpClocks
         summary.configAccesses = platform.configAccesses
-        platform.traffic.start(state: platform.state())
-        if simulator.now < options.cycles { simulator.run(clocks: options.cycles - simulator.now) }
+        let state = platform.state()
+        for write in options.writes {
+            guard let function = state.functions.first(where: { $0.name == write.function }),
+                  let endpoint = platform.endpoints[String(write.function.split(separator: ".")[0])] else {
+                throw ModelError(file: file, keyPath: "", message: "--write: no function '\(write.function)' after bring-up (expected e.g. nic0.pf0.vf0)")
+            }
+            endpoint.send(TLP(kind: .memoryWrite, requesterID: function.rid, length: 1, address: write.address & ~3, payload: [0]), simulator: simulator)
+        }
+        platform.traffic.start(state: state)
+        // A replayed write gets at least 1,000 clocks to travel, however short the run.
+        let end = max(options.cycles, options.writes.isEmpty ? 0 : simulator.now + 1_000)
+        if simulator.now < end { simulator.run(clocks: end - simulator.now) }
         progress?.finish()
         try vcd?.close()
         try log?.close()

@@ -20,11 +20,23 @@ struct Run: ParsableCommand {
     @Option(help: "First clock written to the VCD.") var from: UInt64 = 0
     @Option(help: "Last clock written to the VCD.") var to: UInt64?
     @Option(name: .customLong("tlp-log"), help: "Write one line per TLP per hop here.") var tlpLog: String?
+    @Option(help: ArgumentHelp("After bring-up, FUNCTION writes to ADDRESS (replays a peer-to-peer counterexample).", valueName: "FUNCTION@ADDRESS"))
+    var write: [String] = []
     @Flag(help: "No progress line.") var quiet = false
+
+    /// `nic0.pf0.vf0@0x400a060000`.
+    static func parseWrite(_ text: String) -> (function: String, address: UInt64)? {
+        let parts = text.split(separator: "@")
+        guard parts.count == 2 else { return nil }
+        let text = parts[1].lowercased()
+        guard let address = text.hasPrefix("0x") ? UInt64(text.dropFirst(2), radix: 16) : UInt64(text) else { return nil }
+        return (String(parts[0]), address)
+    }
 
     func validate() throws {
         guard cycles > 0 else { throw ValidationError("--cycles must be positive") }
         if let to, to < from { throw ValidationError("--to \(to) is before --from \(from)") }
+        for w in write where Self.parseWrite(w) == nil { throw ValidationError("--write '\(w)' is not FUNCTION@ADDRESS (e.g. nic0.pf0.vf0@0x400a060000)") }
     }
 
     func run() throws {
@@ -37,6 +49,7 @@ struct Run: ParsableCommand {
         options.to = to ?? .max
         options.tlpLog = tlpLog
         options.progress = !quiet
+        options.writes = write.compactMap(Self.parseWrite)
         print(try Runner.run(file: model, options: options).render(), terminator: "")
     }
 }

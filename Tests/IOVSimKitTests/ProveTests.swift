@@ -68,6 +68,17 @@ struct ProveTests {
         #expect(explanation.contains("sw0 routes it from dp0 straight to dp1"))
         #expect(explanation.contains("nic1.pf0"))
         #expect(!explanation.contains("(owner vm1)"))
+        // The counterexample replays as a cycle run: the write crosses sw0 from dp0 to dp1.
+        let replay = try #require(vm1.replay)
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("replay-\(UUID().uuidString).log").path
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let run = try IOVSimBinary.run(["run", Repository.root.appendingPathComponent("Models/broken/acs-redirect-off.toml").path,
+                                        "--cycles", "1", "--write", "\(replay.function)@0x\(String(replay.address, radix: 16))", "--tlp-log", log, "--quiet"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").filter { $0.contains("addr=0x\(String(replay.address, radix: 16))") }
+        #expect(lines.count == 2)
+        #expect(lines.first?.contains(" sw0 dp0->dp1 MWr ") == true, "\(lines)")
+        #expect(lines.last?.contains(" nic1 link->pf0.") == true, "\(lines)")
     }
 
     @Test("offset/stride table colliding for NumVFs 5-8, though the configured 4 are fine")
