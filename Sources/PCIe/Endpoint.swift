@@ -108,12 +108,14 @@ public final class Endpoint: Component {
                     if address >= base && address - base < bar.size { return .pf(p) }
                 }
             }
-            for vf in pf.vfs {
-                for bar in pf.vfBARs.map(\.definition.index) {
-                    if let aperture = pf.vfAperture(vf: vf.index, bar: bar), aperture.decodes,
-                       address >= aperture.base && address - aperture.base < aperture.size {
-                        return .vf(pf: p, index: vf.index)
-                    }
+            // VF n's aperture of VF BARk is base + n * size: the index is (address - base) / size,
+            // so decode costs the same however many VFs there are.
+            guard pf.vfMemorySpaceEnable, !pf.vfs.isEmpty else { continue }
+            for bar in pf.vfBARs where address >= bar.base {
+                let index = (address - bar.base) / bar.definition.size
+                if index < UInt64(pf.vfs.count), let aperture = pf.vfAperture(vf: Int(index), bar: bar.definition.index),
+                   address - aperture.base < aperture.size {
+                    return .vf(pf: p, index: Int(index))
                 }
             }
         }
