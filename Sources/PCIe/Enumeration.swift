@@ -159,9 +159,10 @@ public struct Enumeration {
             firstPF = false
         }
         for bar in function.bars { tree[bridge]?.requests.append(.init(rid: rid, offset: Type0Header.barOffset + 4 * bar.index, bar: bar, count: 1)) }
-        if let sriov = function.sriov, let cap = access.capability(rid, id: 0x0010, extended: true) {
+        if let sriov = function.sriov {
             for bar in sriov.vfBARs {
-                tree[bridge]?.requests.append(.init(rid: rid, offset: cap + SRIOVCapability.vfBAR0Offset + 4 * bar.index, bar: bar, count: UInt64(sriov.totalVFs)))
+                tree[bridge]?.requests.append(.init(rid: rid, offset: sriov.capability + SRIOVCapability.vfBAR0Offset + 4 * bar.index,
+                                                    bar: bar, count: UInt64(sriov.totalVFs)))
             }
         }
         result.functions.append(function)

@@ -216,9 +216,13 @@ public final class FabricNode: Component {
             counters.dropped += 1
             return true
         }
-        let completion = TLP(kind: .completion, requesterID: tlp.requesterID, tag: tlp.tag, targetID: ingress == 0 ? upstreamRID : rid(ofPort: ingress - 1),
-                             status: .unsupportedRequest, byteCount: 4)
-        return send(completion, to: ingress, simulator)
+        return send(unsupportedRequest(requester: tlp.requesterID, tag: tlp.tag, ingress: ingress), to: ingress, simulator)
+    }
+
+    /// The UR completion the port at `ingress` returns to a requester (PCIe Base 4.0 §2.3.1).
+    func unsupportedRequest(requester: UInt16, tag: UInt8, ingress: Int) -> TLP {
+        TLP(kind: .completion, requesterID: requester, tag: tag, targetID: ingress == 0 ? upstreamRID : rid(ofPort: ingress - 1),
+            status: .unsupportedRequest, byteCount: 4)
     }
 
     /// A malformed TLP: if its header says it is a read-like request with a requester, a UR
@@ -229,8 +233,7 @@ public final class FabricNode: Component {
             counters.dropped += 1
             return true
         }
-        let completion = TLP(kind: .completion, requesterID: UInt16(packet.dws[1] >> 16), tag: UInt8((packet.dws[1] >> 8) & 0xFF),
-                             targetID: ingress == 0 ? upstreamRID : rid(ofPort: ingress - 1), status: .unsupportedRequest, byteCount: 4)
+        let completion = unsupportedRequest(requester: UInt16(packet.dws[1] >> 16), tag: UInt8((packet.dws[1] >> 8) & 0xFF), ingress: ingress)
         let sent = send(completion, to: ingress, simulator)
         if sent { counters.malformed += 1 }
         return sent
