@@ -41,6 +41,25 @@ public enum PlatformProofs {
         return results
     }
 
+    /// What `check` quantifies over, per family, in the words of the report: which VFs, which
+    /// VF BARs, which VMs' requests at which ports. A family with nothing is left out.
+    public static func coverage(_ state: PlatformState) -> [(family: String, items: [String])] {
+        let routing = state.vfBlocks.filter { $0.path.last.flatMap(state.port) != nil }.map { block in
+            "\(block.layout.numVFs) VFs of \(block.pfName)" + (block.routingByNumVFs.count > 1 ? " (and NumVFs 1...\(block.totalVFs))" : "")
+        }
+        let bars = state.vfBlocks.filter { !$0.vfBARs.isEmpty }.map { block in
+            "\(block.vfBARs.count) VF BAR\(block.vfBARs.count == 1 ? "" : "s") x \(block.layout.numVFs) VFs of \(block.pfName)"
+        }
+        var p2p: [String] = []
+        for element in state.elements {
+            for (k, port) in element.ports.enumerated() {
+                let vms = Set(state.functions.filter { f in f.owner != nil && f.path.contains { $0.element == element.name && $0.port == k } }.compactMap(\.owner))
+                if !vms.isEmpty { p2p.append("\(vms.sorted().joined(separator: "+")) at \(element.name).\(port.name)") }
+            }
+        }
+        return [("routing IDs", routing), ("BAR apertures", bars), ("peer-to-peer", p2p)].filter { !$0.1.isEmpty }
+    }
+
     // MARK: Routing IDs
 
     static func routingIDs(_ block: PlatformState.VFBlock, state: PlatformState, limits: SolverLimits) throws -> [PropertyResult] {

@@ -4,11 +4,15 @@ public struct ModelError: Error, Sendable, Equatable, CustomStringConvertible {
     public let file: String
     public let keyPath: String
     public let message: String
+    /// The file could not be read at all (missing, a directory, not text), as opposed to a file
+    /// that was read and is not a valid model.
+    public let unreadable: Bool
 
-    public init(file: String, keyPath: String, message: String) {
+    public init(file: String, keyPath: String, message: String, unreadable: Bool = false) {
         self.file = file
         self.keyPath = keyPath
         self.message = message
+        self.unreadable = unreadable
     }
 
     public var description: String {

@@ -8,11 +8,13 @@ import TOMLKit
 /// `ModelError` naming the file and the key.
 public enum ModelLoader {
     public static func load(path: String) throws -> ModelFile {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ModelError(file: path, keyPath: "", message: "cannot read the file: \(error.localizedDescription)")
+        func unreadable(_ why: String) -> ModelError { ModelError(file: path, keyPath: "", message: why, unreadable: true) }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw unreadable("no such file") }
+        guard !isDirectory.boolValue else { throw unreadable("is a directory, not a model file (expected a .toml file, e.g. Models/i82599.toml)") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw unreadable("cannot read the file (permission?)") }
+        guard !data.contains(0), let text = String(data: data, encoding: .utf8) else {
+            throw unreadable("not a text file (binary or not UTF-8); a model file is TOML text")
         }
         return try parse(text, file: path)
     }
@@ -31,38 +33,8 @@ public enum ModelLoader {
         } catch let error as DecodingError {
             throw describe(error, file: file)
         }
-        try rejectUnknownKeys(input: value, model: model, file: file)
         try ModelValidator(file: file).validate(model)
         return model
-    }
-
-    /// Any key in the file that the schema did not take is an error: encode what was decoded
-    /// and compare the key sets.
-    static func rejectUnknownKeys(input: ModelValue, model: ModelFile, file: String) throws {
-        let understood = try JSONSerialization.jsonObject(with: JSONEncoder().encode(model))
-        if let path = firstUnknown(input, understood, path: "") {
-            throw ModelError(file: file, keyPath: path, message: "unknown key (not in the model schema; check its spelling)")
-        }
-    }
-
-    static func firstUnknown(_ read: ModelValue, _ understood: Any, path: String) -> String? {
-        switch read {
-        case .table(let entries):
-            let known = understood as? [String: Any] ?? [:]
-            for (key, value) in entries {
-                let child = path.isEmpty ? key : "\(path).\(key)"
-                guard let inner = known[key] else { return child }
-                if let found = firstUnknown(value, inner, path: child) { return found }
-            }
-        case .array(let elements):
-            let known = understood as? [Any] ?? []
-            for (index, element) in elements.enumerated() where index < known.count {
-                if let found = firstUnknown(element, known[index], path: "\(path)[\(index)]") { return found }
-            }
-        default:
-            break
-        }
-        return nil
     }
 
     /// A decoding error as a key path and what was expected.

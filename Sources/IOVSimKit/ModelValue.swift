@@ -48,7 +48,42 @@ struct ModelDecoder: Decoder {
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         guard case .table(let entries) = value else { throw mismatch([String: Any].self) }
+        // A key the schema does not have is reported here, before the table's fields are
+        // decoded, so a misspelt key is named as such rather than as its twin "missing".
+        for (key, _) in entries where Key(stringValue: key) == nil {
+            let suggestion = Self.closest(to: key, in: Key.self).map { "; did you mean \($0)?" } ?? ""
+            throw DecodingError.dataCorrupted(.init(codingPath: codingPath + [Name(key)], debugDescription: "unknown key\(suggestion)"))
+        }
         return KeyedDecodingContainer(Keyed(entries: Dictionary(entries, uniquingKeysWith: { a, _ in a }), codingPath: codingPath))
+    }
+
+    /// A valid key one edit (insertion, deletion, substitution, swap of neighbours) away from
+    /// `key`, or the same key in snake_case: the schema's keys are only known by asking.
+    static func closest<Key: CodingKey>(to key: String, in _: Key.Type) -> String? {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz_0123456789")
+        let chars = Array(key)
+        var candidates: [String] = [key.lowercased().replacingOccurrences(of: "-", with: "_")]
+        candidates.append(chars.reduce(into: "") { out, c in
+            if c.isUppercase, !out.isEmpty { out += "_" }
+            out += c.lowercased()
+        })
+        for i in 0...chars.count {
+            for c in alphabet { candidates.append(String(chars[..<i] + [c] + chars[i...])) }
+            guard i < chars.count else { break }
+            candidates.append(String(chars[..<i] + chars[(i + 1)...]))
+            for c in alphabet where c != chars[i] { candidates.append(String(chars[..<i] + [c] + chars[(i + 1)...])) }
+            if i + 1 < chars.count { candidates.append(String(chars[..<i] + [chars[i + 1], chars[i]] + chars[(i + 2)...])) }
+        }
+        return candidates.first { $0 != key && Key(stringValue: $0) != nil }
+    }
+
+    /// A key of the file, for error paths.
+    struct Name: CodingKey {
+        let stringValue: String
+        var intValue: Int? { nil }
+        init(_ name: String) { stringValue = name }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
@@ -57,6 +92,23 @@ struct ModelDecoder: Decoder {
     }
 
     func singleValueContainer() throws -> any SingleValueDecodingContainer { Single(value: value, codingPath: codingPath) }
+
+    /// Decodes this value as `T`; a string that is not one of an enumeration's values is an
+    /// error that lists them.
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        if let choices = type as? any (CaseIterable & RawRepresentable).Type {
+            let allowed = Self.rawValues(choices)
+            if case .string(let s) = value, !allowed.contains(s) {
+                throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription:
+                    "'\(s)' is not one of " + allowed.map { "\"\($0)\"" }.joined(separator: ", ")))
+            }
+        }
+        return try T(from: self)
+    }
+
+    static func rawValues<E: CaseIterable & RawRepresentable>(_: E.Type) -> [String] {
+        E.allCases.map { "\($0.rawValue)" }
+    }
 
     func mismatch(_ type: Any.Type) -> DecodingError {
         .typeMismatch(type, .init(codingPath: codingPath, debugDescription: "found \(value.typeName)"))
@@ -83,7 +135,7 @@ struct ModelDecoder: Decoder {
             return ModelDecoder(value: value, codingPath: codingPath + [key])
         }
         func decodeNil(forKey key: Key) throws -> Bool { entries[key.stringValue] == nil }
-        func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { try T(from: child(key)) }
+        func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { try child(key).decode(type) }
         func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
             try child(key).container(keyedBy: type)
         }
@@ -107,7 +159,7 @@ struct ModelDecoder: Decoder {
             return ModelDecoder(value: elements[currentIndex], codingPath: codingPath + [Index(currentIndex)])
         }
         mutating func decodeNil() throws -> Bool { false }
-        mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try T(from: next()) }
+        mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try next().decode(type) }
         mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
             try next().container(keyedBy: type)
         }
@@ -156,6 +208,6 @@ struct ModelDecoder: Decoder {
         func decode(_ type: UInt16.Type) throws -> UInt16 { try integer(type) }
         func decode(_ type: UInt32.Type) throws -> UInt32 { try integer(type) }
         func decode(_ type: UInt64.Type) throws -> UInt64 { try integer(type) }
-        func decode<T: Decodable>(_ type: T.Type) throws -> T { try T(from: ModelDecoder(value: value, codingPath: codingPath)) }
+        func decode<T: Decodable>(_ type: T.Type) throws -> T { try ModelDecoder(value: value, codingPath: codingPath).decode(type) }
     }
 }

@@ -106,17 +106,56 @@ public final class Platform {
                 access.write(node.rid(ofPort: k), PortFunction.acsOffset + ACSCapability.controlOffset, size: 2, UInt32(enable))
             }
         }
+        // NumVFs: the instance's `vfs`, else each PF's TotalVFs.
         let refused = enumeration.enableVFs { pfRID in
-            let instance = self.endpoints.first { entry in
-                entry.value.device.pfs.indices.contains { entry.value.device.rid(ofPF: $0) == pfRID }
+            for (name, endpoint) in self.endpoints {
+                guard let p = endpoint.device.pfs.indices.first(where: { endpoint.device.rid(ofPF: $0) == pfRID }) else { continue }
+                return platform.device.first { $0.name == name }?.vfs ?? endpoint.device.pfs[p].totalVFs
             }
-            let model = platform.device.first { $0.name == instance?.key }
-            return model?.vfs ?? UInt16.max
+            return 0
         }
         enumerated = enumeration.result
+        self.refused = refused
         bringUpClocks = simulator.now - start
         configAccesses = access.accesses
         return refused
+    }
+
+    /// PFs that refused VF Enable in the last bring-up.
+    public private(set) var refused: [UInt16] = []
+
+    /// What the model asks for that bring-up did not give, one sentence each: a device instance
+    /// whose PFs did not enumerate, a PF that refused VF Enable or holds fewer VFs than asked,
+    /// a VM's function that does not exist. Empty when the platform came up as modelled.
+    public func shortfalls() -> [String] {
+        guard let enumerated else { return ["the platform was not brought up"] }
+        var found: [String] = []
+        let enumeratedRIDs = Set(enumerated.functions.map(\.rid))
+        for name in endpoints.keys.sorted() {
+            let device = endpoints[name]!.device
+            let instance = model.effectivePlatform.device.first { $0.name == name }
+            for (p, pf) in device.pfs.enumerated() {
+                let rid = device.rid(ofPF: p)
+                guard enumeratedRIDs.contains(rid) else {
+                    found.append("\(name).pf\(p) did not enumerate (no function answered config reads there; Vendor ID 0x\(String(pf.definition.header.vendorID, radix: 16)))")
+                    continue
+                }
+                guard pf.hasSRIOV else { continue }
+                let asked = instance?.vfs ?? pf.totalVFs
+                if refused.contains(rid) {
+                    found.append("\(name).pf\(p) refused VF Enable with NumVFs \(asked) (TotalVFs \(pf.totalVFs))")
+                } else if asked > 0, !pf.vfEnable || pf.numVFs != asked {
+                    found.append("\(name).pf\(p) has \(pf.vfEnable ? pf.numVFs : 0) VFs enabled, the model asks for \(asked)")
+                }
+            }
+        }
+        let present = Set(endpoints.flatMap { name, endpoint in endpoint.device.functions.map { "\(name).\($0.id)" } })
+        for vm in model.vm ?? [] {
+            for function in vm.functions where !present.contains(function) {
+                found.append("\(vm.name) is assigned \(function), which does not exist after bring-up")
+            }
+        }
+        return found
     }
 
     /// The VM each function is assigned to.

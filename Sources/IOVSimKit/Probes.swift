@@ -10,7 +10,7 @@ enum PlatformProbes {
     static let pfRegisters = ["Command", "SR-IOV Control", "NumVFs", "First VF Offset", "VF Stride", "System Page Size", "VF BAR0"]
     static let portRegisters = ["Command", "Primary Bus Number", "Secondary Bus Number", "Subordinate Bus Number", "Memory Base",
                                 "Memory Limit", "Prefetchable Memory Base", "Prefetchable Memory Limit", "ACS Control", "Device Control 2"]
-    /// VFs per PF whose Command register is traced.
+    /// VFs per PF traced besides every VF a VM owns.
     static let tracedVFs = 8
 
     /// "SR-IOV Control" -> "sriov_control", "Secondary Bus Number" -> "secondary_bus_number".
@@ -20,13 +20,21 @@ enum PlatformProbes {
         }.trimmingCharacters(in: CharacterSet(charactersIn: "_"))
     }
 
-    /// "vfMSE" -> "vf_mse", "busMasterEnable" -> "bus_master_enable".
+    /// A field's spec name in snake case, acronyms kept whole: "vfMSE" -> "vf_mse",
+    /// "busMasterEnable" -> "bus_master_enable", "numVFs" -> "num_vfs",
+    /// "directTranslatedP2PEnable" -> "direct_translated_p2p_enable".
     static func snake(field: String) -> String {
-        var out = "", previousLower = false
-        for c in field {
-            if c.isUppercase && previousLower { out.append("_") }
-            previousLower = c.isLowercase || c.isNumber
-            out.append(contentsOf: c.lowercased())
+        let c = Array(field)
+        var out = ""
+        for i in c.indices {
+            if i > 0, c[i].isUppercase {
+                let next = i + 1 < c.count ? c[i + 1] : nil
+                // An acronym's plural "s" ("VFs") does not start a word.
+                let plural = next == "s" && (i + 2 >= c.count || !c[i + 2].isLowercase)
+                let startsWord = c[i - 1].isLowercase || ((c[i - 1].isUppercase || c[i - 1].isNumber) && next?.isLowercase == true && !plural)
+                if startsWord { out.append("_") }
+            }
+            out.append(contentsOf: c[i].lowercased())
         }
         return out
     }
@@ -79,6 +87,7 @@ enum PlatformProbes {
 
     static func register(_ platform: Platform) {
         let sim = platform.simulator
+        let owners = platform.owners()
         for link in platform.links {
             channel(sim, link.down, path: "top.\(link.path).down")
             channel(sim, link.up, path: "top.\(link.path).up")
@@ -102,8 +111,12 @@ enum PlatformProbes {
                     guard let r = endpoint.device.pfs[p].config.register(named: register) else { continue }
                     config(sim, prefix: "top.\(name).pf\(p).cfg", register: r) { endpoint.device.pfs[p].config }
                 }
-                let traced = min(tracedVFs, Int(endpoint.device.pfs[p].definition.sriov?.capability.totalVFs ?? 0))
-                for v in 0..<traced {
+                // The first VFs and every VF a VM owns (a 512-VF device would otherwise add
+                // thousands of signals nobody asked for).
+                let total = Int(endpoint.device.pfs[p].definition.sriov?.capability.totalVFs ?? 0)
+                let owned = owners.keys.compactMap { FunctionName($0, model: platform.model) }
+                    .filter { $0.device == name && $0.pf == p }.compactMap(\.vf)
+                for v in Set(Array(0..<min(tracedVFs, total)) + owned.filter { $0 < total }).sorted() {
                     let vf = { endpoint.device.pfs[p].vfs.count > v ? endpoint.device.pfs[p].vfs[v] : nil }
                     sim.probe("top.\(name).pf\(p).vf\(v).present", width: 1) { vf() == nil ? 0 : 1 }
                     sim.probe("top.\(name).pf\(p).vf\(v).rid", width: 16) { UInt64(vf()?.rid ?? 0) }

@@ -14,19 +14,40 @@ public struct ProveReport {
     public let configAccesses: Int
     public let seconds: Double
 
+    /// What each family covered, e.g. ("routing IDs", ["64 VFs of nic0.pf0", ...]), in family order.
+    public var coverage: [(family: String, items: [String])] = []
+
+    /// Brings the model up and checks every property. Throws `VacuousError` when bring-up did not
+    /// give what the model asks for or nothing is left to check: a verdict on such a state would
+    /// say nothing about the modelled platform.
     public static func run(file: String, limits: SolverLimits, hooks: RoutingHooks = RoutingHooks()) throws -> ProveReport {
         let start = ContinuousClock.now
         let model = try ModelLoader.load(path: file)
         let platform = try Platform(model: model)
         platform.bringUp()
-        let results = try PlatformProofs.check(platform.state(), limits: limits, hooks: hooks)
+        let shortfalls = platform.shortfalls()
+        guard shortfalls.isEmpty else { throw VacuousError(file: file, reasons: shortfalls) }
+        let state = platform.state()
+        let results = try PlatformProofs.check(state, limits: limits, hooks: hooks)
+        guard !results.isEmpty else {
+            throw VacuousError(file: file, reasons: ["nothing to check: no PF has VFs enabled and no VM owns a function below a switch or root port"])
+        }
         let elapsed = ContinuousClock.now - start
         var report = ProveReport(model: model.name, results: results, bringUpClocks: platform.bringUpClocks,
                                  configAccesses: platform.configAccesses,
                                  seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
         report.file = file
+        report.coverage = PlatformProofs.coverage(state)
         return report
     }
+
+    /// `iovsim run` command that replays a violation as a cycle run, if it has one.
+    public func replayCommand(_ r: PropertyResult) -> String? {
+        r.replay.map { "iovsim run \(file) --write \($0.function)@0x\(String($0.address, radix: 16)) --tlp-log replay.log" }
+    }
+
+    /// "routing IDs: 64 VFs of nic0.pf0, 64 VFs of nic0.pf1", one line per family.
+    public var coverageLines: [String] { coverage.map { "\($0.family): \($0.items.joined(separator: ", "))" } }
 
     public var violated: [PropertyResult] { results.filter { $0.outcome.result.counterexample != nil } }
     public var unknown: [PropertyResult] { results.filter { $0.outcome.result.label == "unknown" } }
@@ -42,12 +63,11 @@ public struct ProveReport {
             out += pad(r.family, widths.family) + pad(r.subject, widths.subject) + pad(r.property, widths.property)
             out += pad(r.outcome.result.label, 10) + String(format: "%.1f ms", r.outcome.seconds * 1000) + "\n"
             if let explanation = r.explanation { out += "    counterexample: \(explanation)\n" }
-            if let replay = r.replay {
-                out += "    replay: iovsim run \(file) --write \(replay.function)@0x\(String(replay.address, radix: 16)) --tlp-log replay.log\n"
-            }
+            if let replay = replayCommand(r) { out += "    replay: \(replay)\n" }
             if case .unknown(let reason) = r.outcome.result { out += "    unknown: \(reason) after \(String(format: "%.3f", r.outcome.seconds)) s\n" }
         }
         let proved = results.count - violated.count - unknown.count
+        for line in coverageLines { out += "covered: \(line)\n" }
         out += "\(results.count) properties: \(proved) proved, \(violated.count) violated, \(unknown.count) unknown; \(String(format: "%.2f", seconds)) s\n"
         return out
     }
@@ -58,12 +78,14 @@ public struct ProveReport {
             let milliseconds: Double
             let counterexample: [String: UInt64]?
             let explanation: String?
+            let replay: String?
             let reason: String?
         }
         struct Document: Encodable {
             let model: String
             let exitCode: Int32
             let seconds: Double
+            let coverage: [String: [String]]
             let properties: [Entry]
         }
         let entries = results.map { r -> Entry in
@@ -71,21 +93,44 @@ public struct ProveReport {
             if case .unknown(let why) = r.outcome.result { reason = why }
             return Entry(family: r.family, subject: r.subject, property: r.property, result: r.outcome.result.label,
                          milliseconds: r.outcome.seconds * 1000, counterexample: r.outcome.result.counterexample?.values,
-                         explanation: r.explanation, reason: reason)
+                         explanation: r.explanation, replay: replayCommand(r), reason: reason)
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return String(decoding: try encoder.encode(Document(model: model, exitCode: exitCode, seconds: seconds, properties: entries)), as: UTF8.self)
+        return String(decoding: try encoder.encode(Document(model: model, exitCode: exitCode, seconds: seconds,
+                                                                   coverage: Dictionary(uniqueKeysWithValues: coverage.map { ($0.family, $0.items) }),
+                                                                   properties: entries)), as: UTF8.self)
+    }
+
+    /// A failed `prove --json` as a JSON object: the error, its exit status and the model file.
+    public static func jsonError(_ error: any StatusError, file: String) -> String {
+        struct Failure: Encodable {
+            let model, error, status: String
+            let exitCode: Int32
+        }
+        let document = Failure(model: file, error: error.description, status: "\(error.status)", exitCode: error.status.rawValue)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: (try? encoder.encode(document)) ?? Data("{}".utf8), as: UTF8.self)
     }
 
     /// Writes each query as `NNN-family-subject.smt2` in `directory`.
     public func writeSMT2(to directory: String) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw OutputError(path: directory, reason: "cannot create the directory (\((error as NSError).localizedDescription))")
+        }
         for (n, r) in results.enumerated() {
             let slug = "\(r.family)-\(r.subject)-\(r.property)".map { $0.isLetter || $0.isNumber ? $0 : "-" }
             let name = String(format: "%03d-", n) + String(slug.prefix(80)) + ".smt2"
             let header = "; \(r.family) / \(r.subject) / \(r.property): \(r.outcome.result.label)\n"
-            try (header + r.outcome.smtlib2).write(toFile: (directory as NSString).appendingPathComponent(name), atomically: true, encoding: .utf8)
+            let path = (directory as NSString).appendingPathComponent(name)
+            do {
+                try (header + r.outcome.smtlib2).write(toFile: path, atomically: true, encoding: .utf8)
+            } catch {
+                throw OutputError(path: path, reason: (error as NSError).localizedDescription)
+            }
         }
     }
 }

@@ -66,14 +66,42 @@ public enum Runner {
         var summary = Summary()
         summary.model = model.name
 
+        // Everything that can be checked is checked before the first clock: --write targets,
+        // globs, output paths. Output files are removed again if the run fails.
+        for write in options.writes where FunctionName(write.function, model: model) == nil {
+            throw UsageError("--write \(write.function)@0x\(String(write.address, radix: 16)): '\(write.function)' is not a function of \(file) (expected DEVICE.pfN or DEVICE.pfN.vfM, e.g. \(model.effectivePlatform.device[0].name).pf0.vf0)")
+        }
+        for glob in options.signals where simulator.probes.matching([glob]).isEmpty && !Glob.matches(glob, "top.clk") {
+            throw UsageError("--signals '\(glob)' matches no signal (names look like top.rc.rp0.down.valid, top.nic0.pf0.cfg.num_vfs)")
+        }
+        var created: [String] = []
+        var succeeded = false
+        defer { if !succeeded { for path in created { try? FileManager.default.removeItem(atPath: path) } } }
+        func output<T>(_ path: String, _ open: () throws -> T) throws -> T {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+                throw OutputError(path: path, reason: "is a directory")
+            }
+            do {
+                let opened = try open()
+                created.append(path)
+                return opened
+            } catch {
+                let folder = (path as NSString).deletingLastPathComponent
+                let why = FileManager.default.fileExists(atPath: folder.isEmpty ? "." : folder) ? "permission denied or not a regular file" : "no such directory '\(folder)'"
+                throw OutputError(path: path, reason: why)
+            }
+        }
         var vcd: VCDWriter?
         if let path = options.vcd {
-            let writer = try VCDWriter(path: path, probes: simulator.probes.probes, clockHz: simulator.clockHz,
-                                       options: .init(globs: options.signals, from: options.from, to: options.to, date: options.vcdDate))
+            let writer = try output(path) {
+                try VCDWriter(path: path, probes: simulator.probes.probes, clockHz: simulator.clockHz,
+                              options: .init(globs: options.signals, from: options.from, to: options.to, date: options.vcdDate))
+            }
             vcd = writer
             summary.vcdSignals = writer.probes.count
         }
-        let log = try options.tlpLog.map { try TLPLog(path: $0) }
+        let log = try options.tlpLog.map { path in try output(path) { try TLPLog(path: path) } }
         var kinds: [String: Int] = [:]
         platform.observer = { hop in
             kinds[hop.tlp.kind.rawValue, default: 0] += 1
@@ -93,7 +121,7 @@ public enum Runner {
         for write in options.writes {
             guard let function = state.functions.first(where: { $0.name == write.function }),
                   let endpoint = platform.endpoints[String(write.function.split(separator: ".")[0])] else {
-                throw ModelError(file: file, keyPath: "", message: "--write: no function '\(write.function)' after bring-up (expected e.g. nic0.pf0.vf0)")
+                throw VacuousError(file: file, reasons: ["--write: \(write.function) does not exist after bring-up"])
             }
             endpoint.send(TLP(kind: .memoryWrite, requesterID: function.rid, length: 1, address: write.address & ~3, payload: [0]), simulator: simulator)
         }
@@ -102,8 +130,13 @@ public enum Runner {
         let end = max(options.cycles, options.writes.isEmpty ? 0 : simulator.now + 1_000)
         if simulator.now < end { simulator.run(clocks: end - simulator.now) }
         progress?.finish()
-        try vcd?.close()
-        try log?.close()
+        do {
+            try vcd?.close()
+            try log?.close()
+        } catch {
+            throw OutputError(path: options.vcd ?? options.tlpLog ?? "", reason: "write failed (\((error as NSError).localizedDescription))")
+        }
+        succeeded = true
 
         let elapsed = ContinuousClock.now - start
         summary.wallSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18

@@ -4,7 +4,7 @@ import RTL
 /// which fix its read-only low bits and its writable address bits (PCI Local Bus 3.0 §6.2.5.1;
 /// SR-IOV 1.1 §3.3.14 uses the same encoding for VF BAR0-5).
 public struct BARDefinition: Sendable, Equatable {
-    public enum Kind: String, Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Equatable, Codable, CaseIterable {
         case memory32 = "mem32", memory64 = "mem64", io
     }
 

@@ -63,6 +63,7 @@ public final class Endpoint: Component {
             counters.malformed += 1
             return
         }
+        if let observer { observer(Hop(clock: simulator.now, node: path, ingress: "link", egress: destination(of: tlp), tlp: tlp)) }
         if tlp.isCompletion {
             completionsReceived += 1
             return
@@ -74,6 +75,20 @@ public final class Endpoint: Component {
         } else {
             counters.dropped += 1
         }
+    }
+
+    /// Which function a received TLP is for, for the hop log: a completion's requester, a
+    /// config request's target, a memory request's decoded BAR; "UR" where none is.
+    func destination(of tlp: TLP) -> String {
+        let function: SRIOVDevice.FunctionID?
+        if tlp.isCompletion || tlp.isConfig {
+            function = device.function(at: tlp.isCompletion ? tlp.requesterID : tlp.targetID)
+        } else if tlp.kind == .memoryRead || tlp.kind == .memoryWrite {
+            function = decodeMemory(tlp.address)
+        } else {
+            function = nil
+        }
+        return function.map { "\($0)" } ?? "UR"
     }
 
     func config(_ tlp: TLP, _ simulator: Simulator) {
@@ -126,7 +141,6 @@ public final class Endpoint: Component {
         guard let function = decodeMemory(tlp.address) else { return unsupported(tlp, simulator) }
         if tlp.kind == .memoryWrite {
             memoryWritesReceived[function, default: 0] += 1
-            observer?(Hop(clock: simulator.now, node: path, ingress: "link", egress: "\(function)", tlp: tlp))
             return
         }
         let completer = device.functions.first { $0.id == function }?.rid ?? 0

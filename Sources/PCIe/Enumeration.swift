@@ -309,7 +309,8 @@ public struct Enumeration {
         for index in result.functions.indices {
             guard var sriov = result.functions[index].sriov else { continue }
             let rid = result.functions[index].rid
-            let n = min(numVFs(rid), sriov.totalVFs)
+            // Not clamped to TotalVFs: the device decides, and refuses VF Enable above it.
+            let n = numVFs(rid)
             guard n > 0 else { continue }
             let cap = sriov.capability
             access.write(rid, cap + SRIOVCapability.numVFsOffset, size: 2, UInt32(n))

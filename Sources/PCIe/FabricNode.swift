@@ -206,7 +206,7 @@ public final class FabricNode: Component {
         }
         let completion = TLP(kind: isWrite ? .completion : .completionWithData, requesterID: tlp.requesterID, tag: tlp.tag,
                              targetID: completer, byteCount: 4, payload: isWrite ? [] : [data])
-        return send(completion, to: ingress, simulator)
+        return send(completion, to: ingress, from: "config", simulator)
     }
 
     /// Refuses a request: a UR completion for a non-posted one, a count for a posted one.
@@ -216,7 +216,7 @@ public final class FabricNode: Component {
             counters.dropped += 1
             return true
         }
-        return send(unsupportedRequest(requester: tlp.requesterID, tag: tlp.tag, ingress: ingress), to: ingress, simulator)
+        return send(unsupportedRequest(requester: tlp.requesterID, tag: tlp.tag, ingress: ingress), to: ingress, from: "UR", simulator)
     }
 
     /// The UR completion the port at `ingress` returns to a requester (PCIe Base 4.0 §2.3.1).
@@ -234,16 +234,19 @@ public final class FabricNode: Component {
             return true
         }
         let completion = unsupportedRequest(requester: UInt16(packet.dws[1] >> 16), tag: UInt8((packet.dws[1] >> 8) & 0xFF), ingress: ingress)
-        let sent = send(completion, to: ingress, simulator)
+        let sent = send(completion, to: ingress, from: "UR", simulator)
         if sent { counters.malformed += 1 }
         return sent
     }
 
-    /// Sends a completion the node generated back toward ingress `ingress`.
-    func send(_ completion: TLP, to ingress: Int, _ simulator: Simulator) -> Bool {
+    /// Sends a completion the node generated (`origin`: "memory", "config", "UR") back toward
+    /// ingress `ingress`; the hop is observed like a forwarded one, so logs show where every
+    /// completion starts.
+    func send(_ completion: TLP, to ingress: Int, from origin: String, _ simulator: Simulator) -> Bool {
         if ingress == 0 && role == .rootComplex {
             cpuInbox.append(completion)
             counters.completionsGenerated += 1
+            observer?(Hop(clock: simulator.now, node: path, ingress: origin, egress: "cpu", tlp: completion))
             return true
         }
         guard let channel = reverse(of: ingress) else { return true }
@@ -251,6 +254,7 @@ public final class FabricNode: Component {
         serial += 1
         channel.push(Packet(dws: completion.encode(), serial: serial), bytes: completion.wireBytes)
         counters.completionsGenerated += 1
+        observer?(Hop(clock: simulator.now, node: path, ingress: origin, egress: ingressName(ingress), tlp: completion))
         return true
     }
 
@@ -284,6 +288,6 @@ public final class FabricNode: Component {
         let data = (0..<tlp.length).map { hostMemory[tlp.address + UInt64(4 * $0)] ?? 0 }
         let completion = TLP(kind: .completionWithData, requesterID: tlp.requesterID, tag: tlp.tag, length: tlp.length,
                              targetID: 0, byteCount: 4 * tlp.length, lowerAddress: UInt8(tlp.address & 0x7F), payload: data)
-        return send(completion, to: ingress, simulator)
+        return send(completion, to: ingress, from: "memory", simulator)
     }
 }

@@ -146,8 +146,26 @@ public struct SRIOVDevice: Sendable {
         return list
     }
 
+    /// The function at `rid`: the PFs first, then each PF's VFs, found by inverting
+    /// RID = RID(PF) + First VF Offset + i * VF Stride (SR-IOV 1.1 §3.3.10-11), so a config
+    /// request costs the same with 8 VFs or 60,000. The first match in `functions` order wins.
     public func function(at rid: UInt16) -> FunctionID? {
-        functions.first { $0.rid == rid }?.id
+        if let p = pfs.indices.first(where: { self.rid(ofPF: $0) == rid }) { return .pf(p) }
+        for (p, pf) in pfs.enumerated() {
+            guard let first = pf.vfs.first else { continue }
+            let distance = Int(rid &- first.rid)
+            let stride = pf.vfs.count > 1 ? Int(pf.vfs[1].rid &- first.rid) : 0
+            let span = stride * (pf.vfs.count - 1)
+            if Int(first.rid) + span > 0xFFFF {
+                // The RIDs wrap past 0xFFFF: no simple inverse, search this PF's VFs.
+                if let vf = pf.vfs.first(where: { $0.rid == rid }) { return .vf(pf: p, index: vf.index) }
+            } else if distance == 0 {
+                return .vf(pf: p, index: 0)
+            } else if stride > 0, distance % stride == 0, distance / stride < pf.vfs.count {
+                return .vf(pf: p, index: distance / stride)
+            }
+        }
+        return nil
     }
 
     public func config(of id: FunctionID) -> ConfigSpace {

@@ -84,7 +84,7 @@ public final class ProofSession {
         }
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        return ProofOutcome(result: result, seconds: seconds, smtlib2: solver.smtlib2)
+        return ProofOutcome(result: result, seconds: seconds, smtlib2: solver.smtlib2(askModel: result.counterexample != nil))
     }
 }
 

@@ -92,9 +92,11 @@ public final class Solver {
         }
     }
 
-    /// The query as an SMT-LIB2 script that any solver can re-run.
-    public var smtlib2: String {
+    /// The query as an SMT-LIB2 script that any solver can re-run. `(get-model)` only where
+    /// the answer was sat: after unsat (or unknown) it is an error in SMT-LIB 2.6 §4.2.4, and
+    /// solvers exit non-zero on it.
+    public func smtlib2(askModel: Bool) -> String {
         let body = Z3_solver_to_string(context.raw, raw).map { String(cString: $0) } ?? ""
-        return "(set-logic QF_BV)\n" + body + "(check-sat)\n(get-model)\n"
+        return "(set-option :produce-models true)\n(set-logic QF_BV)\n" + body + "(check-sat)\n" + (askModel ? "(get-model)\n" : "")
     }
 }

@@ -12,7 +12,7 @@ struct Layout: ParsableCommand {
             Computes every VF's routing ID as RID(PF) + First VF Offset + i * VF Stride (SR-IOV 1.1 \
             §3.3.10-11), prints it as bus:dev.fn, and checks with Z3, through the same function, \
             that no two functions share a RID and every VF sits in the upstream port's bus range. \
-            Exit status: 0 all proved, 1 a property violated, 2 unknown.
+            \(ExitStatus.summary)
             """
     )
 
@@ -23,7 +23,7 @@ struct Layout: ParsableCommand {
     @Option(help: "ARI Capable Hierarchy: on or off.") var ari: Toggle = .on
     @Option(help: "Upstream port secondary bus (default: the PF's bus).") var secondary: String?
     @Option(help: "Upstream port subordinate bus (default: the last bus the layout needs).") var subordinate: String?
-    @Option(help: "Solver timeout in seconds.") var timeout: Double = 10
+    @Option(help: "Solver timeout in seconds (0 < S <= 604800).") var timeout: Double = 10
 
     enum Toggle: String, ExpressibleByArgument { case on, off }
 
@@ -31,23 +31,29 @@ struct Layout: ParsableCommand {
         guard BDF(parsing: pf) != nil else { throw ValidationError("--pf '\(pf)' is not bus:dev.fn (e.g. 03:00.0)") }
         for (name, text, limit) in [("--offset", offset, 0xFFFF), ("--stride", stride, 0xFFFF), ("--vfs", numVFs, 0xFFFF),
                                     ("--secondary", secondary ?? "0", 0xFF), ("--subordinate", subordinate ?? "0", 0xFF)] {
-            guard let value = parseNumber(text), value <= limit else {
-                throw ValidationError("\(name) '\(text)' is not a number in 0...\(limit)")
-            }
+            guard parseNumber(text, in: 0...limit) != nil else { throw numberError(name, text, 0...limit) }
         }
-        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        if let secondary, let subordinate, parseNumber(secondary)! > parseNumber(subordinate)! {
+            throw ValidationError("--secondary \(secondary) is above --subordinate \(subordinate): a port decodes buses secondary...subordinate")
+        }
+        _ = try solverLimits(timeout: timeout)
     }
 
     func run() throws {
-        let pfBDF = BDF(parsing: pf)!
-        let layout = SRIOVLayout(
-            pfRID: pfBDF.rid, firstVFOffset: UInt16(parseNumber(offset)!), vfStride: UInt16(parseNumber(stride)!),
-            numVFs: UInt16(parseNumber(numVFs)!), ari: ari == .on)
-        let secondaryBus = secondary.flatMap(parseNumber).map(UInt8.init) ?? pfBDF.bus
-        let subordinateBus = subordinate.flatMap(parseNumber).map(UInt8.init) ?? UInt8(min(layout.lastBus, 255))
-        let placement = RoutingIDProof.Placement(layout: layout, secondaryBus: secondaryBus, subordinateBus: subordinateBus)
-        let report = try LayoutReport(placement: placement, limits: SolverLimits(timeout: .milliseconds(Int(timeout * 1000))))
-        print(report.render(), terminator: "")
-        if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+        try withExitStatus {
+            let pfBDF = BDF(parsing: pf)!
+            let layout = SRIOVLayout(
+                pfRID: pfBDF.rid, firstVFOffset: UInt16(parseNumber(offset)!), vfStride: UInt16(parseNumber(stride)!),
+                numVFs: UInt16(parseNumber(numVFs)!), ari: ari == .on)
+            let secondaryBus = secondary.flatMap { parseNumber($0) }.map(UInt8.init) ?? pfBDF.bus
+            let subordinateBus = subordinate.flatMap { parseNumber($0) }.map(UInt8.init) ?? UInt8(min(layout.lastBus, 255))
+            guard secondaryBus <= subordinateBus else {
+                throw UsageError("the upstream port's secondary bus \(secondaryBus) (--secondary, default the PF's bus) is above its subordinate bus \(subordinateBus) (--subordinate)")
+            }
+            let placement = RoutingIDProof.Placement(layout: layout, secondaryBus: secondaryBus, subordinateBus: subordinateBus)
+            let report = try LayoutReport(placement: placement, limits: solverLimits(timeout: timeout))
+            print(report.render(), terminator: "")
+            if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+        }
     }
 }

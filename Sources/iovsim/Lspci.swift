@@ -14,7 +14,9 @@ struct Lspci: ParsableCommand {
             either: the device alone with its PFs on --bus, N VFs enabled on each PF through config \
             writes, ARI Capable Hierarchy set or clear as told. -x, -xxx and -xxxx dump 64, 256 and \
             4096 bytes of config space in the format of `lspci -x`; save it and run \
-            `lspci -F FILE -vvv` (or -tv) to decode it with the real lspci.
+            `lspci -F FILE -vvv` (or -tv) to decode it with the real lspci. Impossible layouts (two \
+            functions at one bus:dev.fn, VFs whose routing IDs wrapped past bus ff) are marked. \
+            \(ExitStatus.summary)
             """
     )
 
@@ -26,11 +28,11 @@ struct Lspci: ParsableCommand {
     @Flag(name: .customShort("x"), help: "Hex dump: -x 64 bytes, -xxx 256, -xxxx 4096.") var hexLevel: Int
 
     func validate() throws {
-        guard let b = parseNumber(bus), b <= 0xFF else { throw ValidationError("--bus '\(bus)' is not a bus number 0...0xff") }
+        guard parseNumber(bus, in: 0...0xFF) != nil else { throw numberError("--bus", bus, 0...0xFF) }
     }
 
     func run() throws {
-        do {
+        try withExitStatus {
             let file = try ModelLoader.load(path: model)
             let bytes = [0, 64, 64, 256, 4096][min(hexLevel, 4)]
             let view: LspciView
@@ -40,18 +42,14 @@ struct Lspci: ParsableCommand {
                 view = LspciView(platform: platform)
             } else {
                 var device = try ModelDevice.device(file, bus: UInt8(parseNumber(bus)!))
-                try VFEnable.enable(&device, numVFs: vfEnable ?? 0, ari: (ari ?? .on) == .on)
+                do {
+                    try VFEnable.enable(&device, numVFs: vfEnable ?? 0, ari: (ari ?? .on) == .on)
+                } catch let error as VFEnable.Refused {
+                    throw UsageError("--vf-enable \(vfEnable ?? 0): \(model): \(error)")
+                }
                 view = LspciView(device: device)
             }
             print(view.listing(dumpBytes: bytes, verbosity: verbose), terminator: "")
-        } catch let error as VFEnable.Refused {
-            throw ToolFailure(message: "\(model): \(error)")
         }
     }
-}
-
-/// An error message for the user, printed once, exit status 1.
-struct ToolFailure: Error, CustomStringConvertible {
-    let message: String
-    var description: String { message }
 }

@@ -10,30 +10,26 @@ struct Prove: ParsableCommand {
         discussion: """
             Firmware enumeration and SR-PCIM run as config TLPs through the simulated fabric; each \
             property is then checked on the state they left, through the same generic functions the \
-            simulator routes with. Exit status: 0 all proved, 1 some property violated (with a \
-            counterexample), 2 unknown (solver limit) or error.
+            simulator routes with. The report says what each family covered. A platform that did \
+            not come up as the model asks (a device that did not enumerate, a PF that refused VF \
+            Enable, a VM's function that does not exist) or has nothing to check gives no verdict \
+            (status 3). \(ExitStatus.summary)
             """
     )
 
     @Argument(help: "Model file (TOML).") var model: String
-    @Flag(help: "Print JSON instead of the table.") var json = false
+    @Flag(help: "Print JSON instead of the table (a JSON error object on failure).") var json = false
     @Option(help: "Write every query as SMT-LIB2 into this directory.") var smt2: String?
-    @Option(help: "Solver timeout per property, in seconds.") var timeout: Double = 30
+    @Option(help: "Solver timeout per property, in seconds (0 < S <= 604800).") var timeout: Double = 30
 
-    func validate() throws {
-        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
-    }
+    func validate() throws { _ = try solverLimits(timeout: timeout) }
 
     func run() throws {
-        let report: ProveReport
-        do {
-            report = try ProveReport.run(file: model, limits: SolverLimits(timeout: .milliseconds(Int(timeout * 1000))))
-        } catch {
-            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
-            throw ExitCode(2)
+        try withExitStatus(json: json ? model : nil) {
+            let report = try ProveReport.run(file: model, limits: solverLimits(timeout: timeout))
+            if let smt2 { try report.writeSMT2(to: smt2) }
+            print(json ? try report.json() : report.table(), terminator: json ? "\n" : "")
+            if report.exitCode != 0 { throw ExitCode(report.exitCode) }
         }
-        if let smt2 { try report.writeSMT2(to: smt2) }
-        print(json ? try report.json() : report.table(), terminator: json ? "\n" : "")
-        if report.exitCode != 0 { throw ExitCode(report.exitCode) }
     }
 }

@@ -8,7 +8,9 @@ struct Run: ParsableCommand {
         discussion: """
             The VCD (IEEE 1364) opens in GTKWave and Surfer: one scope per hierarchy level (top, rc, \
             rc.rp0, sw0.dp1, nic0.pf0.vf5, ...), TLPs in flight on every link, config registers and \
-            fields. The same model and seed give byte-identical files apart from $date.
+            fields. The same model and seed give byte-identical files apart from $date. --write \
+            targets, --signals globs and output paths are checked before the first clock; a run that \
+            fails leaves no output files behind. \(ExitStatus.summary)
             """
     )
 
@@ -50,6 +52,6 @@ struct Run: ParsableCommand {
         options.tlpLog = tlpLog
         options.progress = !quiet
         options.writes = write.compactMap(Self.parseWrite)
-        print(try Runner.run(file: model, options: options).render(), terminator: "")
+        try withExitStatus { print(try Runner.run(file: model, options: options).render(), terminator: "") }
     }
 }
