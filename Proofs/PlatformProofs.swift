@@ -80,22 +80,32 @@ public enum PlatformProofs {
             layout.vfStride = routing.vfStride
             layouts.append((layout, " (NumVFs=\(n))"))
         }
+        // Who holds a RID besides this PF's VFs: other functions and ports, by name.
+        func holders(_ rid: UInt16) -> [String] {
+            state.functions.filter { $0.rid == rid && !$0.name.hasPrefix(block.pfName + ".vf") }.map(\.name)
+                + state.elements.flatMap { e in e.ports.filter { $0.rid == rid }.map { "port \(e.name).\($0.name)" } }
+        }
         for (layout, suffix) in layouts {
             let placement = RoutingIDProof.Placement(layout: layout, secondaryBus: port.secondaryBus, subordinateBus: port.subordinateBus,
                                                      otherRIDs: suffix.isEmpty ? others : [layout.pfRID] + others.filter { !own.contains($0) })
             for finding in try RoutingIDProof.check(placement, limits: limits) {
                 results.append(PropertyResult(family: "routing IDs", subject: block.pfName, property: finding.property + suffix,
-                                              outcome: finding.outcome, explanation: finding.witness.map { explain($0, layout: layout, port: port) }))
+                                              outcome: finding.outcome, explanation: finding.witness.map {
+                                                  explain($0, layout: layout, port: port, pfName: block.pfName, owners: holders)
+                                              }))
             }
         }
         results.append(try reachability(block, port: port, limits: limits))
         return results
     }
 
-    static func explain(_ witness: RoutingIDProof.Witness, layout: SRIOVLayout, port: PlatformState.Port) -> String {
+    static func explain(_ witness: RoutingIDProof.Witness, layout: SRIOVLayout, port: PlatformState.Port, pfName: String,
+                        owners: (UInt16) -> [String]) -> String {
         switch witness {
         case .busOutOfRange(let vf, let bus):
             "VF \(vf) needs bus 0x\(String(bus, radix: 16)); port \(port.name) decodes buses [\(hex2(port.secondaryBus)), \(hex2(port.subordinateBus))]"
+        case .functionCollision(let vf, let rid):
+            "VF \(vf) of \(pfName) takes RID \(BDF(rid)) of " + (owners(rid).isEmpty ? "another function" : owners(rid).joined(separator: " and "))
         default:
             witness.description
         }
@@ -160,7 +170,10 @@ public enum PlatformProofs {
                 return try proof.check(((a & (page - 1)) .== 0) & ((a & (size - 1)) .== 0), assuming: [i .< n])
             }) { cex in
                 let vf = cex["vf_i"]!, at = concrete(vf)
-                return "VF \(vf)'s \(label) aperture at 0x\(String(at, radix: 16)) is not aligned to the System Page Size 0x\(String(block.systemPageSize, radix: 16)) or to its size 0x\(String(bar.size, radix: 16))"
+                var broken: [String] = []
+                if at & (block.systemPageSize &- 1) != 0 { broken.append("the System Page Size 0x\(String(block.systemPageSize, radix: 16))") }
+                if at & (bar.size &- 1) != 0 { broken.append("its own size 0x\(String(bar.size, radix: 16))") }
+                return "VF \(vf)'s \(label) aperture at 0x\(String(at, radix: 16)) is not aligned to \(broken.joined(separator: " nor to "))"
             })
 
             results.append(result("apertures pairwise disjoint", try withProof(limits: limits) { proof in
@@ -177,10 +190,13 @@ public enum PlatformProofs {
 
             let own = block.pfName + ".vf"
             let others = state.functions.flatMap { f in f.ranges.filter { r in r.size > 0 && !(f.name.hasPrefix(own) && r.label == label) }.map { (f.name, $0) } }
+            // One term per run of adjacent BARs (a PF's VF BARk is one run however many VFs it
+            // has): the query grows with the number of PFs, not of VFs.
+            let otherRuns = coalesce(others.map(\.1))
             results.append(result("apertures disjoint from every other BAR", try withProof(limits: limits) { proof in
                 let i = try proof.variable("vf_i", as: Bits<Symbolic, 64>.self)
                 let a = aperture(i), e = a + size
-                let apart = Bit<Symbolic>.all(others.map { _, r in (e .<= Bits(r.base)) | (Bits(r.base &+ r.size) .<= a) })
+                let apart = Bit<Symbolic>.all(otherRuns.map { r in (e .<= Bits(r.base)) | (Bits(r.end) .<= a) })
                 return try proof.check(apart, assuming: [i .< n])
             }) { cex in
                 let vf = cex["vf_i"]!, at = concrete(vf)
@@ -209,6 +225,21 @@ public enum PlatformProofs {
             })
         }
         return results
+    }
+
+    /// The union of `ranges` as few half-open runs [base, end), adjacent and overlapping ranges
+    /// merged. A range that wraps past 2^64 is kept apart (its end is below its base).
+    static func coalesce(_ ranges: [PlatformState.Range]) -> [(base: UInt64, end: UInt64)] {
+        var runs: [(base: UInt64, end: UInt64)] = []
+        for r in ranges.sorted(by: { $0.base < $1.base }) {
+            let end = r.base &+ r.size
+            if let last = runs.last, end > r.base, last.end > last.base, r.base <= last.end {
+                runs[runs.count - 1].end = max(last.end, end)
+            } else {
+                runs.append((r.base, end))
+            }
+        }
+        return runs
     }
 
     /// An untranslated memory write from requester 0 to `address`: what window decode sees.
@@ -242,7 +273,7 @@ public enum PlatformProofs {
                         let tlp = memoryRequest(address: address, requester: requester, addressType: at)
                         let route = PortRouting.route(tlp, ingress: Bits(UInt64(i + 1)), ports: element.ports.map { decodePort($0, Symbolic.self) }, hooks: hooks)
                         let safe = Bit<Symbolic>.all(targets.map { k, ranges in
-                            let inTarget = Bit<Symbolic>.any(ranges.map { _, r in (address .>= Bits(r.base)) & (address .< Bits(r.base &+ r.size)) })
+                            let inTarget = Bit<Symbolic>.any(coalesce(ranges.map(\.1)).map { r in (address .>= Bits(r.base)) & (address .< Bits(r.end)) })
                             return inTarget.implies(route .!= Bits(UInt64(k + 1)))
                         })
                         let fromVM = Bit<Symbolic>.any(rids.map { requester .== Bits(UInt64($0)) })

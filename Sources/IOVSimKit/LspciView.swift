@@ -12,6 +12,8 @@ public struct LspciView {
         public let vendorID: UInt16
         public let deviceID: UInt16
         public let isVF: Bool
+        /// Why the entry cannot be real hardware (a routing ID that wrapped past bus ff), if so.
+        public var impossible: String? = nil
     }
 
     public let entries: [Entry]
@@ -44,10 +46,13 @@ public struct LspciView {
             case .pf(let p):
                 let header = device.pfs[p].definition.header
                 return Entry(rid: rid, config: config, vendorID: header.vendorID, deviceID: header.deviceID, isVF: false)
-            case .vf(let p, _):
-                let definition = device.pfs[p].definition
+            case .vf(let p, let i):
+                let pf = device.pfs[p], definition = pf.definition
+                // RID(PF) + First VF Offset + i * VF Stride past 0xFFFF: the 16-bit RID wrapped.
+                let unwrapped = Int(device.rid(ofPF: p)) + Int(pf.firstVFOffset) + i * Int(pf.vfStride)
                 return Entry(rid: rid, config: config, vendorID: definition.header.vendorID,
-                             deviceID: definition.sriov?.capability.vfDeviceID ?? 0xFFFF, isVF: true)
+                             deviceID: definition.sriov?.capability.vfDeviceID ?? 0xFFFF, isVF: true,
+                             impossible: unwrapped > 0xFFFF ? "VF \(i) of PF \(p) belongs on bus 0x\(String(unwrapped >> 8, radix: 16)), past ff: its routing ID wrapped" : nil)
             }
         }
     }
@@ -72,8 +77,13 @@ public struct LspciView {
     /// when `bytes` is 0, sorted by routing ID as lspci sorts them.
     public func listing(dumpBytes bytes: Int, verbosity: Int = 0) -> String {
         var out = ""
+        var holders: [UInt16: Int] = [:]
+        for entry in entries { holders[entry.rid, default: 0] += 1 }
         for entry in entries.sorted(by: { $0.rid < $1.rid }) {
             out += headerLine(entry) + "\n"
+            // Marks for layouts no real bus can have; lspci -F skips lines it does not parse.
+            if let why = entry.impossible { out += "!! IMPOSSIBLE: \(why)\n" }
+            if let n = holders[entry.rid], n > 1 { out += "!! IMPOSSIBLE: \(n) functions at \(BDF(entry.rid))\n" }
             if verbosity > 0 { out += decoded(entry.config, verbosity: verbosity) }
             if bytes > 0 { out += entry.config.hexDump(bytes: bytes) }
             if bytes > 0 || verbosity > 0 { out += "\n" }

@@ -60,13 +60,16 @@ public final class Platform {
                     let up = PortFunction(name: "\(sw.name).up", portType: .upstreamSwitchPort, ariForwardingSupported: false, acsCapabilities: nil)
                     let child = FabricNode(path: sw.name, role: .switchElement, ports: sw.port.map { port($0, .downstreamSwitchPort) }, links: [], upstreamPort: up)
                     child.upstreamLink = link
+                    if let trained = node.trainLink(port: k, peer: up.config) { child.reportUpstreamLink(trained) }
                     link.down.consumer = child
                     link.up.producer = child
                     simulator.add(child)
                     switches[sw.name] = child
                     pending.append((child, sw.port, hop))
                 } else {
-                    let endpoint = Endpoint(path: m.below, device: try SRIOVDevice(pfs: definitions, bus: 0))
+                    var device = try SRIOVDevice(pfs: definitions, bus: 0)
+                    if let trained = node.trainLink(port: k, peer: device.pfs[0].config) { device.reportLink(trained) }
+                    let endpoint = Endpoint(path: m.below, device: device)
                     endpoint.link = link
                     link.down.consumer = endpoint
                     link.up.producer = endpoint

@@ -75,6 +75,28 @@ public struct ConfigSpace: Sendable {
         dwords[offset / 4] = (dwords[offset / 4] & ~mask) | ((value << shift) & mask)
     }
 
+    /// Sets one field's bits to ones, as hardware does when it detects the event an RW1C status
+    /// bit records (PCIe Base 4.0 §6.2.3.2); software clears them by writing ones. A function
+    /// without the register or field is left as it is.
+    public mutating func signal(_ field: String, in register: String) {
+        guard let f = self.register(named: register)?.field(field) else { return }
+        set(field, in: register, to: f.mask >> UInt32(f.lsb))
+    }
+
+    /// The value of one field, by register and field name.
+    public func value(of field: String, in register: String) -> UInt32? {
+        guard let r = self.register(named: register), let f = r.field(field) else { return nil }
+        return value(of: f, in: r)
+    }
+
+    /// Sets one field to `value` as hardware does (link training, events); other fields keep
+    /// theirs. A function without the register or field is left as it is.
+    public mutating func set(_ field: String, in register: String, to value: UInt32) {
+        guard let r = self.register(named: register), let f = r.field(field) else { return }
+        let old = read(offset: r.offset, size: r.size)!
+        hardwareSet(offset: r.offset, size: r.size, value: (old & ~f.mask) | ((value << UInt32(f.lsb)) & f.mask))
+    }
+
     /// The register at `offset`, if one starts there.
     public func register(at offset: Int) -> ConfigRegister? { registers.first { $0.offset == offset } }
 

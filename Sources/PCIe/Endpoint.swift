@@ -36,7 +36,7 @@ public final class Endpoint: Component {
     }
 
     /// The highest bus the device's functions occupy.
-    var lastBus: UInt8 { UInt8(device.functions.map { $0.rid >> 8 }.max() ?? UInt16(device.bus)) }
+    var lastBus: UInt8 { device.lastBus }
 
     public func tick(_ simulator: Simulator) {
         guard let link else { return }
@@ -143,7 +143,7 @@ public final class Endpoint: Component {
             memoryWritesReceived[function, default: 0] += 1
             return
         }
-        let completer = device.functions.first { $0.id == function }?.rid ?? 0
+        let completer = device.rid(of: function)
         reply(TLP(kind: .completionWithData, requesterID: tlp.requesterID, tag: tlp.tag, length: tlp.length, targetID: completer,
                   byteCount: 4 * tlp.length, lowerAddress: UInt8(tlp.address & 0x7F),
                   payload: Array(repeating: 0, count: tlp.length)), simulator: simulator)
@@ -151,6 +151,7 @@ public final class Endpoint: Component {
 
     func unsupported(_ tlp: TLP, _ simulator: Simulator) {
         counters.unsupportedRequests += 1
+        device.unsupportedRequest(by: tlp.isConfig ? device.function(at: tlp.targetID) : nil)
         if tlp.isPosted {
             counters.dropped += 1
             return

@@ -263,6 +263,10 @@ public final class FabricNode: Component {
     func core(_ tlp: TLP, packet: Packet, ingress: Int, _ simulator: Simulator) -> Bool {
         if tlp.isCompletion {
             observer?(Hop(clock: simulator.now, node: path, ingress: ingressName(ingress), egress: "cpu", tlp: tlp))
+            // A UR completion for a request the port forwarded down (PCIe Base 4.0 §7.5.1.3.7).
+            if tlp.status == .unsupportedRequest, ingress >= 1 {
+                ports[ingress - 1].config.signal("receivedMasterAbort", in: "Secondary Status")
+            }
             if tlp.requesterID == 0 { cpuInbox.append(tlp) } else { counters.dropped += 1 }
             return true
         }

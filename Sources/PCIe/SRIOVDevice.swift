@@ -97,6 +97,13 @@ public struct PhysicalFunction: Sendable {
 
     /// VF `index`'s aperture of VF BAR `bar`: base + index * size (SR-IOV 1.1 §3.3.14), or nil
     /// when the BAR does not exist or the VF is not enabled. `decodes` is the PF's VF MSE.
+    /// Whether the VFs' routing IDs run past 0xFFFF and wrap (an impossible layout the proofs
+    /// report): then they no longer grow with the VF index.
+    public var vfRIDsWrap: Bool {
+        guard vfs.count > 1 else { return false }
+        return Int(vfs[0].rid) + Int(vfs[1].rid &- vfs[0].rid) * (vfs.count - 1) > 0xFFFF
+    }
+
     public func vfAperture(vf index: Int, bar: Int) -> (base: UInt64, size: UInt64, decodes: Bool)? {
         guard index < vfs.count, let entry = vfBARs.first(where: { $0.definition.index == bar }) else { return nil }
         let base = VFAperture.base(vfBARBase: Bits<Concrete, 64>(entry.base), perVFSize: Bits(entry.definition.size), vfIndex: Bits(UInt64(index)))
@@ -146,6 +153,27 @@ public struct SRIOVDevice: Sendable {
         return list
     }
 
+    /// The routing ID of a function.
+    public func rid(of id: FunctionID) -> UInt16 {
+        switch id {
+        case .pf(let p): rid(ofPF: p)
+        case .vf(let p, let i): pfs[p].vfs[i].rid
+        }
+    }
+
+    /// The highest bus number any enabled function sits on (VFs may spill past the PFs' bus).
+    /// VF RIDs grow with the index unless they wrap past 0xFFFF, so the last VF's bus is the
+    /// highest; only a wrapped layout is searched.
+    public var lastBus: UInt8 {
+        var last = bus
+        for pf in pfs {
+            guard let final = pf.vfs.last else { continue }
+            let top = pf.vfRIDsWrap ? (pf.vfs.map(\.rid).max() ?? final.rid) : final.rid
+            last = max(last, UInt8(top >> 8))
+        }
+        return last
+    }
+
     /// The function at `rid`: the PFs first, then each PF's VFs, found by inverting
     /// RID = RID(PF) + First VF Offset + i * VF Stride (SR-IOV 1.1 §3.3.10-11), so a config
     /// request costs the same with 8 VFs or 60,000. The first match in `functions` order wins.
@@ -153,17 +181,23 @@ public struct SRIOVDevice: Sendable {
         if let p = pfs.indices.first(where: { self.rid(ofPF: $0) == rid }) { return .pf(p) }
         for (p, pf) in pfs.enumerated() {
             guard let first = pf.vfs.first else { continue }
-            let distance = Int(rid &- first.rid)
-            let stride = pf.vfs.count > 1 ? Int(pf.vfs[1].rid &- first.rid) : 0
-            let span = stride * (pf.vfs.count - 1)
-            if Int(first.rid) + span > 0xFFFF {
-                // The RIDs wrap past 0xFFFF: no simple inverse, search this PF's VFs.
-                if let vf = pf.vfs.first(where: { $0.rid == rid }) { return .vf(pf: p, index: vf.index) }
-            } else if distance == 0 {
-                return .vf(pf: p, index: 0)
-            } else if stride > 0, distance % stride == 0, distance / stride < pf.vfs.count {
-                return .vf(pf: p, index: distance / stride)
+            let distance = UInt32(rid &- first.rid)
+            let stride = pf.vfs.count > 1 ? UInt32(pf.vfs[1].rid &- first.rid) : 0
+            guard stride != 0 else {
+                if distance == 0 { return .vf(pf: p, index: 0) }
+                continue
             }
+            // Solve i * stride = distance (mod 2^16): with stride = 2^k * s, s odd, a solution
+            // exists when 2^k divides distance, and the smallest is (distance / 2^k) * s^-1
+            // modulo 2^(16-k). This holds whether or not the RIDs wrap past 0xFFFF.
+            let k = UInt32(stride.trailingZeroBitCount)
+            guard distance & ((1 << k) - 1) == 0 else { continue }
+            let modulus: UInt32 = 1 << (16 - k)
+            let odd = (stride >> k) & (modulus - 1)
+            var inverse = odd
+            for _ in 0..<5 { inverse = inverse &* (2 &- odd &* inverse) }
+            let index = Int(((distance >> k) &* inverse) & (modulus - 1))
+            if index < pf.vfs.count { return .vf(pf: p, index: index) }
         }
         return nil
     }
@@ -181,14 +215,35 @@ public struct SRIOVDevice: Sendable {
         return config(of: id).read(offset: offset, size: size)
     }
 
-    /// A configuration write; false (Unsupported Request) when no enabled function has `rid` or
-    /// the access is malformed. Read-only fields ignore the write, as the spec says.
+    /// A configuration write; false (Unsupported Request, logged by `unsupportedRequest`) when
+    /// no enabled function has `rid` or the access is malformed. Read-only fields ignore the
+    /// write, as the spec says.
     @discardableResult
     public mutating func configWrite(rid: UInt16, offset: Int, size: Int, value: UInt32) -> Bool {
-        guard let id = function(at: rid) else { return false }
+        guard let id = function(at: rid) else {
+            unsupportedRequest(by: nil)
+            return false
+        }
+        let done: Bool
         switch id {
-        case .pf(let p): return writePF(p, offset: offset, size: size, value: value)
-        case .vf(let p, let i): return writeVF(pf: p, index: i, offset: offset, size: size, value: value)
+        case .pf(let p): done = writePF(p, offset: offset, size: size, value: value)
+        case .vf(let p, let i): done = writeVF(pf: p, index: i, offset: offset, size: size, value: value)
+        }
+        if !done { unsupportedRequest(by: id) }
+        return done
+    }
+
+    /// Logs a request handled as Unsupported Request (PCIe Base 4.0 §6.2.3.2.3, §6.2.7): Device
+    /// Status "Unsupported Request Detected" and, with AER, "Unsupported Request Error Status"
+    /// of the function it was for; one that no function claims (nil) is logged in PF 0.
+    public mutating func unsupportedRequest(by id: FunctionID?) {
+        func log(_ config: inout ConfigSpace) {
+            config.signal("unsupportedRequestDetected", in: "Device Status")
+            config.signal("unsupportedRequestErrorStatus", in: "Uncorrectable Error Status")
+        }
+        switch id ?? .pf(0) {
+        case .pf(let p): log(&pfs[p].config)
+        case .vf(let p, let i): log(&pfs[p].vfs[i].config)
         }
     }
 
@@ -273,5 +328,13 @@ public struct SRIOVDevice: Sendable {
         let flrByte = pcie + PCIExpressCapability.deviceControlOffset + 1
         guard offset <= flrByte && flrByte < offset + size else { return false }
         return (value >> UInt32(8 * (flrByte - offset))) & 0x80 != 0
+    }
+}
+
+extension SRIOVDevice {
+    /// Reports a trained link in every PF's Link Status (a multi-function device shares one
+    /// link; VFs' Link Status is RsvdZ, SR-IOV 1.1 §3.5.6).
+    public mutating func reportLink(_ link: (speed: UInt32, width: UInt32)) {
+        for p in pfs.indices { LinkTraining.apply(link, to: &pfs[p].config) }
     }
 }

@@ -21,12 +21,20 @@ struct Prove: ParsableCommand {
     @Flag(help: "Print JSON instead of the table (a JSON error object on failure).") var json = false
     @Option(help: "Write every query as SMT-LIB2 into this directory.") var smt2: String?
     @Option(help: "Solver timeout per property, in seconds (0 < S <= 604800).") var timeout: Double = 30
+    @Option(help: "Z3 resource limit per property (rlimit): a machine-independent bound; past it the property is unknown.")
+    var rlimit: UInt32?
 
     func validate() throws { _ = try solverLimits(timeout: timeout) }
 
+    func limits() throws -> SolverLimits {
+        var limits = try solverLimits(timeout: timeout)
+        limits.rlimit = rlimit
+        return limits
+    }
+
     func run() throws {
         try withExitStatus(json: json ? model : nil) {
-            let report = try ProveReport.run(file: model, limits: solverLimits(timeout: timeout))
+            let report = try ProveReport.run(file: model, limits: limits())
             if let smt2 { try report.writeSMT2(to: smt2) }
             print(json ? try report.json() : report.table(), terminator: json ? "\n" : "")
             if report.exitCode != 0 { throw ExitCode(report.exitCode) }

@@ -21,7 +21,9 @@ struct BARSizingTests {
         } else {
             mask |= 0xFFFF_FFFF_0000_0000
         }
-        if kind == .io { mask &= 0xFFFF_FFFF_FFFF_FFFF }
+        // An I/O BAR may hardwire its upper 16 bits to 0 (PCI 3.0 §6.2.5.1); Linux's pci_size
+        // then treats them as ones.
+        if kind == .io && mask & 0xFFFF_0000 == 0 { mask |= 0xFFFF_0000 }
         return (~mask &+ 1, readLow & (kind == .io ? 0x3 : 0xF))
     }
 

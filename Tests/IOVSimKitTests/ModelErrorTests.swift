@@ -145,13 +145,13 @@ struct ModelErrorTests {
         #expect(latency.keyPath == "platform.root_port[0].link.latency")
     }
 
-    @Test("iovsim lspci reports a bad model with the key and exit status 1")
+    @Test("iovsim lspci reports a bad model with the key and the model-error status 65, never 1")
     func commandLine() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).toml").path
         try Self.base.replacingOccurrences(of: "initial_vfs = 64", with: "initial_vfs = 65").write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let r = try IOVSimBinary.run(["lspci", path])
-        #expect(r.status == 1)
+        #expect(r.status == ExitStatus.modelError.rawValue)
         #expect(r.stderr.contains("\(path): device.pf[0].sriov.initial_vfs: InitialVFs (65) exceeds TotalVFs (64)"))
     }
 }

@@ -73,6 +73,11 @@ struct PortRoutingTests {
         let completion = RouteFields<C>(idRouted: 1, isCompletion: 1, isConfig: 0, targetID: 0x0400, address: 0, requesterID: 0x0300, addressType: 0)
         #expect(Self.route(completion, from: 1, ports(0)) == 2)
         #expect(Self.route(completion, from: 1, ports(0x08)) == PortRouting.upstream, "CR redirects peer completions")
-        #expect(Self.route(peer, from: 1, ports(0x04)) == Self.route(peer, from: 1, ports(0x04)))
+        // RR is a control of the ingress port (PCIe Base 4.0 §6.12.1.1): set only on the egress
+        // port it does not redirect, set only on the ingress port it does.
+        let ingressOnly = [Self.port(3, 3, mem: windows[0], acs: 0x04), Self.port(4, 4, mem: windows[1], acs: 0)]
+        let egressOnly = [Self.port(3, 3, mem: windows[0], acs: 0), Self.port(4, 4, mem: windows[1], acs: 0x04)]
+        #expect(Self.route(peer, from: 1, ingressOnly) == PortRouting.upstream)
+        #expect(Self.route(peer, from: 1, egressOnly) == 2)
     }
 }
