@@ -7,25 +7,44 @@ public struct AERCapability: Capability {
     public var isExtended: Bool { true }
     public init() {}
 
-    /// Uncorrectable Error Status bits (PCIe Base 4.0 §7.8.4.2); 6-11 are reserved.
+    /// Uncorrectable errors by bit (PCIe Base 4.0 §7.8.4.2; bits 6-11 are reserved): each names
+    /// one bit of the Status, Mask and Severity registers (`...Status`, `...Mask`, `...Severity`).
     public static let uncorrectableErrors: [(name: String, bit: Int)] = [
-        ("dataLinkProtocolErrorStatus", 4), ("surpriseDownErrorStatus", 5), ("poisonedTLPStatus", 12),
-        ("flowControlProtocolErrorStatus", 13), ("completionTimeoutStatus", 14), ("completerAbortStatus", 15),
-        ("unexpectedCompletionStatus", 16), ("receiverOverflowStatus", 17), ("malformedTLPStatus", 18), ("ecrcErrorStatus", 19),
-        ("unsupportedRequestErrorStatus", 20), ("acsViolationStatus", 21), ("uncorrectableInternalErrorStatus", 22),
-        ("mcBlockedTLPStatus", 23), ("atomicOpEgressBlockedStatus", 24), ("tlpPrefixBlockedErrorStatus", 25),
+        ("dataLinkProtocolError", 4), ("surpriseDownError", 5), ("poisonedTLP", 12),
+        ("flowControlProtocolError", 13), ("completionTimeout", 14), ("completerAbort", 15),
+        ("unexpectedCompletion", 16), ("receiverOverflow", 17), ("malformedTLP", 18), ("ecrcError", 19),
+        ("unsupportedRequestError", 20), ("acsViolation", 21), ("uncorrectableInternalError", 22),
+        ("mcBlockedTLP", 23), ("atomicOpEgressBlocked", 24), ("tlpPrefixBlockedError", 25),
+    ]
+
+    /// Correctable errors by bit (PCIe Base 4.0 §7.8.4.5), in the Status and Mask registers.
+    public static let correctableErrors: [(name: String, bit: Int)] = [
+        ("receiverError", 0), ("badTLP", 6), ("badDLLP", 7), ("replayNumRollover", 8),
+        ("replayTimerTimeout", 12), ("advisoryNonFatalError", 13), ("correctedInternalError", 14),
+        ("headerLogOverflow", 15),
     ]
 
     public func registers(at offset: Int, next: Int) -> [ConfigRegister] {
         [
             CapabilityHeader.extended(id: 0x0001, version: 1, offset: offset, next: next, name: name),
             ConfigRegister("Uncorrectable Error Status", offset: offset + 0x04, size: 4, fields: Self.uncorrectableErrors.map { name, bit in
-                RegisterField(name, lsb: bit, width: 1, .rw1c)
+                RegisterField(name + "Status", lsb: bit, width: 1, .rw1c)
             }),
-            ConfigRegister("Uncorrectable Error Mask", offset: offset + 0x08, size: 4, fields: [RegisterField("mask", lsb: 4, width: 22, .rw)]),
-            ConfigRegister("Uncorrectable Error Severity", offset: offset + 0x0C, size: 4, fields: [RegisterField("severity", lsb: 4, width: 22, .rw, reset: 0x62030 >> 4)]),
-            ConfigRegister("Correctable Error Status", offset: offset + 0x10, size: 4, fields: [RegisterField("status", lsb: 0, width: 16, .rw1c)]),
-            ConfigRegister("Correctable Error Mask", offset: offset + 0x14, size: 4, fields: [RegisterField("mask", lsb: 0, width: 16, .rw, reset: 0x2000)]),
+            ConfigRegister("Uncorrectable Error Mask", offset: offset + 0x08, size: 4, fields: Self.uncorrectableErrors.map { name, bit in
+                RegisterField(name + "Mask", lsb: bit, width: 1, .rw)
+            }),
+            // Default severities: Data Link Protocol, Surprise Down, Flow Control Protocol,
+            // Receiver Overflow and Malformed TLP fatal (0x62030).
+            ConfigRegister("Uncorrectable Error Severity", offset: offset + 0x0C, size: 4, fields: Self.uncorrectableErrors.map { name, bit in
+                RegisterField(name + "Severity", lsb: bit, width: 1, .rw, reset: UInt32(0x62030 >> bit) & 1)
+            }),
+            ConfigRegister("Correctable Error Status", offset: offset + 0x10, size: 4, fields: Self.correctableErrors.map { name, bit in
+                RegisterField(name + "Status", lsb: bit, width: 1, .rw1c)
+            }),
+            // Advisory Non-Fatal errors masked by default.
+            ConfigRegister("Correctable Error Mask", offset: offset + 0x14, size: 4, fields: Self.correctableErrors.map { name, bit in
+                RegisterField(name + "Mask", lsb: bit, width: 1, .rw, reset: bit == 13 ? 1 : 0)
+            }),
             ConfigRegister("Advanced Error Capabilities and Control", offset: offset + 0x18, size: 4, fields: [
                 RegisterField("firstErrorPointer", lsb: 0, width: 5, .ro),
                 RegisterField("ecrcGenerationCapable", lsb: 5, width: 1, .ro, reset: 1),

@@ -45,17 +45,22 @@ public final class Endpoint: Component {
             link.up.push(Packet(dws: tlp.encode(), serial: serial), bytes: tlp.wireBytes)
             outbox.removeFirst()
         }
-        if let packet = link.down.peek, link.up.ready {
+        // Taken whatever the upstream direction holds: completions need no room (an endpoint
+        // advertises infinite completion credits, PCIe Base 4.0 §2.6.1) and the replies to
+        // requests wait in the outbox. Waiting for room upstream here could deadlock against a
+        // root port that waits for room downstream.
+        if let packet = link.down.peek {
             _ = link.down.pop()
             receive(packet, simulator)
         }
         if !outbox.isEmpty { simulator.wake(self, after: 1) }
     }
 
+    /// Queues a completion behind whatever the device already has to send.
     func reply(_ tlp: TLP, simulator: Simulator) {
-        serial += 1
-        link?.up.push(Packet(dws: tlp.encode(), serial: serial), bytes: tlp.wireBytes)
+        outbox.append(tlp)
         counters.completionsGenerated += 1
+        simulator.wake(self, after: 1)
     }
 
     func receive(_ packet: Packet, _ simulator: Simulator) {

@@ -89,11 +89,14 @@ public final class FabricNode: Component {
                 more = more || !cpuOutbox.isEmpty
             }
         } else if let link = upstreamLink, let packet = link.down.peek {
-            if handle(packet, ingress: 0, simulator) { _ = link.down.pop() }
+            if handle(packet, ingress: 0, simulator) { _ = link.down.pop() } else { more = true }
         }
         for (k, link) in links.enumerated() {
-            if let packet = link.up.peek, handle(packet, ingress: k + 1, simulator) { _ = link.up.pop() }
+            guard let packet = link.up.peek else { continue }
+            if handle(packet, ingress: k + 1, simulator) { _ = link.up.pop() } else { more = true }
         }
+        // A packet whose egress was full stays at the head of its link: try again next clock
+        // (nothing else would wake the node, since the link already holds it).
         if more { simulator.wake(self, after: 1) }
     }
 
@@ -261,13 +264,13 @@ public final class FabricNode: Component {
     /// The root complex core: completions for the CPU, device memory requests to host memory,
     /// and peer traffic that the root ports redirected up, sent down again from here.
     func core(_ tlp: TLP, packet: Packet, ingress: Int, _ simulator: Simulator) -> Bool {
-        if tlp.isCompletion {
+        if tlp.isCompletion && tlp.requesterID == 0 {
             observer?(Hop(clock: simulator.now, node: path, ingress: ingressName(ingress), egress: "cpu", tlp: tlp))
             // A UR completion for a request the port forwarded down (PCIe Base 4.0 §7.5.1.3.7).
             if tlp.status == .unsupportedRequest, ingress >= 1 {
                 ports[ingress - 1].config.signal("receivedMasterAbort", in: "Secondary Status")
             }
-            if tlp.requesterID == 0 { cpuInbox.append(tlp) } else { counters.dropped += 1 }
+            cpuInbox.append(tlp)
             return true
         }
         guard ingress != 0 else { return refuse(tlp, ingress: ingress, label: "UR", simulator) }
@@ -279,6 +282,13 @@ public final class FabricNode: Component {
             links[Int(down) - 1].down.push(packet, bytes: tlp.wireBytes)
             counters.forwarded += 1
             observer?(Hop(clock: simulator.now, node: path, ingress: ingressName(ingress), egress: "core>" + ports[Int(down) - 1].name, tlp: tlp))
+            return true
+        }
+        if tlp.isCompletion {
+            // A peer's completion (redirected up by ACS Completion Redirect) for a requester no
+            // port claims: nowhere to go.
+            observer?(Hop(clock: simulator.now, node: path, ingress: ingressName(ingress), egress: "drop", tlp: tlp))
+            counters.dropped += 1
             return true
         }
         guard tlp.kind == .memoryRead || tlp.kind == .memoryWrite, tlp.address < hostMemoryLimit else {

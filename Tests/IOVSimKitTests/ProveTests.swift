@@ -2,6 +2,7 @@ import Foundation
 import IOVSimKit
 import PCIe
 import Proofs
+import RTL
 import SMT
 import Testing
 
@@ -32,28 +33,47 @@ struct ProveTests {
         return report.violated
     }
 
+    /// The state bring-up leaves for a model: what the expectations below are derived from, so
+    /// they follow the model file rather than numbers copied from it.
+    static func state(_ path: String) throws -> PlatformState {
+        let platform = try Platform(model: try ModelLoader.load(path: Repository.root.appendingPathComponent(path).path))
+        platform.bringUp()
+        return platform.state()
+    }
+
     @Test("bus range too small: VFs outside [secondary, subordinate] and unreachable")
     func busRange() throws {
-        let v = try Self.violated("Models/broken/bus-range-too-small.toml")
+        let path = "Models/broken/bus-range-too-small.toml"
+        let v = try Self.violated(path)
         #expect(v.map(\.property).sorted() == ["VF RIDs inside [secondary, subordinate]", "VFs reachable by config requests"])
         let range = try #require(v.first { $0.property.hasPrefix("VF RIDs inside") })
         let vf = try #require(range.outcome.result.counterexample?["vf_i"])
-        #expect(vf < 8)
-        #expect(range.explanation == "VF \(vf) needs bus 0x2; port rp0 decodes buses [01, 01]")
-        // Replay on the concrete code: that VF's RID is on bus 2.
-        let layout = SRIOVLayout(pfRID: 0x0100, firstVFOffset: 0x180, vfStride: 2, numVFs: 8, ari: false)
-        #expect(BDF(layout.vfRID(Int(vf))).bus == 2)
+        // Replay on the concrete code, with the layout and the port bring-up configured.
+        let state = try Self.state(path)
+        let block = try #require(state.vfBlocks.first { $0.pfName == range.subject })
+        let port = try #require(block.path.last.flatMap(state.port))
+        #expect(vf < UInt64(block.layout.numVFs))
+        let bus = BDF(block.layout.vfRID(Int(vf))).bus
+        #expect(bus < port.secondaryBus || bus > port.subordinateBus)
+        #expect(range.explanation == "VF \(vf) needs bus 0x\(String(bus, radix: 16)); port \(port.name) decodes buses [\(String(format: "%02x", port.secondaryBus)), \(String(format: "%02x", port.subordinateBus))]")
     }
 
     @Test("VF BAR smaller than the System Page Size: misaligned aperture")
     func pageSize() throws {
-        let v = try Self.violated("Models/broken/vf-bar-below-page-size.toml")
+        let path = "Models/broken/vf-bar-below-page-size.toml"
+        let v = try Self.violated(path)
         #expect(Set(v.map(\.property)) == ["VF BAR0 apertures aligned to System Page Size and own size", "VF BAR3 apertures aligned to System Page Size and own size"])
+        let state = try Self.state(path)
         for result in v {
             let vf = try #require(result.outcome.result.counterexample?["vf_i"])
-            // VF n's aperture is base + n * 16 KiB: 64 KiB aligned only when n is a multiple of 4.
-            #expect(vf % 4 != 0 && vf < 8)
-            #expect(result.explanation?.contains("not aligned to the System Page Size 0x10000") == true)
+            let block = try #require(state.vfBlocks.first { $0.pfName == result.subject })
+            let bar = try #require(block.vfBARs.first { result.property.hasPrefix("VF BAR\($0.index) ") })
+            #expect(vf < UInt64(block.layout.numVFs))
+            // The witness replayed on the concrete aperture function the simulator decodes with.
+            let at = VFAperture.base(vfBARBase: Bits<Concrete, 64>(bar.base), perVFSize: Bits(bar.size), vfIndex: Bits(vf)).value
+            #expect(at % block.systemPageSize != 0, "VF \(vf) at 0x\(String(at, radix: 16))")
+            #expect(at % bar.size == 0, "the model's apertures meet their own size; only the page size is broken")
+            #expect(result.explanation == "VF \(vf)'s VF BAR\(bar.index) aperture at 0x\(String(at, radix: 16)) is not aligned to the System Page Size 0x\(String(block.systemPageSize, radix: 16))")
         }
     }
 
@@ -78,21 +98,30 @@ struct ProveTests {
         let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").filter { $0.contains("addr=0x\(String(replay.address, radix: 16))") }
         #expect(lines.count == 2)
         #expect(lines.first?.contains(" sw0 dp0->dp1 MWr ") == true, "\(lines)")
-        #expect(lines.last?.contains(" nic1 link->pf0.") == true, "\(lines)")
+        #expect(lines.last?.contains(" nic1 link->pf0") == true, "\(lines)")
     }
 
     @Test("offset/stride table colliding for NumVFs 5-8, though the configured 4 are fine")
     func offsetStride() throws {
-        let v = try Self.violated("Models/broken/offset-stride-collision.toml")
+        let path = "Models/broken/offset-stride-collision.toml"
+        let v = try Self.violated(path)
         #expect(v.count == 1)
         let result = try #require(v.first)
         #expect(result.subject == "nic0.pf1")
-        #expect(result.property == "VF RIDs distinct from other functions (NumVFs=8)")
+        let state = try Self.state(path)
+        let block = try #require(state.vfBlocks.first { $0.pfName == result.subject })
+        // The property names the NumVFs whose (offset, stride) collide, as the device reports it.
+        let numVFs = try #require(UInt16(result.property.split(separator: "=").last?.dropLast() ?? ""))
+        #expect(result.property == "VF RIDs distinct from other functions (NumVFs=\(numVFs))")
+        let routing = try #require(block.routingByNumVFs[numVFs])
         let vf = try #require(result.outcome.result.counterexample?["vf_i"])
-        // Replay: PF1's VF with stride 1 lands on one of PF0's enabled VFs (0x80, 0x82, 0x84, 0x86 on bus 1).
-        let pf1 = SRIOVLayout(pfRID: 0x0101, firstVFOffset: 0x80, vfStride: 1, numVFs: 8, ari: true)
-        let pf0 = SRIOVLayout(pfRID: 0x0100, firstVFOffset: 0x80, vfStride: 2, numVFs: 4, ari: true)
-        #expect(pf0.vfRIDs.contains(pf1.vfRID(Int(vf))))
+        // Replay: that VF of PF1 takes the RID of a function bring-up enabled, and the
+        // explanation names it.
+        let collidingLayout = SRIOVLayout(pfRID: block.layout.pfRID, firstVFOffset: routing.firstVFOffset, vfStride: routing.vfStride,
+                                          numVFs: numVFs, ari: block.layout.ari)
+        let rid = collidingLayout.vfRID(Int(vf))
+        let holder = try #require(state.functions.first { $0.rid == rid && !$0.name.hasPrefix("nic0.pf1.vf") })
+        #expect(result.explanation == "VF \(vf) of nic0.pf1 takes RID \(BDF(rid)) of \(holder.name)")
     }
 
     @Test("a one-line change to the ACS redirect check through a test hook turns the peer-to-peer proof violated")
