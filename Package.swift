@@ -17,8 +17,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.6.0"),
-        // TOML model files (toml++ underneath; about 25 s of a clean build on 2 cores).
-        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // libz3 through pkg-config; Debian: libz3-dev (the Makefile installs it when missing).
@@ -33,7 +31,7 @@ let package = Package(
         .target(name: "Trace", dependencies: ["RTL", "PCIe"]),
         // The property suite: one file per property family.
         .target(name: "Proofs", dependencies: ["RTL", "SMT", "PCIe"], path: "Proofs"),
-        .target(name: "IOVSimKit", dependencies: ["RTL", "SMT", "PCIe", "Proofs", "Trace", .product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "IOVSimKit", dependencies: ["RTL", "SMT", "PCIe", "Proofs", "Trace"]),
         .executableTarget(
             name: "iovsim",
             dependencies: ["IOVSimKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]

@@ -1,6 +1,5 @@
 import Foundation
 import PCIe
-import TOMLKit
 
 /// Reads a model file: TOML syntax, then the schema of `ModelFile` (types, ranges, unknown
 /// keys), then consistency (InitialVFs <= TotalVFs, capabilities inside config space and apart,
@@ -20,13 +19,12 @@ public enum ModelLoader {
     }
 
     public static func parse(_ text: String, file: String) throws -> ModelFile {
-        let table: TOMLTable
+        let value: ModelValue
         do {
-            table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw ModelError(file: file, keyPath: "", message: "TOML syntax error at line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)")
+            value = try TOMLParser.parse(text)
+        } catch let error as TOMLParser.SyntaxError {
+            throw ModelError(file: file, keyPath: "", message: error.description)
         }
-        let value = ModelValue(table)
         let model: ModelFile
         do {
             model = try ModelFile(from: ModelDecoder(value: value, codingPath: []))

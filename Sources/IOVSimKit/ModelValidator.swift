@@ -59,7 +59,7 @@ struct ModelValidator {
                     guard (1...1000).contains(link.latency) else {
                         throw fail("\(at).link.latency", "value out of range: 1...1000 clocks (config requests time out after 10,000)")
                     }
-                    if let bw = link.bytesPerClock, bw < 1 { throw fail("\(at).link.bytes_per_clock", "must be at least 1") }
+                    if let bw = link.bytesPerClock, !(1...65536).contains(bw) { throw fail("\(at).link.bytes_per_clock", "value out of range: 1...65536 bytes per clock") }
                 }
                 if let other = uses[port.below] { throw fail("\(at).below", "'\(port.below)' is already below \(other)") }
                 uses[port.below] = port.name

@@ -1,5 +1,4 @@
 import Foundation
-import TOMLKit
 
 /// A parsed TOML value with its TOML type intact (integers stay integers), which
 /// `ModelDecoder` decodes into the schema with exact key paths and range checks.
@@ -10,21 +9,6 @@ indirect enum ModelValue {
     case integer(Int)
     case double(Double)
     case bool(Bool)
-    case other(String)
-
-    init(_ toml: any TOMLValueConvertible) {
-        switch toml.type {
-        case .table:
-            let table = toml.table!
-            self = .table(table.keys.sorted().map { ($0, ModelValue(table[$0]!)) })
-        case .array: self = .array(toml.array!.map { ModelValue($0) })
-        case .string: self = .string(toml.string!)
-        case .int: self = .integer(toml.int!)
-        case .double: self = .double(toml.double!)
-        case .bool: self = .bool(toml.bool!)
-        default: self = .other(toml.type.description)
-        }
-    }
 
     var typeName: String {
         switch self {
@@ -34,7 +18,6 @@ indirect enum ModelValue {
         case .integer: "an integer"
         case .double: "a floating-point number"
         case .bool: "a boolean"
-        case .other(let name): "a \(name)"
         }
     }
 }

@@ -74,7 +74,7 @@ public final class Channel<Item>: AnyChannel {
         }
         let now = simulator.now
         let start = Swift.max(now, wireFreeAt)
-        let serialization = UInt64(bytesPerClock.map { (Swift.max(bytes, 1) + $0 - 1) / $0 } ?? 1)
+        let serialization = UInt64(bytesPerClock.map { (Swift.max(bytes, 1) - 1) / $0 + 1 } ?? 1)
         wireFreeAt = start + serialization
         let visibleAt = start + serialization - 1 + UInt64(latency)
         pendingPush.append((item, visibleAt))

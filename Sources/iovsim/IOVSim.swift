@@ -10,7 +10,7 @@ struct IOVSim: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "iovsim",
         abstract: "Cycle-level SR-IOV controller model and isolation prover.",
-        discussion: ExitStatus.summary,
+        discussion: ToolStatus.summary,
         subcommands: [Run.self, Prove.self, Topology.self, Lspci.self, Layout.self]
     )
 }
@@ -36,7 +36,7 @@ func solverLimits(timeout: Double) throws -> SolverLimits {
 }
 
 /// Runs a command's work. An error becomes one line on stderr, `error: ...`, and the exit
-/// status it stands for (`ExitStatus`); with `json`, also a JSON error object on stdout.
+/// status it stands for (`ToolStatus`); with `json`, also a JSON error object on stdout.
 func withExitStatus(json jsonFile: String? = nil, _ body: () throws -> Void) throws {
     do {
         try body()
@@ -55,6 +55,6 @@ func withExitStatus(json jsonFile: String? = nil, _ body: () throws -> Void) thr
 /// Anything that is not the user's doing: the solver failed, a bug.
 struct InternalError: StatusError {
     let underlying: any Error
-    var status: ExitStatus { .internalError }
+    var status: ToolStatus { .internalError }
     var description: String { "internal error: \(underlying)" }
 }

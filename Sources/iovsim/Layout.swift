@@ -12,7 +12,7 @@ struct Layout: ParsableCommand {
             Computes every VF's routing ID as RID(PF) + First VF Offset + i * VF Stride (SR-IOV 1.1 \
             §3.3.10-11), prints it as bus:dev.fn, and checks with Z3, through the same function, \
             that no two functions share a RID and every VF sits in the upstream port's bus range. \
-            \(ExitStatus.summary)
+            \(ToolStatus.summary)
             """
     )
 

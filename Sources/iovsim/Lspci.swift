@@ -16,7 +16,7 @@ struct Lspci: ParsableCommand {
             4096 bytes of config space in the format of `lspci -x`; save it and run \
             `lspci -F FILE -vvv` (or -tv) to decode it with the real lspci. Impossible layouts (two \
             functions at one bus:dev.fn, VFs whose routing IDs wrapped past bus ff) are marked. \
-            \(ExitStatus.summary)
+            \(ToolStatus.summary)
             """
     )
 

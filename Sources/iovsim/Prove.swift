@@ -13,7 +13,7 @@ struct Prove: ParsableCommand {
             simulator routes with. The report says what each family covered. A platform that did \
             not come up as the model asks (a device that did not enumerate, a PF that refused VF \
             Enable, a VM's function that does not exist) or has nothing to check gives no verdict \
-            (status 3). \(ExitStatus.summary)
+            (status 3). \(ToolStatus.summary)
             """
     )
 

@@ -10,7 +10,7 @@ struct Run: ParsableCommand {
             rc.rp0, sw0.dp1, nic0.pf0.vf5, ...), TLPs in flight on every link, config registers and \
             fields. The same model and seed give byte-identical files apart from $date. --write \
             targets, --signals globs and output paths are checked before the first clock; a run that \
-            fails leaves no output files behind. \(ExitStatus.summary)
+            fails leaves no output files behind. \(ToolStatus.summary)
             """
     )
 

@@ -12,7 +12,7 @@ struct Topology: ParsableCommand {
             host-owned VFs are folded (--all shows them); a function a VM owns is never folded. A \
             function on a bus outside its port's bus range is marked UNREACHABLE. Shortfalls of \
             bring-up (a PF that refused VF Enable, a device that did not enumerate) are listed at \
-            the end. \(ExitStatus.summary)
+            the end. \(ToolStatus.summary)
             """
     )
 

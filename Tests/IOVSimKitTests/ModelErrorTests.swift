@@ -151,7 +151,7 @@ struct ModelErrorTests {
         try Self.base.replacingOccurrences(of: "initial_vfs = 64", with: "initial_vfs = 65").write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let r = try IOVSimBinary.run(["lspci", path])
-        #expect(r.status == ExitStatus.modelError.rawValue)
+        #expect(r.status == ToolStatus.modelError.rawValue)
         #expect(r.stderr.contains("\(path): device.pf[0].sriov.initial_vfs: InitialVFs (65) exceeds TotalVFs (64)"))
     }
 }

@@ -155,11 +155,11 @@ struct ProveTests {
         // A solver limit is "unknown", never "proved": exit 2. Z3's resource limit, not a
         // wall-clock timeout, so the outcome does not depend on the machine's speed.
         let rushed = try IOVSimBinary.run(["prove", Repository.model("sriov-512vf.toml"), "--rlimit", "1"])
-        #expect(rushed.status == ExitStatus.unknown.rawValue)
+        #expect(rushed.status == ToolStatus.unknown.rawValue)
         #expect(rushed.stdout.contains("unknown: "))
         #expect(rushed.stdout.contains(" 0 proved, 0 violated"))
         let missing = try IOVSimBinary.run(["prove", "/nonexistent.toml"])
-        #expect(missing.status == ExitStatus.noInput.rawValue)
+        #expect(missing.status == ToolStatus.noInput.rawValue)
         #expect(missing.stderr.contains("/nonexistent.toml: no such file"))
     }
 }

@@ -143,10 +143,15 @@ struct SRIOVBehaviourTests {
         #expect(d.pfs[0].vfAperture(vf: 8, bar: 0) == nil, "VF 8 does not exist")
     }
 
-    @Test("malformed accesses are refused and change nothing")
+    @Test("malformed accesses are refused: nothing changes but the Unsupported Request they log")
     func malformed() throws {
         var (_, d) = try Repository.device("i82599.toml")
-        let before = d.pfs[0].config.hexDump()
+        // What logging the UR leaves: Device Status UR Detected, AER UR Error Status.
+        var expected = d.pfs[0].config
+        expected.signal("unsupportedRequestDetected", in: "Device Status")
+        expected.signal("unsupportedRequestErrorStatus", in: "Uncorrectable Error Status")
+        let before = expected.hexDump()
+        #expect(before != d.pfs[0].config.hexDump())
         let misaligned = d.configWrite(rid: Self.pf0, offset: 0x05, size: 2, value: 0xFFFF)
         #expect(!misaligned, "misaligned")
         let threeBytes = d.configWrite(rid: Self.pf0, offset: 0x04, size: 3, value: 0xFFFF)

@@ -1,7 +1,7 @@
 /// The exit statuses of every `iovsim` command, one meaning each (README "Exit status"). 1 means
 /// "a property is violated" and nothing else; the error statuses follow BSD sysexits(3), so
 /// scripts can tell a usage slip from a bad model from a full disk.
-public enum ExitStatus: Int32, Sendable, CaseIterable {
+public enum ToolStatus: Int32, Sendable, CaseIterable {
     /// Done; for `prove` and `layout`: every property proved.
     case success = 0
     /// Some property is violated (a counterexample is printed).
@@ -31,11 +31,11 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
 
 /// An error with the exit status it stands for.
 public protocol StatusError: Error, CustomStringConvertible {
-    var status: ExitStatus { get }
+    var status: ToolStatus { get }
 }
 
 extension ModelError: StatusError {
-    public var status: ExitStatus { unreadable ? .noInput : .modelError }
+    public var status: ToolStatus { unreadable ? .noInput : .modelError }
 }
 
 /// An output file or directory that cannot be created or written.
@@ -46,7 +46,7 @@ public struct OutputError: StatusError {
         self.path = path
         self.reason = reason
     }
-    public var status: ExitStatus { .cannotWrite }
+    public var status: ToolStatus { .cannotWrite }
     public var description: String { "\(path): cannot write: \(reason)" }
 }
 
@@ -59,7 +59,7 @@ public struct VacuousError: StatusError {
         self.file = file
         self.reasons = reasons
     }
-    public var status: ExitStatus { .vacuous }
+    public var status: ToolStatus { .vacuous }
     public var description: String { "\(file): no verdict: " + reasons.joined(separator: "; ") }
 }
 
@@ -68,6 +68,6 @@ public struct VacuousError: StatusError {
 public struct UsageError: StatusError {
     public let message: String
     public init(_ message: String) { self.message = message }
-    public var status: ExitStatus { .usage }
+    public var status: ToolStatus { .usage }
     public var description: String { message }
 }
