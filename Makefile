@@ -1,5 +1,5 @@
 # IOVSim. `make demo` and `make test` work on a fresh Debian machine: they install the Debian
-# packages they need (libz3-dev, pkg-config, pciutils, gtkwave) with apt-get when they are missing.
+# packages they need (libz3-dev, pkg-config, pciutils, gtkwave, z3) with apt-get when they are missing.
 SHELL := /bin/bash
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -11,13 +11,14 @@ all: build
 
 # Debian packages the build and tests use; installed only when missing. pciutils: the real
 # lspci, which the tests run on iovsim's config-space dumps; gtkwave: vcd2fst, which the tests
-# run on iovsim's VCDs.
+# run on iovsim's VCDs; z3: the solver binary, which the tests run on `prove --smt2` files.
 deps:
 	@need=""; \
 	command -v pkg-config >/dev/null 2>&1 || need="$$need pkg-config"; \
 	pkg-config --exists z3 2>/dev/null || need="$$need libz3-dev"; \
 	command -v lspci >/dev/null 2>&1 || need="$$need pciutils"; \
 	command -v vcd2fst >/dev/null 2>&1 || need="$$need gtkwave"; \
+	command -v z3 >/dev/null 2>&1 || need="$$need z3"; \
 	if [ -n "$$need" ]; then \
 		echo "installing:$$need"; \
 		$(SUDO) apt-get update -qq && \

@@ -118,8 +118,12 @@ struct FabricTests {
             }
             // A tag this requester has no request outstanding with (one per requester at a time is
             // plenty: the requests drain every few clocks).
-            var tag = UInt8(truncatingIfNeeded: rng.next())
-            while outstanding[UInt32(requester) << 8 | UInt32(tag)] != nil { tag &+= 1 }
+            var tag = UInt8(truncatingIfNeeded: rng.next()), tries = 0
+            while outstanding[UInt32(requester) << 8 | UInt32(tag)] != nil {
+                tag &+= 1
+                tries += 1
+                try #require(tries < 256, "all 256 tags of \(BDF(requester)) outstanding: completions are not coming back")
+            }
             let tlp = TLP(kind: kind, requesterID: requester, tag: tag, length: 1, address: address,
                           targetID: UInt16(truncatingIfNeeded: rng.next()), payload: kind == .memoryWrite ? [1] : [])
             if tlp.isPosted {
