@@ -41,7 +41,7 @@ demo: build
 	$(IOVSIM) prove Models/i82599.toml
 	@echo
 	@echo "== iovsim prove Models/broken/acs-redirect-off.toml (expected: violated, exit 1)"
-	-$(IOVSIM) prove Models/broken/acs-redirect-off.toml | grep -E -A1 "violated|properties:"
+	-$(IOVSIM) prove Models/broken/acs-redirect-off.toml | grep -E -A1 "violated|properties over"
 	@echo
 	@echo "== iovsim run Models/i82599.toml --cycles 100000"
 	$(IOVSIM) run Models/i82599.toml --cycles 100000 --vcd out/i82599.vcd --tlp-log out/i82599.tlp.log --quiet

@@ -60,6 +60,15 @@ public enum PlatformProofs {
         return [("routing IDs", routing), ("BAR apertures", bars), ("peer-to-peer", p2p)].filter { !$0.1.isEmpty }
     }
 
+    /// The same in one phrase for a summary line: "520 VFs of 2 PFs, 4 VF BARs, 3 VM-port pairs".
+    public static func coverageSummary(_ state: PlatformState) -> String {
+        let vfs = state.vfBlocks.reduce(0) { $0 + Int($1.layout.numVFs) }
+        let bars = state.vfBlocks.reduce(0) { $0 + $1.vfBARs.count }
+        let pairs = coverage(state).first { $0.family == "peer-to-peer" }?.items.count ?? 0
+        return "\(vfs) VFs of \(state.vfBlocks.count) PF\(state.vfBlocks.count == 1 ? "" : "s"), \(bars) VF BAR\(bars == 1 ? "" : "s"), " +
+            "\(pairs) port\(pairs == 1 ? "" : "s") with VM traffic"
+    }
+
     // MARK: Routing IDs
 
     static func routingIDs(_ block: PlatformState.VFBlock, state: PlatformState, limits: SolverLimits) throws -> [PropertyResult] {

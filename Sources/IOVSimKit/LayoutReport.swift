@@ -26,11 +26,14 @@ public struct LayoutReport {
         let layout = placement.layout
         var out = "\(layout)\n"
         out += "upstream port bus range [\(hex2(placement.secondaryBus)), \(hex2(placement.subordinateBus))], "
-        out += "last bus needed \(hex2(UInt8(truncatingIfNeeded: layout.lastBus)))\(layout.lastBus > 255 ? " (past bus ff)" : "")\n"
+        out += "last bus needed " + (layout.lastBus > 255 ? "0x\(String(layout.lastBus, radix: 16)) (past bus ff: impossible)" : hex2(UInt8(layout.lastBus))) + "\n"
         let rids = layout.vfRIDs
         for start in stride(from: 0, to: rids.count, by: columns) {
             let row = rids[start..<min(start + columns, rids.count)].enumerated().map { offset, rid in
                 let vf = start + offset
+                // Past 0xFFFF the 16-bit RID wraps; show the bus the VF would need instead.
+                let unwrapped = Int(layout.pfRID) + Int(layout.firstVFOffset) + vf * Int(layout.vfStride)
+                guard unwrapped <= 0xFFFF else { return pad("VF\(vf) bus 0x\(String(unwrapped >> 8, radix: 16))!", 22) }
                 let bdf = BDF(rid, ari: layout.ari)
                 let name = layout.ari ? "\(bdf) (fn \(bdf.ariFunction))" : bdf.description
                 return pad("VF\(vf) \(name)", 22)

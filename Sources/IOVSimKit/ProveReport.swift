@@ -16,6 +16,8 @@ public struct ProveReport {
 
     /// What each family covered, e.g. ("routing IDs", ["64 VFs of nic0.pf0", ...]), in family order.
     public var coverage: [(family: String, items: [String])] = []
+    /// All of it in one phrase, for the summary line.
+    public var coverageSummary = ""
 
     /// Brings the model up and checks every property. Throws `VacuousError` when bring-up did not
     /// give what the model asks for or nothing is left to check: a verdict on such a state would
@@ -38,6 +40,7 @@ public struct ProveReport {
                                  seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
         report.file = file
         report.coverage = PlatformProofs.coverage(state)
+        report.coverageSummary = PlatformProofs.coverageSummary(state)
         return report
     }
 
@@ -68,7 +71,7 @@ public struct ProveReport {
         }
         let proved = results.count - violated.count - unknown.count
         for line in coverageLines { out += "covered: \(line)\n" }
-        out += "\(results.count) properties: \(proved) proved, \(violated.count) violated, \(unknown.count) unknown; \(String(format: "%.2f", seconds)) s\n"
+        out += "\(results.count) properties over \(coverageSummary): \(proved) proved, \(violated.count) violated, \(unknown.count) unknown; \(String(format: "%.2f", seconds)) s\n"
         return out
     }
 
@@ -86,6 +89,7 @@ public struct ProveReport {
             let exitCode: Int32
             let seconds: Double
             let coverage: [String: [String]]
+            let covered: String
             let properties: [Entry]
         }
         let entries = results.map { r -> Entry in
@@ -99,6 +103,7 @@ public struct ProveReport {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return String(decoding: try encoder.encode(Document(model: model, exitCode: exitCode, seconds: seconds,
                                                                    coverage: Dictionary(uniqueKeysWithValues: coverage.map { ($0.family, $0.items) }),
+                                                                   covered: coverageSummary,
                                                                    properties: entries)), as: UTF8.self)
     }
 

@@ -24,12 +24,15 @@ struct Prove: ParsableCommand {
     @Option(help: "Z3 resource limit per property (rlimit): a machine-independent bound; past it the property is unknown.")
     var rlimit: UInt32?
 
-    func validate() throws { _ = try solverLimits(timeout: timeout) }
-
+    /// Checked in `run`, so that `--json` gets its error object for a bad value too.
     func limits() throws -> SolverLimits {
-        var limits = try solverLimits(timeout: timeout)
-        limits.rlimit = rlimit
-        return limits
+        do {
+            var limits = try solverLimits(timeout: timeout)
+            limits.rlimit = rlimit
+            return limits
+        } catch let error as ValidationError {
+            throw UsageError(error.message)
+        }
     }
 
     func run() throws {

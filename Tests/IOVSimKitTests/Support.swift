@@ -26,8 +26,12 @@ func runProgram(_ path: String, _ arguments: [String]) throws -> (status: Int32,
     process.standardOutput = out
     process.standardError = err
     try process.run()
+    // A program that hangs fails the test after 5 minutes instead of hanging it.
+    let watchdog = DispatchWorkItem { if process.isRunning { process.terminate() } }
+    DispatchQueue.global().asyncAfter(deadline: .now() + 300, execute: watchdog)
     let stdout = out.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
+    watchdog.cancel()
     try err.close()
     let stderr = try Data(contentsOf: errPath)
     return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))

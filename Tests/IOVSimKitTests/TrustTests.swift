@@ -67,6 +67,9 @@ struct VacuityTests {
         let reasons = try Self.vacuousReasons(model.path)
         #expect(reasons.contains("nic0.pf1 refused VF Enable with NumVFs 7 (TotalVFs 4)"), "\(reasons)")
         #expect(reasons.contains("vm1 is assigned nic0.pf1.vf0, which does not exist after bring-up"), "\(reasons)")
+        let usage = try IOVSimBinary.run(["prove", model.path, "--json", "--timeout", "inf"])
+        #expect(usage.status == ToolStatus.usage.rawValue)
+        #expect((try JSONSerialization.jsonObject(with: Data(usage.stdout.utf8)) as? [String: Any])?["status"] as? String == "usage")
         let cli = try IOVSimBinary.run(["prove", model.path, "--json"])
         #expect(cli.status == ToolStatus.vacuous.rawValue)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(cli.stdout.utf8)) as? [String: Any])
@@ -342,6 +345,16 @@ struct WholeTruthTests {
         #expect(r.stdout.contains("!! IMPOSSIBLE: VF 0 of PF 0 belongs on bus 0x100, past ff: its routing ID wrapped"), "\(r.stdout)")
         let clean = try IOVSimBinary.run(["lspci", Repository.model("sriov-512vf.toml"), "--vf-enable", "2"])
         #expect(!clean.stdout.contains("IMPOSSIBLE"))
+    }
+
+    @Test("layout shows bus numbers past ff as such, never wrapped")
+    func layoutPastBusFF() throws {
+        let r = try IOVSimBinary.run(["layout", "--pf", "ff:00.0", "--offset", "0x80", "--stride", "2", "--vfs", "200"])
+        #expect(r.status == ToolStatus.violated.rawValue)
+        #expect(r.stdout.contains("last bus needed 0x101 (past bus ff: impossible)"))
+        #expect(r.stdout.contains("VF63 ff:1f.6 (fn 254)"))
+        #expect(r.stdout.contains("VF64 bus 0x100!"), "RID 0xff00 + 0x80 + 64 * 2 = 0x10000 needs bus 0x100")
+        #expect(!r.stdout.contains("VF64 00:00.0"))
     }
 
     @Test("both ends of every link report the same trained speed and width: the lower of the two")
