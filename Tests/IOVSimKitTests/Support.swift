@@ -6,6 +6,20 @@ import PCIe
 enum Repository {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static func model(_ name: String) -> String { root.appendingPathComponent("Models/\(name)").path }
+    /// The smallest valid model: one PF, no SR-IOV, no platform, no VMs.
+    static let plainModel = """
+        name = "plain"
+        [[device.pf]]
+        vendor_id = 0x8086
+        device_id = 0x10d3
+        revision = 0
+        class = 0x020000
+        subsystem_vendor_id = 0x8086
+        subsystem_id = 0
+        bar = [{ index = 0, type = "mem32", size = 0x20000 }]
+        pcie = { offset = 0xa0, link_speed = 1, link_width = 1 }
+        """
+
     static func device(_ name: String, bus: UInt8 = 3) throws -> (ModelFile, SRIOVDevice) {
         let file = try ModelLoader.load(path: model(name))
         return (file, try ModelDevice.device(file, bus: bus))

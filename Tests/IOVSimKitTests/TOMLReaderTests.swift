@@ -6,31 +6,18 @@ import Testing
 /// with line and column (TOML 1.0, toml.io/en/v1.0.0).
 @Suite("TOML reader")
 struct TOMLReaderTests {
-    static let plain = """
-        name = "t"
-        [[device.pf]]
-        vendor_id = 0x8086
-        device_id = 4321
-        revision = 1
-        class = 0x020000
-        subsystem_vendor_id = 0x8086
-        subsystem_id = 0
-        bar = [{ index = 0, type = "mem32", size = 0x20000 }]
-        pcie = { offset = 0xa0, link_speed = 1, link_width = 1 }
-        """
-
     @Test("dotted and quoted keys, literal and multi-line strings, underscores, multi-line arrays read as their plain spelling")
     func syntax() throws {
         let fancy = """
             # a comment
-            "name" = 't'   # literal string
+            "name" = 'plain'   # literal string
             description = \"\"\"
             two \\
               lines\"\"\"
             [[device.pf]]
             vendor_id = 0x80_86
-            device_id = 4_321
-            revision = +1
+            device_id = 0x10_d3
+            revision = +0
             class = 0x02_00_00
             subsystem_vendor_id = 0x8086
             subsystem_id = 0o0
@@ -42,7 +29,7 @@ struct TOMLReaderTests {
             pcie.link_speed = 0b1
             pcie.link_width = 1
             """
-        let a = try ModelLoader.parse(Self.plain, file: "plain.toml")
+        let a = try ModelLoader.parse(Repository.plainModel, file: "plain.toml")
         var b = try ModelLoader.parse(fancy, file: "fancy.toml")
         #expect(b.description == "two lines")
         b.description = nil

@@ -84,18 +84,7 @@ struct VacuityTests {
 
     @Test("a model with nothing to prove (no SR-IOV, no VMs): no verdict, status 3")
     func nothingToProve() throws {
-        let model = try ModelVariant(text: """
-            name = "plain"
-            [[device.pf]]
-            vendor_id = 0x8086
-            device_id = 0x10d3
-            revision = 0
-            class = 0x020000
-            subsystem_vendor_id = 0x8086
-            subsystem_id = 0
-            bar = [{ index = 0, type = "mem32", size = 0x20000 }]
-            pcie = { offset = 0xa0, link_speed = 1, link_width = 1 }
-            """)
+        let model = try ModelVariant(text: Repository.plainModel)
         defer { model.remove() }
         let reasons = try Self.vacuousReasons(model.path)
         #expect(reasons.count == 1 && reasons[0].hasPrefix("nothing to check"), "\(reasons)")
