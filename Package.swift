@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "RTL", targets: ["RTL"]),
         .library(name: "SMT", targets: ["SMT"]),
         .library(name: "PCIe", targets: ["PCIe"]),
+        .library(name: "NIC", targets: ["NIC"]),
         .library(name: "Proofs", targets: ["Proofs"]),
         .library(name: "Trace", targets: ["Trace"]),
         .library(name: "IOVSimKit", targets: ["IOVSimKit"]),
@@ -27,6 +28,9 @@ let package = Package(
         .target(name: "SMT", dependencies: ["CZ3", "RTL"]),
         // PCIe decision logic: generic over the algebra, never imports SMT.
         .target(name: "PCIe", dependencies: ["RTL"]),
+        // The network controller: L2 sorter and transmit switch so far (generic over the
+        // algebra), register maps, ports and queues to come. Never imports SMT.
+        .target(name: "NIC", dependencies: ["RTL", "PCIe"]),
         // Waveforms and logs: VCD writer, TLP log.
         .target(name: "Trace", dependencies: ["RTL", "PCIe"]),
         // The property suite: one file per property family.
@@ -43,6 +47,7 @@ let package = Package(
         .testTarget(name: "PCIeTests", dependencies: ["PCIe", "RTL", "LinuxReference"]),
         .testTarget(name: "ProofsTests", dependencies: ["Proofs", "PCIe", "SMT", "RTL", "LinuxReference"]),
         .testTarget(name: "TraceTests", dependencies: ["Trace", "RTL"]),
+        .testTarget(name: "NICTests", dependencies: ["NIC", "RTL", "SMT"]),
         .testTarget(name: "IOVSimKitTests", dependencies: ["IOVSimKit", "iovsim"]),
     ]
 )
