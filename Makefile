@@ -1,5 +1,6 @@
 # IOVSim. `make demo` and `make test` work on a fresh Debian machine: they install the Debian
-# packages they need (libz3-dev, pkg-config, pciutils, gtkwave, z3) with apt-get when they are missing.
+# packages they need (libz3-dev, pkg-config, pciutils, gtkwave, z3, wireshark-common,
+# tcpdump) with apt-get when they are missing.
 SHELL := /bin/bash
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -11,7 +12,8 @@ all: build
 
 # Debian packages the build and tests use; installed only when missing. pciutils: the real
 # lspci, which the tests run on iovsim's config-space dumps; gtkwave: vcd2fst, which the tests
-# run on iovsim's VCDs; z3: the solver binary, which the tests run on `prove --smt2` files.
+# run on iovsim's VCDs; z3: the solver binary, which the tests run on `prove --smt2` files;
+# wireshark-common (text2pcap) and tcpdump: they make and read the tests' pcap files.
 deps:
 	@need=""; \
 	command -v pkg-config >/dev/null 2>&1 || need="$$need pkg-config"; \
@@ -19,6 +21,8 @@ deps:
 	command -v lspci >/dev/null 2>&1 || need="$$need pciutils"; \
 	command -v vcd2fst >/dev/null 2>&1 || need="$$need gtkwave"; \
 	command -v z3 >/dev/null 2>&1 || need="$$need z3"; \
+	command -v text2pcap >/dev/null 2>&1 || need="$$need wireshark-common"; \
+	command -v tcpdump >/dev/null 2>&1 || [ -x /usr/sbin/tcpdump ] || need="$$need tcpdump"; \
 	if [ -n "$$need" ]; then \
 		echo "installing:$$need"; \
 		$(SUDO) apt-get update -qq && \

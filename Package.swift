@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "PCIeTests", dependencies: ["PCIe", "RTL", "LinuxReference"]),
         .testTarget(name: "ProofsTests", dependencies: ["Proofs", "PCIe", "SMT", "RTL", "LinuxReference"]),
         .testTarget(name: "TraceTests", dependencies: ["Trace", "RTL"]),
-        .testTarget(name: "NICTests", dependencies: ["NIC", "RTL", "SMT"]),
+        .testTarget(name: "NICTests", dependencies: ["NIC", "RTL", "SMT", "Trace"]),
         .testTarget(name: "IOVSimKitTests", dependencies: ["IOVSimKit", "iovsim"]),
     ]
 )

@@ -1,0 +1,31 @@
+import RTL
+
+/// A frame as a MAC port sees it: the bytes from the destination address to the end of the
+/// payload, without the FCS (as captures and drivers hold frames). On the wire it also takes
+/// a 7-byte preamble, the SFD, padding up to 60 bytes, the 4-byte FCS and a 12-byte
+/// inter-frame gap (IEEE 802.3 §3.1.1, §4.4.2).
+public struct EthernetFrame: Sendable, Equatable {
+    public var bytes: [UInt8]
+
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    public static let preambleAndSFD = 8, fcs = 4, interFrameGap = 12, minimumSize = 64
+
+    /// The frame's size as size limits count it: destination address through FCS, padded to 64.
+    public var size: Int { max(bytes.count + Self.fcs, Self.minimumSize) }
+
+    /// Bytes of wire time the frame takes, gap included: 84 for a minimum frame.
+    public var wireBytes: Int { Self.preambleAndSFD + size + Self.interFrameGap }
+
+    /// Shorter than a destination, a source and an EtherType: not a frame a MAC accepts.
+    public var isRunt: Bool { bytes.count < 14 }
+
+    /// The header fields the sorter reads; an 802.1Q tag is TPID 0x8100 after the source.
+    public var header: FrameHeader<Concrete> {
+        func mac(_ at: Int) -> UInt64 { (0..<6).reduce(0) { $0 << 8 | UInt64(at + $1 < bytes.count ? bytes[at + $1] : 0) } }
+        let tagged = bytes.count >= 16 && bytes[12] == 0x81 && bytes[13] == 0x00
+        let tci = tagged ? UInt64(bytes[14]) << 8 | UInt64(bytes[15]) : 0
+        return FrameHeader(destination: Bits(mac(0)), source: Bits(mac(6)), tagged: Bit(tagged), vlanID: Bits(tci & 0xFFF),
+                           length: Bits(UInt64(min(size, 0xFFFF))))
+    }
+}

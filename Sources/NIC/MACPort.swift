@@ -1,0 +1,90 @@
+import RTL
+
+/// The receive side of one Ethernet port (IEEE 802.3): frames arrive no faster than the line
+/// rate allows, each taking its preamble, SFD, bytes, FCS and inter-frame gap of wire time, and
+/// are handed to the next stage on the clock their last bit arrives. Wire time is kept in bit
+/// times, exactly, so a long burst drifts by no fraction of a clock: 64-byte frames at
+/// 10 Gb/s arrive every 67.2 ns, 14,880,952 frames per second.
+///
+/// A frame offered before the wire is free waits for it (a source cannot be faster than the
+/// wire); one the next stage cannot take when it arrives is dropped and counted, as a MAC with
+/// a full receive FIFO does. Runts (no complete header) are dropped and counted.
+public final class MACPort: Component {
+    public let path: String
+    /// Line rate in bits per second (1 Gb/s: 1_000_000_000).
+    public let bitsPerSecond: UInt64
+    let clockHz: UInt64
+    /// Where received frames go.
+    public let output: Channel<EthernetFrame>
+
+    // Registers.
+    /// Frames offered and not yet received, in order: (frame, clock its last bit arrives).
+    var inFlight: [(frame: EthernetFrame, arrival: UInt64)] = []
+    var next = 0
+    /// Bit time at which the wire is free for the next frame's preamble.
+    var wireFreeBit: UInt64 = 0
+    public private(set) var received: UInt64 = 0
+    public private(set) var receivedBytes: UInt64 = 0
+    public private(set) var runts: UInt64 = 0
+    public private(set) var overruns: UInt64 = 0
+
+    public init(_ simulator: Simulator, path: String, bitsPerSecond: UInt64, output: Channel<EthernetFrame>) {
+        precondition(bitsPerSecond > 0, "\(path): line rate must be positive")
+        self.path = path
+        self.bitsPerSecond = bitsPerSecond
+        self.clockHz = simulator.clockHz
+        self.output = output
+        output.producer = self
+        simulator.add(self)
+    }
+
+    /// The first bit time at or after a clock edge, and the first clock edge at or after a bit
+    /// time: exact, in 128 bits, rounding toward later so nothing is early.
+    func bitTime(ofClock clock: UInt64) -> UInt64 {
+        let (high, low) = clock.multipliedFullWidth(by: bitsPerSecond)
+        let (q, r) = clockHz.dividingFullWidth((high, low))
+        return r == 0 ? q : q + 1
+    }
+
+    func clock(ofBitTime bits: UInt64) -> UInt64 {
+        let (high, low) = bits.multipliedFullWidth(by: clockHz)
+        let (q, r) = bitsPerSecond.dividingFullWidth((high, low))
+        return r == 0 ? q : q + 1
+    }
+
+    /// Puts `frame` on the wire no earlier than `clock`; returns the clock its last bit arrives.
+    @discardableResult
+    public func offer(_ frame: EthernetFrame, atClock earliest: UInt64, simulator: Simulator) -> UInt64 {
+        let start = max(bitTime(ofClock: earliest), wireFreeBit)
+        let end = start + UInt64(EthernetFrame.preambleAndSFD + frame.size) * 8
+        wireFreeBit = end + UInt64(EthernetFrame.interFrameGap) * 8
+        let arrival = clock(ofBitTime: end)
+        inFlight.append((frame, arrival))
+        if inFlight.count - next == 1 { simulator.wake(self, at: arrival) }
+        return arrival
+    }
+
+    public var lineTrace: String {
+        "\(path) in_flight=\(inFlight.count - next) received=\(received) runts=\(runts) overruns=\(overruns)"
+    }
+
+    public func tick(_ simulator: Simulator) {
+        while next < inFlight.count, inFlight[next].arrival <= simulator.now {
+            let frame = inFlight[next].frame
+            next += 1
+            if frame.isRunt {
+                runts += 1
+            } else if output.push(frame, bytes: frame.size) {
+                received += 1
+                receivedBytes += UInt64(frame.size)
+            } else {
+                overruns += 1
+            }
+        }
+        if next > 1024, next * 2 > inFlight.count {
+            inFlight.removeFirst(next)
+            next = 0
+        }
+        if next < inFlight.count { simulator.wake(self, at: inFlight[next].arrival) }
+    }
+}
