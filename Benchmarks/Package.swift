@@ -22,6 +22,7 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "RTL", package: iovsim),
                 .product(name: "PCIe", package: iovsim),
+                .product(name: "NIC", package: iovsim),
                 .product(name: "Trace", package: iovsim),
                 .product(name: "IOVSimKit", package: iovsim),
             ],

@@ -29,6 +29,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(metrics: [.wallClock, .instructions, .throughput], maxDuration: .seconds(2))
     vcdBenchmarks()
     simulationBenchmarks()
+    sorterBenchmarks()
 
     Benchmark("RID hand-written UInt16 (384 VFs)") { benchmark in
         for _ in benchmark.scaledIterations {
