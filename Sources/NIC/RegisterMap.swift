@@ -1,0 +1,173 @@
+/// The MMIO register maps of the NIC (STYLE.md "Register maps"): every register and field
+/// defined once — name, offset, width, software access, reset — in the datasheet's order, and
+/// everything else (MMIO decode, the filter tables the sorter reads, dumps, traces, drivers)
+/// looks names and offsets up here.
+
+/// How software may access a field (82576 datasheet §8.1, 82599 §8.1 "register summary").
+public enum MMIOAccess: Sendable, Equatable {
+    /// Read/write.
+    case rw
+    /// Read-only: writes are ignored.
+    case ro
+    /// Status set by hardware, cleared by writing 1.
+    case rw1c
+    /// Read to clear: a read returns the value and clears it (statistics counters, EICR).
+    case rc
+    /// Write-only: reads return 0.
+    case wo
+}
+
+/// One field of a register.
+public struct MMIOField: Sendable, Equatable {
+    public let name: String
+    public let lsb: Int
+    public let width: Int
+    public let access: MMIOAccess
+    public let reset: UInt32
+
+    public init(_ name: String, lsb: Int, width: Int = 1, _ access: MMIOAccess = .rw, reset: UInt32 = 0) {
+        precondition(width >= 1 && lsb >= 0 && lsb + width <= 32, "field \(name): bits \(lsb)+\(width)")
+        self.name = name
+        self.lsb = lsb
+        self.width = width
+        self.access = access
+        self.reset = reset
+    }
+
+    public var mask: UInt32 { (width == 32 ? ~0 : (1 << UInt32(width)) - 1) << UInt32(lsb) }
+}
+
+/// One 32-bit register. `writeAction` makes it one of a set/clear pair acting on another
+/// register's value (EIMS sets, EIMC clears the interrupt mask; EICS sets causes in EICR).
+public struct MMIORegister: Sendable, Equatable {
+    public enum WriteAction: Sendable, Equatable {
+        case store
+        /// Ones written set bits in the named register; reads return its value (`readsTarget`).
+        case setBits(in: String, readsTarget: Bool)
+        /// Ones written clear bits in the named register; reads return 0.
+        case clearBits(in: String)
+    }
+
+    public let name: String
+    public let offset: Int
+    public let fields: [MMIOField]
+    public let writeAction: WriteAction
+
+    public init(_ name: String, offset: Int, fields: [MMIOField], writeAction: WriteAction = .store) {
+        precondition(offset % 4 == 0, "register \(name) at 0x\(String(offset, radix: 16)) is not dword aligned")
+        var covered: UInt32 = 0
+        for field in fields {
+            precondition(covered & field.mask == 0, "fields of \(name) overlap at \(field.name)")
+            covered |= field.mask
+        }
+        self.name = name
+        self.offset = offset
+        self.fields = fields
+        self.writeAction = writeAction
+    }
+
+    /// A register that is one field of 32 bits.
+    public init(_ name: String, offset: Int, _ access: MMIOAccess = .rw, reset: UInt32 = 0, writeAction: WriteAction = .store) {
+        self.init(name, offset: offset, fields: [MMIOField(name, lsb: 0, width: 32, access, reset: reset)], writeAction: writeAction)
+    }
+
+    public func field(_ name: String) -> MMIOField? { fields.first { $0.name == name } }
+    public var resetValue: UInt32 { fields.reduce(0) { $0 | ($1.reset << UInt32($1.lsb)) & $1.mask } }
+    public func mask(_ kinds: Set<MMIOAccess>) -> UInt32 { fields.filter { kinds.contains($0.access) }.reduce(0) { $0 | $1.mask } }
+}
+
+/// A register map: the registers of one part in datasheet order, arrays expanded (`RAL[3]`).
+public struct RegisterMap: Sendable {
+    public let family: String
+    public let registers: [MMIORegister]
+    /// Number of VMDq pools (8 on the 82576, 64 on the 82599).
+    public let pools: Int
+    let byOffset: [Int: Int]
+    let byName: [String: Int]
+
+    public init(family: String, pools: Int, registers: [MMIORegister]) {
+        self.family = family
+        self.pools = pools
+        self.registers = registers
+        var offsets: [Int: Int] = [:], names: [String: Int] = [:]
+        for (k, r) in registers.enumerated() {
+            precondition(offsets.updateValue(k, forKey: r.offset) == nil, "\(family): two registers at 0x\(String(r.offset, radix: 16))")
+            precondition(names.updateValue(k, forKey: r.name) == nil, "\(family): register \(r.name) defined twice")
+        }
+        byOffset = offsets
+        byName = names
+    }
+
+    public func register(at offset: Int) -> MMIORegister? { byOffset[offset].map { registers[$0] } }
+    public func register(named name: String) -> MMIORegister? { byName[name].map { registers[$0] } }
+    public func index(named name: String) -> Int? { byName[name] }
+    public func index(at offset: Int) -> Int? { byOffset[offset] }
+
+    /// `count` registers `name[i]` at `base + i * stride`, each with the same fields.
+    public static func array(_ name: String, base: Int, stride: Int = 4, count: Int, fields: [MMIOField]) -> [MMIORegister] {
+        (0..<count).map { MMIORegister("\(name)[\($0)]", offset: base + $0 * stride, fields: fields) }
+    }
+
+    public static func array(_ name: String, base: Int, stride: Int = 4, count: Int, _ access: MMIOAccess = .rw) -> [MMIORegister] {
+        array(name, base: base, stride: stride, count: count, fields: [MMIOField(name, lsb: 0, width: 32, access)])
+    }
+}
+
+/// The values behind a register map, with the access rules applied: what MMIO reads and writes
+/// see (a register the map does not have reads 0 and ignores writes).
+public struct RegisterFile: Sendable {
+    public let map: RegisterMap
+    public private(set) var values: [UInt32]
+
+    public init(map: RegisterMap) {
+        self.map = map
+        values = map.registers.map(\.resetValue)
+    }
+
+    /// A read of the dword at `offset`; read-to-clear fields clear.
+    public mutating func read(offset: Int) -> UInt32 {
+        guard let k = map.index(at: offset & ~3) else { return 0 }
+        let register = map.registers[k]
+        switch register.writeAction {
+        case .setBits(let target, true): return map.index(named: target).map { values[$0] } ?? 0
+        case .setBits, .clearBits: return 0
+        case .store: break
+        }
+        let value = values[k] & ~register.mask([.wo])
+        values[k] &= ~register.mask([.rc])
+        return value
+    }
+
+    /// The value without side effects (for decode, dumps and traces).
+    public func peek(_ name: String) -> UInt32 { map.index(named: name).map { values[$0] } ?? 0 }
+
+    /// A field's value without side effects.
+    public func peek(_ name: String, field: String) -> UInt32 {
+        guard let register = map.register(named: name), let f = register.field(field) else { return 0 }
+        return (peek(name) & f.mask) >> UInt32(f.lsb)
+    }
+
+    /// A write of `value` to the dword at `offset` under `byteEnables` (bit n: byte n).
+    public mutating func write(offset: Int, value: UInt32, byteEnables: UInt8 = 0xF) {
+        guard let k = map.index(at: offset & ~3) else { return }
+        let register = map.registers[k]
+        var enabled: UInt32 = 0
+        for byte in 0..<4 where byteEnables >> UInt8(byte) & 1 == 1 { enabled |= 0xFF << UInt32(8 * byte) }
+        let data = value & enabled
+        switch register.writeAction {
+        case .setBits(let target, _):
+            if let t = map.index(named: target) { values[t] |= data }
+        case .clearBits(let target):
+            if let t = map.index(named: target) { values[t] &= ~data }
+        case .store:
+            let writable = register.mask([.rw, .wo]) & enabled
+            let clearable = register.mask([.rw1c])
+            values[k] = (values[k] & ~writable & ~(clearable & data)) | (data & writable)
+        }
+    }
+
+    /// Hardware sets bits of a status register (events: a spoofed frame sets its pool's WVBR bit).
+    public mutating func hardwareSet(_ name: String, bits: UInt32) {
+        if let k = map.index(named: name) { values[k] |= bits }
+    }
+}

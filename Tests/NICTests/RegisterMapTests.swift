@@ -1,0 +1,208 @@
+import NIC
+import RTL
+import Testing
+
+/// What a PF driver writes to set up the L2 switch, by register name: the names and offsets
+/// come from the family's map, the values are what igb / ixgbe write.
+struct PFDriver {
+    var file: RegisterFile
+    var map: RegisterMap { file.map }
+
+    init(_ map: RegisterMap) { file = RegisterFile(map: map) }
+
+    mutating func write(_ name: String, _ value: UInt32) {
+        let register = map.register(named: name)!
+        file.write(offset: register.offset, value: value)
+    }
+
+    /// Sets bits of a field, keeping the rest of the register (read-modify-write as drivers do).
+    mutating func set(_ name: String, _ field: String, _ value: UInt32) {
+        let register = map.register(named: name)!, f = register.field(field)!
+        write(name, (file.peek(name) & ~f.mask) | (value << UInt32(f.lsb)) & f.mask)
+    }
+
+    /// Receive address `entry` = `mac`, selecting `pools` (igb: RAH.POOLSEL; ixgbe: MPSAR).
+    mutating func receiveAddress(_ entry: Int, mac: UInt64, pools: UInt64) {
+        let o = (0..<6).map { UInt32(mac >> UInt64(40 - 8 * $0) & 0xFF) }
+        write("RAL[\(entry)]", o[0] | o[1] << 8 | o[2] << 16 | o[3] << 24)
+        if map.family == "82576" {
+            write("RAH[\(entry)]", o[4] | o[5] << 8 | UInt32(pools & 0xFF) << 18 | 1 << 31)
+        } else {
+            write("RAH[\(entry)]", o[4] | o[5] << 8 | 1 << 31)
+            write("MPSAR_LO[\(entry)]", UInt32(truncatingIfNeeded: pools))
+            write("MPSAR_HI[\(entry)]", UInt32(truncatingIfNeeded: pools >> 32))
+        }
+    }
+
+    mutating func vlanFilter(_ entry: Int, vlan: UInt32, pools: UInt64) {
+        if map.family == "82576" {
+            write("VLVF[\(entry)]", vlan | UInt32(pools & 0xFF) << 12 | 1 << 31)
+        } else {
+            write("VLVF[\(entry)]", vlan | 1 << 31)
+            write("VLVFB[\(2 * entry)]", UInt32(truncatingIfNeeded: pools))
+            write("VLVFB[\(2 * entry + 1)]", UInt32(truncatingIfNeeded: pools >> 32))
+        }
+    }
+
+    mutating func vlanFiltering(_ on: Bool) { map.family == "82576" ? set("RCTL", "VFE", on ? 1 : 0) : set("VLNCTRL", "VFE", on ? 1 : 0) }
+    mutating func poolOption(_ pool: Int, _ option: String) { set("VMOLR[\(pool)]", map.family == "82599" && option == "MPME" ? "MPE" : option, 1) }
+    mutating func receiveEnable(_ pools: UInt64) {
+        if map.family == "82576" {
+            write("VFRE", UInt32(pools & 0xFF))
+        } else {
+            write("VFRE[0]", UInt32(truncatingIfNeeded: pools))
+            write("VFRE[1]", UInt32(truncatingIfNeeded: pools >> 32))
+        }
+    }
+    mutating func multicastHash(_ bit: Int) {
+        write("MTA[\(bit >> 5)]", file.peek("MTA[\(bit >> 5)]") | 1 << UInt32(bit & 31))
+        if map.family == "82599" { set("MCSTCTRL", "MFE", 1) }
+    }
+}
+
+@Suite("NIC register maps")
+struct RegisterMapTests {
+    @Test("both maps build (no two registers share an offset or a name) with the parts' offsets")
+    func offsets() {
+        let a = RegisterMap.i82576, b = RegisterMap.i82599
+        // sriov-facts §1.3, §4.7 and the Linux headers.
+        for (map, name, offset) in [(a, "RCTL", 0x0100), (a, "VFRE", 0x0C8C), (a, "VFTE", 0x0C90), (a, "DTXSWC", 0x3500), (a, "VMVIR[0]", 0x3700),
+                                    (a, "RAL[16]", 0x54E0), (a, "VT_CTL", 0x581C), (a, "VMOLR[0]", 0x5AD0), (a, "VLVF[31]", 0x5D7C),
+                                    (a, "VMBMEM[16]", 0x0840), (a, "P2VMAILBOX[7]", 0x0C1C),
+                                    (b, "VT_CTL", 0x51B0), (b, "VFRE[1]", 0x51E4), (b, "VFTE[0]", 0x8110), (b, "PFVFSPOOF[7]", 0x821C),
+                                    (b, "PFDTXGSWC", 0x8220), (b, "RAL[127]", 0xA200 + 8 * 127), (b, "MPSAR_HI[0]", 0xA604),
+                                    (b, "VMOLR[63]", 0xF0FC), (b, "VLVF[0]", 0xF100), (b, "VLVFB[127]", 0xF3FC), (b, "UTA[0]", 0xF400),
+                                    (b, "PFMBMEM[16]", 0x13040), (b, "PFMAILBOX[63]", 0x4BFC)] {
+            #expect(map.register(named: name)?.offset == offset, "\(map.family) \(name)")
+        }
+        #expect(a.registers.filter { $0.name.hasPrefix("RAL[") }.count == 24)
+        #expect(b.registers.filter { $0.name.hasPrefix("RAL[") }.count == 128)
+        #expect(a.pools == 8 && b.pools == 64)
+    }
+
+    @Test("access kinds: RW, RO ignores writes, RW1C clears by ones, read-to-clear, EIMS/EIMC and EICS act on their target, byte enables")
+    func access() {
+        var f = RegisterFile(map: .i82576)
+        func at(_ name: String) -> Int { f.map.register(named: name)!.offset }
+        f.write(offset: at("STATUS"), value: 0xFFFF_FFFF)
+        #expect(f.read(offset: at("STATUS")) == 0, "RO")
+        f.write(offset: at("VT_CTL"), value: 0xFFFF_FFFF)
+        #expect(f.read(offset: at("VT_CTL")) == 0x7000_0380, "only the defined fields hold bits")
+        f.write(offset: at("EIMS"), value: 0b1010)
+        f.write(offset: at("EIMS"), value: 0b0100)
+        #expect(f.read(offset: at("EIMS")) == 0b1110, "EIMS sets, reads the mask")
+        f.write(offset: at("EIMC"), value: 0b0010)
+        #expect(f.read(offset: at("EIMS")) == 0b1100 && f.read(offset: at("EIMC")) == 0, "EIMC clears, reads 0")
+        f.write(offset: at("EICS"), value: 0x30)
+        #expect(f.peek("EICR") == 0x30, "EICS sets causes in EICR")
+        f.write(offset: at("EICR"), value: 0x10)
+        #expect(f.peek("EICR") == 0x20, "EICR: write 1 to clear")
+        f.hardwareSet("WVBR", bits: 0x0101)
+        #expect(f.read(offset: at("WVBR")) == 0x0101 && f.read(offset: at("WVBR")) == 0, "WVBR clears on read")
+        f.write(offset: at("RLPML"), value: 0x1234, byteEnables: 0b0001)
+        #expect(f.peek("RLPML") == 0x34, "only byte 0 written")
+        #expect(f.read(offset: 0x7FFC) == 0, "no register there")
+    }
+
+    struct Case: CustomTestStringConvertible, Sendable {
+        let family: String
+        let name: String
+        var testDescription: String { "\(family): \(name)" }
+    }
+
+    static let cases = ["unicast", "unknown unicast", "broadcast", "multicast", "vlan", "untagged", "vfre", "oversize"]
+        .flatMap { name in ["82576", "82599"].map { Case(family: $0, name: name) } }
+
+    /// VF n's MAC 02:00:00:00:00:0n selects pool n; the PF is the last pool and the default.
+    @Test("the sorter's case table, set up by register writes at each part's offsets", arguments: cases)
+    func sortingThroughRegisters(_ c: Case) {
+        let map = c.family == "82576" ? RegisterMap.i82576 : RegisterMap.i82599
+        var d = PFDriver(map)
+        let pf = map.pools - 1
+        for vf in 0..<7 { d.receiveAddress(vf, mac: 0x02_00_00_00_00_00 | UInt64(vf), pools: 1 << UInt64(vf)) }
+        d.receiveAddress(7, mac: 0x00_1b_21_4c_8a_10, pools: 1 << UInt64(pf))
+        d.set("VT_CTL", "DEF_PL", UInt32(pf))
+        d.receiveEnable(map.pools == 64 ? ~0 : 0xFF)
+        if map.family == "82599" { d.set("MAXFRS", "MFS", 1518) }
+        func sort(_ frame: FrameHeader<Concrete>) -> ([Int], L2Sorter.DropReason) {
+            let decision = L2Sorter.receive(frame, d.file.filterTables)
+            return (Port.pools(decision.pools), L2Sorter.DropReason(rawValue: decision.dropReason.value)!)
+        }
+        let vf = { (n: Int) in UInt64(0x02_00_00_00_00_00 | n) }
+        switch c.name {
+        case "unicast":
+            #expect(sort(Port.frame(to: vf(3))) == ([3], .delivered))
+        case "unknown unicast":
+            #expect(sort(Port.frame(to: 0x02_aa_bb_cc_dd_ee)) == ([pf], .delivered))
+            d.set("VT_CTL", "DIS_DEF_POOL", 1)
+            #expect(sort(Port.frame(to: 0x02_aa_bb_cc_dd_ee)) == ([], .noMatch))
+        case "broadcast":
+            d.poolOption(1, "BAM")
+            d.poolOption(4, "BAM")
+            #expect(sort(Port.frame(to: 0xFFFF_FFFF_FFFF)) == ([1, 4], .delivered))
+        case "multicast":
+            d.poolOption(2, "ROMPE")
+            d.poolOption(5, "MPME")
+            #expect(sort(Port.frame(to: 0x01_00_5e_00_00_fb)) == ([5], .delivered))
+            d.multicastHash(0xfb0)
+            #expect(sort(Port.frame(to: 0x01_00_5e_00_00_fb)) == ([2, 5], .delivered))
+        case "vlan":
+            d.vlanFiltering(true)
+            d.vlanFilter(0, vlan: 100, pools: 1 << 3)
+            d.vlanFilter(1, vlan: 200, pools: 1 << 4)
+            #expect(sort(Port.frame(to: vf(3), vlan: 100)) == ([3], .delivered))
+            #expect(sort(Port.frame(to: vf(3), vlan: 200)) == ([pf], .delivered))
+            d.set("VT_CTL", "DIS_DEF_POOL", 1)
+            #expect(sort(Port.frame(to: vf(3), vlan: 200)) == ([], .vlanFilter))
+        case "untagged":
+            d.vlanFiltering(true)
+            d.set("VT_CTL", "DIS_DEF_POOL", 1)
+            #expect(sort(Port.frame(to: vf(2))) == ([], .vlanFilter))
+            d.poolOption(2, "AUPE")
+            #expect(sort(Port.frame(to: vf(2))) == ([2], .delivered))
+        case "vfre":
+            d.receiveEnable((map.pools == 64 ? ~0 : 0xFF) & ~(1 << 6))
+            #expect(sort(Port.frame(to: vf(6))) == ([], .receiveDisabled))
+        default:  // oversize
+            #expect(sort(Port.frame(to: vf(1), length: 1518)) == ([1], .delivered))
+            #expect(sort(Port.frame(to: vf(1), length: 1519)) == ([], .oversize))
+            if map.family == "82576" {
+                // RCTL.LPE with RLPML for the port, VMOLR.LPE with its RLPML for the pool.
+                d.set("RCTL", "LPE", 1)
+                d.set("RLPML", "RLPML", 9018)
+                #expect(sort(Port.frame(to: vf(1), length: 9000)) == ([], .poolSizeLimit))
+                d.set("VMOLR[1]", "LPE", 1)
+                d.set("VMOLR[1]", "RLPML", 9018)
+            } else {
+                // HLREG0.JUMBOEN with MAXFRS.MFS: one limit for the port and every pool.
+                d.set("HLREG0", "JUMBOEN", 1)
+                d.set("MAXFRS", "MFS", 9018)
+            }
+            #expect(sort(Port.frame(to: vf(1), length: 9000)) == ([1], .delivered))
+            #expect(sort(Port.frame(to: vf(1), length: 9019)) == ([], .oversize))
+        }
+    }
+
+    @Test("anti-spoofing and VM-to-VM switching set up by register writes (DTXSWC; PFVFSPOOF, PFDTXGSWC)", arguments: ["82576", "82599"])
+    func transmitThroughRegisters(family: String) {
+        let map = family == "82576" ? RegisterMap.i82576 : RegisterMap.i82599
+        var d = PFDriver(map)
+        for vf in 0..<3 { d.receiveAddress(vf, mac: 0x02_00_00_00_00_00 | UInt64(vf), pools: 1 << UInt64(vf)) }
+        d.receiveEnable(0x7)
+        if family == "82576" { d.write("VFTE", 0x7) } else { d.write("VFTE[0]", 0x7) }
+        d.set("VT_CTL", "DIS_DEF_POOL", 1)
+        if family == "82599" { d.set("MAXFRS", "MFS", 1518) }
+        func send(_ frame: FrameHeader<Concrete>, from pool: Int) -> (Bool, [Int], TransmitSwitch.DropReason) {
+            let decision = TransmitSwitch.transmit(frame, pool: Bits(UInt64(pool)), d.file.filterTables, d.file.transmitSettings)
+            return (decision.toWire.isSet, Port.pools(decision.localPools), TransmitSwitch.DropReason(rawValue: decision.dropReason.value)!)
+        }
+        let spoofed = Port.frame(to: 0x02_00_00_00_00_02, from: 0x02_00_00_00_00_00)
+        #expect(send(spoofed, from: 1) == (true, [], .sent))
+        if family == "82576" { d.set("DTXSWC", "MAC_SPOOF", 0b10) } else { d.set("PFVFSPOOF[0]", "MACAS", 0b10) }
+        #expect(send(spoofed, from: 1) == (false, [], .macSpoof))
+        let honest = Port.frame(to: 0x02_00_00_00_00_02, from: 0x02_00_00_00_00_01)
+        #expect(send(honest, from: 1) == (true, [], .sent))
+        if family == "82576" { d.set("DTXSWC", "VMDQ_LOOPBACK_EN", 1) } else { d.set("PFDTXGSWC", "VT_LBEN", 1) }
+        #expect(send(honest, from: 1) == (false, [2], .sent), "VF 1 to VF 2 stays inside the port")
+    }
+}
