@@ -1,3 +1,5 @@
+import PCIe
+
 /// The 82576's (Linux igb) register map, the functions IOVSim models so far, in the datasheet's
 /// order (82576 datasheet §8; offsets as in Linux igb e1000_regs.h and sriov-facts §1.3, §4.7).
 /// One port; 8 VMDq pools (VF n is pool n, the PF the pool after its VFs).
@@ -8,26 +10,26 @@ extension RegisterMap {
             MMIORegister("STATUS", offset: 0x0008, .ro),
             MMIORegister("CTRL_EXT", offset: 0x0018),
             MMIORegister("RCTL", offset: 0x0100, fields: [
-                MMIOField("EN", lsb: 1), MMIOField("SBP", lsb: 2), MMIOField("UPE", lsb: 3), MMIOField("MPE", lsb: 4),
-                MMIOField("LPE", lsb: 5), MMIOField("LBM", lsb: 6, width: 2), MMIOField("RDMTS", lsb: 8, width: 2),
-                MMIOField("MO", lsb: 12, width: 2), MMIOField("BAM", lsb: 15), MMIOField("BSIZE", lsb: 16, width: 2),
-                MMIOField("VFE", lsb: 18), MMIOField("CFIEN", lsb: 19), MMIOField("CFI", lsb: 20), MMIOField("DPF", lsb: 22),
-                MMIOField("PMCF", lsb: 23), MMIOField("BSEX", lsb: 25), MMIOField("SECRC", lsb: 26),
+                RegisterField("EN", lsb: 1), RegisterField("SBP", lsb: 2), RegisterField("UPE", lsb: 3), RegisterField("MPE", lsb: 4),
+                RegisterField("LPE", lsb: 5), RegisterField("LBM", lsb: 6, width: 2), RegisterField("RDMTS", lsb: 8, width: 2),
+                RegisterField("MO", lsb: 12, width: 2), RegisterField("BAM", lsb: 15), RegisterField("BSIZE", lsb: 16, width: 2),
+                RegisterField("VFE", lsb: 18), RegisterField("CFIEN", lsb: 19), RegisterField("CFI", lsb: 20), RegisterField("DPF", lsb: 22),
+                RegisterField("PMCF", lsb: 23), RegisterField("BSEX", lsb: 25), RegisterField("SECRC", lsb: 26),
             ]),
-            MMIORegister("TCTL", offset: 0x0400, fields: [MMIOField("EN", lsb: 1), MMIOField("PSP", lsb: 3), MMIOField("CT", lsb: 4, width: 8),
-                                                          MMIOField("COLD", lsb: 12, width: 10)]),
+            MMIORegister("TCTL", offset: 0x0400, fields: [RegisterField("EN", lsb: 1), RegisterField("PSP", lsb: 3), RegisterField("CT", lsb: 4, width: 8),
+                                                          RegisterField("COLD", lsb: 12, width: 10)]),
         ]
         // Mailbox memory: 16 dwords per VF (VMBMEM(n) = 0x0800 + 64n).
         r += RegisterMap.array("VMBMEM", base: 0x0800, count: 8 * 16)
         r += RegisterMap.array("P2VMAILBOX", base: 0x0C00, count: 8, fields: [
-            MMIOField("STS", lsb: 0), MMIOField("ACK", lsb: 1), MMIOField("VFU", lsb: 2, .ro), MMIOField("PFU", lsb: 3), MMIOField("RVFU", lsb: 4),
+            RegisterField("STS", lsb: 0), RegisterField("ACK", lsb: 1), RegisterField("VFU", lsb: 2, .ro), RegisterField("PFU", lsb: 3), RegisterField("RVFU", lsb: 4),
         ])
         r += [
-            MMIORegister("MBVFICR", offset: 0x0C80, fields: [MMIOField("VFREQ", lsb: 0, width: 8, .rw1c), MMIOField("VFACK", lsb: 16, width: 8, .rw1c)]),
-            MMIORegister("MBVFIMR", offset: 0x0C84, fields: [MMIOField("VFIM", lsb: 0, width: 8)]),
-            MMIORegister("VFLRE", offset: 0x0C88, fields: [MMIOField("VFLE", lsb: 0, width: 8, .rw1c)]),
-            MMIORegister("VFRE", offset: 0x0C8C, fields: [MMIOField("VFRE", lsb: 0, width: 8)]),
-            MMIORegister("VFTE", offset: 0x0C90, fields: [MMIOField("VFTE", lsb: 0, width: 8)]),
+            MMIORegister("MBVFICR", offset: 0x0C80, fields: [RegisterField("VFREQ", lsb: 0, width: 8, .rw1c), RegisterField("VFACK", lsb: 16, width: 8, .rw1c)]),
+            MMIORegister("MBVFIMR", offset: 0x0C84, fields: [RegisterField("VFIM", lsb: 0, width: 8)]),
+            MMIORegister("VFLRE", offset: 0x0C88, fields: [RegisterField("VFLE", lsb: 0, width: 8, .rw1c)]),
+            MMIORegister("VFRE", offset: 0x0C8C, fields: [RegisterField("VFRE", lsb: 0, width: 8)]),
+            MMIORegister("VFTE", offset: 0x0C90, fields: [RegisterField("VFTE", lsb: 0, width: 8)]),
             // Interrupts (§8.8): EICS sets causes, EIMS/EIMC set and clear the mask.
             MMIORegister("EICS", offset: 0x1520, .wo, writeAction: .setBits(in: "EICR", readsTarget: false)),
             MMIORegister("EIMS", offset: 0x1524, .rw, writeAction: .setBits(in: "EIMS", readsTarget: true)),
@@ -42,36 +44,36 @@ extension RegisterMap {
             MMIORegister("IVAR_MISC", offset: 0x1740),
             // VM-to-VM switch and anti-spoofing (§8.14).
             MMIORegister("DTXSWC", offset: 0x3500, fields: [
-                MMIOField("MAC_SPOOF", lsb: 0, width: 8), MMIOField("VLAN_SPOOF", lsb: 8, width: 8), MMIOField("LLE", lsb: 16, width: 8),
-                MMIOField("VMDQ_LOOPBACK_EN", lsb: 31),
+                RegisterField("MAC_SPOOF", lsb: 0, width: 8), RegisterField("VLAN_SPOOF", lsb: 8, width: 8), RegisterField("LLE", lsb: 16, width: 8),
+                RegisterField("VMDQ_LOOPBACK_EN", lsb: 31),
             ]),
             MMIORegister("LVMMC", offset: 0x3548, .rc),
             MMIORegister("WVBR", offset: 0x3554, .rc),
         ]
-        r += RegisterMap.array("VMVIR", base: 0x3700, count: 8, fields: [MMIOField("VLAN_DEFAULT", lsb: 0, width: 16), MMIOField("VLANA", lsb: 30, width: 2)])
-        r += [MMIORegister("RLPML", offset: 0x5004, fields: [MMIOField("RLPML", lsb: 0, width: 14)])]
+        r += RegisterMap.array("VMVIR", base: 0x3700, count: 8, fields: [RegisterField("VLAN_DEFAULT", lsb: 0, width: 16), RegisterField("VLANA", lsb: 30, width: 2)])
+        r += [MMIORegister("RLPML", offset: 0x5004, fields: [RegisterField("RLPML", lsb: 0, width: 14)])]
         r += RegisterMap.array("MTA", base: 0x5200, count: 128)
         // Receive addresses: 16 at RAL/RAH 0x5400, 8 more (RA2) at 0x54E0.
-        let rah = [MMIOField("RAH", lsb: 0, width: 16), MMIOField("ASEL", lsb: 16, width: 2), MMIOField("POOLSEL", lsb: 18, width: 8),
-                   MMIOField("AV", lsb: 31)]
+        let rah = [RegisterField("RAH", lsb: 0, width: 16), RegisterField("ASEL", lsb: 16, width: 2), RegisterField("POOLSEL", lsb: 18, width: 8),
+                   RegisterField("AV", lsb: 31)]
         for i in 0..<24 {
             let base = i < 16 ? 0x5400 + 8 * i : 0x54E0 + 8 * (i - 16)
             r += [MMIORegister("RAL[\(i)]", offset: base), MMIORegister("RAH[\(i)]", offset: base + 4, fields: rah)]
         }
         r += [
-            MMIORegister("MRQC", offset: 0x5818, fields: [MMIOField("MRQE", lsb: 0, width: 3), MMIOField("RSS_FIELDS", lsb: 16, width: 16)]),
+            MMIORegister("MRQC", offset: 0x5818, fields: [RegisterField("MRQE", lsb: 0, width: 3), RegisterField("RSS_FIELDS", lsb: 16, width: 16)]),
             MMIORegister("VT_CTL", offset: 0x581C, fields: [
-                MMIOField("DEF_PL", lsb: 7, width: 3), MMIOField("IGNORE_MAC", lsb: 28), MMIOField("DIS_DEF_POOL", lsb: 29),
-                MMIOField("VM_REPL_EN", lsb: 30),
+                RegisterField("DEF_PL", lsb: 7, width: 3), RegisterField("IGNORE_MAC", lsb: 28), RegisterField("DIS_DEF_POOL", lsb: 29),
+                RegisterField("VM_REPL_EN", lsb: 30),
             ]),
         ]
         r += RegisterMap.array("VMOLR", base: 0x5AD0, count: 8, fields: [
-            MMIOField("RLPML", lsb: 0, width: 14), MMIOField("LPE", lsb: 16), MMIOField("RSSE", lsb: 17), MMIOField("AUPE", lsb: 24),
-            MMIOField("ROMPE", lsb: 25), MMIOField("ROPE", lsb: 26), MMIOField("BAM", lsb: 27), MMIOField("MPME", lsb: 28),
-            MMIOField("STRVLAN", lsb: 30), MMIOField("STRCRC", lsb: 31),
+            RegisterField("RLPML", lsb: 0, width: 14), RegisterField("LPE", lsb: 16), RegisterField("RSSE", lsb: 17), RegisterField("AUPE", lsb: 24),
+            RegisterField("ROMPE", lsb: 25), RegisterField("ROPE", lsb: 26), RegisterField("BAM", lsb: 27), RegisterField("MPME", lsb: 28),
+            RegisterField("STRVLAN", lsb: 30), RegisterField("STRCRC", lsb: 31),
         ])
         r += RegisterMap.array("VLVF", base: 0x5D00, count: 32, fields: [
-            MMIOField("VLAN_ID", lsb: 0, width: 12), MMIOField("POOLSEL", lsb: 12, width: 8), MMIOField("LVLAN", lsb: 20), MMIOField("VIEN", lsb: 31),
+            RegisterField("VLAN_ID", lsb: 0, width: 12), RegisterField("POOLSEL", lsb: 12, width: 8), RegisterField("LVLAN", lsb: 20), RegisterField("VIEN", lsb: 31),
         ])
         r += RegisterMap.array("UTA", base: 0xA000, count: 128)
         return RegisterMap(family: "82576", pools: 8, registers: r.sorted { $0.offset < $1.offset })

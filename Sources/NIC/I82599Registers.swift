@@ -1,3 +1,5 @@
+import PCIe
+
 /// The 82599's (Linux ixgbe) register map, the functions IOVSim models so far, in the
 /// datasheet's order (82599 datasheet §8; offsets as in Linux ixgbe_type.h and sriov-facts
 /// §4.7). One port; 64 VMDq pools of 2 queues (VF n is pool n, the PF pool 63 in Linux's layout
@@ -9,8 +11,8 @@ extension RegisterMap {
             MMIORegister("STATUS", offset: 0x0008, .ro),
             MMIORegister("CTRL_EXT", offset: 0x0018),
         ]
-        r += RegisterMap.array("PFMBICR", base: 0x0710, count: 4, fields: [MMIOField("VFREQ", lsb: 0, width: 16, .rw1c),
-                                                                             MMIOField("VFACK", lsb: 16, width: 16, .rw1c)])
+        r += RegisterMap.array("PFMBICR", base: 0x0710, count: 4, fields: [RegisterField("VFREQ", lsb: 0, width: 16, .rw1c),
+                                                                             RegisterField("VFACK", lsb: 16, width: 16, .rw1c)])
         r += RegisterMap.array("PFMBIMR", base: 0x0720, count: 4)
         // Interrupts (§8.2.3.5): EICS sets causes, EIMS/EIMC set and clear the mask.
         r += [
@@ -27,34 +29,34 @@ extension RegisterMap {
         r += RegisterMap.array("IVAR", base: 0x0900, count: 24)
         r += [MMIORegister("IVAR_MISC", offset: 0x0A00)]
         r += [
-            MMIORegister("HLREG0", offset: 0x4240, fields: [MMIOField("TXCRCEN", lsb: 0), MMIOField("RXCRCSTRP", lsb: 1), MMIOField("JUMBOEN", lsb: 2),
-                                                            MMIOField("TXPADEN", lsb: 10), MMIOField("LPBK", lsb: 15)]),
-            MMIORegister("MAXFRS", offset: 0x4268, fields: [MMIOField("MFS", lsb: 16, width: 16, reset: 1518)]),
+            MMIORegister("HLREG0", offset: 0x4240, fields: [RegisterField("TXCRCEN", lsb: 0), RegisterField("RXCRCSTRP", lsb: 1), RegisterField("JUMBOEN", lsb: 2),
+                                                            RegisterField("TXPADEN", lsb: 10), RegisterField("LPBK", lsb: 15)]),
+            MMIORegister("MAXFRS", offset: 0x4268, fields: [RegisterField("MFS", lsb: 16, width: 16, reset: 1518)]),
         ]
         r += RegisterMap.array("PFMAILBOX", base: 0x4B00, count: 64, fields: [
-            MMIOField("STS", lsb: 0), MMIOField("ACK", lsb: 1), MMIOField("VFU", lsb: 2, .ro), MMIOField("PFU", lsb: 3), MMIOField("RVFU", lsb: 4),
+            RegisterField("STS", lsb: 0), RegisterField("ACK", lsb: 1), RegisterField("VFU", lsb: 2, .ro), RegisterField("PFU", lsb: 3), RegisterField("RVFU", lsb: 4),
         ])
         r += [
-            MMIORegister("FCTRL", offset: 0x5080, fields: [MMIOField("SBP", lsb: 1), MMIOField("MPE", lsb: 8), MMIOField("UPE", lsb: 9),
-                                                           MMIOField("BAM", lsb: 10)]),
-            MMIORegister("VLNCTRL", offset: 0x5088, fields: [MMIOField("VET", lsb: 0, width: 16, reset: 0x8100), MMIOField("CFI", lsb: 28),
-                                                             MMIOField("CFIEN", lsb: 29), MMIOField("VFE", lsb: 30)]),
-            MMIORegister("MCSTCTRL", offset: 0x5090, fields: [MMIOField("MO", lsb: 0, width: 2), MMIOField("MFE", lsb: 2)]),
+            MMIORegister("FCTRL", offset: 0x5080, fields: [RegisterField("SBP", lsb: 1), RegisterField("MPE", lsb: 8), RegisterField("UPE", lsb: 9),
+                                                           RegisterField("BAM", lsb: 10)]),
+            MMIORegister("VLNCTRL", offset: 0x5088, fields: [RegisterField("VET", lsb: 0, width: 16, reset: 0x8100), RegisterField("CFI", lsb: 28),
+                                                             RegisterField("CFIEN", lsb: 29), RegisterField("VFE", lsb: 30)]),
+            MMIORegister("MCSTCTRL", offset: 0x5090, fields: [RegisterField("MO", lsb: 0, width: 2), RegisterField("MFE", lsb: 2)]),
             MMIORegister("VT_CTL", offset: 0x51B0, fields: [
-                MMIOField("VT_ENA", lsb: 0), MMIOField("DEF_PL", lsb: 7, width: 6), MMIOField("DIS_DEF_POOL", lsb: 29), MMIOField("REPLEN", lsb: 30),
+                RegisterField("VT_ENA", lsb: 0), RegisterField("DEF_PL", lsb: 7, width: 6), RegisterField("DIS_DEF_POOL", lsb: 29), RegisterField("REPLEN", lsb: 30),
             ]),
         ]
         r += RegisterMap.array("VFRE", base: 0x51E0, count: 2)
         r += RegisterMap.array("MTA", base: 0x5200, count: 128)
-        r += [MMIORegister("MRQC", offset: 0x5818, fields: [MMIOField("MRQE", lsb: 0, width: 4), MMIOField("RSS_FIELDS", lsb: 16, width: 16)])]
-        r += RegisterMap.array("VMVIR", base: 0x8000, count: 64, fields: [MMIOField("VLAN_VID", lsb: 0, width: 16), MMIOField("VLANA", lsb: 30, width: 2)])
+        r += [MMIORegister("MRQC", offset: 0x5818, fields: [RegisterField("MRQE", lsb: 0, width: 4), RegisterField("RSS_FIELDS", lsb: 16, width: 16)])]
+        r += RegisterMap.array("VMVIR", base: 0x8000, count: 64, fields: [RegisterField("VLAN_VID", lsb: 0, width: 16), RegisterField("VLANA", lsb: 30, width: 2)])
         r += RegisterMap.array("VFTE", base: 0x8110, count: 2)
-        r += RegisterMap.array("PFVFSPOOF", base: 0x8200, count: 8, fields: [MMIOField("MACAS", lsb: 0, width: 8), MMIOField("VLANAS", lsb: 8, width: 8),
-                                                                             MMIOField("ETHERTYPEAS", lsb: 24, width: 8)])
-        r += [MMIORegister("PFDTXGSWC", offset: 0x8220, fields: [MMIOField("VT_LBEN", lsb: 0)])]
+        r += RegisterMap.array("PFVFSPOOF", base: 0x8200, count: 8, fields: [RegisterField("MACAS", lsb: 0, width: 8), RegisterField("VLANAS", lsb: 8, width: 8),
+                                                                             RegisterField("ETHERTYPEAS", lsb: 24, width: 8)])
+        r += [MMIORegister("PFDTXGSWC", offset: 0x8220, fields: [RegisterField("VT_LBEN", lsb: 0)])]
         // Receive addresses: 128 entries at 0xA200 (the first 16 also appear at 0x5400 on
         // older parts; not modelled), each with a 64-bit pool map MPSAR.
-        let rah = [MMIOField("RAH", lsb: 0, width: 16), MMIOField("AV", lsb: 31)]
+        let rah = [RegisterField("RAH", lsb: 0, width: 16), RegisterField("AV", lsb: 31)]
         for i in 0..<128 {
             r += [MMIORegister("RAL[\(i)]", offset: 0xA200 + 8 * i), MMIORegister("RAH[\(i)]", offset: 0xA204 + 8 * i, fields: rah)]
         }
@@ -62,9 +64,9 @@ extension RegisterMap {
             r += [MMIORegister("MPSAR_LO[\(i)]", offset: 0xA600 + 8 * i), MMIORegister("MPSAR_HI[\(i)]", offset: 0xA604 + 8 * i)]
         }
         r += RegisterMap.array("VMOLR", base: 0xF000, count: 64, fields: [
-            MMIOField("AUPE", lsb: 24), MMIOField("ROMPE", lsb: 25), MMIOField("ROPE", lsb: 26), MMIOField("BAM", lsb: 27), MMIOField("MPE", lsb: 28),
+            RegisterField("AUPE", lsb: 24), RegisterField("ROMPE", lsb: 25), RegisterField("ROPE", lsb: 26), RegisterField("BAM", lsb: 27), RegisterField("MPE", lsb: 28),
         ])
-        r += RegisterMap.array("VLVF", base: 0xF100, count: 64, fields: [MMIOField("VLAN_ID", lsb: 0, width: 12), MMIOField("VI_EN", lsb: 31)])
+        r += RegisterMap.array("VLVF", base: 0xF100, count: 64, fields: [RegisterField("VLAN_ID", lsb: 0, width: 12), RegisterField("VI_EN", lsb: 31)])
         r += RegisterMap.array("VLVFB", base: 0xF200, count: 128)
         r += RegisterMap.array("UTA", base: 0xF400, count: 128)
         // Mailbox memory: 16 dwords per VF (PFMBMEM(n) = 0x13000 + 64n).

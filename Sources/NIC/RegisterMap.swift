@@ -1,41 +1,9 @@
+import PCIe
+
 /// The MMIO register maps of the NIC (STYLE.md "Register maps"): every register and field
 /// defined once — name, offset, width, software access, reset — in the datasheet's order, and
 /// everything else (MMIO decode, the filter tables the sorter reads, dumps, traces, drivers)
 /// looks names and offsets up here.
-
-/// How software may access a field (82576 datasheet §8.1, 82599 §8.1 "register summary").
-public enum MMIOAccess: Sendable, Equatable {
-    /// Read/write.
-    case rw
-    /// Read-only: writes are ignored.
-    case ro
-    /// Status set by hardware, cleared by writing 1.
-    case rw1c
-    /// Read to clear: a read returns the value and clears it (statistics counters, EICR).
-    case rc
-    /// Write-only: reads return 0.
-    case wo
-}
-
-/// One field of a register.
-public struct MMIOField: Sendable, Equatable {
-    public let name: String
-    public let lsb: Int
-    public let width: Int
-    public let access: MMIOAccess
-    public let reset: UInt32
-
-    public init(_ name: String, lsb: Int, width: Int = 1, _ access: MMIOAccess = .rw, reset: UInt32 = 0) {
-        precondition(width >= 1 && lsb >= 0 && lsb + width <= 32, "field \(name): bits \(lsb)+\(width)")
-        self.name = name
-        self.lsb = lsb
-        self.width = width
-        self.access = access
-        self.reset = reset
-    }
-
-    public var mask: UInt32 { (width == 32 ? ~0 : (1 << UInt32(width)) - 1) << UInt32(lsb) }
-}
 
 /// One 32-bit register. `writeAction` makes it one of a set/clear pair acting on another
 /// register's value (EIMS sets, EIMC clears the interrupt mask; EICS sets causes in EICR).
@@ -50,10 +18,10 @@ public struct MMIORegister: Sendable, Equatable {
 
     public let name: String
     public let offset: Int
-    public let fields: [MMIOField]
+    public let fields: [RegisterField]
     public let writeAction: WriteAction
 
-    public init(_ name: String, offset: Int, fields: [MMIOField], writeAction: WriteAction = .store) {
+    public init(_ name: String, offset: Int, fields: [RegisterField], writeAction: WriteAction = .store) {
         precondition(offset % 4 == 0, "register \(name) at 0x\(String(offset, radix: 16)) is not dword aligned")
         var covered: UInt32 = 0
         for field in fields {
@@ -67,13 +35,13 @@ public struct MMIORegister: Sendable, Equatable {
     }
 
     /// A register that is one field of 32 bits.
-    public init(_ name: String, offset: Int, _ access: MMIOAccess = .rw, reset: UInt32 = 0, writeAction: WriteAction = .store) {
-        self.init(name, offset: offset, fields: [MMIOField(name, lsb: 0, width: 32, access, reset: reset)], writeAction: writeAction)
+    public init(_ name: String, offset: Int, _ access: AccessKind = .rw, reset: UInt32 = 0, writeAction: WriteAction = .store) {
+        self.init(name, offset: offset, fields: [RegisterField(name, lsb: 0, width: 32, access, reset: reset)], writeAction: writeAction)
     }
 
-    public func field(_ name: String) -> MMIOField? { fields.first { $0.name == name } }
+    public func field(_ name: String) -> RegisterField? { fields.first { $0.name == name } }
     public var resetValue: UInt32 { fields.reduce(0) { $0 | ($1.reset << UInt32($1.lsb)) & $1.mask } }
-    public func mask(_ kinds: Set<MMIOAccess>) -> UInt32 { fields.filter { kinds.contains($0.access) }.reduce(0) { $0 | $1.mask } }
+    public func mask(_ kinds: Set<AccessKind>) -> UInt32 { fields.filter { kinds.contains($0.access) }.reduce(0) { $0 | $1.mask } }
 }
 
 /// A register map: the registers of one part in datasheet order, arrays expanded (`RAL[3]`).
@@ -104,12 +72,12 @@ public struct RegisterMap: Sendable {
     public func index(at offset: Int) -> Int? { byOffset[offset] }
 
     /// `count` registers `name[i]` at `base + i * stride`, each with the same fields.
-    public static func array(_ name: String, base: Int, stride: Int = 4, count: Int, fields: [MMIOField]) -> [MMIORegister] {
+    public static func array(_ name: String, base: Int, stride: Int = 4, count: Int, fields: [RegisterField]) -> [MMIORegister] {
         (0..<count).map { MMIORegister("\(name)[\($0)]", offset: base + $0 * stride, fields: fields) }
     }
 
-    public static func array(_ name: String, base: Int, stride: Int = 4, count: Int, _ access: MMIOAccess = .rw) -> [MMIORegister] {
-        array(name, base: base, stride: stride, count: count, fields: [MMIOField(name, lsb: 0, width: 32, access)])
+    public static func array(_ name: String, base: Int, stride: Int = 4, count: Int, _ access: AccessKind = .rw) -> [MMIORegister] {
+        array(name, base: base, stride: stride, count: count, fields: [RegisterField(name, lsb: 0, width: 32, access)])
     }
 }
 

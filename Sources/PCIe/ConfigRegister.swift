@@ -11,7 +11,7 @@ public struct RegisterField: Sendable, Equatable {
     /// Value after reset (or the HwInit value from the model file).
     public let reset: UInt32
 
-    public init(_ name: String, lsb: Int, width: Int, _ access: AccessKind, reset: UInt32 = 0) {
+    public init(_ name: String, lsb: Int, width: Int = 1, _ access: AccessKind = .rw, reset: UInt32 = 0) {
         precondition(width >= 1 && lsb >= 0 && lsb + width <= 32, "field \(name): bits \(lsb)+\(width)")
         precondition(width == 32 || reset >> UInt32(width) == 0, "field \(name): reset 0x\(String(reset, radix: 16)) wider than \(width) bits")
         self.name = name
