@@ -48,6 +48,6 @@ let package = Package(
         .testTarget(name: "ProofsTests", dependencies: ["Proofs", "PCIe", "SMT", "RTL", "LinuxReference"]),
         .testTarget(name: "TraceTests", dependencies: ["Trace", "RTL"]),
         .testTarget(name: "NICTests", dependencies: ["NIC", "RTL", "SMT", "Trace"]),
-        .testTarget(name: "IOVSimKitTests", dependencies: ["IOVSimKit", "iovsim"]),
+        .testTarget(name: "IOVSimKitTests", dependencies: ["IOVSimKit", "iovsim", "NIC"]),
     ]
 )

@@ -4,12 +4,15 @@ import RTL
 /// (capturing its bus number from Type 0 requests, claiming Type 1 requests for the further
 /// buses its VFs occupy, SR-IOV 1.1 §2.1.2), decodes memory requests against PF BARs (with the
 /// PF's Memory Space Enable) and VF apertures (with VF MSE), and sends requests of its own.
-/// Register contents behind the BARs are not modelled yet: reads return zeros.
+/// What lies behind the BARs is the `registers` target's (the NIC's register files); without
+/// one, reads return zeros and writes are counted.
 public final class Endpoint: Component {
     public let path: String
     public var device: SRIOVDevice
     public var link: Link?
     public var observer: HopObserver?
+    /// The device's memory-mapped registers, by function, BAR and offset.
+    public var registers: (any MemoryMappedRegisters)?
     var outbox: [TLP] = []
     var serial: UInt64 = 0
     /// Memory writes received, by function (for tests and reports).
@@ -119,13 +122,17 @@ public final class Endpoint: Component {
     }
 
     /// The function whose enabled memory range holds `address`.
-    public func decodeMemory(_ address: UInt64) -> SRIOVDevice.FunctionID? {
+    public func decodeMemory(_ address: UInt64) -> SRIOVDevice.FunctionID? { decodeBAR(address)?.function }
+
+    /// The function, BAR index and offset in that BAR of `address`, if an enabled memory range
+    /// holds it.
+    public func decodeBAR(_ address: UInt64) -> (function: SRIOVDevice.FunctionID, bar: Int, offset: UInt64)? {
         for (p, pf) in device.pfs.enumerated() {
             let command = pf.config.read(offset: Type0Header.commandOffset, size: 2)!
             if command & 0x2 != 0 {
                 for bar in pf.definition.header.bars where bar.kind != .io {
                     let base = bar.base(in: pf.config, at: Type0Header.barOffset + 4 * bar.index)
-                    if address >= base && address - base < bar.size { return .pf(p) }
+                    if address >= base && address - base < bar.size { return (.pf(p), bar.index, address - base) }
                 }
             }
             // VF n's aperture of VF BARk is base + n * size: the index is (address - base) / size,
@@ -135,23 +142,37 @@ public final class Endpoint: Component {
                 let index = (address - bar.base) / bar.definition.size
                 if index < UInt64(pf.vfs.count), let aperture = pf.vfAperture(vf: Int(index), bar: bar.definition.index),
                    address - aperture.base < aperture.size {
-                    return .vf(pf: p, index: Int(index))
+                    return (.vf(pf: p, index: Int(index)), bar.definition.index, address - aperture.base)
                 }
             }
         }
         return nil
     }
 
+    /// Byte enables of DW `k` of a `length`-DW request (PCIe Base 4.0 §2.2.5).
+    static func byteEnables(_ tlp: TLP, dw k: Int) -> UInt8 {
+        k == 0 ? tlp.firstBE : k == tlp.length - 1 ? tlp.lastBE : 0xF
+    }
+
     func memory(_ tlp: TLP, _ simulator: Simulator) {
-        guard let function = decodeMemory(tlp.address) else { return unsupported(tlp, simulator) }
+        guard let (function, bar, offset) = decodeBAR(tlp.address) else { return unsupported(tlp, simulator) }
         if tlp.kind == .memoryWrite {
             memoryWritesReceived[function, default: 0] += 1
+            for (k, dw) in tlp.payload.enumerated() {
+                registers?.write(function, bar: bar, offset: (offset & ~3) + UInt64(4 * k), value: dw, byteEnables: Self.byteEnables(tlp, dw: k))
+            }
             return
         }
-        let completer = device.rid(of: function)
-        reply(TLP(kind: .completionWithData, requesterID: tlp.requesterID, tag: tlp.tag, length: tlp.length, targetID: completer,
-                  byteCount: 4 * tlp.length, lowerAddress: UInt8(tlp.address & 0x7F),
-                  payload: Array(repeating: 0, count: tlp.length)), simulator: simulator)
+        let data = (0..<tlp.length).map { k -> UInt32 in
+            let enables = Self.byteEnables(tlp, dw: k)
+            guard enables != 0, let registers else { return 0 }
+            return registers.read(function, bar: bar, offset: (offset & ~3) + UInt64(4 * k), byteEnables: enables)
+        }
+        // Byte Count and Lower Address from the first enabled byte (§2.3.1.1).
+        let firstByte = UInt64(tlp.firstBE == 0 ? 0 : tlp.firstBE.trailingZeroBitCount)
+        reply(TLP(kind: .completionWithData, requesterID: tlp.requesterID, tag: tlp.tag, length: tlp.length, targetID: device.rid(of: function),
+                  byteCount: 4 * tlp.length, lowerAddress: UInt8((tlp.address & 0x7C) | firstByte),
+                  payload: data), simulator: simulator)
     }
 
     func unsupported(_ tlp: TLP, _ simulator: Simulator) {
@@ -164,4 +185,11 @@ public final class Endpoint: Component {
         reply(TLP(kind: .completion, requesterID: tlp.requesterID, tag: tlp.tag, targetID: UInt16(device.bus) << 8,
                   status: .unsupportedRequest, byteCount: 4), simulator: simulator)
     }
+}
+
+/// What lies behind a device's memory BARs: register files that reads and writes reach, by
+/// function, BAR index and dword offset in the BAR (the NIC implements it).
+public protocol MemoryMappedRegisters: AnyObject {
+    func read(_ function: SRIOVDevice.FunctionID, bar: Int, offset: UInt64, byteEnables: UInt8) -> UInt32
+    func write(_ function: SRIOVDevice.FunctionID, bar: Int, offset: UInt64, value: UInt32, byteEnables: UInt8)
 }
