@@ -104,6 +104,24 @@ public struct PhysicalFunction: Sendable {
         return Int(vfs[0].rid) + Int(vfs[1].rid &- vfs[0].rid) * (vfs.count - 1) > 0xFFFF
     }
 
+    /// The highest VF routing ID: the last VF's, unless the RIDs wrap past 0xFFFF; then the
+    /// top of each run between wraps, walked run by run (two runs for stride 1).
+    public var maxVFRID: UInt16? {
+        guard let first = vfs.first, let last = vfs.last else { return nil }
+        guard vfRIDsWrap else { return last.rid }
+        let stride = Int(vfs[1].rid &- first.rid)
+        var best = 0, value = Int(first.rid), remaining = vfs.count - 1
+        while true {
+            let steps = min(remaining, (0xFFFF - value) / stride)
+            best = max(best, value + steps * stride)
+            remaining -= steps
+            guard remaining > 0 else { break }
+            value += (steps + 1) * stride - 0x10000
+            remaining -= 1
+        }
+        return UInt16(max(best, value))
+    }
+
     public func vfAperture(vf index: Int, bar: Int) -> (base: UInt64, size: UInt64, decodes: Bool)? {
         guard index < vfs.count, let entry = vfBARs.first(where: { $0.definition.index == bar }) else { return nil }
         let base = VFAperture.base(vfBARBase: Bits<Concrete, 64>(entry.base), perVFSize: Bits(entry.definition.size), vfIndex: Bits(UInt64(index)))
@@ -162,16 +180,8 @@ public struct SRIOVDevice: Sendable {
     }
 
     /// The highest bus number any enabled function sits on (VFs may spill past the PFs' bus).
-    /// VF RIDs grow with the index unless they wrap past 0xFFFF, so the last VF's bus is the
-    /// highest; only a wrapped layout is searched.
     public var lastBus: UInt8 {
-        var last = bus
-        for pf in pfs {
-            guard let final = pf.vfs.last else { continue }
-            let top = pf.vfRIDsWrap ? (pf.vfs.map(\.rid).max() ?? final.rid) : final.rid
-            last = max(last, UInt8(top >> 8))
-        }
-        return last
+        pfs.reduce(bus) { top, pf in pf.maxVFRID.map { max(top, UInt8($0 >> 8)) } ?? top }
     }
 
     /// The function at `rid`: the PFs first, then each PF's VFs, found by inverting
