@@ -54,11 +54,15 @@ extension RegisterMap {
         r += RegisterMap.array("PFVFSPOOF", base: 0x8200, count: 8, fields: [RegisterField("MACAS", lsb: 0, width: 8), RegisterField("VLANAS", lsb: 8, width: 8),
                                                                              RegisterField("ETHERTYPEAS", lsb: 24, width: 8)])
         r += [MMIORegister("PFDTXGSWC", offset: 0x8220, fields: [RegisterField("VT_LBEN", lsb: 0)])]
-        // Receive addresses: 128 entries at 0xA200 (the first 16 also appear at 0x5400 on
-        // older parts; not modelled), each with a 64-bit pool map MPSAR.
+        // Receive addresses: 128 entries at 0xA200, each with a 64-bit pool map MPSAR; the first
+        // 16 also answer at 0x5400 (82598 compatible; ixgbe's IXGBE_RAL(i) uses them).
         let rah = [RegisterField("RAH", lsb: 0, width: 16), RegisterField("AV", lsb: 31)]
         for i in 0..<128 {
             r += [MMIORegister("RAL[\(i)]", offset: 0xA200 + 8 * i), MMIORegister("RAH[\(i)]", offset: 0xA204 + 8 * i, fields: rah)]
+        }
+        for i in 0..<16 {
+            r += [MMIORegister("RAL[\(i)] at 0x5400", offset: 0x5400 + 8 * i, fields: [], writeAction: .alias(of: "RAL[\(i)]")),
+                  MMIORegister("RAH[\(i)] at 0x5404", offset: 0x5404 + 8 * i, fields: [], writeAction: .alias(of: "RAH[\(i)]"))]
         }
         for i in 0..<128 {
             r += [MMIORegister("MPSAR_LO[\(i)]", offset: 0xA600 + 8 * i), MMIORegister("MPSAR_HI[\(i)]", offset: 0xA604 + 8 * i)]

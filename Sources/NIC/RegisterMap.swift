@@ -14,6 +14,8 @@ public struct MMIORegister: Sendable, Equatable {
         case setBits(in: String, readsTarget: Bool)
         /// Ones written clear bits in the named register; reads return 0.
         case clearBits(in: String)
+        /// A second address of the named register: reads and writes are the target's.
+        case alias(of: String)
     }
 
     public let name: String
@@ -92,13 +94,20 @@ public struct RegisterFile: Sendable {
         values = map.registers.map(\.resetValue)
     }
 
+    /// The register an access at `offset` acts on: itself, or the one it is an alias of.
+    func resolve(_ offset: Int) -> Int? {
+        guard let k = map.index(at: offset & ~3) else { return nil }
+        if case .alias(let target) = map.registers[k].writeAction { return map.index(named: target) }
+        return k
+    }
+
     /// A read of the dword at `offset`; read-to-clear fields clear.
     public mutating func read(offset: Int) -> UInt32 {
-        guard let k = map.index(at: offset & ~3) else { return 0 }
+        guard let k = resolve(offset) else { return 0 }
         let register = map.registers[k]
         switch register.writeAction {
         case .setBits(let target, true): return map.index(named: target).map { values[$0] } ?? 0
-        case .setBits, .clearBits: return 0
+        case .setBits, .clearBits, .alias: return 0
         case .store: break
         }
         let value = values[k] & ~register.mask([.wo])
@@ -117,7 +126,7 @@ public struct RegisterFile: Sendable {
 
     /// A write of `value` to the dword at `offset` under `byteEnables` (bit n: byte n).
     public mutating func write(offset: Int, value: UInt32, byteEnables: UInt8 = 0xF) {
-        guard let k = map.index(at: offset & ~3) else { return }
+        guard let k = resolve(offset) else { return }
         let register = map.registers[k]
         var enabled: UInt32 = 0
         for byte in 0..<4 where byteEnables >> UInt8(byte) & 1 == 1 { enabled |= 0xFF << UInt32(8 * byte) }
@@ -127,6 +136,8 @@ public struct RegisterFile: Sendable {
             if let t = map.index(named: target) { values[t] |= data }
         case .clearBits(let target):
             if let t = map.index(named: target) { values[t] &= ~data }
+        case .alias:
+            break
         case .store:
             let writable = register.mask([.rw, .wo]) & enabled
             let clearable = register.mask([.rw1c])

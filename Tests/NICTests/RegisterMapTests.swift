@@ -76,7 +76,8 @@ struct RegisterMapTests {
             #expect(map.register(named: name)?.offset == offset, "\(map.family) \(name)")
         }
         #expect(a.registers.filter { $0.name.hasPrefix("RAL[") }.count == 24)
-        #expect(b.registers.filter { $0.name.hasPrefix("RAL[") }.count == 128)
+        #expect(b.registers.filter { $0.name.hasPrefix("RAL[") && $0.writeAction == .store }.count == 128)
+        #expect(b.registers.filter { $0.name.hasPrefix("RAL[") && $0.writeAction != .store }.count == 16, "aliases at 0x5400")
         #expect(a.pools == 8 && b.pools == 64)
     }
 
@@ -102,6 +103,13 @@ struct RegisterMapTests {
         f.write(offset: at("RLPML"), value: 0x1234, byteEnables: 0b0001)
         #expect(f.peek("RLPML") == 0x34, "only byte 0 written")
         #expect(f.read(offset: 0x7FFC) == 0, "no register there")
+        // The 82599's first 16 receive addresses answer at 0x5400 too (IXGBE_RAL(i), i <= 15).
+        var x = RegisterFile(map: .i82599)
+        x.write(offset: 0x5404 + 8 * 3, value: 0x8000_0102)
+        #expect(x.peek("RAH[3]") == 0x8000_0102)
+        #expect(x.read(offset: 0xA204 + 8 * 3) == 0x8000_0102 && x.read(offset: 0x5404 + 8 * 3) == 0x8000_0102)
+        x.write(offset: 0x5404 + 8 * 3, value: 0x7FFF_0000)
+        #expect(x.peek("RAH[3]") == 0, "the alias applies the target's fields: bits 30:16 are not RAH's")
     }
 
     struct Case: CustomTestStringConvertible, Sendable {
