@@ -76,6 +76,39 @@ extension RegisterMap {
             RegisterField("VLAN_ID", lsb: 0, width: 12), RegisterField("POOLSEL", lsb: 12, width: 8), RegisterField("LVLAN", lsb: 20), RegisterField("VIEN", lsb: 31),
         ])
         r += RegisterMap.array("UTA", base: 0xA000, count: 128)
+        // Queues (§8.10, §8.12): 16 Rx and 16 Tx; queues 0-3 at their legacy offsets
+        // (0x2800 / 0x3800 + 0x100 q), the rest at 0xC000 / 0xE000 + 0x40 q (igb's E1000_RDBAL(q)).
+        for q in 0..<16 {
+            let rx = q < 4 ? 0x2800 + 0x100 * q : 0xC000 + 0x40 * q, tx = q < 4 ? 0x3800 + 0x100 * q : 0xE000 + 0x40 * q
+            for (name, offset) in [("RDBAL", 0x00), ("RDBAH", 0x04), ("RDLEN", 0x08), ("SRRCTL", 0x0C), ("RDH", 0x10), ("RXCTL", 0x14),
+                                   ("RDT", 0x18), ("RXDCTL", 0x28)] {
+                r.append(MMIORegister("\(name)[\(q)]", offset: rx + offset))
+            }
+            for (name, offset) in [("TDBAL", 0x00), ("TDBAH", 0x04), ("TDLEN", 0x08), ("TDH", 0x10), ("TXCTL", 0x14), ("TDT", 0x18),
+                                   ("TXDCTL", 0x28), ("TDWBAL", 0x38), ("TDWBAH", 0x3C)] {
+                r.append(MMIORegister("\(name)[\(q)]", offset: tx + offset))
+            }
+        }
+        // Per-VF mirrors of the VF's own control and interrupt registers (§8.26; QEMU igb's
+        // PVT* registers at 0x10000 + 0x100 n, VTIVAR at 0x11700 + 4 n).
+        for n in 0..<8 {
+            let base = 0x10000 + 0x100 * n
+            r += [
+                MMIORegister("PVTCTRL[\(n)]", offset: base),
+                MMIORegister("PVTEICS[\(n)]", offset: base + 0x20, .wo, writeAction: .setBits(in: "PVTEICR[\(n)]", readsTarget: false)),
+                MMIORegister("PVTEIMS[\(n)]", offset: base + 0x24, .rw, writeAction: .setBits(in: "PVTEIMS[\(n)]", readsTarget: true)),
+                MMIORegister("PVTEIMC[\(n)]", offset: base + 0x28, .wo, writeAction: .clearBits(in: "PVTEIMS[\(n)]")),
+                MMIORegister("PVTEIAC[\(n)]", offset: base + 0x2C),
+                MMIORegister("PVTEIAM[\(n)]", offset: base + 0x30),
+                MMIORegister("PVTEICR[\(n)]", offset: base + 0x80, .rw1c),
+            ]
+        }
+        r += RegisterMap.array("VTIVAR", base: 0x11700, count: 8)
+        r += RegisterMap.array("VTIVAR_MISC", base: 0x11720, count: 8)
+        r += RegisterMap.array("V2PMAILBOX", base: 0x0C40, count: 8, fields: [
+            RegisterField("REQ", lsb: 0), RegisterField("ACK", lsb: 1), RegisterField("VFU", lsb: 2), RegisterField("PFU", lsb: 3, .ro),
+            RegisterField("PFSTS", lsb: 4, .rc), RegisterField("PFACK", lsb: 5, .rc), RegisterField("RSTI", lsb: 6, .ro), RegisterField("RSTD", lsb: 7, .rc),
+        ])
         return RegisterMap(family: "82576", pools: 8, registers: r.sorted { $0.offset < $1.offset })
     }()
 }

@@ -66,4 +66,28 @@ struct NICMMIOTests {
         // PF 1's registers are its own.
         #expect(host.registers.ports[1].peek("RAH[3]") == 0)
     }
+
+    @Test("a VF's BAR0 reaches its own pool's registers through the VF window: queue 0 of its view is the PF's queue n")
+    func vfWindow() throws {
+        let host = try Host()
+        let vf1 = try #require(host.platform.state().functions.first { $0.name == "nic0.pf0.vf1" })
+        let bar0 = try #require(vf1.ranges.first { $0.label == "VF BAR0" }).base
+        func send(_ tlp: TLP) {
+            host.platform.rootComplex.submit(tlp, simulator: host.platform.simulator)
+            host.platform.simulator.run(clocks: 200)
+        }
+        send(TLP(kind: .memoryWrite, requesterID: 0, length: 1, address: bar0 + 0x2818, payload: [0x40]))   // RDT of its queue 0
+        send(TLP(kind: .memoryWrite, requesterID: 0, length: 1, address: bar0 + 0x0C40, payload: [0x1]))    // V2PMAILBOX REQ
+        send(TLP(kind: .memoryWrite, requesterID: 0, length: 1, address: bar0 + 0x0008, payload: [0xFFFF]))  // STATUS: read-only
+        send(TLP(kind: .memoryWrite, requesterID: 0, length: 1, address: bar0 + 0x5400, payload: [0xFFFF]))  // not in the view
+        let port = host.registers.ports[0]
+        #expect(port.peek("RDT[1]") == 0x40 && port.peek("RDT[0]") == 0 && port.peek("RDT[9]") == 0)
+        #expect(port.peek("V2PMAILBOX[1]") == 0x1 && port.peek("V2PMAILBOX[0]") == 0)
+        #expect(port.peek("RAL[0]") == 0)
+        host.platform.rootComplex.cpuInbox.removeAll()
+        send(TLP(kind: .memoryRead, requesterID: 0, tag: 9, length: 1, address: bar0 + 0x2818))
+        let cpl = try #require(host.platform.rootComplex.cpuInbox.first { $0.tag == 9 })
+        #expect(cpl.payload == [0x40])
+        #expect(cpl.targetID == vf1.rid, "completed by the VF")
+    }
 }
