@@ -53,18 +53,19 @@ public enum PlatformProofs {
         var p2p: [String] = []
         for element in state.elements {
             for (k, port) in element.ports.enumerated() {
-                let vms = Set(state.functions.filter { f in f.owner != nil && f.path.contains { $0.element == element.name && $0.port == k } }.compactMap(\.owner))
+                let vms = Set(state.functions(below: element.name, port: k).compactMap(\.owner))
                 if !vms.isEmpty { p2p.append("\(vms.sorted().joined(separator: "+")) at \(element.name).\(port.name)") }
             }
         }
         return [("routing IDs", routing), ("BAR apertures", bars), ("peer-to-peer", p2p)].filter { !$0.1.isEmpty }
     }
 
-    /// The same in one phrase for a summary line: "520 VFs of 2 PFs, 4 VF BARs, 3 VM-port pairs".
-    public static func coverageSummary(_ state: PlatformState) -> String {
+    /// The same in one phrase for a summary line: "8 VFs of 2 PFs, 4 VF BARs, 3 ports with VM
+    /// traffic"; `coverage` is what `coverage(state)` returned.
+    public static func coverageSummary(_ state: PlatformState, coverage: [(family: String, items: [String])]) -> String {
         let vfs = state.vfBlocks.reduce(0) { $0 + Int($1.layout.numVFs) }
         let bars = state.vfBlocks.reduce(0) { $0 + $1.vfBARs.count }
-        let pairs = coverage(state).first { $0.family == "peer-to-peer" }?.items.count ?? 0
+        let pairs = coverage.first { $0.family == "peer-to-peer" }?.items.count ?? 0
         return "\(vfs) VFs of \(state.vfBlocks.count) PF\(state.vfBlocks.count == 1 ? "" : "s"), \(bars) VF BAR\(bars == 1 ? "" : "s"), " +
             "\(pairs) port\(pairs == 1 ? "" : "s") with VM traffic"
     }
@@ -265,9 +266,7 @@ public enum PlatformProofs {
     static func peerToPeer(_ state: PlatformState, limits: SolverLimits, hooks: RoutingHooks) throws -> [PropertyResult] {
         var results: [PropertyResult] = []
         for element in state.elements {
-            func below(_ k: Int) -> [PlatformState.Function] {
-                state.functions.filter { f in f.path.contains { $0.element == element.name && $0.port == k } }
-            }
+            func below(_ k: Int) -> [PlatformState.Function] { state.functions(below: element.name, port: k) }
             for i in element.ports.indices {
                 let requesters = below(i).filter { $0.owner != nil }
                 for vm in Set(requesters.compactMap(\.owner)).sorted() {

@@ -105,6 +105,11 @@ public struct PlatformState: Sendable {
     public func element(_ name: String) -> Element? { elements.first { $0.name == name } }
     public func port(_ hop: (element: String, port: Int)) -> Port? { element(hop.element)?.ports[hop.port] }
 
+    /// The functions anywhere below downstream port `port` of `element`.
+    public func functions(below element: String, port: Int) -> [Function] {
+        functions.filter { f in f.path.contains { $0.element == element && $0.port == port } }
+    }
+
     /// Routing IDs of every function and port.
     public var allRIDs: [UInt16] { functions.map(\.rid) + elements.flatMap { $0.ports.map(\.rid) } }
 }

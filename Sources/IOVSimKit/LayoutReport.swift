@@ -32,7 +32,7 @@ public struct LayoutReport {
             let row = rids[start..<min(start + columns, rids.count)].enumerated().map { offset, rid in
                 let vf = start + offset
                 // Past 0xFFFF the 16-bit RID wraps; show the bus the VF would need instead.
-                let unwrapped = Int(layout.pfRID) + Int(layout.firstVFOffset) + vf * Int(layout.vfStride)
+                let unwrapped = layout.unwrappedVFRID(vf)
                 guard unwrapped <= 0xFFFF else { return pad("VF\(vf) bus 0x\(String(unwrapped >> 8, radix: 16))!", 22) }
                 let bdf = BDF(rid, ari: layout.ari)
                 let name = layout.ari ? "\(bdf) (fn \(bdf.ariFunction))" : bdf.description

@@ -49,7 +49,9 @@ public struct LspciView {
             case .vf(let p, let i):
                 let pf = device.pfs[p], definition = pf.definition
                 // RID(PF) + First VF Offset + i * VF Stride past 0xFFFF: the 16-bit RID wrapped.
-                let unwrapped = Int(device.rid(ofPF: p)) + Int(pf.firstVFOffset) + i * Int(pf.vfStride)
+                let layout = SRIOVLayout(pfRID: device.rid(ofPF: p), firstVFOffset: pf.firstVFOffset, vfStride: pf.vfStride,
+                                         numVFs: pf.numVFs, ari: device.ariCapableHierarchy)
+                let unwrapped = layout.unwrappedVFRID(i)
                 return Entry(rid: rid, config: config, vendorID: definition.header.vendorID,
                              deviceID: definition.sriov?.capability.vfDeviceID ?? 0xFFFF, isVF: true,
                              impossible: unwrapped > 0xFFFF ? "VF \(i) of PF \(p) belongs on bus 0x\(String(unwrapped >> 8, radix: 16)), past ff: its routing ID wrapped" : nil)

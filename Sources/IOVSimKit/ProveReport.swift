@@ -40,7 +40,7 @@ public struct ProveReport {
                                  seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
         report.file = file
         report.coverage = PlatformProofs.coverage(state)
-        report.coverageSummary = PlatformProofs.coverageSummary(state)
+        report.coverageSummary = PlatformProofs.coverageSummary(state, coverage: report.coverage)
         return report
     }
 

@@ -25,11 +25,7 @@ public struct MMIORegister: Sendable, Equatable {
 
     public init(_ name: String, offset: Int, fields: [RegisterField], writeAction: WriteAction = .store) {
         precondition(offset % 4 == 0, "register \(name) at 0x\(String(offset, radix: 16)) is not dword aligned")
-        var covered: UInt32 = 0
-        for field in fields {
-            precondition(covered & field.mask == 0, "fields of \(name) overlap at \(field.name)")
-            covered |= field.mask
-        }
+        RegisterField.checkDisjoint(fields, register: name)
         self.name = name
         self.offset = offset
         self.fields = fields

@@ -23,6 +23,18 @@ public struct RegisterField: Sendable, Equatable {
 
     /// The field's bits within its register.
     public var mask: UInt32 { (width == 32 ? ~0 : (1 << UInt32(width)) - 1) << UInt32(lsb) }
+
+    /// Checks that `fields` of register `register` do not overlap (a definition error, caught at
+    /// start-up); returns the bits they cover.
+    @discardableResult
+    public static func checkDisjoint(_ fields: [RegisterField], register: String) -> UInt32 {
+        var covered: UInt32 = 0
+        for field in fields {
+            precondition(covered & field.mask == 0, "fields of \(register) overlap at \(field.name)")
+            covered |= field.mask
+        }
+        return covered
+    }
 }
 
 /// A configuration register: a name, an absolute byte offset in the function's config space,
@@ -36,12 +48,10 @@ public struct ConfigRegister: Sendable, Equatable {
 
     public init(_ name: String, offset: Int, size: Int, fields: [RegisterField]) {
         precondition([1, 2, 4].contains(size) && offset % size == 0, "register \(name) at 0x\(String(offset, radix: 16)) size \(size) is not naturally aligned")
-        var covered: UInt32 = 0
         for field in fields {
             precondition(field.lsb + field.width <= size * 8, "field \(name).\(field.name) outside its \(size)-byte register")
-            precondition(covered & field.mask == 0, "fields of \(name) overlap at \(field.name)")
-            covered |= field.mask
         }
+        RegisterField.checkDisjoint(fields, register: name)
         self.name = name
         self.offset = offset
         self.size = size

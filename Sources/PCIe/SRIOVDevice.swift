@@ -100,16 +100,19 @@ public struct PhysicalFunction: Sendable {
     /// Whether the VFs' routing IDs run past 0xFFFF and wrap (an impossible layout the proofs
     /// report): then they no longer grow with the VF index.
     public var vfRIDsWrap: Bool {
-        guard vfs.count > 1 else { return false }
-        return Int(vfs[0].rid) + Int(vfs[1].rid &- vfs[0].rid) * (vfs.count - 1) > 0xFFFF
+        guard let first = vfs.first else { return false }
+        return Int(first.rid) + vfRIDStep * (vfs.count - 1) > 0xFFFF
     }
+
+    /// The step from one VF's routing ID to the next, modulo 2^16 (0 with fewer than two VFs).
+    var vfRIDStep: Int { vfs.count > 1 ? Int(vfs[1].rid &- vfs[0].rid) : 0 }
 
     /// The highest VF routing ID: the last VF's, unless the RIDs wrap past 0xFFFF; then the
     /// top of each run between wraps, walked run by run (two runs for stride 1).
     public var maxVFRID: UInt16? {
         guard let first = vfs.first, let last = vfs.last else { return nil }
         guard vfRIDsWrap else { return last.rid }
-        let stride = Int(vfs[1].rid &- first.rid)
+        let stride = vfRIDStep
         var best = 0, value = Int(first.rid), remaining = vfs.count - 1
         while true {
             let steps = min(remaining, (0xFFFF - value) / stride)
@@ -192,7 +195,7 @@ public struct SRIOVDevice: Sendable {
         for (p, pf) in pfs.enumerated() {
             guard let first = pf.vfs.first else { continue }
             let distance = UInt32(rid &- first.rid)
-            let stride = pf.vfs.count > 1 ? UInt32(pf.vfs[1].rid &- first.rid) : 0
+            let stride = UInt32(pf.vfRIDStep)
             guard stride != 0 else {
                 if distance == 0 { return .vf(pf: p, index: 0) }
                 continue

@@ -27,6 +27,10 @@ public struct SRIOVLayout: Sendable, Equatable, CustomStringConvertible {
             vfStride: Bits(UInt64(vfStride)), vfIndex: Bits(UInt64(index))).value)
     }
 
+    /// RID(PF) + First VF Offset + index * VF Stride without the 16-bit wrap: above 0xFFFF the
+    /// VF's RID wrapped and the layout is impossible (its bus would be past ff).
+    public func unwrappedVFRID(_ index: Int) -> Int { Int(pfRID) + Int(firstVFOffset) + index * Int(vfStride) }
+
     /// Every VF's RID, VF 0 first.
     public var vfRIDs: [UInt16] { (0..<Int(numVFs)).map(vfRID) }
 
