@@ -80,14 +80,8 @@ extension RegisterMap {
         // (0x2800 / 0x3800 + 0x100 q), the rest at 0xC000 / 0xE000 + 0x40 q (igb's E1000_RDBAL(q)).
         for q in 0..<16 {
             let rx = q < 4 ? 0x2800 + 0x100 * q : 0xC000 + 0x40 * q, tx = q < 4 ? 0x3800 + 0x100 * q : 0xE000 + 0x40 * q
-            for (name, offset) in [("RDBAL", 0x00), ("RDBAH", 0x04), ("RDLEN", 0x08), ("SRRCTL", 0x0C), ("RDH", 0x10), ("RXCTL", 0x14),
-                                   ("RDT", 0x18), ("RXDCTL", 0x28)] {
-                r.append(MMIORegister("\(name)[\(q)]", offset: rx + offset))
-            }
-            for (name, offset) in [("TDBAL", 0x00), ("TDBAH", 0x04), ("TDLEN", 0x08), ("TDH", 0x10), ("TXCTL", 0x14), ("TDT", 0x18),
-                                   ("TXDCTL", 0x28), ("TDWBAL", 0x38), ("TDWBAH", 0x3C)] {
-                r.append(MMIORegister("\(name)[\(q)]", offset: tx + offset))
-            }
+            for (name, offset) in Self.i82576RxQueueRegisters { r.append(MMIORegister("\(name)[\(q)]", offset: rx + offset)) }
+            for (name, offset) in Self.i82576TxQueueRegisters { r.append(MMIORegister("\(name)[\(q)]", offset: tx + offset)) }
         }
         // Per-VF mirrors of the VF's own control and interrupt registers (§8.26; QEMU igb's
         // PVT* registers at 0x10000 + 0x100 n, VTIVAR at 0x11700 + 4 n).
@@ -102,6 +96,8 @@ extension RegisterMap {
                 MMIORegister("PVTEIAM[\(n)]", offset: base + 0x30),
                 MMIORegister("PVTEICR[\(n)]", offset: base + 0x80, .rw1c),
             ]
+            // Per-pool statistics (read-only counters the hardware counts; igb E1000_PVFGPRC(n)).
+            r += Self.i82576VFStatistics.map { MMIORegister("P\($0.0)[\(n)]", offset: base + $0.1 - 0xF00, .ro) }
         }
         r += RegisterMap.array("VTIVAR", base: 0x11700, count: 8)
         r += RegisterMap.array("VTIVAR_MISC", base: 0x11720, count: 8)
@@ -109,6 +105,22 @@ extension RegisterMap {
             RegisterField("REQ", lsb: 0), RegisterField("ACK", lsb: 1), RegisterField("VFU", lsb: 2), RegisterField("PFU", lsb: 3, .ro),
             RegisterField("PFSTS", lsb: 4, .rc), RegisterField("PFACK", lsb: 5, .rc), RegisterField("RSTI", lsb: 6, .ro), RegisterField("RSTD", lsb: 7, .rc),
         ])
-        return RegisterMap(family: "82576", pools: 8, registers: r.sorted { $0.offset < $1.offset })
+        return RegisterMap(family: "82576", pools: 8, pfWindow: 0x20000, registers: r.sorted { $0.offset < $1.offset })
     }()
+
+    /// Per-queue register offsets in a queue's block, as both the PF and the VF see them.
+    public static let i82576RxQueueRegisters: [(String, Int)] = [
+        ("RDBAL", 0x00), ("RDBAH", 0x04), ("RDLEN", 0x08), ("SRRCTL", 0x0C), ("RDH", 0x10), ("RXCTL", 0x14), ("RDT", 0x18), ("RXDCTL", 0x28),
+    ]
+    public static let i82576TxQueueRegisters: [(String, Int)] = [
+        ("TDBAL", 0x00), ("TDBAH", 0x04), ("TDLEN", 0x08), ("TDH", 0x10), ("TXCTL", 0x14), ("TDT", 0x18), ("TXDCTL", 0x28), ("TDWBAL", 0x38),
+        ("TDWBAH", 0x3C),
+    ]
+
+    /// A VF's statistics registers at their VF-view offsets (igbvf E1000_VFGPRC ...); the PF
+    /// sees VF n's as PVF... at 0x10000 + 0x100 n + (offset - 0xF00).
+    public static let i82576VFStatistics: [(String, Int)] = [
+        ("VFGPRC", 0xF10), ("VFGPTC", 0xF14), ("VFGORC", 0xF18), ("VFGOTC", 0xF34), ("VFMPRC", 0xF3C),
+        ("VFGPRLBC", 0xF40), ("VFGPTLBC", 0xF44), ("VFGORLBC", 0xF48), ("VFGOTLBC", 0xF50),
+    ]
 }

@@ -11,6 +11,18 @@ extension RegisterMap {
             MMIORegister("STATUS", offset: 0x0008, .ro),
             MMIORegister("CTRL_EXT", offset: 0x0018),
         ]
+        // Queues (§8.2.3.8, §8.2.3.9): 128 Rx and 128 Tx; Rx queues 0-63 at 0x1000 + 0x40 q, 64-127
+        // at 0xD000 + 0x40 (q - 64); Tx at 0x6000 + 0x40 q (ixgbe_type.h IXGBE_RDBAL(q), IXGBE_TDBAL(q)).
+        // SRRCTL and DCA_RXCTRL of queues 0-15 also answer at 0x2100 / 0x2200 + 4 q (82598 layout).
+        for q in 0..<128 {
+            let rx = q < 64 ? 0x1000 + 0x40 * q : 0xD000 + 0x40 * (q - 64)
+            for (name, offset) in Self.i82599RxQueueRegisters { r.append(MMIORegister("\(name)[\(q)]", offset: rx + offset)) }
+            for (name, offset) in Self.i82599TxQueueRegisters { r.append(MMIORegister("\(name)[\(q)]", offset: 0x6000 + 0x40 * q + offset)) }
+        }
+        for q in 0..<16 {
+            r += [MMIORegister("SRRCTL[\(q)] at 0x2100", offset: 0x2100 + 4 * q, fields: [], writeAction: .alias(of: "SRRCTL[\(q)]")),
+                  MMIORegister("DCA_RXCTRL[\(q)] at 0x2200", offset: 0x2200 + 4 * q, fields: [], writeAction: .alias(of: "DCA_RXCTRL[\(q)]"))]
+        }
         r += RegisterMap.array("PFMBICR", base: 0x0710, count: 4, fields: [RegisterField("VFREQ", lsb: 0, width: 16, .rw1c),
                                                                              RegisterField("VFACK", lsb: 16, width: 16, .rw1c)])
         r += RegisterMap.array("PFMBIMR", base: 0x0720, count: 4)
@@ -32,6 +44,8 @@ extension RegisterMap {
             MMIORegister("HLREG0", offset: 0x4240, fields: [RegisterField("TXCRCEN", lsb: 0), RegisterField("RXCRCSTRP", lsb: 1), RegisterField("JUMBOEN", lsb: 2),
                                                             RegisterField("TXPADEN", lsb: 10), RegisterField("LPBK", lsb: 15)]),
             MMIORegister("MAXFRS", offset: 0x4268, fields: [RegisterField("MFS", lsb: 16, width: 16, reset: 1518)]),
+            // Link up at 10 Gb/s (ixgbe: IXGBE_LINKS_UP, IXGBE_LINKS_SPEED_10G_82599).
+            MMIORegister("LINKS", offset: 0x42A4, fields: [RegisterField("LINK_SPEED", lsb: 28, width: 2, .ro, reset: 3), RegisterField("LINK_UP", lsb: 30, .ro, reset: 1)]),
         ]
         r += RegisterMap.array("PFMAILBOX", base: 0x4B00, count: 64, fields: [
             RegisterField("STS", lsb: 0), RegisterField("ACK", lsb: 1), RegisterField("VFU", lsb: 2, .ro), RegisterField("PFU", lsb: 3), RegisterField("RVFU", lsb: 4),
@@ -54,6 +68,9 @@ extension RegisterMap {
         r += RegisterMap.array("PFVFSPOOF", base: 0x8200, count: 8, fields: [RegisterField("MACAS", lsb: 0, width: 8), RegisterField("VLANAS", lsb: 8, width: 8),
                                                                              RegisterField("ETHERTYPEAS", lsb: 24, width: 8)])
         r += [MMIORegister("PFDTXGSWC", offset: 0x8220, fields: [RegisterField("VT_LBEN", lsb: 0)])]
+        // Switch security violation packet count: frames dropped by anti-spoofing (ixgbe reads
+        // it in ixgbe_spoof_check and reports "spoofed packets detected").
+        r += [MMIORegister("SSVPC", offset: 0x8780, .rc)]
         // Receive addresses: 128 entries at 0xA200, each with a 64-bit pool map MPSAR; the first
         // 16 also answer at 0x5400 (82598 compatible; ixgbe's IXGBE_RAL(i) uses them).
         let rah = [RegisterField("RAH", lsb: 0, width: 16), RegisterField("AV", lsb: 31)]
@@ -75,6 +92,54 @@ extension RegisterMap {
         r += RegisterMap.array("UTA", base: 0xF400, count: 128)
         // Mailbox memory: 16 dwords per VF (PFMBMEM(n) = 0x13000 + 64n).
         r += RegisterMap.array("PFMBMEM", base: 0x13000, count: 64 * 16)
-        return RegisterMap(family: "82599", pools: 64, registers: r.sorted { $0.offset < $1.offset })
+        // The registers only a VF sees (its control, interrupt, mailbox and statistics registers,
+        // which the 82599 keeps in the VF's own space): IOVSim keeps VF n's at
+        // `vfPrivateBase + 0x1000 n`, past the end of the PF's 512 KiB BAR0, so the PF's BAR
+        // cannot reach them; `VFRegisterWindow.i82599` maps the VF's offsets there.
+        for n in 0..<64 {
+            let base = Self.i82599VFPrivateBase + 0x1000 * n
+            r += [
+                MMIORegister("VFCTRL[\(n)]", offset: base),
+                MMIORegister("VTEICR[\(n)]", offset: base + 0x100, .rw1c),
+                MMIORegister("VTEICS[\(n)]", offset: base + 0x104, .wo, writeAction: .setBits(in: "VTEICR[\(n)]", readsTarget: false)),
+                MMIORegister("VTEIMS[\(n)]", offset: base + 0x108, .rw, writeAction: .setBits(in: "VTEIMS[\(n)]", readsTarget: true)),
+                MMIORegister("VTEIMC[\(n)]", offset: base + 0x10C, .wo, writeAction: .clearBits(in: "VTEIMS[\(n)]")),
+                MMIORegister("VTEIAC[\(n)]", offset: base + 0x110),
+                MMIORegister("VTEIAM[\(n)]", offset: base + 0x114),
+            ]
+            r += (0..<4).map { MMIORegister("VTIVAR[\(n)][\($0)]", offset: base + 0x120 + 4 * $0) }
+            r += [
+                MMIORegister("VTIVAR_MISC[\(n)]", offset: base + 0x140),
+                MMIORegister("VFMAILBOX[\(n)]", offset: base + 0x2FC, fields: [
+                    RegisterField("REQ", lsb: 0), RegisterField("ACK", lsb: 1), RegisterField("VFU", lsb: 2), RegisterField("PFU", lsb: 3, .ro),
+                    RegisterField("PFSTS", lsb: 4, .rc), RegisterField("PFACK", lsb: 5, .rc), RegisterField("RSTI", lsb: 6, .ro), RegisterField("RSTD", lsb: 7, .rc),
+                ]),
+                MMIORegister("VFPSRTYPE[\(n)]", offset: base + 0x300),
+            ]
+            r += (0..<3).map { MMIORegister("VTEITR[\(n)][\($0)]", offset: base + 0x820 + 4 * $0) }
+            // Statistics (read-only counters): Rx at 0xE00 + (VF offset - 0x1000), Tx at 0xF00 + (VF offset - 0x2000).
+            for (name, offset) in Self.i82599VFStatistics {
+                r.append(MMIORegister("\(name)[\(n)]", offset: base + (offset < 0x2000 ? 0xE00 + offset - 0x1000 : 0xF00 + offset - 0x2000), .ro))
+            }
+        }
+        return RegisterMap(family: "82599", pools: 64, pfWindow: Self.i82599VFPrivateBase, registers: r.sorted { $0.offset < $1.offset })
     }()
+
+    /// Per-queue register offsets in a queue's 0x40-byte block, as both the PF and the VF
+    /// (ixgbevf IXGBE_VFRDBAL(q) = 0x1000 + 0x40 q ...) see them.
+    public static let i82599RxQueueRegisters: [(String, Int)] = [
+        ("RDBAL", 0x00), ("RDBAH", 0x04), ("RDLEN", 0x08), ("DCA_RXCTRL", 0x0C), ("RDH", 0x10), ("SRRCTL", 0x14), ("RDT", 0x18),
+        ("RXDCTL", 0x28), ("RSCCTL", 0x2C),
+    ]
+    public static let i82599TxQueueRegisters: [(String, Int)] = [
+        ("TDBAL", 0x00), ("TDBAH", 0x04), ("TDLEN", 0x08), ("DCA_TXCTRL", 0x0C), ("TDH", 0x10), ("TDT", 0x18), ("TXDCTL", 0x28),
+        ("TDWBAL", 0x38), ("TDWBAH", 0x3C),
+    ]
+    /// A VF's statistics registers at their VF-view offsets (ixgbevf IXGBE_VFGPRC ...).
+    public static let i82599VFStatistics: [(String, Int)] = [
+        ("VFGPRC", 0x101C), ("VFGORC_LSB", 0x1020), ("VFGORC_MSB", 0x1024), ("VFMPRC", 0x1034),
+        ("VFGPTC", 0x201C), ("VFGOTC_LSB", 0x2020), ("VFGOTC_MSB", 0x2024),
+    ]
+    /// Where IOVSim keeps the 82599 VFs' own registers (beyond the PF's BAR0).
+    public static let i82599VFPrivateBase = 0x80000
 }

@@ -3,8 +3,8 @@ import RTL
 
 /// The NIC's registers behind its BARs: one register file per PF (a port each, as on the
 /// 82576 and 82599), reached through the PF's BAR0 by memory TLPs. A VF's BAR0 shows its own
-/// window of its pool's registers (`VFRegisterWindow`, the 82576's so far); the 82599's VF view
-/// is not modelled yet and reads zeros, ignoring writes, like an unimplemented offset.
+/// window of its pool's registers (`VFRegisterWindow`); an offset outside it reads zeros and
+/// ignores writes, like an unimplemented offset.
 public final class NICRegisters: MemoryMappedRegisters {
     public private(set) var ports: [RegisterFile]
 
@@ -14,13 +14,15 @@ public final class NICRegisters: MemoryMappedRegisters {
 
     /// The port and PF register offset an access reaches, and whether a write may change it.
     func route(_ function: SRIOVDevice.FunctionID, bar: Int, offset: UInt64) -> (port: Int, offset: Int, writable: Bool)? {
-        guard bar == 0, offset < 0x10_0000 else { return nil }
+        guard bar == 0 else { return nil }
         switch function {
         case .pf(let p):
-            return p < ports.count ? (p, Int(offset), true) : nil
+            return p < ports.count && offset < ports[p].map.pfWindow ? (p, Int(offset), true) : nil
         case .vf(let p, let i):
-            guard p < ports.count, ports[p].map.family == "82576", i < 8, offset < 0x4000 else { return nil }
-            let t = VFRegisterWindow.i82576(vf: Bits<Concrete, 3>(UInt64(i)), offset: Bits(offset))
+            guard p < ports.count, i < ports[p].map.pools, offset < 0x4000 else { return nil }
+            let t = ports[p].map.family == "82576"
+                ? VFRegisterWindow.i82576(vf: Bits<Concrete, 3>(UInt64(i)), offset: Bits(offset))
+                : VFRegisterWindow.i82599(vf: Bits<Concrete, 6>(UInt64(i)), offset: Bits(offset))
             return t.hit.isSet ? (p, Int(t.pfOffset.value), t.writable.isSet) : nil
         }
     }

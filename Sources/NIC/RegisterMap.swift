@@ -48,12 +48,16 @@ public struct RegisterMap: Sendable {
     public let registers: [MMIORegister]
     /// Number of VMDq pools (8 on the 82576, 64 on the 82599).
     public let pools: Int
+    /// The part's BAR0 size: what the PF reaches (128 KiB on the 82576, 512 KiB on the 82599).
+    /// Registers beyond it are a VF's own, reached only through its window.
+    public let pfWindow: Int
     let byOffset: [Int: Int]
     let byName: [String: Int]
 
-    public init(family: String, pools: Int, registers: [MMIORegister]) {
+    public init(family: String, pools: Int, pfWindow: Int, registers: [MMIORegister]) {
         self.family = family
         self.pools = pools
+        self.pfWindow = pfWindow
         self.registers = registers
         var offsets: [Int: Int] = [:], names: [String: Int] = [:]
         for (k, r) in registers.enumerated() {
@@ -139,6 +143,12 @@ public struct RegisterFile: Sendable {
             let clearable = register.mask([.rw1c])
             values[k] = (values[k] & ~writable & ~(clearable & data)) | (data & writable)
         }
+    }
+
+    /// Hardware adds to a counter (statistics registers, which software only reads); counters
+    /// wrap as 32-bit registers do.
+    public mutating func hardwareAdd(_ name: String, _ amount: UInt32) {
+        if let k = map.index(named: name) { values[k] &+= amount }
     }
 
     /// Hardware sets bits of a status register (events: a spoofed frame sets its pool's WVBR bit).

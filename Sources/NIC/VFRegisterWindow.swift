@@ -1,17 +1,17 @@
 import RTL
 
 /// What a VF's BAR0 shows: its own view of its pool's registers, each VF-view offset redirected
-/// to the PF's register for that VF (the 82576's igbvf layout; QEMU igbvf.c `vf_to_pf_addr`,
-/// sriov-facts §1.3). ONE function of (VF index, VF-view offset), generic over the algebra, so
-/// the prover can show a VF reaches only its own registers. An offset the view does not have
-/// misses: reads return 0, writes are ignored. STATUS is the one shared register, read-only.
+/// to the PF-side register that holds it for that VF. ONE function of (VF index, VF-view offset)
+/// per part, generic over the algebra, so the prover can show a VF reaches only its own
+/// registers. An offset the view does not have misses: reads return 0, writes are ignored. The
+/// device's STATUS (and on the 82599 LINKS) is shared by all VFs, read-only.
 public enum VFRegisterWindow {
     /// Where a VF-view offset lands in the PF's register space.
     public struct Target<A: BitVectorAlgebra> {
         /// The offset is in the VF's view.
         public var hit: Bit<A>
         public var pfOffset: Bits<A, 20>
-        /// Writes reach the target (STATUS is read-only from a VF).
+        /// Writes reach the target (the shared status registers are read-only from a VF).
         public var writable: Bit<A>
 
         @usableFromInline
@@ -22,49 +22,108 @@ public enum VFRegisterWindow {
         }
     }
 
-    /// The 82576 VF view: VF `vf` (0-7) accessing `offset` of its BAR0 (16 KiB).
-    @inlinable
-    public static func i82576<A>(vf: Bits<A, 3>, offset: Bits<A, 16>) -> Target<A> {
-        let n: Bits<A, 20> = vf.zeroExtended()
-        let o: Bits<A, 20> = offset.zeroExtended()
-        var hit = Bit<A>(0), target = Bits<A, 20>.zero
-        func on(_ matches: Bit<A>, _ pf: Bits<A, 20>) {
+    /// A priority decoder being built: the first matching rule gives the target.
+    @usableFromInline
+    struct Decoder<A: BitVectorAlgebra> {
+        @usableFromInline let offset: Bits<A, 20>
+        @usableFromInline var hit = Bit<A>(0), target = Bits<A, 20>.zero, readOnly = Bit<A>(0)
+
+        @inlinable init(_ offset: Bits<A, 16>) { self.offset = offset.zeroExtended() }
+
+        @inlinable func at(_ vfOffset: Int) -> Bit<A> { offset .== Bits(UInt64(vfOffset)) }
+
+        /// Dword offsets `low ... high` of the view.
+        @inlinable func within(_ low: Int, _ high: Int) -> Bit<A> {
+            (offset .>= Bits(UInt64(low))) & (offset .<= Bits(UInt64(high))) & ((offset & 3) .== 0)
+        }
+
+        @inlinable mutating func on(_ matches: Bit<A>, _ pf: Bits<A, 20>) {
             target = mux(matches & ~hit, pf, target)
             hit = hit | matches
         }
-        func at(_ vfOffset: UInt64) -> Bit<A> { o .== Bits(vfOffset) }
+
+        /// A device register every VF reads and none writes.
+        @inlinable mutating func shared(_ vfOffset: Int, _ pf: Int) {
+            let m = at(vfOffset)
+            on(m, Bits(UInt64(pf)))
+            readOnly = readOnly | m
+        }
+
+        /// One queue's registers: `registers` offsets in the view's block at `vfBase`, in the
+        /// PF's block at `pfBase`.
+        @inlinable mutating func queue(_ registers: [(String, Int)], vfBase: Int, pfBase: Bits<A, 20>) {
+            for (_, delta) in registers { on(at(vfBase + delta), pfBase + Bits(UInt64(delta))) }
+        }
+
+        @inlinable var result: Target<A> {
+            let aligned = (offset & 3) .== 0
+            return Target(hit: hit & aligned, pfOffset: target, writable: hit & aligned & ~readOnly)
+        }
+    }
+
+    /// The 82576 VF view (igbvf; QEMU igbvf.c `vf_to_pf_addr`, sriov-facts §1.3): VF `vf` (0-7)
+    /// accessing `offset` of its BAR0 (16 KiB).
+    @inlinable
+    public static func i82576<A>(vf: Bits<A, 3>, offset: Bits<A, 16>) -> Target<A> {
+        let n: Bits<A, 20> = vf.zeroExtended()
+        var d = Decoder<A>(offset)
+        let o = d.offset
         // Control and interrupts: the per-VF mirrors at 0x10000 + 0x100 n.
         let mirror = Bits<A, 20>(0x10000) + n * Bits(0x100)
-        on(at(0x0000) | at(0x0004), mirror)                          // CTRL (and its duplicate)
-        for (vfOffset, delta) in [(0x1520, 0x20), (0x1524, 0x24), (0x1528, 0x28), (0x152C, 0x2C), (0x1530, 0x30), (0x1580, 0x80)] as [(UInt64, UInt64)] {
-            on(at(vfOffset), mirror + Bits(delta))                   // EICS, EIMS, EIMC, EIAC, EIAM, EICR
+        d.on(d.at(0x0000) | d.at(0x0004), mirror)                    // CTRL (and its duplicate)
+        for (vfOffset, delta) in [(0x1520, 0x20), (0x1524, 0x24), (0x1528, 0x28), (0x152C, 0x2C), (0x1530, 0x30), (0x1580, 0x80)] {
+            d.on(d.at(vfOffset), mirror + Bits(UInt64(delta)))       // EICS, EIMS, EIMC, EIAC, EIAM, EICR
         }
         // EITR 0-2: the PF's EITR(22 - 3n) ... EITR(24 - 3n).
-        let eitr = (o .>= Bits(0x1680)) & (o .<= Bits(0x1688)) & ((o & 3) .== 0)
-        on(eitr, o - Bits(0x1680) + Bits(0x16D8) - n * Bits(0xC))
-        on(at(0x1700), Bits<A, 20>(0x11700) + n * 4)                  // IVAR0 -> VTIVAR(n)
-        on(at(0x1740), Bits<A, 20>(0x11720) + n * 4)                  // IVAR_MISC -> VTIVAR_MISC(n)
-        on(at(0x0C40), Bits<A, 20>(0x0C40) + n * 4)                   // V2PMAILBOX(0) -> V2PMAILBOX(n)
-        let mailbox = (o .>= Bits(0x0800)) & (o .<= Bits(0x083C))     // VMBMEM(0) -> VMBMEM(n)
-        on(mailbox, o + n * Bits(0x40))
+        d.on(d.within(0x1680, 0x1688), o - Bits(0x1680) + Bits(0x16D8) - n * Bits(0xC))
+        d.on(d.at(0x1700), Bits<A, 20>(0x11700) + n * 4)              // IVAR0 -> VTIVAR(n)
+        d.on(d.at(0x1740), Bits<A, 20>(0x11720) + n * 4)              // IVAR_MISC -> VTIVAR_MISC(n)
+        d.on(d.at(0x0C40), Bits<A, 20>(0x0C40) + n * 4)               // V2PMAILBOX(0) -> V2PMAILBOX(n)
+        d.on(d.within(0x0800, 0x083C), o + n * Bits(0x40))            // VMBMEM(0) -> VMBMEM(n)
+        for (_, vfOffset) in RegisterMap.i82576VFStatistics {
+            d.on(d.at(vfOffset), mirror + Bits(UInt64(vfOffset - 0xF00)))  // VFGPRC ... -> PVFGPRC(n) ...
+        }
         // The two queues' ring registers: queue 0 of the view is the PF's queue n, queue 1 is
         // queue n + 8 (E1000_*_A(0), *_A(1)).
-        let queue0 = mux(n .< Bits(4), Bits<A, 20>(0x2800) + n * Bits(0x100), Bits<A, 20>(0xC000) + n * Bits(0x40))
-        let queue1 = Bits<A, 20>(0xC000) + (n + 8) * Bits(0x40)
-        let tx0 = mux(n .< Bits(4), Bits<A, 20>(0x3800) + n * Bits(0x100), Bits<A, 20>(0xE000) + n * Bits(0x40))
-        let tx1 = Bits<A, 20>(0xE000) + (n + 8) * Bits(0x40)
-        for delta in [0x00, 0x04, 0x08, 0x0C, 0x10, 0x14, 0x18, 0x28] as [UInt64] {
-            on(at(0x2800 + delta), queue0 + Bits(delta))
-            on(at(0x2900 + delta), queue1 + Bits(delta))
+        let low = n .< Bits(4)
+        d.queue(RegisterMap.i82576RxQueueRegisters, vfBase: 0x2800,
+                pfBase: mux(low, Bits<A, 20>(0x2800) + n * Bits(0x100), Bits<A, 20>(0xC000) + n * Bits(0x40)))
+        d.queue(RegisterMap.i82576RxQueueRegisters, vfBase: 0x2900, pfBase: Bits<A, 20>(0xC000) + (n + 8) * Bits(0x40))
+        d.queue(RegisterMap.i82576TxQueueRegisters, vfBase: 0x3800,
+                pfBase: mux(low, Bits<A, 20>(0x3800) + n * Bits(0x100), Bits<A, 20>(0xE000) + n * Bits(0x40)))
+        d.queue(RegisterMap.i82576TxQueueRegisters, vfBase: 0x3900, pfBase: Bits<A, 20>(0xE000) + (n + 8) * Bits(0x40))
+        d.shared(0x0008, 0x0008)                                      // STATUS
+        return d.result
+    }
+
+    /// The 82599 VF view (ixgbevf, ixgbe_vf.h offsets): VF `vf` (0-63) accessing `offset` of its
+    /// BAR0 (16 KiB), in 64-pool mode (two queue pairs per pool: the view's queue q is the PF's
+    /// queue 2n + q). The VF's own control, interrupt, mailbox and statistics registers live
+    /// at `RegisterMap.i82599VFPrivateBase + 0x1000 n`; the mailbox memory is the PF's
+    /// PFMBMEM(n).
+    @inlinable
+    public static func i82599<A>(vf: Bits<A, 6>, offset: Bits<A, 16>) -> Target<A> {
+        let n: Bits<A, 20> = vf.zeroExtended()
+        var d = Decoder<A>(offset)
+        let o = d.offset
+        let own = Bits<A, 20>(UInt64(RegisterMap.i82599VFPrivateBase)) + n * Bits(0x1000)
+        // VFCTRL, VTEICR ... VTEIAM, VTIVAR 0-3, VTIVAR_MISC, VFMAILBOX, VFPSRTYPE, VTEITR 0-2:
+        // the same offset in the VF's private block.
+        let ownRegisters = d.at(0x0000) | d.within(0x0100, 0x0114) | d.within(0x0120, 0x012C) | d.at(0x0140) | d.at(0x02FC) | d.at(0x0300)
+            | d.within(0x0820, 0x0828)
+        d.on(ownRegisters, own + o)
+        d.on(d.within(0x0200, 0x023C), o - Bits(0x200) + Bits(0x13000) + n * Bits(0x40))   // VFMBMEM -> PFMBMEM(n)
+        for (_, vfOffset) in RegisterMap.i82599VFStatistics {
+            d.on(d.at(vfOffset), own + Bits(UInt64(vfOffset < 0x2000 ? 0xE00 + vfOffset - 0x1000 : 0xF00 + vfOffset - 0x2000)))
         }
-        for delta in [0x00, 0x04, 0x08, 0x10, 0x14, 0x18, 0x28, 0x38, 0x3C] as [UInt64] {
-            on(at(0x3800 + delta), tx0 + Bits(delta))
-            on(at(0x3900 + delta), tx1 + Bits(delta))
+        for q in 0..<2 {
+            let queue: Bits<A, 20> = n * 2 + Bits(UInt64(q))
+            let rx = mux(queue .< Bits(64), Bits<A, 20>(0x1000) + queue * Bits(0x40), Bits<A, 20>(0xD000) + (queue - Bits(64)) * Bits(0x40))
+            d.queue(RegisterMap.i82599RxQueueRegisters, vfBase: 0x1000 + 0x40 * q, pfBase: rx)
+            d.queue(RegisterMap.i82599TxQueueRegisters, vfBase: 0x2000 + 0x40 * q, pfBase: Bits<A, 20>(0x6000) + queue * Bits(0x40))
         }
-        // STATUS: the device's, read-only.
-        let status = at(0x0008)
-        on(status, Bits(0x0008))
-        let aligned = (o & 3) .== 0
-        return Target(hit: hit & aligned, pfOffset: target, writable: hit & aligned & ~status)
+        d.shared(0x0008, 0x0008)                                      // VFSTATUS -> STATUS
+        d.shared(0x0010, 0x42A4)                                      // VFLINKS -> LINKS
+        return d.result
     }
 }
