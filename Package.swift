@@ -28,14 +28,14 @@ let package = Package(
         .target(name: "SMT", dependencies: ["CZ3", "RTL"]),
         // PCIe decision logic: generic over the algebra, never imports SMT.
         .target(name: "PCIe", dependencies: ["RTL"]),
-        // The network controller: L2 sorter and transmit switch so far (generic over the
-        // algebra), register maps, ports and queues to come. Never imports SMT.
+        // The network controller: register maps, VF windows, L2 sorter and transmit switch
+        // (generic over the algebra), MAC ports; queues and DMA to come. Never imports SMT.
         .target(name: "NIC", dependencies: ["RTL", "PCIe"]),
         // Waveforms and logs: VCD writer, TLP log.
         .target(name: "Trace", dependencies: ["RTL", "PCIe"]),
         // The property suite: one file per property family.
         .target(name: "Proofs", dependencies: ["RTL", "SMT", "PCIe"], path: "Proofs"),
-        .target(name: "IOVSimKit", dependencies: ["RTL", "SMT", "PCIe", "Proofs", "Trace"]),
+        .target(name: "IOVSimKit", dependencies: ["RTL", "SMT", "PCIe", "NIC", "Proofs", "Trace"]),
         .executableTarget(
             name: "iovsim",
             dependencies: ["IOVSimKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]

@@ -1,8 +1,13 @@
+import NIC
 import PCIe
 
 /// Turns a validated model file into the PCIe model: PF definitions with their capabilities
 /// placed where the file says, and the SR-IOV device.
 public enum ModelDevice {
+    /// The register maps a model's `device.nic.registers` may name.
+    public static let registerMaps: [String: RegisterMap] = ["82576": .i82576, "82599": .i82599]
+    public static func registerMap(_ name: String) -> RegisterMap? { registerMaps[name] }
+
     public static func device(_ model: ModelFile, bus: UInt8) throws -> SRIOVDevice {
         try SRIOVDevice(pfs: definitions(model), bus: bus)
     }

@@ -1,3 +1,4 @@
+import NIC
 import PCIe
 
 /// The model file schema (DESIGN.md §6), device part: what `Models/*.toml` may say. Keys are
@@ -10,6 +11,8 @@ public struct ModelFile: Codable, Sendable, Equatable {
     /// Omitted: one root port `rp0` with ARI Forwarding and ACS, device `nic0` below it.
     public var platform: PlatformModel?
     public var vm: [VMModel]?
+    /// Seeded frame sources on the NIC's ports.
+    public var generator: [GeneratorModel]?
 
     /// The platform, or the default one.
     public var effectivePlatform: PlatformModel {
@@ -22,6 +25,67 @@ public struct ModelFile: Codable, Sendable, Equatable {
 /// The SR-IOV endpoint: its PFs in function-number order.
 public struct DeviceModel: Codable, Sendable, Equatable {
     public var pf: [PFModel]
+    /// The network controller behind the PFs; omitted: the PFs' BARs are empty.
+    public var nic: NICModel?
+}
+
+/// The network controller (NIC part 1): its register map, one Ethernet port per PF at the
+/// port speed, the sorter's pipeline and the receive packet buffer. The table sizes are the
+/// register map's; stating them checks the model against the part.
+public struct NICModel: Codable, Sendable, Equatable {
+    /// "82576" (igb) or "82599" (ixgbe).
+    public var registers: String
+    /// 1 or 10 Gb/s.
+    public var portSpeedGbps: Int
+    /// Clocks from a frame's last bit to the sorter's decision (default 4).
+    public var sorterLatency: Int?
+    /// Bytes of receive buffer between the MAC and the sorter, per port (held as minimum-size
+    /// frames until NIC part 2 buffers bytes).
+    public var rxPacketBuffer: Int?
+    public var pools: Int?
+    public var receiveAddresses: Int?
+    public var vlanFilters: Int?
+    /// MAC and VLAN anti-spoofing on the VFs, as the PF driver sets it (default true, Linux's
+    /// default; `ip link set PF vf N spoofchk off` turns it off).
+    public var spoofCheck: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case registers, portSpeedGbps = "port_speed_gbps", sorterLatency = "sorter_latency", rxPacketBuffer = "rx_packet_buffer"
+        case pools, receiveAddresses = "receive_addresses", vlanFilters = "vlan_filters", spoofCheck = "spoof_check"
+    }
+}
+
+/// A seeded frame source on one port's wire: `frames` frames drawn from `mix` (weights),
+/// back to back at `load` percent of the line rate, starting once the PF driver has set the
+/// port up.
+public struct GeneratorModel: Codable, Sendable, Equatable {
+    /// `DEVICE.portN`, e.g. `nic0.port0`.
+    public var port: String
+    public var frames: Int
+    public var seed: UInt64?
+    /// Percent of the line rate, 1...100 (default 100).
+    public var load: Int?
+    public var mix: FrameMixModel?
+}
+
+/// Weights of the generator's frame kinds (omitted: unicast only).
+public struct FrameMixModel: Codable, Sendable, Equatable {
+    /// To a MAC the PF driver put in the receive address table.
+    public var unicast: Int?
+    public var unknownUnicast: Int?
+    public var broadcast: Int?
+    /// To an IPv4 multicast group (01:00:5e:...).
+    public var multicast: Int?
+    /// Tagged unicast to a configured MAC (VLAN 1...4094).
+    public var vlan: Int?
+    /// Shorter than an Ethernet header: the MAC drops them.
+    public var runt: Int?
+    /// Longer than the port's frame size limit.
+    public var oversize: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case unicast, unknownUnicast = "unknown_unicast", broadcast, multicast, vlan, runt, oversize
+    }
 }
 
 public struct PFModel: Codable, Sendable, Equatable {
@@ -231,4 +295,19 @@ public struct DeviceInstanceModel: Codable, Sendable, Equatable {
 public struct VMModel: Codable, Sendable, Equatable {
     public var name: String
     public var functions: [String]
+}
+
+extension FrameMixModel {
+    /// The weight of a kind (omitted: 0).
+    func weight(_ kind: FrameGenerator.Kind) -> Int {
+        switch kind {
+        case .unicast: unicast ?? 0
+        case .unknownUnicast: unknownUnicast ?? 0
+        case .broadcast: broadcast ?? 0
+        case .multicast: multicast ?? 0
+        case .vlan: vlan ?? 0
+        case .runt: runt ?? 0
+        case .oversize: oversize ?? 0
+        }
+    }
 }

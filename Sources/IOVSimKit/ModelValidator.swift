@@ -1,3 +1,4 @@
+import NIC
 import PCIe
 
 /// Consistency rules a model file must meet beyond its types, each reported at its key.
@@ -29,6 +30,45 @@ struct ModelValidator {
             if let sriov = pf.sriov { try validateSRIOV(sriov, path: "\(path).sriov") }
         }
         try validatePlatform(model)
+        try validateNIC(model)
+    }
+
+    /// The register map family and what follows from it; generators on ports that exist.
+    func validateNIC(_ model: ModelFile) throws {
+        if let nic = model.device.nic {
+            guard let map = ModelDevice.registerMap(nic.registers) else {
+                throw fail("device.nic.registers", "'\(nic.registers)' is not a register map IOVSim has (expected one of: \(ModelDevice.registerMaps.keys.sorted().joined(separator: ", ")))")
+            }
+            guard [1, 10].contains(nic.portSpeedGbps) else { throw fail("device.nic.port_speed_gbps", "value out of range: 1 or 10 (Gb/s)") }
+            if let latency = nic.sorterLatency, !(1...1000).contains(latency) { throw fail("device.nic.sorter_latency", "value out of range: 1...1000 clocks") }
+            if let bytes = nic.rxPacketBuffer, !(64...(16 << 20)).contains(bytes) {
+                throw fail("device.nic.rx_packet_buffer", "value out of range: 64 bytes ... 16 MiB")
+            }
+            let sizes = [("pools", nic.pools, map.pools), ("receive_addresses", nic.receiveAddresses, map.receiveAddresses),
+                         ("vlan_filters", nic.vlanFilters, map.vlanFilters)]
+            for (key, stated, actual) in sizes where stated != nil && stated != actual {
+                throw fail("device.nic.\(key)", "the \(map.family) has \(actual), not \(stated!)")
+            }
+        }
+        for (g, generator) in (model.generator ?? []).enumerated() {
+            let at = "generator[\(g)]"
+            guard model.device.nic != nil else { throw fail(at, "frames need a NIC: the model has no [device.nic]") }
+            let parts = generator.port.split(separator: ".")
+            let devices = model.effectivePlatform.device.map(\.name)
+            guard parts.count == 2, devices.contains(String(parts[0])), parts[1].hasPrefix("port"), let n = Int(parts[1].dropFirst(4)),
+                  (0..<model.device.pf.count).contains(n) else {
+                throw fail("\(at).port", "'\(generator.port)' is not a port (expected DEVICE.portN with N below \(model.device.pf.count), e.g. \(devices[0]).port0)")
+            }
+            guard (0...10_000_000).contains(generator.frames) else { throw fail("\(at).frames", "value out of range: 0...10000000 frames") }
+            if let load = generator.load, !(1...100).contains(load) { throw fail("\(at).load", "value out of range: 1...100 percent of the line rate") }
+            if let mix = generator.mix {
+                let weights = FrameGenerator.Kind.allCases.map { mix.weight($0) }
+                if let k = weights.firstIndex(where: { $0 < 0 || $0 > 1_000_000 }) {
+                    throw fail("\(at).mix.\(FrameGenerator.Kind.allCases[k].rawValue)", "value out of range: a weight of 0...1000000")
+                }
+                guard weights.reduce(0, +) > 0 else { throw fail("\(at).mix", "every weight is 0: no frame can be drawn") }
+            }
+        }
     }
 
     func validatePlatform(_ model: ModelFile) throws {

@@ -1,3 +1,4 @@
+import NIC
 import PCIe
 import Proofs
 import RTL
@@ -11,6 +12,10 @@ public final class Platform {
     public let rootComplex: FabricNode
     public private(set) var switches: [String: FabricNode] = [:]
     public private(set) var endpoints: [String: Endpoint] = [:]
+    /// The network controller behind each device instance (when the model has `[device.nic]`).
+    public private(set) var nics: [String: NetworkController] = [:]
+    /// What the PF drivers' set-up left undone, one sentence each (a VF without a pool).
+    public internal(set) var nicNotes: [String] = []
     /// Device instance name -> (element, port) hops from the root complex down.
     public private(set) var paths: [String: [(element: String, port: Int)]] = [:]
     public private(set) var links: [Link] = []
@@ -18,7 +23,7 @@ public final class Platform {
     public private(set) var bringUpClocks: UInt64 = 0
     /// DMA workload of the VMs' VFs, idle until started after bring-up.
     public private(set) var traffic: TrafficGenerator!
-    public private(set) var configAccesses = 0
+    public internal(set) var configAccesses = 0
 
     public var observer: HopObserver? {
         didSet {
@@ -75,6 +80,14 @@ public final class Platform {
                     link.up.producer = endpoint
                     simulator.add(endpoint)
                     endpoints[m.below] = endpoint
+                    if let nic = model.device.nic, let map = ModelDevice.registerMap(nic.registers) {
+                        var c = NetworkController.Configuration(map: map, ports: definitions.count, bitsPerSecond: UInt64(nic.portSpeedGbps) * 1_000_000_000)
+                        c.sorterLatency = nic.sorterLatency ?? 4
+                        c.receiveFIFOFrames = (nic.rxPacketBuffer ?? 64 * 64) / EthernetFrame.minimumSize
+                        let controller = NetworkController(simulator, path: m.below, configuration: c)
+                        endpoint.registers = controller.registers
+                        nics[m.below] = controller
+                    }
                     paths[m.below] = hop
                 }
             }
@@ -119,8 +132,9 @@ public final class Platform {
         }
         enumerated = enumeration.result
         self.refused = refused
-        bringUpClocks = simulator.now - start
         configAccesses = access.accesses
+        setUpNICs()
+        bringUpClocks = simulator.now - start
         return refused
     }
 

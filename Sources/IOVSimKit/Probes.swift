@@ -1,4 +1,5 @@
 import Foundation
+import NIC
 import PCIe
 import RTL
 
@@ -85,8 +86,29 @@ enum PlatformProbes {
         simulator.probe("\(path).length", width: 11) { UInt64(head()?.length ?? 0) }
     }
 
+    /// A port's wires, sorter decisions and per-pool counters (the first pools and the last,
+    /// as for VFs: a 64-pool port would otherwise add hundreds of signals).
+    static func nic(_ sim: Simulator, _ port: EthernetPort) {
+        let p = "top.\(port.path)"
+        sim.probe("\(p).rxmac.busy", width: 1) { port.receiveMAC.busy(at: sim.now) ? 1 : 0 }
+        sim.probe("\(p).rxmac.frames", width: 32) { port.receiveMAC.received & 0xFFFF_FFFF }
+        sim.probe("\(p).rxmac.runts", width: 32) { port.receiveMAC.runts & 0xFFFF_FFFF }
+        sim.probe("\(p).sorter.pools", width: 64) { port.sorter.lastPools }
+        sim.probe("\(p).sorter.drop_reason", width: 3) { port.sorter.lastReason.rawValue }
+        sim.probe("\(p).sorter.dropped", width: 32) { port.sorter.drops.values.reduce(0, +) & 0xFFFF_FFFF }
+        sim.probe("\(p).txswitch.drop_reason", width: 2) { port.transmitter.lastReason.rawValue }
+        sim.probe("\(p).txswitch.looped", width: 32) { port.transmitter.loopedFrames & 0xFFFF_FFFF }
+        sim.probe("\(p).txmac.busy", width: 1) { port.transmitMAC.busy(at: sim.now) ? 1 : 0 }
+        sim.probe("\(p).txmac.frames", width: 32) { port.transmitMAC.received & 0xFFFF_FFFF }
+        for pool in Set(Array(0..<min(port.pools, tracedVFs)) + [port.pools - 1]).sorted() {
+            sim.probe("\(p).pool\(pool).frames", width: 32) { port.poolFrames[pool] & 0xFFFF_FFFF }
+            sim.probe("\(p).pool\(pool).bytes", width: 32) { port.poolBytes[pool] & 0xFFFF_FFFF }
+        }
+    }
+
     static func register(_ platform: Platform) {
         let sim = platform.simulator
+        for name in platform.nics.keys.sorted() { for port in platform.nics[name]!.ports { nic(sim, port) } }
         let owners = platform.owners()
         for link in platform.links {
             channel(sim, link.down, path: "top.\(link.path).down")

@@ -1,4 +1,5 @@
 import Foundation
+import NIC
 import PCIe
 import Proofs
 import RTL
@@ -21,6 +22,13 @@ public enum Runner {
         /// Memory writes to issue right after bring-up, each from a function (`nic0.pf0.vf0`) to an
         /// address: how a peer-to-peer counterexample of `iovsim prove` is replayed in cycles.
         public var writes: [(function: String, address: UInt64)] = []
+        /// pcap files of frames, each onto a port's wire (`nic0.port0`, the default: the first
+        /// device's port 0) or sent by a function (`nic0.pf0.vf1`).
+        public var pcapIn: [(path: String, target: String?)] = []
+        /// Directory for the pcaps the run writes (wire in/out per port, one per pool).
+        public var pcapOut: String?
+        /// One line per frame per stage.
+        public var frameLog: String?
         /// Called after every clock with the platform, e.g. by tests that sample probes
         /// themselves to check the VCD against.
         public var clockObserver: ((Platform, UInt64) -> Void)?
@@ -41,6 +49,9 @@ public enum Runner {
         public var vcdSignals = 0
         public var tlpLogLines = 0
         public var componentTicks: UInt64 = 0
+        /// Per port and pool: frames in, sorted, sent, dropped; the pcaps written.
+        public var nic: [String] = []
+        public var frameLogLines = 0
 
         public var clocksPerSecond: Double { wallSeconds > 0 ? Double(clocks) / wallSeconds : 0 }
 
@@ -54,6 +65,8 @@ public enum Runner {
             }
             if vcdBytes > 0 { out += "VCD: \(vcdSignals) signals, \(vcdBytes) bytes\n" }
             if tlpLogLines > 0 { out += "TLP log: \(tlpLogLines) lines\n" }
+            for line in nic { out += line + "\n" }
+            if frameLogLines > 0 { out += "frame log: \(frameLogLines) lines\n" }
             return out
         }
     }
@@ -102,6 +115,14 @@ public enum Runner {
             summary.vcdSignals = writer.probes.count
         }
         let log = try options.tlpLog.map { path in try output(path) { try TLPLog(path: path) } }
+        let frames = try NICTraffic(platform: platform, pcapIn: options.pcapIn)
+        if options.pcapOut != nil || options.frameLog != nil, platform.nics.isEmpty {
+            throw UsageError("\(options.pcapOut != nil ? "--pcap-out" : "--frame-log"): \(file) has no NIC ([device.nic]), so no frames")
+        }
+        frames.created = { created.append($0) }
+        try frames.makeDirectory(options.pcapOut)
+        let frameLog = try options.frameLog.map { path in try output(path) { try FrameLog(path: path) } }
+        try frames.openOutputs(frameLog: frameLog)
         var kinds: [String: Int] = [:]
         platform.observer = { hop in
             kinds[hop.tlp.kind.rawValue, default: 0] += 1
@@ -126,6 +147,7 @@ public enum Runner {
             endpoint.send(TLP(kind: .memoryWrite, requesterID: function.rid, length: 1, address: write.address & ~3, payload: [0]), simulator: simulator)
         }
         platform.traffic.start(state: state)
+        try frames.start()
         // A replayed write gets at least 1,000 clocks to travel, however short the run.
         let end = max(options.cycles, options.writes.isEmpty ? 0 : simulator.now + 1_000)
         if simulator.now < end { simulator.run(clocks: end - simulator.now) }
@@ -133,6 +155,10 @@ public enum Runner {
         do {
             try vcd?.close()
             try log?.close()
+            try frameLog?.close()
+            try frames.close()
+        } catch let error as OutputError {
+            throw error
         } catch {
             throw OutputError(path: options.vcd ?? options.tlpLog ?? "", reason: "write failed (\((error as NSError).localizedDescription))")
         }
@@ -147,6 +173,8 @@ public enum Runner {
         summary.vcdBytes = vcd?.bytesWritten ?? 0
         summary.tlpLogLines = log?.lines ?? 0
         summary.componentTicks = simulator.ticks
+        summary.nic = frames.report()
+        summary.frameLogLines = frameLog?.lines ?? 0
         for name in platform.endpoints.keys.sorted() {
             let endpoint = platform.endpoints[name]!
             for function in endpoint.device.functions {

@@ -28,4 +28,11 @@ public struct EthernetFrame: Sendable, Equatable {
         return FrameHeader(destination: Bits(mac(0)), source: Bits(mac(6)), tagged: Bit(tagged), vlanID: Bits(tci & 0xFFF),
                            length: Bits(UInt64(min(size, 0xFFFF))))
     }
+
+    /// The frame with an 802.1Q tag (TPID 0x8100, priority 0) for `vlan` inserted after the
+    /// source address, as the MAC inserts a pool's default VLAN (VMVIR).
+    public func tagged(vlan: UInt16) -> EthernetFrame {
+        guard bytes.count >= 12 else { return self }
+        return EthernetFrame(Array(bytes[0..<12]) + [0x81, 0x00, UInt8(vlan >> 8 & 0x0F), UInt8(vlan & 0xFF)] + bytes[12...])
+    }
 }

@@ -35,7 +35,7 @@ extension RegisterFile {
         t.disableDefaultPool = Bit(peek("VT_CTL", field: "DIS_DEF_POOL") != 0)
         switch map.family {
         case "82576":
-            let rars = map.registers.filter { $0.name.hasPrefix("RAL[") && $0.writeAction == .store }.count
+            let rars = map.receiveAddresses
             t.receiveAddresses = (0..<rars).map { i in
                 .init(address: Bits(macAddress(i)), valid: Bit(peek("RAH[\(i)]", field: "AV") != 0),
                       pools: Bits(UInt64(peek("RAH[\(i)]", field: "POOLSEL"))))

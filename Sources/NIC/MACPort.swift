@@ -16,10 +16,16 @@ public final class MACPort: Component {
     let clockHz: UInt64
     /// Where received frames go.
     public let output: Channel<EthernetFrame>
+    /// Sees each frame as its last bit arrives: (frame, clock, what became of it).
+    public var arrived: ((EthernetFrame, UInt64, Outcome) -> Void)?
+
+    public enum Outcome: String, Sendable {
+        case accepted, runt, overrun
+    }
 
     // Registers.
     /// Frames offered and not yet received, in order: (frame, clock its last bit arrives).
-    var inFlight: [(frame: EthernetFrame, arrival: UInt64)] = []
+    var inFlight: [(frame: EthernetFrame, start: UInt64, arrival: UInt64)] = []
     var next = 0
     /// Bit time at which the wire is free for the next frame's preamble.
     var wireFreeBit: UInt64 = 0
@@ -59,10 +65,13 @@ public final class MACPort: Component {
         let end = start + UInt64(EthernetFrame.preambleAndSFD + frame.size) * 8
         wireFreeBit = end + UInt64(EthernetFrame.interFrameGap) * 8
         let arrival = clock(ofBitTime: end)
-        inFlight.append((frame, arrival))
+        inFlight.append((frame, clock(ofBitTime: start), arrival))
         if inFlight.count - next == 1 { simulator.wake(self, at: arrival) }
         return arrival
     }
+
+    /// A frame is on the wire at `clock` (from its preamble to its last bit).
+    public func busy(at clock: UInt64) -> Bool { next < inFlight.count && inFlight[next].start <= clock }
 
     public var lineTrace: String {
         "\(path) in_flight=\(inFlight.count - next) received=\(received) runts=\(runts) overruns=\(overruns)"
@@ -72,14 +81,19 @@ public final class MACPort: Component {
         while next < inFlight.count, inFlight[next].arrival <= simulator.now {
             let frame = inFlight[next].frame
             next += 1
+            let outcome: Outcome
             if frame.isRunt {
                 runts += 1
+                outcome = .runt
             } else if output.push(frame, bytes: frame.size) {
                 received += 1
                 receivedBytes += UInt64(frame.size)
+                outcome = .accepted
             } else {
                 overruns += 1
+                outcome = .overrun
             }
+            arrived?(frame, simulator.now, outcome)
         }
         if next > 1024, next * 2 > inFlight.count {
             inFlight.removeFirst(next)

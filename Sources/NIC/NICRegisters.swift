@@ -5,11 +5,22 @@ import RTL
 /// 82576 and 82599), reached through the PF's BAR0 by memory TLPs. A VF's BAR0 shows its own
 /// window of its pool's registers (`VFRegisterWindow`); an offset outside it reads zeros and
 /// ignores writes, like an unimplemented offset.
+///
+/// The filters the sorter and the transmit switch decide with are decoded from the registers
+/// again only after software wrote to them (hardware counting does not change them).
 public final class NICRegisters: MemoryMappedRegisters {
     public private(set) var ports: [RegisterFile]
+    /// Software writes per port: the decoded filters are stale when this moved.
+    public private(set) var writes: [UInt64]
+    var decoded: [(writes: UInt64, tables: FilterTables<Concrete>, settings: TransmitSwitch.Settings<Concrete>)?]
+    /// Per pool, the register index of each statistics counter (`Statistic`), or nil.
+    let statistics: [[Int?]]
 
     public init(map: RegisterMap, pfs: Int) {
         ports = Array(repeating: RegisterFile(map: map), count: pfs)
+        writes = Array(repeating: 0, count: pfs)
+        decoded = Array(repeating: nil, count: pfs)
+        statistics = (0..<map.pools).map { pool in Statistic.allCases.map { $0.register(pool: pool, map: map).flatMap(map.index(named:)) } }
     }
 
     /// The port and PF register offset an access reaches, and whether a write may change it.
@@ -38,5 +49,43 @@ public final class NICRegisters: MemoryMappedRegisters {
     public func write(_ function: SRIOVDevice.FunctionID, bar: Int, offset: UInt64, value: UInt32, byteEnables: UInt8) {
         guard let (p, pfOffset, writable) = route(function, bar: bar, offset: offset), writable else { return }
         ports[p].write(offset: pfOffset, value: value, byteEnables: byteEnables)
+        writes[p] += 1
+    }
+
+    /// The port's receive filters and transmit settings as its registers set them now.
+    public func filters(port p: Int) -> (tables: FilterTables<Concrete>, settings: TransmitSwitch.Settings<Concrete>) {
+        if let d = decoded[p], d.writes == writes[p] { return (d.tables, d.settings) }
+        let tables = ports[p].filterTables, settings = ports[p].transmitSettings
+        decoded[p] = (writes[p], tables, settings)
+        return (tables, settings)
+    }
+
+    /// Hardware counts into a pool's statistics register (no register there: nothing).
+    public func count(_ statistic: Statistic, port p: Int, pool: Int, _ amount: UInt32 = 1) {
+        guard pool < statistics.count, let k = statistics[pool][statistic.rawValue] else { return }
+        ports[p].hardwareAdd(index: k, amount)
+    }
+
+    /// A malicious-driver event: `pool` sent a frame that failed an enabled anti-spoof check
+    /// (82576: WVBR bit of the pool's queue, as igb_spoof_check reads it; 82599: SSVPC counts).
+    public func spoofEvent(port p: Int, pool: Int) {
+        if ports[p].map.family == "82576" {
+            ports[p].hardwareSet("WVBR", bits: 1 << UInt32(pool))
+        } else if let k = ports[p].map.index(named: "SSVPC") {
+            ports[p].hardwareAdd(index: k, 1)
+        }
+    }
+
+    /// Per-pool statistics the hardware counts (82576 PVF*, 82599 VF*).
+    public enum Statistic: Int, CaseIterable, Sendable {
+        case goodPacketsReceived, goodOctetsReceived, multicastPacketsReceived, goodPacketsTransmitted, goodOctetsTransmitted
+        case loopbackPacketsReceived, loopbackOctetsReceived
+
+        func register(pool: Int, map: RegisterMap) -> String? {
+            let names: [String?] = map.family == "82576"
+                ? ["PVFGPRC", "PVFGORC", "PVFMPRC", "PVFGPTC", "PVFGOTC", "PVFGPRLBC", "PVFGORLBC"]
+                : ["VFGPRC", "VFGORC_LSB", "VFMPRC", "VFGPTC", "VFGOTC_LSB", nil, nil]
+            return names[rawValue].map { "\($0)[\(pool)]" }
+        }
     }
 }

@@ -2,16 +2,18 @@ import RTL
 
 /// The L2 sorter as a clocked stage after a MAC port: one frame per clock from its input
 /// channel (whose latency is the sorter's pipeline depth), sorted by `L2Sorter.receive` on the
-/// filter tables it holds, one copy per selected pool handed to `deliver`, drops counted by
-/// reason (sriov-facts §1.3). The pools' receive queues take the copies once they exist (NIC
+/// filter tables the registers set at that clock, one copy per selected pool handed to
+/// `deliver`, drops counted by reason (sriov-facts §1.3). The pools' receive queues take the copies once they exist (NIC
 /// part 2); until then `deliver` is a counting sink.
 public final class ReceiveSorter: Component {
     public let path: String
     public let input: Channel<EthernetFrame>
-    /// The port's filters as the register maps decode them.
-    public var tables: FilterTables<Concrete>
+    /// The port's filters as the register maps decode them, read at each frame.
+    public var tables: () -> FilterTables<Concrete>
     /// Gets each copy: (pool, frame, clock).
     public var deliver: ((Int, EthernetFrame, UInt64) -> Void)?
+    /// Sees each decision: (frame, pool bitmap, drop reason, clock).
+    public var decided: ((EthernetFrame, UInt64, L2Sorter.DropReason, UInt64) -> Void)?
 
     // Registers (counters).
     public private(set) var poolFrames: [UInt64]
@@ -21,11 +23,11 @@ public final class ReceiveSorter: Component {
     public private(set) var lastPools: UInt64 = 0
     public private(set) var lastReason: L2Sorter.DropReason = .delivered
 
-    public init(_ simulator: Simulator, path: String, input: Channel<EthernetFrame>, tables: FilterTables<Concrete>) {
+    public init(_ simulator: Simulator, path: String, input: Channel<EthernetFrame>, pools: Int, tables: @escaping () -> FilterTables<Concrete>) {
         self.path = path
         self.input = input
         self.tables = tables
-        poolFrames = Array(repeating: 0, count: tables.poolMaxLength.count)
+        poolFrames = Array(repeating: 0, count: pools)
         poolBytes = poolFrames
         input.consumer = self
         simulator.add(self)
@@ -37,10 +39,11 @@ public final class ReceiveSorter: Component {
 
     public func tick(_ simulator: Simulator) {
         guard let frame = input.pop() else { return }
-        let decision = L2Sorter.receive(frame.header, tables)
+        let decision = L2Sorter.receive(frame.header, tables())
         lastPools = decision.pools.value
         lastReason = L2Sorter.DropReason(rawValue: decision.dropReason.value) ?? .delivered
         if lastReason != .delivered { drops[lastReason, default: 0] += 1 }
+        decided?(frame, lastPools, lastReason, simulator.now)
         for pool in poolFrames.indices where lastPools >> UInt64(pool) & 1 == 1 {
             poolFrames[pool] += 1
             poolBytes[pool] += UInt64(frame.bytes.count)

@@ -68,6 +68,10 @@ public struct RegisterMap: Sendable {
         byName = names
     }
 
+    /// Entries of the receive address table (RAL/RAH) and of the VLAN filter (VLVF).
+    public var receiveAddresses: Int { registers.filter { $0.name.hasPrefix("RAL[") && $0.writeAction == .store }.count }
+    public var vlanFilters: Int { registers.filter { $0.name.hasPrefix("VLVF[") }.count }
+
     public func register(at offset: Int) -> MMIORegister? { byOffset[offset].map { registers[$0] } }
     public func register(named name: String) -> MMIORegister? { byName[name].map { registers[$0] } }
     public func index(named name: String) -> Int? { byName[name] }
@@ -147,9 +151,7 @@ public struct RegisterFile: Sendable {
 
     /// Hardware adds to a counter (statistics registers, which software only reads); counters
     /// wrap as 32-bit registers do.
-    public mutating func hardwareAdd(_ name: String, _ amount: UInt32) {
-        if let k = map.index(named: name) { values[k] &+= amount }
-    }
+    public mutating func hardwareAdd(index k: Int, _ amount: UInt32) { values[k] &+= amount }
 
     /// Hardware sets bits of a status register (events: a spoofed frame sets its pool's WVBR bit).
     public mutating func hardwareSet(_ name: String, bits: UInt32) {

@@ -1,6 +1,6 @@
 import RTL
 
-/// The host CPU's view of configuration space: every access is a TLP the root complex sends,
+/// The host CPU's view of configuration space and memory-mapped registers: every access is a TLP the root complex sends,
 /// clock by clock, through the fabric; the CPU stalls until its completion comes back (or a
 /// completion timeout expires), as a real core stalls on a config access.
 public final class ConfigAccess {
@@ -30,6 +30,21 @@ public final class ConfigAccess {
             simulator.step()
         }
         return nil
+    }
+
+    /// A CPU load of one dword of memory space (MMIO): a memory read request, the core stalls
+    /// for its completion. Nil on a completion timeout or an unsuccessful completion.
+    public func memoryRead(_ address: UInt64) -> UInt32? {
+        guard let cpl = transact(TLP(kind: .memoryRead, requesterID: 0, length: 1, address: address & ~3)), cpl.status == .successful else { return nil }
+        return cpl.payload.first
+    }
+
+    /// A CPU store of one dword to memory space: a posted write, the core does not wait.
+    /// Later requests stay behind it on the way down (PCIe ordering), so a read that follows
+    /// sees it.
+    public func memoryWrite(_ address: UInt64, _ value: UInt32) {
+        accesses += 1
+        rootComplex.submit(TLP(kind: .memoryWrite, requesterID: 0, length: 1, address: address & ~3, payload: [value]), simulator: simulator)
     }
 
     func request(_ rid: UInt16, _ offset: Int, size: Int, write value: UInt32?) -> TLP? {

@@ -82,19 +82,28 @@ public enum Pcap {
     /// The bytes of a classic pcap file with nanosecond timestamps (magic 0xA1B23C4D,
     /// little-endian), Ethernet link type.
     public static func encode(_ records: [Record]) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(24 + records.reduce(0) { $0 + 16 + $1.bytes.count })
-        func put32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
-        func put16(_ v: UInt16) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
-        put32(nano); put16(2); put16(4); put32(0); put32(0); put32(262_144); put32(linkTypeEthernet)
-        for r in records {
-            put32(UInt32(truncatingIfNeeded: r.nanoseconds / 1_000_000_000))
-            put32(UInt32(r.nanoseconds % 1_000_000_000))
-            put32(UInt32(r.bytes.count))
-            put32(UInt32(max(r.originalLength, r.bytes.count)))
-            out.append(contentsOf: r.bytes)
-        }
+        var out = header
+        for r in records { append(r, to: &out) }
         return out
+    }
+
+    /// The file header: nanosecond magic, version 2.4, snaplen 262144, Ethernet.
+    static var header: [UInt8] {
+        var out: [UInt8] = []
+        put32(nano, &out); put16(2, &out); put16(4, &out); put32(0, &out); put32(0, &out); put32(262_144, &out); put32(linkTypeEthernet, &out)
+        return out
+    }
+
+    static func put32(_ v: UInt32, _ out: inout [UInt8]) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+    static func put16(_ v: UInt16, _ out: inout [UInt8]) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+
+    /// One record: seconds, nanoseconds, captured and original length, the bytes.
+    static func append(_ r: Record, to out: inout [UInt8]) {
+        put32(UInt32(truncatingIfNeeded: r.nanoseconds / 1_000_000_000), &out)
+        put32(UInt32(r.nanoseconds % 1_000_000_000), &out)
+        put32(UInt32(r.bytes.count), &out)
+        put32(UInt32(max(r.originalLength, r.bytes.count)), &out)
+        out.append(contentsOf: r.bytes)
     }
 
     /// Writes `records` as a classic pcap file.
@@ -102,5 +111,41 @@ public enum Pcap {
         guard FileManager.default.createFile(atPath: path, contents: Data(encode(records))) else {
             throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
         }
+    }
+}
+
+/// A pcap file written as a run goes (records buffered, flushed every 64 KiB), so a long run
+/// does not hold its frames in memory.
+public final class PcapWriter {
+    public let path: String
+    let handle: FileHandle
+    var buffer: [UInt8]
+    public private(set) var frames = 0
+    public private(set) var bytes = 0
+
+    public init(path: String) throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
+        }
+        self.path = path
+        self.handle = handle
+        buffer = Pcap.header
+    }
+
+    public func record(nanoseconds: UInt64, bytes frame: [UInt8]) {
+        Pcap.append(Pcap.Record(nanoseconds: nanoseconds, bytes: frame), to: &buffer)
+        frames += 1
+        bytes += frame.count
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    func flush() {
+        handle.write(Data(buffer))
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    public func close() throws {
+        flush()
+        try handle.close()
     }
 }

@@ -4,13 +4,18 @@ import IOVSimKit
 /// `iovsim run MODEL`: a cycle run with optional waveforms and TLP log.
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a model clock by clock: bring-up, then the VMs' DMA traffic; write a VCD and a TLP log.",
+        abstract: "Run a model clock by clock: bring-up, then the VMs' DMA traffic and the NIC's frames; write a VCD, a TLP log, pcaps and a frame log.",
         discussion: """
             The VCD (IEEE 1364) opens in GTKWave and Surfer: one scope per hierarchy level (top, rc, \
             rc.rp0, sw0.dp1, nic0.pf0.vf5, ...), TLPs in flight on every link, config registers and \
             fields. The same model and seed give byte-identical files apart from $date. --write \
             targets, --signals globs and output paths are checked before the first clock; a run that \
-            fails leaves no output files behind. \(ToolStatus.summary)
+            fails leaves no output files behind. Frames: --pcap-in FILE puts a classic pcap's frames on \
+            the first device's port 0 wire at the capture's own spacing (never faster than the line rate); \
+            FILE@nic0.port1 on another port; FILE@nic0.pf0.vf1 has that VF send them (its pool, \
+            through anti-spoofing and VM-to-VM switching). --pcap-out DIR writes PORT.wire-in.pcap, \
+            PORT.wire-out.pcap and PORT.poolN.pcap for every pool that received frames, timestamped \
+            in simulated time (tcpdump -r reads them). \(ToolStatus.summary)
             """
     )
 
@@ -24,7 +29,19 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("tlp-log"), help: "Write one line per TLP per hop here.") var tlpLog: String?
     @Option(help: ArgumentHelp("After bring-up, FUNCTION writes to ADDRESS (replays a peer-to-peer counterexample).", valueName: "FUNCTION@ADDRESS"))
     var write: [String] = []
+    @Option(name: .customLong("pcap-in"), help: ArgumentHelp("Frames from a pcap file onto a port's wire or sent by a function.", valueName: "FILE[@PORT|@FUNCTION]"))
+    var pcapIn: [String] = []
+    @Option(name: .customLong("pcap-out"), help: ArgumentHelp("Write the wires' and the pools' frames as pcaps into this directory.", valueName: "DIR"))
+    var pcapOut: String?
+    @Option(name: .customLong("frame-log"), help: "Write one line per frame per stage here.") var frameLog: String?
     @Flag(help: "No progress line.") var quiet = false
+
+    /// `in.pcap`, `in.pcap@nic0.port1`, `in.pcap@nic0.pf0.vf1` (the last @ splits).
+    static func parsePcapIn(_ text: String) -> (path: String, target: String?) {
+        guard let at = text.lastIndex(of: "@"), at != text.startIndex else { return (text, nil) }
+        let target = String(text[text.index(after: at)...])
+        return target.contains(".") ? (String(text[..<at]), target) : (text, nil)
+    }
 
     /// `nic0.pf0.vf0@0x400a060000`.
     static func parseWrite(_ text: String) -> (function: String, address: UInt64)? {
@@ -52,6 +69,9 @@ struct Run: ParsableCommand {
         options.tlpLog = tlpLog
         options.progress = !quiet
         options.writes = write.compactMap(Self.parseWrite)
+        options.pcapIn = pcapIn.map(Self.parsePcapIn)
+        options.pcapOut = pcapOut
+        options.frameLog = frameLog
         try withExitStatus { print(try Runner.run(file: model, options: options).render(), terminator: "") }
     }
 }

@@ -81,7 +81,7 @@ struct PcapPathTests {
         tables.receiveAddresses = [.init(address: 0x02_00_00_00_00_01, valid: 1, pools: Bits(1 << 1))]
         tables.acceptBroadcast = Bits(1 << 1 | 1 << 7)
         tables.defaultPool = 7
-        let sorter = ReceiveSorter(simulator, path: "nic0.port0.sorter", input: wire, tables: tables)
+        let sorter = ReceiveSorter(simulator, path: "nic0.port0.sorter", input: wire, pools: 8) { tables }
         var perPool: [Int: [Pcap.Record]] = [:]
         sorter.deliver = { pool, frame, clock in perPool[pool, default: []].append(Pcap.Record(nanoseconds: clock * 4, bytes: frame.bytes)) }
         // The capture's own times, from its first frame (text2pcap stamps them a microsecond apart).

@@ -1,0 +1,83 @@
+import NIC
+import PCIe
+import RTL
+
+/// A PF's registers as its driver reaches them: dword loads and stores at its BAR0, each a
+/// memory TLP from the CPU through the root complex.
+public struct MMIOAccess: RegisterAccess {
+    public let cpu: ConfigAccess
+    public let bar0: UInt64
+    public let map: RegisterMap
+
+    public init(cpu: ConfigAccess, bar0: UInt64, map: RegisterMap) {
+        self.cpu = cpu
+        self.bar0 = bar0
+        self.map = map
+    }
+
+    /// A load; all ones when no completion comes back (as a CPU reads a master abort).
+    public mutating func read(offset: Int) -> UInt32 { cpu.memoryRead(bar0 + UInt64(offset)) ?? 0xFFFF_FFFF }
+    public mutating func write(offset: Int, value: UInt32) { cpu.memoryWrite(bar0 + UInt64(offset), value) }
+}
+
+extension Platform {
+    /// PF `pf` of `device`'s driver view of its registers: MMIO at its BAR0.
+    public func pfDriver(device: String, pf p: Int) -> PFDriver<MMIOAccess>? {
+        guard let nic = nics[device], let endpoint = endpoints[device], p < endpoint.device.pfs.count,
+              let bar = endpoint.device.pfs[p].definition.header.bars.first(where: { $0.index == 0 }) else { return nil }
+        let pf = endpoint.device.pfs[p]
+        return PFDriver(MMIOAccess(cpu: ConfigAccess(simulator: simulator, rootComplex: rootComplex), bar0: bar.base(in: pf.config, at: Type0Header.barOffset),
+                                   map: nic.registers.ports[p].map))
+    }
+}
+
+extension Platform {
+    /// The MAC the PF driver gives PF `pf` of instance `device`: from the Device Serial
+    /// Number when it is an EUI-64 made from a MAC (FF-FE in its middle, as Intel's parts
+    /// carry it), plus the port number; else locally administered 02:00:00:DD:PP:FF.
+    public func macAddress(device: String, pf: Int) -> UInt64 {
+        let d = UInt64(model.effectivePlatform.device.firstIndex { $0.name == device } ?? 0)
+        if let serial = model.device.pf[pf].dsn?.serialNumber, serial >> 24 & 0xFFFF == 0xFFFE {
+            return ((serial >> 40) << 24 | serial & 0xFF_FFFF) &+ UInt64(pf) & 0xFFFF_FFFF_FFFF
+        }
+        return 0x02_00_00_00_00_FF | (d & 0xFF) << 16 | UInt64(pf & 0xFF) << 8
+    }
+
+    /// The MAC of VF `vf` of PF `pf` (Linux leaves VFs' MACs to the administrator, `ip link set
+    /// PF vf N mac ...`; IOVSim's are locally administered): 02:00:DD:PP:00:VV.
+    public func macAddress(device: String, pf: Int, vf: Int) -> UInt64 {
+        let d = UInt64(model.effectivePlatform.device.firstIndex { $0.name == device } ?? 0)
+        return 0x02_00_00_00_00_00 | (d & 0xFF) << 24 | UInt64(pf & 0xFF) << 16 | UInt64(vf & 0xFF)
+    }
+
+    /// The pool a function sends and receives in: VF n is pool n, the PF the pool after its
+    /// VFs (Linux igb and ixgbe); nil for a VF the part has no pool for.
+    public func pool(device: String, pf: Int, vf: Int?) -> Int? {
+        guard let nic = nics[device], let endpoint = endpoints[device], pf < endpoint.device.pfs.count else { return nil }
+        let pools = nic.registers.ports[pf].map.pools
+        let vfs = min(endpoint.device.pfs[pf].vfEnable ? endpoint.device.pfs[pf].numVFs : 0, UInt16(pools - 1))
+        guard let vf else { return Int(vfs) }
+        return vf < Int(vfs) ? vf : nil
+    }
+
+    /// The PF drivers' set-up of each NIC after bring-up, by MMIO: VMDq with a pool per enabled
+    /// VF, MACs in the receive address table, anti-spoofing and VM-to-VM loopback on.
+    func setUpNICs() {
+        for name in nics.keys.sorted() {
+            let nic = nics[name]!, endpoint = endpoints[name]!
+            for (p, pf) in endpoint.device.pfs.enumerated() {
+                let map = nic.registers.ports[p].map
+                guard var driver = pfDriver(device: name, pf: p) else { continue }
+                let enabled = pf.vfEnable ? Int(pf.numVFs) : 0
+                let vfs = min(enabled, map.pools - 1)
+                if enabled > vfs {
+                    nicNotes.append("\(name).pf\(p): \(enabled) VFs enabled, the \(map.family) has \(map.pools) pools: \(enabled - vfs > 1 ? "VFs \(vfs)-\(enabled - 1) get" : "VF \(vfs) gets") no pool, the PF keeps pool \(vfs) (Linux \(map.family == "82576" ? "igb" : "ixgbe") allows \(map.pools - 1) VFs)")
+                }
+                driver.enableVMDq(pfMAC: macAddress(device: name, pf: p), vfMACs: (0..<vfs).map { macAddress(device: name, pf: p, vf: $0) },
+                                   spoofCheck: model.device.nic?.spoofCheck ?? true)
+                _ = driver.read("STATUS")   // flushes the posted writes
+                configAccesses += driver.access.cpu.accesses
+            }
+        }
+    }
+}

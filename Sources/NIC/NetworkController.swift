@@ -1,0 +1,111 @@
+import RTL
+
+/// The network controller: its registers (behind the PFs' BARs) and one Ethernet port per PF,
+/// as on the 82576 and 82599 (DESIGN.md §4). What a port does with frames is decided by the
+/// registers the drivers wrote, read at the clock each frame is decided.
+public final class NetworkController {
+    public let path: String
+    public let registers: NICRegisters
+    public let ports: [EthernetPort]
+
+    public struct Configuration: Sendable {
+        public var map: RegisterMap
+        public var ports: Int
+        /// Line rate of every port, bits per second.
+        public var bitsPerSecond: UInt64
+        /// Clocks from a frame's last bit to the sorter's decision.
+        public var sorterLatency: Int = 4
+        /// Frames the receive FIFO between MAC and sorter holds.
+        public var receiveFIFOFrames: Int = 64
+        public init(map: RegisterMap, ports: Int, bitsPerSecond: UInt64) {
+            self.map = map
+            self.ports = ports
+            self.bitsPerSecond = bitsPerSecond
+        }
+    }
+
+    public init(_ simulator: Simulator, path: String, configuration c: Configuration) {
+        self.path = path
+        let registers = NICRegisters(map: c.map, pfs: c.ports)
+        self.registers = registers
+        ports = (0..<c.ports).map { EthernetPort(simulator, path: "\(path).port\($0)", index: $0, registers: registers, configuration: c) }
+    }
+}
+
+/// One port: the receive MAC (frames from the wire at line rate), the L2 sorter, the transmit
+/// switch, and the transmit MAC (frames to the wire at line rate). Pools' copies (from the wire
+/// or looped back) go to `poolReceived`; each pool's statistics registers count them.
+public final class EthernetPort {
+    public let path: String
+    public let index: Int
+    public let pools: Int
+    let registers: NICRegisters
+    public let receiveMAC: MACPort
+    public let sorter: ReceiveSorter
+    public let transmitter: TransmitStage
+    public let transmitMAC: MACPort
+    let transmitRequests: Channel<TransmitRequest>
+    let wireEnd: ChannelSink<EthernetFrame>
+
+    /// A pool got a copy: (pool, frame, clock, looped back from a local pool).
+    public var poolReceived: ((Int, EthernetFrame, UInt64, Bool) -> Void)?
+    /// A frame's last bit left on the wire.
+    public var wireTransmitted: ((EthernetFrame, UInt64) -> Void)?
+    /// Per pool: copies received from the wire and looped back.
+    public private(set) var poolFrames: [UInt64]
+    public private(set) var poolBytes: [UInt64]
+    public private(set) var poolLooped: [UInt64]
+
+    init(_ simulator: Simulator, path: String, index: Int, registers: NICRegisters, configuration c: NetworkController.Configuration) {
+        self.path = path
+        self.index = index
+        self.registers = registers
+        pools = c.map.pools
+        poolFrames = Array(repeating: 0, count: pools)
+        poolBytes = poolFrames
+        poolLooped = poolFrames
+        let received = Channel<EthernetFrame>(simulator, path: "\(path).rx", capacity: max(1, c.receiveFIFOFrames), latency: max(1, c.sorterLatency))
+        receiveMAC = MACPort(simulator, path: "\(path).rxmac", bitsPerSecond: c.bitsPerSecond, output: received)
+        sorter = ReceiveSorter(simulator, path: "\(path).sorter", input: received, pools: pools) { registers.filters(port: index).tables }
+        transmitRequests = Channel<TransmitRequest>(simulator, path: "\(path).txq", capacity: 1 << 20, latency: 1)
+        transmitter = TransmitStage(simulator, path: "\(path).txswitch", input: transmitRequests) { registers.filters(port: index) }
+        let wire = Channel<EthernetFrame>(simulator, path: "\(path).tx", capacity: 1 << 20, latency: 1)
+        transmitMAC = MACPort(simulator, path: "\(path).txmac", bitsPerSecond: c.bitsPerSecond, output: wire)
+        wireEnd = ChannelSink(simulator, path: "\(path).wire", input: wire)
+
+        sorter.deliver = { [unowned self] pool, frame, clock in self.arrive(pool, frame, clock, looped: false) }
+        transmitter.deliver = { [unowned self] pool, frame, clock in self.arrive(pool, frame, clock, looped: true) }
+        transmitter.toWire = { [unowned self] frame, clock in self.transmitMAC.offer(frame, atClock: clock, simulator: simulator) }
+        transmitter.sent = { pool, frame, _ in
+            registers.count(.goodPacketsTransmitted, port: index, pool: pool)
+            registers.count(.goodOctetsTransmitted, port: index, pool: pool, UInt32(frame.size))
+        }
+        transmitter.spoofed = { pool, _ in registers.spoofEvent(port: index, pool: pool) }
+        wireEnd.take = { [unowned self] frame, clock in self.wireTransmitted?(frame, clock) }
+    }
+
+    func arrive(_ pool: Int, _ frame: EthernetFrame, _ clock: UInt64, looped: Bool) {
+        poolFrames[pool] += 1
+        poolBytes[pool] += UInt64(frame.bytes.count)
+        registers.count(.goodPacketsReceived, port: index, pool: pool)
+        registers.count(.goodOctetsReceived, port: index, pool: pool, UInt32(frame.size))
+        if frame.bytes.first.map({ $0 & 1 == 1 }) ?? false { registers.count(.multicastPacketsReceived, port: index, pool: pool) }
+        if looped {
+            poolLooped[pool] += 1
+            registers.count(.loopbackPacketsReceived, port: index, pool: pool)
+            registers.count(.loopbackOctetsReceived, port: index, pool: pool, UInt32(frame.size))
+        }
+        poolReceived?(pool, frame, clock, looped)
+    }
+
+    /// A frame arrives from the wire no earlier than `clock` (line rate, in order).
+    @discardableResult
+    public func receive(_ frame: EthernetFrame, atClock clock: UInt64, simulator: Simulator) -> UInt64 {
+        receiveMAC.offer(frame, atClock: clock, simulator: simulator)
+    }
+
+    /// `pool` sends `frame` (the stand-in for its Tx queue until NIC part 2).
+    public func transmit(_ frame: EthernetFrame, fromPool pool: Int) -> Bool {
+        transmitRequests.push(TransmitRequest(pool: pool, frame: frame), bytes: frame.size)
+    }
+}
