@@ -37,7 +37,8 @@ test: deps
 	$(SWIFT) test --skip-build
 
 # Builds; proves the 82599 model's isolation properties after simulating its firmware bring-up;
-# runs it for 100,000 clocks with its VMs' DMA traffic, writing a VCD and a TLP log to out/;
+# runs it for 100,000 clocks with its VMs' DMA traffic and its generator's frames on the 10 Gb/s
+# port, writing a VCD, a TLP log, a frame log and the wires' and pools' pcaps to out/;
 # writes the config-space dump the real `lspci -F out/i82599.lspci -vvv` decodes.
 demo: build
 	@mkdir -p out
@@ -48,8 +49,8 @@ demo: build
 	-$(IOVSIM) prove Models/broken/acs-redirect-off.toml | grep -E -A1 "violated|properties over"
 	@echo
 	@echo "== iovsim run Models/i82599.toml --cycles 100000"
-	$(IOVSIM) run Models/i82599.toml --cycles 100000 --vcd out/i82599.vcd --tlp-log out/i82599.tlp.log --quiet
-	@echo "wrote out/i82599.vcd (open with: gtkwave out/i82599.vcd) and out/i82599.tlp.log"
+	$(IOVSIM) run Models/i82599.toml --cycles 100000 --vcd out/i82599.vcd --tlp-log out/i82599.tlp.log --pcap-out out/pcap --frame-log out/i82599.frames.log --quiet
+	@echo "wrote out/i82599.vcd (open with: gtkwave out/i82599.vcd), out/i82599.tlp.log, out/i82599.frames.log and out/pcap/*.pcap (read with: tcpdump -r out/pcap/nic0.port0.wire-in.pcap)"
 	@echo
 	@echo "== iovsim lspci Models/i82599.toml --vf-enable 4"
 	$(IOVSIM) lspci Models/i82599.toml --vf-enable 4

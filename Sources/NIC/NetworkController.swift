@@ -85,6 +85,7 @@ public final class EthernetPort {
     }
 
     func arrive(_ pool: Int, _ frame: EthernetFrame, _ clock: UInt64, looped: Bool) {
+        guard pool < pools else { return }
         poolFrames[pool] += 1
         poolBytes[pool] += UInt64(frame.bytes.count)
         registers.count(.goodPacketsReceived, port: index, pool: pool)

@@ -155,3 +155,55 @@ struct ModelErrorTests {
         #expect(r.stderr.contains("\(path): device.pf[0].sriov.initial_vfs: InitialVFs (65) exceeds TotalVFs (64)"))
     }
 }
+
+/// The NIC part of the schema: each bad value names its key.
+@Suite("Model-file errors: NIC")
+struct NICModelErrorTests {
+    @Test("register map family, port speed, table sizes stated wrong, generator port and mix", arguments: [
+        ("registers = \"82599\"", "registers = \"82598\"", "device.nic.registers", "expected one of: 82576, 82599"),
+        ("port_speed_gbps = 10", "port_speed_gbps = 25", "device.nic.port_speed_gbps", "1 or 10"),
+        ("receive_addresses = 128", "receive_addresses = 256", "device.nic.receive_addresses", "the 82599 has 128, not 256"),
+        ("sorter_latency = 4", "sorter_latency = 0", "device.nic.sorter_latency", "1...1000"),
+        ("port = \"nic0.port0\"", "port = \"nic0.port1\"", "generator[0].port", "DEVICE.portN with N below 1"),
+        ("port = \"nic0.port0\"", "port = \"nic9.port0\"", "generator[0].port", "is not a port"),
+        ("frames = 1000", "frames = -1", "generator[0].frames", "0...10000000"),
+        ("mix = { unicast = 70, unknown_unicast = 5, broadcast = 10, multicast = 5, vlan = 5, runt = 2, oversize = 3 }", "mix = { unicast = 0 }",
+         "generator[0].mix", "every weight is 0"),
+        ("mix = { unicast = 70", "mix = { unicats = 70", "generator[0].mix.unicats", "unknown key"),
+    ] as [(String, String, String, String)])
+    func nicKeys(_ edit: (String, String, String, String)) throws {
+        let text = ModelErrorTests.base
+        #expect(text.contains(edit.0), "test edit does not apply: \(edit.0)")
+        do {
+            _ = try ModelLoader.parse(text.replacingOccurrences(of: edit.0, with: edit.1), file: "broken.toml")
+            Issue.record("no error for \(edit.1)")
+        } catch let error as ModelError {
+            #expect(error.keyPath == edit.2, "\(error)")
+            #expect(error.message.contains(edit.3), "\(error)")
+        }
+    }
+
+    @Test("a generator without a NIC is a model error, not a silent no-op")
+    func generatorWithoutNIC() throws {
+        let text = ModelErrorTests.base.replacingOccurrences(of: "[device.nic]\nregisters = \"82599\"\nport_speed_gbps = 10\nsorter_latency = 4\nrx_packet_buffer = 0x80000\npools = 64\nreceive_addresses = 128\nvlan_filters = 64\n", with: "")
+        #expect(throws: ModelError.self) { _ = try ModelLoader.parse(text, file: "broken.toml") }
+    }
+}
+
+/// `--pcap-in` inputs that are not what they should be.
+@Suite("run: bad pcap inputs", .serialized)
+struct PcapInputErrorTests {
+    @Test("a file that is not a pcap: exit 66 naming the file; a target that is no port or function: exit 64; a model without a NIC: exit 64")
+    func badInputs() throws {
+        let binary = try #require(IOVSimBinary.url).path
+        let notPcap = temporaryPath("notes.pcap")
+        try "hello\n".write(toFile: notPcap, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: notPcap) }
+        let bad = try runProgram(binary, ["run", Repository.model("i82576.toml"), "--cycles", "100", "--quiet", "--pcap-in", notPcap])
+        #expect(bad.status == 66 && bad.stderr.contains(notPcap), "\(bad)")
+        let target = try runProgram(binary, ["run", Repository.model("i82576.toml"), "--cycles", "100", "--quiet", "--pcap-in", "\(notPcap)@nic0.port7"])
+        #expect(target.status == 64 && target.stderr.contains("nic0.port7"), "\(target)")
+        let noNIC = try runProgram(binary, ["run", Repository.model("sriov-512vf.toml"), "--cycles", "100", "--quiet", "--pcap-out", temporaryPath("p")])
+        #expect(noNIC.status == 64 && noNIC.stderr.contains("no NIC"), "\(noNIC)")
+    }
+}
