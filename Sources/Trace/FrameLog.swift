@@ -7,16 +7,11 @@ import Foundation
 ///     1238 nic0.port0 sorter pools=1,7 len=60 dst=ff:ff:ff:ff:ff:ff src=02:10:00:00:00:01
 ///     2001 nic0.port0 tx pool=2 dropped: source MAC is not the pool's (anti-spoofing) len=60 ...
 public final class FrameLog {
-    let handle: FileHandle
-    var buffer = ""
-    public private(set) var lines = 0
+    let file: LineFile
+    public var lines: Int { file.lines }
 
     public init(path: String) throws {
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
-        }
-        self.handle = handle
-        append("# clock port stage outcome len dst src [vlan]")
+        file = try LineFile(path: path, header: "# clock port stage outcome len dst src [vlan]")
     }
 
     static func mac(_ bytes: [UInt8], at offset: Int) -> String {
@@ -31,22 +26,8 @@ public final class FrameLog {
     }
 
     public func record(clock: UInt64, port: String, stage: String, outcome: String, frame: [UInt8]) {
-        append("\(clock) \(port) \(stage) \(outcome) \(Self.describe(frame))")
-        lines += 1
+        file.append("\(clock) \(port) \(stage) \(outcome) \(Self.describe(frame))")
     }
 
-    func append(_ line: String) {
-        buffer += line
-        buffer += "\n"
-        if buffer.utf8.count >= 1 << 16 {
-            handle.write(Data(buffer.utf8))
-            buffer.removeAll(keepingCapacity: true)
-        }
-    }
-
-    public func close() throws {
-        handle.write(Data(buffer.utf8))
-        buffer.removeAll()
-        try handle.close()
-    }
+    public func close() throws { try file.close() }
 }

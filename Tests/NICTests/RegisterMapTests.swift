@@ -2,62 +2,10 @@ import NIC
 import RTL
 import Testing
 
-/// What a PF driver writes to set up the L2 switch, by register name: the names and offsets
-/// come from the family's map, the values are what igb / ixgbe write.
-struct PFDriver {
-    var file: RegisterFile
-    var map: RegisterMap { file.map }
-
-    init(_ map: RegisterMap) { file = RegisterFile(map: map) }
-
-    mutating func write(_ name: String, _ value: UInt32) {
-        let register = map.register(named: name)!
-        file.write(offset: register.offset, value: value)
-    }
-
-    /// Sets bits of a field, keeping the rest of the register (read-modify-write as drivers do).
-    mutating func set(_ name: String, _ field: String, _ value: UInt32) {
-        let register = map.register(named: name)!, f = register.field(field)!
-        write(name, (file.peek(name) & ~f.mask) | (value << UInt32(f.lsb)) & f.mask)
-    }
-
-    /// Receive address `entry` = `mac`, selecting `pools` (igb: RAH.POOLSEL; ixgbe: MPSAR).
-    mutating func receiveAddress(_ entry: Int, mac: UInt64, pools: UInt64) {
-        let o = (0..<6).map { UInt32(mac >> UInt64(40 - 8 * $0) & 0xFF) }
-        write("RAL[\(entry)]", o[0] | o[1] << 8 | o[2] << 16 | o[3] << 24)
-        if map.family == "82576" {
-            write("RAH[\(entry)]", o[4] | o[5] << 8 | UInt32(pools & 0xFF) << 18 | 1 << 31)
-        } else {
-            write("RAH[\(entry)]", o[4] | o[5] << 8 | 1 << 31)
-            write("MPSAR_LO[\(entry)]", UInt32(truncatingIfNeeded: pools))
-            write("MPSAR_HI[\(entry)]", UInt32(truncatingIfNeeded: pools >> 32))
-        }
-    }
-
-    mutating func vlanFilter(_ entry: Int, vlan: UInt32, pools: UInt64) {
-        if map.family == "82576" {
-            write("VLVF[\(entry)]", vlan | UInt32(pools & 0xFF) << 12 | 1 << 31)
-        } else {
-            write("VLVF[\(entry)]", vlan | 1 << 31)
-            write("VLVFB[\(2 * entry)]", UInt32(truncatingIfNeeded: pools))
-            write("VLVFB[\(2 * entry + 1)]", UInt32(truncatingIfNeeded: pools >> 32))
-        }
-    }
-
-    mutating func vlanFiltering(_ on: Bool) { map.family == "82576" ? set("RCTL", "VFE", on ? 1 : 0) : set("VLNCTRL", "VFE", on ? 1 : 0) }
-    mutating func poolOption(_ pool: Int, _ option: String) { set("VMOLR[\(pool)]", map.family == "82599" && option == "MPME" ? "MPE" : option, 1) }
-    mutating func receiveEnable(_ pools: UInt64) {
-        if map.family == "82576" {
-            write("VFRE", UInt32(pools & 0xFF))
-        } else {
-            write("VFRE[0]", UInt32(truncatingIfNeeded: pools))
-            write("VFRE[1]", UInt32(truncatingIfNeeded: pools >> 32))
-        }
-    }
-    mutating func multicastHash(_ bit: Int) {
-        write("MTA[\(bit >> 5)]", file.peek("MTA[\(bit >> 5)]") | 1 << UInt32(bit & 31))
-        if map.family == "82599" { set("MCSTCTRL", "MFE", 1) }
-    }
+extension PFDriver where Access == RegisterFile {
+    /// A driver on a bare register file (no bus): the unit tests' set-up.
+    init(_ map: RegisterMap) { self.init(RegisterFile(map: map)) }
+    var file: RegisterFile { access }
 }
 
 @Suite("NIC register maps")
