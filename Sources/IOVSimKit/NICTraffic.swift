@@ -74,10 +74,15 @@ final class NICTraffic {
         throw UsageError("--pcap-in ...@\(text): not a port or function of \(model.name) (expected \(device).port0 for the wire, or \(device).pf0.vf1 for frames that VF sends)")
     }
 
-    func nanoseconds(_ clock: UInt64) -> UInt64 {
-        let (high, low) = clock.multipliedFullWidth(by: 1_000_000_000)
-        return platform.simulator.clockHz.dividingFullWidth((high, low)).quotient
+    /// `value * numerator / denominator` without overflow in the product; saturates at the
+    /// largest clock (a capture hours long, a generator of millions of frames).
+    static func scaled(_ value: UInt64, _ numerator: UInt64, _ denominator: UInt64) -> UInt64 {
+        let (high, low) = value.multipliedFullWidth(by: numerator)
+        guard high < denominator else { return .max }
+        return denominator.dividingFullWidth((high, low)).quotient
     }
+
+    func nanoseconds(_ clock: UInt64) -> UInt64 { Self.scaled(clock, 1_000_000_000, platform.simulator.clockHz) }
 
     /// The pcap directory, created if missing.
     func makeDirectory(_ directory: String?) throws {
@@ -173,7 +178,8 @@ final class NICTraffic {
             source.next = {
                 guard k < records.count else { return nil }
                 defer { k += 1 }
-                return (EthernetFrame(records[k].bytes), now + (records[k].nanoseconds - t0) * simulator.clockHz / 1_000_000_000)
+                let offset = Self.scaled(records[k].nanoseconds - t0, simulator.clockHz, 1_000_000_000)
+                return (EthernetFrame(records[k].bytes), now &+ min(offset, .max - now))
             }
             source.start(simulator)
         }
@@ -191,7 +197,8 @@ final class NICTraffic {
                 k += 1
                 let (_, frame) = frames.next()
                 // At `load` percent a frame's wire time is stretched by 100 / load.
-                let earliest = now + bits * 100 / load * simulator.clockHz / bitsPerSecond
+                let offset = Self.scaled(bits, 100 * simulator.clockHz, load * bitsPerSecond)
+                let earliest = now &+ min(offset, .max - now)
                 bits += UInt64(frame.wireBytes * 8)
                 return (frame, earliest)
             }

@@ -1,9 +1,10 @@
 import RTL
 
 /// Feeds a port frames from a pcap or a generator, lazily (a long run does not hold its frames
-/// in memory): each frame no earlier than the clock `next` gives it, either onto the port's
-/// receive wire (where the MAC keeps the line rate; two frames are kept offered so a
-/// back-to-back burst has no gap) or into the port's transmit switch as sent by `pool`.
+/// in memory): each frame once the clock `next` gives it has come, either onto the port's
+/// receive wire (where the MAC keeps the line rate; up to two frames are kept offered so a
+/// back-to-back burst has no gap, and several sources on one wire interleave in time order)
+/// or into the port's transmit switch as sent by `pool`.
 public final class FrameSource: Component {
     public enum Target: Sendable {
         case wire
@@ -45,7 +46,7 @@ public final class FrameSource: Component {
             }
             switch target {
             case .wire:
-                guard arrivals.count < 2 else { break feeding }
+                guard arrivals.count < 2, earliest <= now else { break feeding }
                 arrivals.append(port.receive(frame, atClock: max(earliest, now), simulator: simulator))
             case .pool(let pool):
                 guard earliest <= now, port.transmit(frame, fromPool: pool) else { break feeding }
@@ -56,8 +57,8 @@ public final class FrameSource: Component {
         guard !done || !arrivals.isEmpty else { return }
         let wake: UInt64
         switch target {
-        case .wire: wake = arrivals.min() ?? now + 1
-        case .pool: wake = max(pending?.1 ?? now + 1, now + 1)
+        case .wire: wake = min(arrivals.min() ?? .max, pending?.1 ?? .max)
+        case .pool: wake = pending?.1 ?? now + 1
         }
         simulator.wake(self, at: max(wake, now + 1))
     }

@@ -48,20 +48,27 @@ public final class MACPort: Component {
     /// time: exact, in 128 bits, rounding toward later so nothing is early.
     func bitTime(ofClock clock: UInt64) -> UInt64 {
         let (high, low) = clock.multipliedFullWidth(by: bitsPerSecond)
+        guard high < clockHz else { return Self.never }
         let (q, r) = clockHz.dividingFullWidth((high, low))
         return r == 0 ? q : q + 1
     }
 
     func clock(ofBitTime bits: UInt64) -> UInt64 {
         let (high, low) = bits.multipliedFullWidth(by: clockHz)
+        guard high < bitsPerSecond else { return Self.never }
         let (q, r) = bitsPerSecond.dividingFullWidth((high, low))
         return r == 0 ? q : q + 1
     }
 
-    /// Puts `frame` on the wire no earlier than `clock`; returns the clock its last bit arrives.
+    /// Beyond any run: a frame offered this late never arrives.
+    static let never = UInt64.max / 4
+
+    /// Puts `frame` on the wire no earlier than `clock`; returns the clock its last bit arrives
+    /// (`never` for a time no run reaches, e.g. a capture's timestamp a century on).
     @discardableResult
     public func offer(_ frame: EthernetFrame, atClock earliest: UInt64, simulator: Simulator) -> UInt64 {
         let start = max(bitTime(ofClock: earliest), wireFreeBit)
+        guard start < Self.never else { return Self.never }
         let end = start + UInt64(EthernetFrame.preambleAndSFD + frame.size) * 8
         wireFreeBit = end + UInt64(EthernetFrame.interFrameGap) * 8
         let arrival = clock(ofBitTime: end)
