@@ -222,10 +222,8 @@ final class NICTraffic {
             for port in platform.nics[name]!.ports {
                 let mac = port.receiveMAC, sorter = port.sorter, tx = port.transmitter
                 var line = "\(port.path): wire in \(mac.received + mac.runts + mac.overruns) frames (\(mac.received) accepted, \(mac.runts) runts, \(mac.overruns) overruns)"
-                let drops = sorter.drops.filter { $0.value > 0 }.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.value) \($0.key)" }
-                line += "; sorter dropped \(sorter.drops.values.reduce(0, +))\(drops.isEmpty ? "" : ": " + drops.joined(separator: "; "))"
-                let txDrops = tx.drops.filter { $0.value > 0 }.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.value) \($0.key)" }
-                line += "; tx: \(tx.toWireFrames) to the wire, \(tx.loopedFrames) looped back, \(tx.drops.values.reduce(0, +)) dropped\(txDrops.isEmpty ? "" : ": " + txDrops.joined(separator: "; "))"
+                line += "; sorter: \(Self.dropped(sorter.drops))"
+                line += "; tx: \(tx.toWireFrames) to the wire, \(tx.loopedFrames) looped back, \(Self.dropped(tx.drops))"
                 lines.append(line)
                 let pools = (0..<port.pools).filter { port.poolFrames[$0] > 0 }.map { pool in
                     "\(pool)\(label(port, pool)) \(port.poolFrames[pool])"
@@ -239,6 +237,12 @@ final class NICTraffic {
             lines.append("pcap \(w.path): \(w.frames) frames, \(w.bytes) bytes")
         }
         return lines
+    }
+
+    /// "3 dropped: 1 oversize for the port; 2 VLAN filter": the total, then each reason's count.
+    static func dropped<Reason: RawRepresentable & CustomStringConvertible>(_ drops: [Reason: UInt64]) -> String where Reason.RawValue == UInt64 {
+        let reasons = drops.filter { $0.value > 0 }.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.value) \($0.key)" }
+        return "\(drops.values.reduce(0, +)) dropped" + (reasons.isEmpty ? "" : ": " + reasons.joined(separator: "; "))
     }
 
     /// " (nic0.pf0.vf3)" for a pool a function owns.

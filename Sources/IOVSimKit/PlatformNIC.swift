@@ -69,7 +69,7 @@ extension Platform {
                 let map = nic.registers.ports[p].map
                 guard var driver = pfDriver(device: name, pf: p) else { continue }
                 let enabled = pf.vfEnable ? Int(pf.numVFs) : 0
-                let vfs = min(enabled, map.pools - 1)
+                let vfs = pool(device: name, pf: p, vf: nil) ?? 0   // the PF's pool: the VFs that have one
                 if enabled > vfs {
                     nicNotes.append("\(name).pf\(p): \(enabled) VFs enabled, the \(map.family) has \(map.pools) pools: \(enabled - vfs > 1 ? "VFs \(vfs)-\(enabled - 1) get" : "VF \(vfs) gets") no pool, the PF keeps pool \(vfs) (Linux \(map.family == "82576" ? "igb" : "ixgbe") allows \(map.pools - 1) VFs)")
                 }
