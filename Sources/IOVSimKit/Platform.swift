@@ -84,8 +84,13 @@ public final class Platform {
                         var c = NetworkController.Configuration(map: map, ports: definitions.count, bitsPerSecond: UInt64(nic.portSpeedGbps) * 1_000_000_000)
                         c.sorterLatency = nic.sorterLatency ?? 4
                         c.receiveFIFOFrames = (nic.rxPacketBuffer ?? 64 * 64) / EthernetFrame.minimumSize
+                        c.receivePacketBuffer = nic.rxPacketBuffer ?? 0x10000
+                        c.maxTransmitFrame = map.family == "82576" ? 9728 : 15872
                         let controller = NetworkController(simulator, path: m.below, configuration: c)
                         endpoint.registers = controller.registers
+                        endpoint.deviceRequests = controller.dma.requests
+                        endpoint.deviceCompletions = controller.dma.completions
+                        controller.dma.functions = endpoint
                         nics[m.below] = controller
                     }
                     paths[m.below] = hop

@@ -32,6 +32,23 @@ extension Platform {
 }
 
 extension Platform {
+    /// VF `vf` of PF `pf` of `device`'s driver view of its registers: MMIO at its VF BAR0, at
+    /// the VF-view offsets (`VFRegisterWindow`).
+    public func vfAccess(device: String, pf p: Int, vf: Int) -> MMIOAccess? {
+        guard let nic = nics[device], let endpoint = endpoints[device], p < endpoint.device.pfs.count,
+              let aperture = endpoint.device.pfs[p].vfAperture(vf: vf, bar: 0) else { return nil }
+        return MMIOAccess(cpu: ConfigAccess(simulator: simulator, rootComplex: rootComplex), bar0: aperture.base, map: nic.registers.ports[p].map)
+    }
+
+    /// The routing ID of a function of `device` (nil: no such function).
+    public func rid(device: String, pf p: Int, vf: Int?) -> UInt16? {
+        guard let endpoint = endpoints[device], p < endpoint.device.pfs.count else { return nil }
+        guard let vf else { return endpoint.device.rid(ofPF: p) }
+        return vf < endpoint.device.pfs[p].vfs.count ? endpoint.device.pfs[p].vfs[vf].rid : nil
+    }
+}
+
+extension Platform {
     /// The MAC the PF driver gives PF `pf` of instance `device`: from the Device Serial
     /// Number when it is an EUI-64 made from a MAC (FF-FE in its middle, as Intel's parts
     /// carry it), plus the port number; else locally administered 02:00:00:DD:PP:FF.
@@ -77,6 +94,13 @@ extension Platform {
                                    spoofCheck: model.device.nic?.spoofCheck ?? true)
                 _ = driver.read("STATUS")   // flushes the posted writes
                 configAccesses += driver.access.cpu.accesses
+                // Each VF's driver makes it a bus master at probe (igbvf/ixgbevf pci_set_master).
+                let config = ConfigAccess(simulator: simulator, rootComplex: rootComplex)
+                for vf in pf.vfs.prefix(vfs) {
+                    let command = config.read(vf.rid, Type0Header.commandOffset, size: 2) ?? 0
+                    config.write(vf.rid, Type0Header.commandOffset, size: 2, command | 0x4)
+                }
+                configAccesses += config.accesses
             }
         }
     }

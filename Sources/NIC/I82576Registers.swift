@@ -50,7 +50,16 @@ extension RegisterMap {
             MMIORegister("LVMMC", offset: 0x3548, .rc),
             MMIORegister("WVBR", offset: 0x3554, .rc),
         ]
+        // Transmit rate limiting (§7.2.5.3; igb_set_vf_rate_limit): RTTDQSEL selects a Tx queue,
+        // RTTBCNRC is that queue's rate factor (link speed / rate, RF_INT.RF_DEC with 14
+        // binary places) and enable.
+        r += [
+            MMIORegister("RTTDQSEL", offset: 0x3604, fields: [RegisterField("TXDQ_IDX", lsb: 0, width: 7)]),
+            MMIORegister("RTTBCNRC", offset: 0x36B0, fields: RegisterMap.rateFactorFields),
+        ]
         r += RegisterMap.array("VMVIR", base: 0x3700, count: 8, fields: [RegisterField("VLAN_DEFAULT", lsb: 0, width: 16), RegisterField("VLANA", lsb: 30, width: 2)])
+        // Statistics (§8.19): Missed Packets Count (packet buffer full), Receive No Buffers Count.
+        r += [MMIORegister("MPC", offset: 0x4010, .rc), MMIORegister("RNBC", offset: 0x40A0, .rc)]
         r += [MMIORegister("RLPML", offset: 0x5004, fields: [RegisterField("RLPML", lsb: 0, width: 14)])]
         r += RegisterMap.array("MTA", base: 0x5200, count: 128)
         // Receive addresses: 16 at RAL/RAH 0x5400, 8 more (RA2) at 0x54E0.
@@ -80,8 +89,8 @@ extension RegisterMap {
         // (0x2800 / 0x3800 + 0x100 q), the rest at 0xC000 / 0xE000 + 0x40 q (igb's E1000_RDBAL(q)).
         for q in 0..<16 {
             let rx = q < 4 ? 0x2800 + 0x100 * q : 0xC000 + 0x40 * q, tx = q < 4 ? 0x3800 + 0x100 * q : 0xE000 + 0x40 * q
-            for (name, offset) in Self.i82576RxQueueRegisters { r.append(MMIORegister("\(name)[\(q)]", offset: rx + offset)) }
-            for (name, offset) in Self.i82576TxQueueRegisters { r.append(MMIORegister("\(name)[\(q)]", offset: tx + offset)) }
+            r += Self.i82576RxQueueRegisters.map { $0.register(queue: q, base: rx) }
+            r += Self.i82576TxQueueRegisters.map { $0.register(queue: q, base: tx) }
         }
         // Per-VF mirrors of the VF's own control and interrupt registers (§8.26; QEMU igb's
         // PVT* registers at 0x10000 + 0x100 n, VTIVAR at 0x11700 + 4 n).
@@ -108,13 +117,30 @@ extension RegisterMap {
         return RegisterMap(family: "82576", pools: 8, pfWindow: 0x20000, registers: r.sorted { $0.offset < $1.offset })
     }()
 
-    /// Per-queue register offsets in a queue's block, as both the PF and the VF see them.
-    public static let i82576RxQueueRegisters: [(String, Int)] = [
-        ("RDBAL", 0x00), ("RDBAH", 0x04), ("RDLEN", 0x08), ("SRRCTL", 0x0C), ("RDH", 0x10), ("RXCTL", 0x14), ("RDT", 0x18), ("RXDCTL", 0x28),
+    /// A queue's Rx ring registers, as both the PF and the VF see them (82576 datasheet
+    /// §8.10; igb E1000_SRRCTL_*, E1000_RXDCTL_*): SRRCTL's packet buffer size in KiB, header
+    /// buffer in 64-byte units, descriptor type (1 = advanced, one buffer) and drop-enable;
+    /// RXDCTL's prefetch, host and write-back thresholds and queue enable.
+    public static let i82576RxQueueRegisters: [QueueRegister] = [
+        QueueRegister("RDBAL", 0x00, [RegisterField("BAL", lsb: 7, width: 25)]), QueueRegister("RDBAH", 0x04),
+        QueueRegister("RDLEN", 0x08, QueueRegister.length),
+        QueueRegister("SRRCTL", 0x0C, [RegisterField("BSIZEPACKET", lsb: 0, width: 7, reset: 2), RegisterField("BSIZEHEADER", lsb: 8, width: 4, reset: 4),
+                                       RegisterField("DESCTYPE", lsb: 25, width: 3), RegisterField("DROP_EN", lsb: 31)]),
+        QueueRegister("RDH", 0x10, QueueRegister.pointer), QueueRegister("RXCTL", 0x14), QueueRegister("RDT", 0x18, QueueRegister.pointer),
+        QueueRegister("RXDCTL", 0x28, [RegisterField("PTHRESH", lsb: 0, width: 5), RegisterField("HTHRESH", lsb: 8, width: 5),
+                                       RegisterField("WTHRESH", lsb: 16, width: 5), RegisterField("ENABLE", lsb: 25), RegisterField("SWFLSH", lsb: 26)]),
+        // Receive Queue Drop Packet Count: frames dropped for want of a descriptor (DROP_EN).
+        QueueRegister("RQDPC", 0x30, [RegisterField("RQDPC", lsb: 0, width: 32, .rc)]),
     ]
-    public static let i82576TxQueueRegisters: [(String, Int)] = [
-        ("TDBAL", 0x00), ("TDBAH", 0x04), ("TDLEN", 0x08), ("TDH", 0x10), ("TXCTL", 0x14), ("TDT", 0x18), ("TXDCTL", 0x28), ("TDWBAL", 0x38),
-        ("TDWBAH", 0x3C),
+    /// A queue's Tx ring registers (82576 datasheet §8.12): TXDCTL as RXDCTL; TDWBAL's bit 0
+    /// enables head write-back to the address TDWBAH:TDWBAL.
+    public static let i82576TxQueueRegisters: [QueueRegister] = [
+        QueueRegister("TDBAL", 0x00, [RegisterField("BAL", lsb: 7, width: 25)]), QueueRegister("TDBAH", 0x04),
+        QueueRegister("TDLEN", 0x08, QueueRegister.length), QueueRegister("TDH", 0x10, QueueRegister.pointer), QueueRegister("TXCTL", 0x14),
+        QueueRegister("TDT", 0x18, QueueRegister.pointer),
+        QueueRegister("TXDCTL", 0x28, [RegisterField("PTHRESH", lsb: 0, width: 5), RegisterField("HTHRESH", lsb: 8, width: 5),
+                                       RegisterField("WTHRESH", lsb: 16, width: 5), RegisterField("ENABLE", lsb: 25), RegisterField("SWFLSH", lsb: 26)]),
+        QueueRegister("TDWBAL", 0x38, [RegisterField("HEAD_WB_EN", lsb: 0), RegisterField("HEADWBA", lsb: 2, width: 30)]), QueueRegister("TDWBAH", 0x3C),
     ]
 
     /// A VF's statistics registers at their VF-view offsets (igbvf E1000_VFGPRC ...); the PF

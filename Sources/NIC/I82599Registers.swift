@@ -16,8 +16,8 @@ extension RegisterMap {
         // SRRCTL and DCA_RXCTRL of queues 0-15 also answer at 0x2100 / 0x2200 + 4 q (82598 layout).
         for q in 0..<128 {
             let rx = q < 64 ? 0x1000 + 0x40 * q : 0xD000 + 0x40 * (q - 64)
-            for (name, offset) in Self.i82599RxQueueRegisters { r.append(MMIORegister("\(name)[\(q)]", offset: rx + offset)) }
-            for (name, offset) in Self.i82599TxQueueRegisters { r.append(MMIORegister("\(name)[\(q)]", offset: 0x6000 + 0x40 * q + offset)) }
+            r += Self.i82599RxQueueRegisters.map { $0.register(queue: q, base: rx) }
+            r += Self.i82599TxQueueRegisters.map { $0.register(queue: q, base: 0x6000 + 0x40 * q) }
         }
         for q in 0..<16 {
             r += [MMIORegister("SRRCTL[\(q)] at 0x2100", offset: 0x2100 + 4 * q, fields: [], writeAction: .alias(of: "SRRCTL[\(q)]")),
@@ -46,6 +46,14 @@ extension RegisterMap {
             MMIORegister("MAXFRS", offset: 0x4268, fields: [RegisterField("MFS", lsb: 16, width: 16, reset: 1518)]),
             // Link up at 10 Gb/s (ixgbe: IXGBE_LINKS_UP, IXGBE_LINKS_SPEED_10G_82599).
             MMIORegister("LINKS", offset: 0x42A4, fields: [RegisterField("LINK_SPEED", lsb: 28, width: 2, .ro, reset: 3), RegisterField("LINK_UP", lsb: 30, .ro, reset: 1)]),
+        ]
+        // Statistics (§8.2.3.23) of packet buffer 0: Missed Packets Count, Receive No Buffers Count.
+        r += [MMIORegister("MPC", offset: 0x3FA0, .rc), MMIORegister("RNBC", offset: 0x3FC0, .rc)]
+        // Transmit rate limiting (§7.7.2.2.2; ixgbe_set_vf_rate_limit): RTTDQSEL selects a Tx
+        // queue, RTTBCNRC is its rate factor and enable.
+        r += [
+            MMIORegister("RTTDQSEL", offset: 0x4904, fields: [RegisterField("TXDQ_IDX", lsb: 0, width: 7)]),
+            MMIORegister("RTTBCNRC", offset: 0x4984, fields: RegisterMap.rateFactorFields),
         ]
         r += RegisterMap.array("PFMAILBOX", base: 0x4B00, count: 64, fields: [
             RegisterField("STS", lsb: 0), RegisterField("ACK", lsb: 1), RegisterField("VFU", lsb: 2, .ro), RegisterField("PFU", lsb: 3), RegisterField("RVFU", lsb: 4),
@@ -125,15 +133,29 @@ extension RegisterMap {
         return RegisterMap(family: "82599", pools: 64, pfWindow: Self.i82599VFPrivateBase, registers: r.sorted { $0.offset < $1.offset })
     }()
 
-    /// Per-queue register offsets in a queue's 0x40-byte block, as both the PF and the VF
-    /// (ixgbevf IXGBE_VFRDBAL(q) = 0x1000 + 0x40 q ...) see them.
-    public static let i82599RxQueueRegisters: [(String, Int)] = [
-        ("RDBAL", 0x00), ("RDBAH", 0x04), ("RDLEN", 0x08), ("DCA_RXCTRL", 0x0C), ("RDH", 0x10), ("SRRCTL", 0x14), ("RDT", 0x18),
-        ("RXDCTL", 0x28), ("RSCCTL", 0x2C),
+    /// A queue's Rx ring registers in its 0x40-byte block, as both the PF and the VF (ixgbevf
+    /// IXGBE_VFRDBAL(q) = 0x1000 + 0x40 q ...) see them (82599 datasheet §8.2.3.8; ixgbe
+    /// IXGBE_SRRCTL_*, IXGBE_RXDCTL_*): SRRCTL's packet buffer in KiB, header buffer in 64-byte
+    /// units, descriptor type, drop-enable at bit 28. RXDCTL keeps the 82598's threshold fields
+    /// (the 82599 fixes its Rx prefetch internally; IOVSim reads them when set).
+    public static let i82599RxQueueRegisters: [QueueRegister] = [
+        QueueRegister("RDBAL", 0x00, [RegisterField("BAL", lsb: 7, width: 25)]), QueueRegister("RDBAH", 0x04),
+        QueueRegister("RDLEN", 0x08, QueueRegister.length), QueueRegister("DCA_RXCTRL", 0x0C), QueueRegister("RDH", 0x10, QueueRegister.pointer),
+        QueueRegister("SRRCTL", 0x14, [RegisterField("BSIZEPACKET", lsb: 0, width: 5, reset: 2), RegisterField("BSIZEHEADER", lsb: 8, width: 6, reset: 4),
+                                       RegisterField("DESCTYPE", lsb: 25, width: 3), RegisterField("DROP_EN", lsb: 28)]),
+        QueueRegister("RDT", 0x18, QueueRegister.pointer),
+        QueueRegister("RXDCTL", 0x28, [RegisterField("PTHRESH", lsb: 0, width: 7), RegisterField("HTHRESH", lsb: 8, width: 7),
+                                       RegisterField("WTHRESH", lsb: 16, width: 7), RegisterField("ENABLE", lsb: 25), RegisterField("VME", lsb: 30)]),
+        QueueRegister("RSCCTL", 0x2C),
     ]
-    public static let i82599TxQueueRegisters: [(String, Int)] = [
-        ("TDBAL", 0x00), ("TDBAH", 0x04), ("TDLEN", 0x08), ("DCA_TXCTRL", 0x0C), ("TDH", 0x10), ("TDT", 0x18), ("TXDCTL", 0x28),
-        ("TDWBAL", 0x38), ("TDWBAH", 0x3C),
+    /// A queue's Tx ring registers (82599 datasheet §8.2.3.9; ixgbe IXGBE_TXDCTL_*).
+    public static let i82599TxQueueRegisters: [QueueRegister] = [
+        QueueRegister("TDBAL", 0x00, [RegisterField("BAL", lsb: 7, width: 25)]), QueueRegister("TDBAH", 0x04),
+        QueueRegister("TDLEN", 0x08, QueueRegister.length), QueueRegister("DCA_TXCTRL", 0x0C), QueueRegister("TDH", 0x10, QueueRegister.pointer),
+        QueueRegister("TDT", 0x18, QueueRegister.pointer),
+        QueueRegister("TXDCTL", 0x28, [RegisterField("PTHRESH", lsb: 0, width: 7), RegisterField("HTHRESH", lsb: 8, width: 7),
+                                       RegisterField("WTHRESH", lsb: 16, width: 7), RegisterField("ENABLE", lsb: 25), RegisterField("SWFLSH", lsb: 26)]),
+        QueueRegister("TDWBAL", 0x38, [RegisterField("HEAD_WB_EN", lsb: 0), RegisterField("HEADWBA", lsb: 2, width: 30)]), QueueRegister("TDWBAH", 0x3C),
     ]
     /// A VF's statistics registers at their VF-view offsets (ixgbevf IXGBE_VFGPRC ...).
     public static let i82599VFStatistics: [(String, Int)] = [

@@ -15,6 +15,9 @@ public final class NICRegisters: MemoryMappedRegisters {
     var decoded: [(writes: UInt64, tables: FilterTables<Concrete>, settings: TransmitSwitch.Settings<Concrete>)?]
     /// Per pool, the register index of each statistics counter (`Statistic`), or nil.
     let statistics: [[Int?]]
+    /// Sees every software write that reached a register: (port, register index). The DMA
+    /// engine listens for its doorbells (tails, queue enables, rate factors).
+    public var written: ((Int, Int) -> Void)?
 
     public init(map: RegisterMap, pfs: Int) {
         ports = Array(repeating: RegisterFile(map: map), count: pfs)
@@ -50,6 +53,16 @@ public final class NICRegisters: MemoryMappedRegisters {
         guard let (p, pfOffset, writable) = route(function, bar: bar, offset: offset), writable else { return }
         ports[p].write(offset: pfOffset, value: value, byteEnables: byteEnables)
         writes[p] += 1
+        if let written, let k = ports[p].resolve(pfOffset) { written(p, k) }
+    }
+
+    /// Hardware counts one event in a statistics register.
+    public func hardwareAdd(port p: Int, index k: Int, _ amount: UInt32 = 1) { ports[p].hardwareAdd(index: k, amount) }
+
+    /// Hardware stores a register's value (a head it moved, an enable bit it cleared); not a
+    /// software write, so the decoded filters stay.
+    public func hardwareStore(port p: Int, index k: Int, value: UInt32) {
+        ports[p].hardwareStore(index: k, value)
     }
 
     /// The port's receive filters and transmit settings as its registers set them now.

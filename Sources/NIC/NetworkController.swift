@@ -7,6 +7,8 @@ public final class NetworkController {
     public let path: String
     public let registers: NICRegisters
     public let ports: [EthernetPort]
+    /// The DMA engine: queues, descriptor rings and the device's PCIe requests.
+    public let dma: DMAEngine
 
     public struct Configuration: Sendable {
         public var map: RegisterMap
@@ -17,6 +19,13 @@ public final class NetworkController {
         public var sorterLatency: Int = 4
         /// Frames the receive FIFO between MAC and sorter holds.
         public var receiveFIFOFrames: Int = 64
+        /// Bytes of the receive packet buffer per port, where sorted frames wait for their
+        /// queue's descriptors (82576: 64 KB; 82599: 512 KB).
+        public var receivePacketBuffer: Int = 0x10000
+        /// Bytes of frames between Tx DMA and the wire per port (the Tx packet buffer).
+        public var transmitPacketBuffer: Int = 0xA000
+        /// The largest frame a Tx queue may send (82576: 9,728 bytes, 82599: 15.5 KiB).
+        public var maxTransmitFrame: Int = 9728
         public init(map: RegisterMap, ports: Int, bitsPerSecond: UInt64) {
             self.map = map
             self.ports = ports
@@ -28,7 +37,10 @@ public final class NetworkController {
         self.path = path
         let registers = NICRegisters(map: c.map, pfs: c.ports)
         self.registers = registers
-        ports = (0..<c.ports).map { EthernetPort(simulator, path: "\(path).port\($0)", index: $0, registers: registers, configuration: c) }
+        let ports = (0..<c.ports).map { EthernetPort(simulator, path: "\(path).port\($0)", index: $0, registers: registers, configuration: c) }
+        self.ports = ports
+        dma = DMAEngine(simulator, path: "\(path).dma", registers: registers, ports: ports, transmitBufferBytes: c.transmitPacketBuffer,
+                        maxTransmitFrame: c.maxTransmitFrame)
     }
 }
 
@@ -39,7 +51,16 @@ public final class EthernetPort {
     public let path: String
     public let index: Int
     public let pools: Int
+    public let bitsPerSecond: UInt64
     let registers: NICRegisters
+    /// Sorted copies for the DMA engine: (pool, frame), one clock after the sorter decided.
+    let arrivals: Channel<(Int, EthernetFrame)>
+    /// Bytes of the Tx packet buffer freed (a frame left the wire, was looped back or dropped).
+    let transmitFreed: Channel<Int>
+    let receiveBufferCapacity: Int
+    /// Bytes of frames from the DMA engine on their way to the wire, oldest first.
+    var onWire: [Int] = []
+    var onWireHead = 0
     public let receiveMAC: MACPort
     public let sorter: ReceiveSorter
     public let transmitter: TransmitStage
@@ -61,6 +82,10 @@ public final class EthernetPort {
         self.index = index
         self.registers = registers
         pools = c.map.pools
+        bitsPerSecond = c.bitsPerSecond
+        receiveBufferCapacity = c.receivePacketBuffer
+        arrivals = Channel(simulator, path: "\(path).rxpb", capacity: 1 << 20, latency: 1)
+        transmitFreed = Channel(simulator, path: "\(path).txpb", capacity: 1 << 20, latency: 1)
         poolFrames = Array(repeating: 0, count: pools)
         poolBytes = poolFrames
         poolLooped = poolFrames
@@ -81,7 +106,23 @@ public final class EthernetPort {
             registers.count(.goodOctetsTransmitted, port: index, pool: pool, UInt32(frame.size))
         }
         transmitter.spoofed = { pool, _ in registers.spoofEvent(port: index, pool: pool) }
-        wireEnd.take = { [unowned self] frame, clock in self.wireTransmitted?(frame, clock) }
+        // The Tx packet buffer frees a DMA frame's bytes when it left the wire, or at once when
+        // it does not go to the wire (looped back only, or dropped).
+        transmitter.released = { [unowned self] request, toWire in
+            if toWire { self.onWire.append(request.bufferBytes) } else if request.bufferBytes > 0 { self.transmitFreed.push(request.bufferBytes) }
+        }
+        wireEnd.take = { [unowned self] frame, clock in
+            if self.onWireHead < self.onWire.count {
+                let bytes = self.onWire[self.onWireHead]
+                self.onWireHead += 1
+                if self.onWireHead > 1024 {
+                    self.onWire.removeFirst(self.onWireHead)
+                    self.onWireHead = 0
+                }
+                if bytes > 0 { self.transmitFreed.push(bytes) }
+            }
+            self.wireTransmitted?(frame, clock)
+        }
     }
 
     func arrive(_ pool: Int, _ frame: EthernetFrame, _ clock: UInt64, looped: Bool) {
@@ -97,6 +138,7 @@ public final class EthernetPort {
             registers.count(.loopbackOctetsReceived, port: index, pool: pool, UInt32(frame.size))
         }
         poolReceived?(pool, frame, clock, looped)
+        arrivals.push((pool, frame))
     }
 
     /// A frame arrives from the wire no earlier than `clock` (line rate, in order).
@@ -105,8 +147,14 @@ public final class EthernetPort {
         receiveMAC.offer(frame, atClock: clock, simulator: simulator)
     }
 
-    /// `pool` sends `frame` (the stand-in for its Tx queue until NIC part 2).
+    /// `pool` sends `frame` without a Tx queue (a pcap aimed at a function, `--pcap-in
+    /// FILE@nic0.pf0.vf1`): straight to the transmit switch.
     public func transmit(_ frame: EthernetFrame, fromPool pool: Int) -> Bool {
         transmitRequests.push(TransmitRequest(pool: pool, frame: frame), bytes: frame.size)
+    }
+
+    /// A frame a Tx queue of `pool` fetched, holding `bufferBytes` of the Tx packet buffer.
+    func transmitFromQueue(_ frame: EthernetFrame, pool: Int, bufferBytes: Int) {
+        transmitRequests.push(TransmitRequest(pool: pool, frame: frame, bufferBytes: bufferBytes), bytes: frame.size)
     }
 }

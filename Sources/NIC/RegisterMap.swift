@@ -72,6 +72,16 @@ public struct RegisterMap: Sendable {
     public var receiveAddresses: Int { registers.filter { $0.name.hasPrefix("RAL[") && $0.writeAction == .store }.count }
     public var vlanFilters: Int { registers.filter { $0.name.hasPrefix("VLVF[") }.count }
 
+    /// Rx (and Tx) queues per port: 16 on the 82576, 128 on the 82599.
+    public var queues: Int { registers.filter { $0.name.hasPrefix("RDBAL[") }.count }
+
+    /// The pool a queue serves in VMDq mode: 82576 queue q is pool q mod 8 (VF n owns queues n
+    /// and n + 8); 82599 queue q is pool q / 2 (64 pools of two queues).
+    public func pool(ofQueue q: Int) -> Int { family == "82576" ? q % pools : q / 2 }
+
+    /// A pool's first queue, the one the sorter's frames for the pool go to (no RSS).
+    public func firstQueue(ofPool pool: Int) -> Int { family == "82576" ? pool : 2 * pool }
+
     public func register(at offset: Int) -> MMIORegister? { byOffset[offset].map { registers[$0] } }
     public func register(named name: String) -> MMIORegister? { byName[name].map { registers[$0] } }
     public func index(named name: String) -> Int? { byName[name] }
@@ -152,6 +162,9 @@ public struct RegisterFile: Sendable {
     /// Hardware adds to a counter (statistics registers, which software only reads); counters
     /// wrap as 32-bit registers do.
     public mutating func hardwareAdd(index k: Int, _ amount: UInt32) { values[k] &+= amount }
+
+    /// Hardware stores a value (a head pointer it moved, an enable bit it cleared).
+    public mutating func hardwareStore(index k: Int, _ value: UInt32) { values[k] = value }
 
     /// Hardware sets bits of a status register (events: a spoofed frame sets its pool's WVBR bit).
     public mutating func hardwareSet(_ name: String, bits: UInt32) {

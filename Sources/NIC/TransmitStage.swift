@@ -6,9 +6,12 @@ import RTL
 public struct TransmitRequest: Sendable {
     public var pool: Int
     public var frame: EthernetFrame
-    public init(pool: Int, frame: EthernetFrame) {
+    /// Bytes it holds in the Tx packet buffer (0: not from a Tx queue).
+    public var bufferBytes: Int
+    public init(pool: Int, frame: EthernetFrame, bufferBytes: Int = 0) {
         self.pool = pool
         self.frame = frame
+        self.bufferBytes = bufferBytes
     }
 }
 
@@ -30,6 +33,8 @@ public final class TransmitStage: Component {
     public var spoofed: ((Int, UInt64) -> Void)?
     /// Sees each decision: (request, to wire, local pools, reason, clock).
     public var decided: ((TransmitRequest, Bool, UInt64, TransmitSwitch.DropReason, UInt64) -> Void)?
+    /// The port's Tx packet buffer accounting: (request, goes to the wire).
+    var released: ((TransmitRequest, Bool) -> Void)?
 
     // Registers (counters).
     public private(set) var toWireFrames: UInt64 = 0
@@ -60,6 +65,7 @@ public final class TransmitStage: Component {
         lastReason = reason
         let local = decision.localPools.value
         decided?(request, decision.toWire.isSet, local, reason, simulator.now)
+        released?(request, reason == .sent && decision.toWire.isSet)
         guard reason == .sent else {
             drops[reason, default: 0] += 1
             if decision.spoofed.isSet { spoofed?(request.pool, simulator.now) }

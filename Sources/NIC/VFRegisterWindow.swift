@@ -22,6 +22,23 @@ public enum VFRegisterWindow {
         }
     }
 
+    /// Where a VF sees its queue `queue`'s ring register `name` (RDBAL, TDT, ...) in its BAR0:
+    /// 82576 (igbvf E1000_RDBAL(q) ...) Rx at 0x2800 + 0x100 q, Tx at 0x3800 + 0x100 q; 82599
+    /// (ixgbevf IXGBE_VFRDBAL(q) ...) Rx at 0x1000 + 0x40 q, Tx at 0x2000 + 0x40 q.
+    public static func queueRegisterOffset(_ name: String, queue q: Int, family: String) -> Int? {
+        let i82576 = family == "82576"
+        let rx = i82576 ? RegisterMap.i82576RxQueueRegisters : RegisterMap.i82599RxQueueRegisters
+        let tx = i82576 ? RegisterMap.i82576TxQueueRegisters : RegisterMap.i82599TxQueueRegisters
+        if let r = rx.first(where: { $0.name == name }) { return queueBase(receive: true, queue: q, i82576: i82576) + r.offset }
+        if let r = tx.first(where: { $0.name == name }) { return queueBase(receive: false, queue: q, i82576: i82576) + r.offset }
+        return nil
+    }
+
+    @usableFromInline
+    static func queueBase(receive: Bool, queue q: Int, i82576: Bool) -> Int {
+        i82576 ? (receive ? 0x2800 : 0x3800) + 0x100 * q : (receive ? 0x1000 : 0x2000) + 0x40 * q
+    }
+
     /// A priority decoder being built: the first matching rule gives the target.
     @usableFromInline
     struct Decoder<A: BitVectorAlgebra> {
@@ -51,8 +68,8 @@ public enum VFRegisterWindow {
 
         /// One queue's registers: `registers` offsets in the view's block at `vfBase`, in the
         /// PF's block at `pfBase`.
-        @inlinable mutating func queue(_ registers: [(String, Int)], vfBase: Int, pfBase: Bits<A, 20>) {
-            for (_, delta) in registers { on(at(vfBase + delta), pfBase + Bits(UInt64(delta))) }
+        @inlinable mutating func queue(_ registers: [QueueRegister], vfBase: Int, pfBase: Bits<A, 20>) {
+            for r in registers { on(at(vfBase + r.offset), pfBase + Bits(UInt64(r.offset))) }
         }
 
         @inlinable var result: Target<A> {
@@ -86,12 +103,12 @@ public enum VFRegisterWindow {
         // The two queues' ring registers: queue 0 of the view is the PF's queue n, queue 1 is
         // queue n + 8 (E1000_*_A(0), *_A(1)).
         let low = n .< Bits(4)
-        d.queue(RegisterMap.i82576RxQueueRegisters, vfBase: 0x2800,
+        d.queue(RegisterMap.i82576RxQueueRegisters, vfBase: queueBase(receive: true, queue: 0, i82576: true),
                 pfBase: mux(low, Bits<A, 20>(0x2800) + n * Bits(0x100), Bits<A, 20>(0xC000) + n * Bits(0x40)))
-        d.queue(RegisterMap.i82576RxQueueRegisters, vfBase: 0x2900, pfBase: Bits<A, 20>(0xC000) + (n + 8) * Bits(0x40))
-        d.queue(RegisterMap.i82576TxQueueRegisters, vfBase: 0x3800,
+        d.queue(RegisterMap.i82576RxQueueRegisters, vfBase: queueBase(receive: true, queue: 1, i82576: true), pfBase: Bits<A, 20>(0xC000) + (n + 8) * Bits(0x40))
+        d.queue(RegisterMap.i82576TxQueueRegisters, vfBase: queueBase(receive: false, queue: 0, i82576: true),
                 pfBase: mux(low, Bits<A, 20>(0x3800) + n * Bits(0x100), Bits<A, 20>(0xE000) + n * Bits(0x40)))
-        d.queue(RegisterMap.i82576TxQueueRegisters, vfBase: 0x3900, pfBase: Bits<A, 20>(0xE000) + (n + 8) * Bits(0x40))
+        d.queue(RegisterMap.i82576TxQueueRegisters, vfBase: queueBase(receive: false, queue: 1, i82576: true), pfBase: Bits<A, 20>(0xE000) + (n + 8) * Bits(0x40))
         d.shared(0x0008, 0x0008)                                      // STATUS
         return d.result
     }
@@ -119,8 +136,8 @@ public enum VFRegisterWindow {
         for q in 0..<2 {
             let queue: Bits<A, 20> = n * 2 + Bits(UInt64(q))
             let rx = mux(queue .< Bits(64), Bits<A, 20>(0x1000) + queue * Bits(0x40), Bits<A, 20>(0xD000) + (queue - Bits(64)) * Bits(0x40))
-            d.queue(RegisterMap.i82599RxQueueRegisters, vfBase: 0x1000 + 0x40 * q, pfBase: rx)
-            d.queue(RegisterMap.i82599TxQueueRegisters, vfBase: 0x2000 + 0x40 * q, pfBase: Bits<A, 20>(0x6000) + queue * Bits(0x40))
+            d.queue(RegisterMap.i82599RxQueueRegisters, vfBase: queueBase(receive: true, queue: q, i82576: false), pfBase: rx)
+            d.queue(RegisterMap.i82599TxQueueRegisters, vfBase: queueBase(receive: false, queue: q, i82576: false), pfBase: Bits<A, 20>(0x6000) + queue * Bits(0x40))
         }
         d.shared(0x0008, 0x0008)                                      // VFSTATUS -> STATUS
         d.shared(0x0010, 0x42A4)                                      // VFLINKS -> LINKS

@@ -13,6 +13,12 @@ public final class Endpoint: Component {
     public var observer: HopObserver?
     /// The device's memory-mapped registers, by function, BAR and offset.
     public var registers: (any MemoryMappedRegisters)?
+    /// Requests the device's DMA engine issues (the endpoint puts them on the link behind its
+    /// own completions), and where completions for them go.
+    public var deviceRequests: Channel<TLP>? {
+        didSet { deviceRequests?.consumer = self }
+    }
+    public var deviceCompletions: Channel<TLP>?
     var outbox: [TLP] = []
     var serial: UInt64 = 0
     /// Memory writes received, by function (for tests and reports).
@@ -47,6 +53,10 @@ public final class Endpoint: Component {
             serial += 1
             link.up.push(Packet(dws: tlp.encode(), serial: serial), bytes: tlp.wireBytes)
             outbox.removeFirst()
+        } else if link.up.ready, let tlp = deviceRequests?.pop() {
+            serial += 1
+            link.up.push(Packet(dws: tlp.encode(), serial: serial), bytes: tlp.wireBytes)
+            if deviceRequests?.valid ?? false { simulator.wake(self, after: 1) }
         }
         // Taken whatever the upstream direction holds: completions need no room (an endpoint
         // advertises infinite completion credits, PCIe Base 4.0 §2.6.1) and the replies to
@@ -74,6 +84,7 @@ public final class Endpoint: Component {
         if let observer { observer(Hop(clock: simulator.now, node: path, ingress: "link", egress: destination(of: tlp), tlp: tlp)) }
         if tlp.isCompletion {
             completionsReceived += 1
+            deviceCompletions?.push(tlp)
             return
         }
         if tlp.isConfig {

@@ -41,6 +41,10 @@ public final class FabricNode: Component {
     /// Root complex: the top of host memory; below it, memory requests from devices go to
     /// host memory.
     public var hostMemoryLimit: UInt64 = 0x8000_0000
+    /// Root complex: the most data one completion to a device's memory read carries; larger
+    /// reads are answered by several completions split at multiples of it (a multiple of the
+    /// 64-byte Read Completion Boundary, PCIe Base 4.0 §2.3.1.1).
+    public var completionPayload = 128
     var serial: UInt64 = 0
 
     public init(path: String, role: Role, ports: [PortFunction], links: [Link], upstreamPort: PortFunction? = nil) {
@@ -296,12 +300,45 @@ public final class FabricNode: Component {
         }
         observer?(Hop(clock: simulator.now, node: path, ingress: ingressName(ingress), egress: "memory", tlp: tlp))
         if tlp.kind == .memoryWrite {
-            for (k, dw) in tlp.payload.enumerated() { hostMemory[tlp.address + UInt64(4 * k)] = dw }
+            // Only the enabled bytes are written (PCIe Base 4.0 §2.2.5).
+            for (k, dw) in tlp.payload.enumerated() {
+                let enables = Endpoint.byteEnables(tlp, dw: k)
+                let address = tlp.address + UInt64(4 * k)
+                guard enables != 0xF else {
+                    hostMemory[address] = dw
+                    continue
+                }
+                var mask: UInt32 = 0
+                for byte in 0..<4 where enables >> UInt8(byte) & 1 == 1 { mask |= 0xFF << UInt32(8 * byte) }
+                if mask != 0 { hostMemory[address] = (hostMemory[address] ?? 0) & ~mask | dw & mask }
+            }
             return true
         }
-        let data = (0..<tlp.length).map { hostMemory[tlp.address + UInt64(4 * $0)] ?? 0 }
-        let completion = TLP(kind: .completionWithData, requesterID: tlp.requesterID, tag: tlp.tag, length: tlp.length,
-                             targetID: 0, byteCount: 4 * tlp.length, lowerAddress: UInt8(tlp.address & 0x7F), payload: data)
-        return send(completion, to: ingress, from: "memory", simulator)
+        let completions = Self.readCompletions(tlp, completer: 0, chunk: completionPayload) { self.hostMemory[$0] ?? 0 }
+        guard let channel = reverse(of: ingress), channel.room >= completions.count else { return false }
+        for completion in completions { _ = send(completion, to: ingress, from: "memory", simulator) }
+        return true
+    }
+
+    /// The completions answering memory read `tlp` from `memory` (by dword address): the
+    /// enabled bytes from the first to the last, split so that every completion but the last
+    /// ends at a multiple of `chunk` bytes; each carries the bytes still to come (Byte Count)
+    /// and its start's low address bits (Lower Address) (PCIe Base 4.0 §2.3.1.1, §2.2.9).
+    static func readCompletions(_ tlp: TLP, completer: UInt16, chunk: Int, memory: (UInt64) -> UInt32) -> [TLP] {
+        let firstByte = tlp.firstBE == 0 ? 0 : tlp.firstBE.trailingZeroBitCount
+        let lastEnables = tlp.length == 1 ? tlp.firstBE : tlp.lastBE
+        let lastByte = lastEnables == 0 ? 3 : 7 - lastEnables.leadingZeroBitCount
+        var start = tlp.address + UInt64(firstByte)
+        let end = tlp.address + UInt64(4 * (tlp.length - 1) + lastByte) + 1
+        var out: [TLP] = []
+        while start < end {
+            let stop = min(end, (start / UInt64(chunk) + 1) * UInt64(chunk))
+            let firstDW = start & ~3, dws = Int((stop - firstDW + 3) / 4)
+            out.append(TLP(kind: .completionWithData, requesterID: tlp.requesterID, tag: tlp.tag, length: dws, targetID: completer,
+                           byteCount: Int(end - start), lowerAddress: UInt8(start & 0x7F),
+                           payload: (0..<dws).map { memory(firstDW + UInt64(4 * $0)) }))
+            start = stop
+        }
+        return out
     }
 }

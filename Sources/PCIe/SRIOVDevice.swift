@@ -260,6 +260,16 @@ public struct SRIOVDevice: Sendable {
         }
     }
 
+    /// Logs a completion with an unsuccessful status for a request the function issued (PCIe Base
+    /// 4.0 §7.5.1.1.4): Status "Received Master Abort" for UR, "Received Target Abort" for CA.
+    public mutating func requestFailed(by id: FunctionID, status: TLP.CompletionStatus) {
+        let field = status == .unsupportedRequest ? "receivedMasterAbort" : "receivedTargetAbort"
+        switch id {
+        case .pf(let p): pfs[p].config.signal(field, in: "Status")
+        case .vf(let p, let i): pfs[p].vfs[i].config.signal(field, in: "Status")
+        }
+    }
+
     // MARK: Write paths
 
     /// Writes to VF `index` of PF `pf`; a write of 1 to Initiate FLR resets that VF only.

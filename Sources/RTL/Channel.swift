@@ -52,6 +52,8 @@ public final class Channel<Item>: AnyChannel {
     /// May the producer push this clock? (Start-of-clock occupancy plus this clock's pushes.)
     public var ready: Bool { count + pendingPush.count < capacity }
 
+    /// Items the producer may still push this clock.
+    public var room: Int { capacity - count - pendingPush.count }
     /// Is an item visible to the consumer this clock (and not already popped this clock)?
     public var valid: Bool {
         let index = head + pendingPops

@@ -1,0 +1,356 @@
+import PCIe
+import RTL
+
+/// The NIC's DMA engine, clocked (82576 datasheet §7.1-7.2; 82599 §7.1-7.2): per port, the
+/// receive packet buffer that sorted frames wait in, the Rx and Tx descriptor rings of every
+/// queue, the Tx arbiter with its per-queue rate limiters and the Tx packet buffer; and the
+/// device's PCIe requests (`DMARequester`), one onto the link per clock.
+///
+/// Receive: a frame the sorter gave pool p waits in the port's packet buffer (dropped and
+/// counted in MPC when the buffer is full) until its queue (pool p's first: 82576 queue p,
+/// 82599 queue 2p) has fetched enough descriptors; its bytes are written to the descriptors'
+/// buffers, the descriptors written back (length, DD, EOP) in batches of WTHRESH, RDH moved.
+/// With no descriptor left in the ring and SRRCTL.DROP_EN set it is dropped and counted
+/// (RNBC, and the 82576's RQDPC); without DROP_EN it waits, and the buffer fills behind it.
+///
+/// Transmit: descriptors are fetched when software moves TDT; a frame (context descriptor,
+/// data descriptors up to EOP) starts when its queue wins the port's round robin, its rate
+/// limiter allows (RTTBCNRC) and the Tx packet buffer has room; its buffers are read, and when
+/// its bytes are in, it goes to the transmit switch, its RS descriptors are written back (DD,
+/// or the head to TDWBAL) and TDH moves.
+///
+/// Every request carries the routing ID of the function that owns the queue, and none is
+/// issued for a function whose Bus Master Enable is clear.
+public final class DMAEngine: Component {
+    public let path: String
+    let registers: NICRegisters
+    public weak var functions: (any DeviceFunctions)?
+    /// Requests to the link (the endpoint takes them) and completions from it.
+    public let requests: Channel<TLP>
+    public let completions: Channel<TLP>
+    public internal(set) var requester = DMARequester()
+    let ports: [PortQueues]
+    /// Descriptors a queue's on-chip cache holds.
+    public var descriptorCache = 32
+    /// Frame bytes in flight between DMA and the wire per port (the Tx packet buffer).
+    public let transmitBufferBytes: Int
+    /// The largest frame a Tx queue may send (82576: 9,728 bytes; 82599: 15.5 KiB).
+    public let maxTransmitFrame: Int
+    /// Sees every request as it goes to the link (the TLP log, tests).
+    public var issued: ((TLP, UInt64) -> Void)?
+    /// A queue finished descriptors (written back): (port, queue, receive?) for interrupts.
+    public var descriptorsDone: ((Int, Int, Bool) -> Void)?
+    /// Read owners by token.
+    var owners: [UInt64: ReadOwner] = [:]
+    var nextOwner: UInt64 = 0
+    /// Doorbells (register writes the engine acts on) since the last tick.
+    var doorbells: [(port: Int, index: Int)] = []
+    var nextTransmitFrame: UInt64 = 0
+
+    enum ReadOwner {
+        case descriptors(port: Int, queue: Int, receive: Bool, index: Int, generation: UInt32)
+        case payload(port: Int, frame: UInt64, part: Int)
+    }
+
+    public init(_ simulator: Simulator, path: String, registers: NICRegisters, ports: [EthernetPort], transmitBufferBytes: Int, maxTransmitFrame: Int) {
+        self.path = path
+        self.registers = registers
+        self.transmitBufferBytes = transmitBufferBytes
+        self.maxTransmitFrame = maxTransmitFrame
+        requests = Channel(simulator, path: "\(path).requests", capacity: 2, latency: 1)
+        completions = Channel(simulator, path: "\(path).completions", capacity: 1 << 16, latency: 1)
+        self.ports = ports.map { PortQueues(port: $0, map: registers.ports[$0.index].map) }
+        simulator.add(self)
+        requests.producer = self
+        completions.consumer = self
+        for p in self.ports {
+            p.port.arrivals.consumer = self
+            p.port.transmitFreed.consumer = self
+        }
+        registers.written = { [unowned self, unowned simulator] port, index in
+            guard self.ports[port].roles[index] != nil else { return }
+            self.doorbells.append((port, index))
+            simulator.wake(self, after: 1)
+        }
+    }
+
+    public var lineTrace: String {
+        "\(path) posted=\(requester.queuedPosted) reads=\(requester.queuedReads) tags=\(requester.tagsInUse) " +
+            ports.map { "p\($0.port.index):buf=\($0.receiveBufferBytes)" }.joined(separator: " ")
+    }
+
+    /// Receive ring `queue` of port `port` (for tests, traces and reports).
+    public func receiveRing(port: Int, queue: Int) -> DescriptorRing { ports[port].rx[queue] }
+    public func transmitRing(port: Int, queue: Int) -> DescriptorRing { ports[port].tx[queue] }
+    public func counters(port: Int) -> PortQueues.Counters { ports[port].counters }
+    public func receiveBufferBytes(port: Int) -> Int { ports[port].receiveBufferBytes }
+    public func transmitBufferUsed(port: Int) -> Int { ports[port].transmitBufferUsed }
+
+    public func tick(_ simulator: Simulator) {
+        var progress = false
+        if let functions { requester.update(functions.requestSettings) }
+        while let completion = completions.pop() {
+            requester.complete(completion)
+            progress = true
+        }
+        for finished in requester.finished() { deliver(finished, simulator) }
+        for p in ports {
+            while let (pool, frame) = p.port.arrivals.pop() {
+                p.arrive(pool: pool, frame: frame, registers: registers)
+                progress = true
+            }
+            while let bytes = p.port.transmitFreed.pop() {
+                p.transmitBufferUsed -= bytes
+                progress = true
+            }
+        }
+        let bells = doorbells
+        doorbells.removeAll()
+        for bell in bells { ring(bell.port, bell.index) }
+        for p in ports {
+            progress = receive(p, simulator) || progress
+            progress = transmit(p, simulator) || progress
+            progress = prefetchAndWriteBack(p, simulator) || progress
+        }
+        if requests.ready, let tlp = requester.next() {
+            requests.push(tlp, bytes: tlp.wireBytes)
+            issued?(tlp, simulator.now)
+            progress = true
+        }
+        if progress || requester.queuedPosted > 0 || (requester.queuedReads > 0 && requester.tagsInUse < requester.settings.tags) {
+            simulator.wake(self, after: 1)
+        }
+        if let next = ports.compactMap({ $0.nextRateWake(after: simulator.now) }).min() { simulator.wake(self, at: next) }
+    }
+
+    // MARK: Registers software wrote
+
+    /// Acts on a write to a ring register: enable or disable a queue, a new tail, a new rate.
+    func ring(_ port: Int, _ index: Int) {
+        let p = ports[port]
+        guard let role = p.roles[index] else { return }
+        let values = registers.ports[port].values
+        switch role {
+        case .control(let receive, let q):
+            let enable = p.fields.enable.value(in: values[index]) == 1
+            let ring = receive ? p.rx[q] : p.tx[q]
+            if enable && !ring.enabled {
+                let r = receive ? p.rxRegisters[q] : p.txRegisters[q]
+                var started = ring
+                started.start(base: UInt64(values[r.baseHigh]) << 32 | UInt64(values[r.baseLow] & ~0x7F),
+                              length: Int(values[r.length] & 0xFFFFF), head: Int(values[r.head] & 0xFFFF), tail: Int(values[r.tail] & 0xFFFF))
+                p.set(receive, q, started, registers: registers)
+            } else if !enable && ring.enabled {
+                var stopped = ring
+                stopped.stop()
+                p.set(receive, q, stopped, registers: registers)
+            }
+        case .tail(let receive, let q):
+            var ring = receive ? p.rx[q] : p.tx[q]
+            guard ring.enabled else { return }
+            ring.setTail(Int(values[index] & 0xFFFF))
+            p.set(receive, q, ring, registers: registers)
+        case .rateSelect, .rateFactor:
+            p.rateRegisterWritten(role, registers: registers)
+        }
+    }
+
+    // MARK: Receive
+
+    /// Moves the frame at the head of the port's packet buffer into host memory, drops it, or
+    /// leaves it waiting for descriptors.
+    func receive(_ p: PortQueues, _ simulator: Simulator) -> Bool {
+        guard let (q, frame) = p.receiveBuffer.first, requester.queuedPosted < 64 else { return false }
+        let ring = p.rx[q]
+        let owner = functions?.owner(port: p.port.index, pool: p.pool(ofQueue: q))
+        guard ring.enabled, let owner, functions?.busMasterEnabled(owner.function) ?? false else {
+            p.dropReceived(queue: q, registers: registers)
+            return true
+        }
+        let values = registers.ports[p.port.index].values
+        let srrctl = values[p.rxRegisters[q].srrctl]
+        let bufferSize = 1024 * Int(max(1, p.fields.bufferSize.value(in: srrctl)))
+        let length = frame.bytes.count
+        let needed = max(1, (length + bufferSize - 1) / bufferSize)
+        if ring.cached < needed {
+            let coming = ring.cached + ring.fetching + ring.available
+            if coming < needed && p.fields.dropEnable.value(in: srrctl) == 1 {
+                p.dropReceived(queue: q, registers: registers)
+                return true
+            }
+            return false
+        }
+        var r = ring
+        let vlan = frame.header.tagged.isSet ? UInt16(frame.header.vlanID.value) : nil
+        for k in 0..<needed {
+            guard let descriptor = r.next.map({ AdvancedRxDescriptor(dwords: $0.dwords) }) else { break }
+            let chunk = frame.bytes[(k * bufferSize)..<min(length, (k + 1) * bufferSize)]
+            let (end, overflow) = descriptor.packetAddress.addingReportingOverflow(UInt64(chunk.count))
+            guard descriptor.packetAddress != 0, !overflow || end == 0 else {
+                r.stop(.badDescriptor)
+                p.set(true, q, r, registers: registers)
+                p.dropReceived(queue: q, registers: registers, counted: false)
+                return true
+            }
+            requester.write(requester: owner.rid, address: descriptor.packetAddress, bytes: chunk)
+            r.use(writeBack: AdvancedRxDescriptor.writeBack(length: chunk.count, endOfPacket: k == needed - 1, vlan: vlan))
+        }
+        p.set(true, q, r, registers: registers)
+        p.receiveBuffer.removeFirst()
+        p.receiveBufferBytes -= frame.size
+        p.counters.receivedFrames += 1
+        p.counters.receivedBytes += UInt64(length)
+        return true
+    }
+
+    // MARK: Transmit
+
+    /// Starts the next frame of the port's round robin: the first queue after the last served
+    /// whose cached descriptors hold a whole frame, whose rate limiter allows it now and whose
+    /// frame fits in the Tx packet buffer.
+    func transmit(_ p: PortQueues, _ simulator: Simulator) -> Bool {
+        let n = p.tx.count
+        var progress = false
+        for step in 1...n {
+            let q = (p.lastServed + step) % n
+            guard p.tx[q].enabled, p.tx[q].cached > 0 else { continue }
+            guard let frame = p.gatherFrame(queue: q) else { continue }
+            let owner = functions?.owner(port: p.port.index, pool: p.pool(ofQueue: q))
+            guard let owner, functions?.busMasterEnabled(owner.function) ?? false else { continue }
+            if frame.bad {
+                var r = p.tx[q]
+                r.stop(.badDescriptor)
+                p.set(false, q, r, registers: registers)
+                progress = true
+                continue
+            }
+            if frame.bytes > maxTransmitFrame, !p.inFlight.values.contains(where: { $0.queue == q }) {
+                // Too large for the part: dropped, its descriptors given back.
+                var r = p.tx[q]
+                for d in frame.descriptors { r.use(writeBack: d.reportStatus ? Self.transmitDone : nil) }
+                p.set(false, q, r, registers: registers)
+                p.counters.transmitOversize += 1
+                progress = true
+                continue
+            }
+            guard p.rateAllows(queue: q, at: simulator.now),
+                  p.transmitBufferUsed + frame.bytes <= transmitBufferBytes || p.transmitBufferUsed == 0 else { continue }
+            var r = p.tx[q]
+            let id = nextTransmitFrame
+            nextTransmitFrame += 1
+            var parts = 0
+            for d in frame.descriptors {
+                r.use(writeBack: nil)
+                if d.kind == .data && d.length > 0 {
+                    let token = nextOwner
+                    nextOwner += 1
+                    owners[token] = .payload(port: p.port.index, frame: id, part: parts)
+                    requester.read(requester: owner.rid, address: d.bufferAddress, length: d.length, owner: token)
+                    parts += 1
+                }
+            }
+            // The descriptors are written back once the frame's data is in (`deliver`).
+            r.writeBacks.removeLast(frame.descriptors.count)
+            p.set(false, q, r, registers: registers)
+            p.inFlight[id] = PortQueues.TransmitFrame(queue: q, pool: p.pool(ofQueue: q), descriptors: frame.descriptors.map { $0.reportStatus },
+                                                      indices: frame.indices, parts: Array(repeating: nil, count: parts), vlan: frame.vlan,
+                                                      generation: r.generation, bytes: frame.bytes)
+            p.transmitBufferUsed += frame.bytes
+            p.charge(queue: q, bytes: frame.bytes, at: simulator.now, linkBitsPerSecond: p.port.bitsPerSecond, clockHz: simulator.clockHz)
+            p.lastServed = q
+            return true
+        }
+        return progress
+    }
+
+    static let transmitDone: [UInt32] = [0, 0, 0, AdvancedTxDescriptor.descriptorDone]
+
+    // MARK: Reads coming back
+
+    func deliver(_ finished: DMARequester.Finished, _ simulator: Simulator) {
+        guard let owner = owners.removeValue(forKey: finished.owner) else { return }
+        switch owner {
+        case .descriptors(let port, let q, let receive, let index, let generation):
+            let p = ports[port]
+            var r = receive ? p.rx[q] : p.tx[q]
+            guard r.generation == generation else { return }
+            switch finished.outcome {
+            case .data(let bytes):
+                r.fetched(index: index, bytes: bytes)
+            case .failed(let status):
+                r.stop(status == .unsupportedRequest ? .unsupportedRequest : .completerAbort)
+                if let f = functions?.owner(port: port, pool: p.pool(ofQueue: q)) { functions?.requestFailed(f.function, status: status) }
+            }
+            p.set(receive, q, r, registers: registers)
+        case .payload(let port, let id, let part):
+            let p = ports[port]
+            guard var frame = p.inFlight[id] else { return }
+            switch finished.outcome {
+            case .data(let bytes):
+                frame.parts[part] = bytes
+                p.inFlight[id] = frame
+            case .failed(let status):
+                p.inFlight[id] = nil
+                p.transmitBufferUsed -= frame.bytes
+                var r = p.tx[frame.queue]
+                if r.generation == frame.generation {
+                    r.stop(status == .unsupportedRequest ? .unsupportedRequest : .completerAbort)
+                    p.set(false, frame.queue, r, registers: registers)
+                }
+                if let f = functions?.owner(port: port, pool: frame.pool) { functions?.requestFailed(f.function, status: status) }
+                return
+            }
+            guard frame.parts.allSatisfy({ $0 != nil }) else { return }
+            p.inFlight[id] = nil
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(frame.bytes)
+            for part in frame.parts { bytes += part! }
+            var ethernet = EthernetFrame(bytes)
+            if let vlan = frame.vlan, !ethernet.header.tagged.isSet { ethernet = ethernet.tagged(vlan: vlan) }
+            p.port.transmitFromQueue(ethernet, pool: frame.pool, bufferBytes: frame.bytes)
+            p.counters.transmittedFrames += 1
+            p.counters.transmittedBytes += UInt64(bytes.count)
+            var r = p.tx[frame.queue]
+            guard r.generation == frame.generation else { return }
+            for (k, rs) in frame.descriptors.enumerated() {
+                r.writeBacks.append((frame.indices[k], rs ? Self.transmitDone : nil))
+            }
+            p.set(false, frame.queue, r, registers: registers)
+        }
+    }
+
+    // MARK: Prefetch and write-back
+
+    func prefetchAndWriteBack(_ p: PortQueues, _ simulator: Simulator) -> Bool {
+        var progress = false
+        for (receive, q) in p.active() {
+            var r = receive ? p.rx[q] : p.tx[q]
+            guard r.enabled else { continue }
+            let owner = functions?.owner(port: p.port.index, pool: p.pool(ofQueue: q))
+            guard let owner, functions?.busMasterEnabled(owner.function) ?? false else { continue }
+            let control = registers.ports[p.port.index].values[(receive ? p.rxRegisters[q] : p.txRegisters[q]).control]
+            if let (index, n) = r.fetchWanted(cacheSize: descriptorCache, prefetchThreshold: Int(p.fields.prefetch.value(in: control)),
+                                             hostThreshold: Int(p.fields.host.value(in: control))) {
+                let token = nextOwner
+                nextOwner += 1
+                owners[token] = .descriptors(port: p.port.index, queue: q, receive: receive, index: index, generation: r.generation)
+                requester.read(requester: owner.rid, address: r.address(of: index), length: n * DescriptorRing.descriptorBytes, owner: token)
+                r.fetchIssued(n)
+                progress = true
+            }
+            // Write back in batches of WTHRESH; a queue with nothing more coming flushes what it has.
+            let idle = receive ? !p.receiveBuffer.contains { $0.queue == q } : (r.cached == 0 && !p.inFlight.values.contains { $0.queue == q })
+            if let writes = r.flush(threshold: Int(p.fields.writeBack.value(in: control)), force: idle) {
+                if !receive, let address = p.headWriteBackAddress(queue: q, registers: registers) {
+                    requester.write(requester: owner.rid, address: address, dwords: [UInt32(r.head)])
+                } else {
+                    for w in writes { requester.write(requester: owner.rid, address: w.address, dwords: w.dwords) }
+                }
+                descriptorsDone?(p.port.index, q, receive)
+                progress = true
+            }
+            p.set(receive, q, r, registers: registers)
+        }
+        return progress
+    }
+}

@@ -1,0 +1,249 @@
+import PCIe
+
+/// The device's side of PCIe requests it masters (PCIe Base 4.0 §2.2.5, §2.2.7, §2.3.1.1, §2.4):
+/// DMA writes split into memory writes no larger than Max Payload Size that never cross a
+/// 4 KiB boundary, with byte enables for unaligned starts and ends; DMA reads split into memory
+/// reads no larger than Max Read Request Size, each holding a tag until its last completion
+/// (at most `tags` outstanding); completions matched by tag, checked (status, byte count),
+/// and the reads' data handed back in the order the reads were asked for, whatever order
+/// their completions come in. Every request carries the requester ID it was asked with.
+///
+/// Posted requests go first: PCIe lets a posted write pass a read, never the reverse, so a
+/// read issued after a write never overtakes it (§2.4.1).
+public struct DMARequester: Sendable {
+    /// Link settings: from the PF's Device Control (Max Payload Size, Max Read Request Size,
+    /// Extended Tag Field Enable: 32 tags without it, 256 with it), capped by the model.
+    public struct Settings: Sendable, Equatable {
+        public var maxPayload: Int
+        public var maxReadRequest: Int
+        public var tags: Int
+        public init(maxPayload: Int = 128, maxReadRequest: Int = 512, tags: Int = 32) {
+            self.maxPayload = maxPayload
+            self.maxReadRequest = maxReadRequest
+            self.tags = tags
+        }
+    }
+
+    /// What became of a read.
+    public enum Outcome: Sendable, Equatable {
+        case data([UInt8])
+        /// A completion came back unsuccessful (UR, CA) or malformed.
+        case failed(TLP.CompletionStatus)
+    }
+
+    /// A finished read: whose it was (`owner`, the caller's token) and its outcome.
+    public struct Finished: Sendable {
+        public let owner: UInt64
+        public let requester: UInt16
+        public let outcome: Outcome
+    }
+
+    struct Read {
+        let owner: UInt64
+        let requester: UInt16
+        var data: [UInt8]
+        /// Requests of this read not yet fully completed.
+        var pendingRequests: Int
+        var failure: TLP.CompletionStatus?
+    }
+
+    /// An issued read request waiting for completions: which read, where in it, bytes to come.
+    struct Outstanding {
+        let read: UInt64
+        var offset: Int
+        var remaining: Int
+    }
+
+    public var settings: Settings
+    var posted: [TLP] = []
+    var postedHead = 0
+    var nonPosted: [(tlp: TLP, read: UInt64, offset: Int, bytes: Int)] = []
+    var nonPostedHead = 0
+    var outstanding: [Int: Outstanding] = [:]
+    var freeTags: [UInt8]
+    var reads: [UInt64: Read] = [:]
+    /// Reads in the order they were asked for; finished ones are handed back from the front.
+    var order: [UInt64] = []
+    var orderHead = 0
+    var nextRead: UInt64 = 0
+    /// Counters.
+    public private(set) var writesIssued: UInt64 = 0
+    public private(set) var readsIssued: UInt64 = 0
+    public private(set) var completionsReceived: UInt64 = 0
+    public private(set) var unexpectedCompletions: UInt64 = 0
+    public private(set) var failedReads: UInt64 = 0
+    public private(set) var tagStalls: UInt64 = 0
+
+    public init(settings: Settings = Settings()) {
+        self.settings = settings
+        freeTags = (0..<UInt8(clamping: max(1, min(256, settings.tags)))).reversed()
+    }
+
+    /// Requests queued and not yet issued, and tags in use.
+    public var queuedPosted: Int { posted.count - postedHead }
+    public var queuedReads: Int { nonPosted.count - nonPostedHead }
+    public var tagsInUse: Int { outstanding.count }
+    /// Reads asked for and not yet handed back.
+    public var readsInFlight: Int { order.count - orderHead }
+    public var idle: Bool { queuedPosted == 0 && queuedReads == 0 && outstanding.isEmpty && readsInFlight == 0 }
+
+    /// Changes the settings (a config write to Device Control); tags beyond a lowered limit
+    /// are not reused once they come back.
+    public mutating func update(_ new: Settings) {
+        guard new != settings else { return }
+        settings = new
+        let limit = max(1, min(256, new.tags))
+        freeTags = (0..<limit).reversed().map { UInt8($0) }.filter { outstanding[Int($0)] == nil }
+    }
+
+    /// The chunks a transfer of `length` bytes at `address` splits into: none larger than
+    /// `limit`, none crossing a 4 KiB boundary.
+    public static func chunks(address: UInt64, length: Int, limit: Int) -> [(address: UInt64, length: Int)] {
+        var out: [(UInt64, Int)] = []
+        var a = address, left = length
+        while left > 0 {
+            let toBoundary = Int(0x1000 - (a & 0xFFF))
+            let n = min(left, limit, toBoundary)
+            out.append((a, n))
+            a &+= UInt64(n)
+            left -= n
+        }
+        return out
+    }
+
+    /// Dword address, dword count and byte enables of a byte range in one request (§2.2.5).
+    static func dwordSpan(address: UInt64, length: Int) -> (address: UInt64, dwords: Int, firstBE: UInt8, lastBE: UInt8) {
+        let start = Int(address & 3)
+        let dwords = (start + length + 3) / 4
+        let end = (start + length - 1) % 4   // last byte's lane in the last dword
+        var first = UInt8(0xF << start) & 0xF
+        var last = UInt8((1 << (end + 1)) - 1)
+        if dwords == 1 {
+            first &= last
+            last = 0
+        }
+        return (address & ~3, dwords, first, last)
+    }
+
+    /// Queues a DMA write of `bytes` at `address` by `requester`.
+    public mutating func write(requester: UInt16, address: UInt64, bytes: ArraySlice<UInt8>) {
+        var offset = bytes.startIndex
+        for chunk in Self.chunks(address: address, length: bytes.count, limit: settings.maxPayload) {
+            let span = Self.dwordSpan(address: chunk.address, length: chunk.length)
+            var payload = [UInt32](repeating: 0, count: span.dwords)
+            let lane = Int(chunk.address & 3)
+            for k in 0..<chunk.length {
+                let b = lane + k
+                payload[b / 4] |= UInt32(bytes[offset + k]) << UInt32(8 * (b % 4))
+            }
+            offset += chunk.length
+            posted.append(TLP(kind: .memoryWrite, requesterID: requester, length: span.dwords, firstBE: span.firstBE, lastBE: span.lastBE,
+                              address: span.address, payload: payload))
+        }
+    }
+
+    /// Queues a DMA write of dwords (descriptor write-back, MSI-X messages): one request.
+    public mutating func write(requester: UInt16, address: UInt64, dwords: [UInt32]) {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(4 * dwords.count)
+        for dw in dwords { for k in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: dw >> UInt32(8 * k))) } }
+        write(requester: requester, address: address, bytes: bytes[...])
+    }
+
+    /// Queues a DMA read of `length` bytes at `address` by `requester`; its data comes back
+    /// from `finished()` tagged with `owner`, in the order reads were asked for.
+    public mutating func read(requester: UInt16, address: UInt64, length: Int, owner: UInt64) {
+        let id = nextRead
+        nextRead += 1
+        let pieces = Self.chunks(address: address, length: length, limit: settings.maxReadRequest)
+        reads[id] = Read(owner: owner, requester: requester, data: [UInt8](repeating: 0, count: length), pendingRequests: pieces.count)
+        order.append(id)
+        var offset = 0
+        for chunk in pieces {
+            let span = Self.dwordSpan(address: chunk.address, length: chunk.length)
+            nonPosted.append((TLP(kind: .memoryRead, requesterID: requester, length: span.dwords, firstBE: span.firstBE, lastBE: span.lastBE,
+                                  address: span.address), id, offset, chunk.length))
+            offset += chunk.length
+        }
+    }
+
+    /// The next request to put on the link, if one may go: a posted write, else a read when a
+    /// tag is free.
+    public mutating func next() -> TLP? {
+        if postedHead < posted.count {
+            let tlp = posted[postedHead]
+            postedHead += 1
+            if postedHead > 256, postedHead * 2 > posted.count {
+                posted.removeFirst(postedHead)
+                postedHead = 0
+            }
+            writesIssued += 1
+            return tlp
+        }
+        guard nonPostedHead < nonPosted.count else { return nil }
+        guard outstanding.count < settings.tags, let tag = freeTags.popLast() else {
+            tagStalls += 1
+            return nil
+        }
+        var (tlp, read, offset, bytes) = nonPosted[nonPostedHead]
+        nonPostedHead += 1
+        if nonPostedHead > 256, nonPostedHead * 2 > nonPosted.count {
+            nonPosted.removeFirst(nonPostedHead)
+            nonPostedHead = 0
+        }
+        tlp.tag = tag
+        outstanding[Int(tag)] = Outstanding(read: read, offset: offset, remaining: bytes)
+        readsIssued += 1
+        return tlp
+    }
+
+    /// Takes a completion: its data goes where its tag's read wants it; the tag is free once
+    /// the last byte arrived. A completion for no outstanding tag is counted and dropped; an
+    /// unsuccessful or inconsistent one fails its read.
+    public mutating func complete(_ tlp: TLP) {
+        completionsReceived += 1
+        guard tlp.isCompletion, var o = outstanding[Int(tlp.tag)], var read = reads[o.read], read.requester == tlp.requesterID else {
+            unexpectedCompletions += 1
+            return
+        }
+        let lane = Int(tlp.lowerAddress & 3)
+        let carried = min(o.remaining, 4 * tlp.payload.count - lane)
+        let consistent = tlp.status == .successful && tlp.kind == .completionWithData && tlp.byteCount == o.remaining && carried > 0
+        if consistent {
+            for k in 0..<carried {
+                let b = lane + k
+                read.data[o.offset + k] = UInt8(truncatingIfNeeded: tlp.payload[b / 4] >> UInt32(8 * (b % 4)))
+            }
+            o.offset += carried
+            o.remaining -= carried
+        } else {
+            read.failure = read.failure ?? (tlp.status == .successful ? .completerAbort : tlp.status)
+            o.remaining = 0
+        }
+        if o.remaining == 0 {
+            outstanding[Int(tlp.tag)] = nil
+            if Int(tlp.tag) < settings.tags { freeTags.insert(tlp.tag, at: 0) }
+            read.pendingRequests -= 1
+        } else {
+            outstanding[Int(tlp.tag)] = o
+        }
+        reads[o.read] = read
+    }
+
+    /// Reads whose data is complete (or that failed), in the order they were asked for; a read
+    /// still waiting holds back the ones after it.
+    public mutating func finished() -> [Finished] {
+        var out: [Finished] = []
+        while orderHead < order.count, let read = reads[order[orderHead]], read.pendingRequests == 0 {
+            reads[order[orderHead]] = nil
+            orderHead += 1
+            if read.failure != nil { failedReads += 1 }
+            out.append(Finished(owner: read.owner, requester: read.requester, outcome: read.failure.map { .failed($0) } ?? .data(read.data)))
+        }
+        if orderHead > 256, orderHead * 2 > order.count {
+            order.removeFirst(orderHead)
+            orderHead = 0
+        }
+        return out
+    }
+}

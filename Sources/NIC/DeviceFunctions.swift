@@ -1,0 +1,59 @@
+import PCIe
+
+/// What the NIC needs to know of the PCIe functions it sits behind (its config space, which
+/// the endpoint holds): who owns a pool, whether a function may master the bus, the link
+/// settings of Device Control, MSI-X control, and where to log a failed request. The endpoint
+/// answers for a real device; tests may answer for a bare NIC.
+public protocol DeviceFunctions: AnyObject {
+    /// The function whose queues a pool's are on port `port` (VF `pool` when it is enabled,
+    /// else the PF), and its routing ID.
+    func owner(port: Int, pool: Int) -> (function: SRIOVDevice.FunctionID, rid: UInt16)
+    /// Command register Bus Master Enable (PCIe Base 4.0 §7.5.1.1.3): without it a function
+    /// issues no requests.
+    func busMasterEnabled(_ function: SRIOVDevice.FunctionID) -> Bool
+    /// Max Payload Size, Max Read Request Size and the tag limit from PF 0's Device Control
+    /// (VFs' fields are reserved: the PF's apply, SR-IOV 1.1 §3.5.6).
+    var requestSettings: DMARequester.Settings { get }
+    /// MSI-X Enable and Function Mask of a function's MSI-X capability (nil: none).
+    func msixControl(_ function: SRIOVDevice.FunctionID) -> (enabled: Bool, functionMask: Bool)?
+    /// A request the function issued completed unsuccessfully: the requester logs it in its
+    /// Status register (Received Master Abort for UR, Received Target Abort for CA, §7.5.1.1.4).
+    func requestFailed(_ function: SRIOVDevice.FunctionID, status: TLP.CompletionStatus)
+}
+
+extension Endpoint: DeviceFunctions {
+    public func owner(port: Int, pool: Int) -> (function: SRIOVDevice.FunctionID, rid: UInt16) {
+        guard port < device.pfs.count else { return (.pf(0), device.rid(ofPF: 0)) }
+        let pf = device.pfs[port]
+        if pool < pf.vfs.count { return (.vf(pf: port, index: pool), pf.vfs[pool].rid) }
+        return (.pf(port), device.rid(ofPF: port))
+    }
+
+    func config(of function: SRIOVDevice.FunctionID) -> ConfigSpace? {
+        switch function {
+        case .pf(let p): p < device.pfs.count ? device.pfs[p].config : nil
+        case .vf(let p, let i): p < device.pfs.count && i < device.pfs[p].vfs.count ? device.pfs[p].vfs[i].config : nil
+        }
+    }
+
+    public func busMasterEnabled(_ function: SRIOVDevice.FunctionID) -> Bool {
+        (config(of: function)?.read(offset: Type0Header.commandOffset, size: 2) ?? 0) & 0x4 != 0
+    }
+
+    public var requestSettings: DMARequester.Settings {
+        let config = device.pfs[0].config
+        let mps = config.value(of: "maxPayloadSize", in: "Device Control") ?? 0
+        let mrrs = config.value(of: "maxReadRequestSize", in: "Device Control") ?? 2
+        let extended = config.value(of: "extendedTagFieldEnable", in: "Device Control") ?? 0
+        return DMARequester.Settings(maxPayload: 128 << Int(min(mps, 5)), maxReadRequest: 128 << Int(min(mrrs, 5)), tags: extended == 1 ? 256 : 32)
+    }
+
+    public func msixControl(_ function: SRIOVDevice.FunctionID) -> (enabled: Bool, functionMask: Bool)? {
+        guard let config = config(of: function), let enable = config.value(of: "msixEnable", in: "MSI-X Message Control") else { return nil }
+        return (enable == 1, config.value(of: "functionMask", in: "MSI-X Message Control") == 1)
+    }
+
+    public func requestFailed(_ function: SRIOVDevice.FunctionID, status: TLP.CompletionStatus) {
+        device.requestFailed(by: function, status: status)
+    }
+}

@@ -1,0 +1,246 @@
+import PCIe
+import RTL
+
+/// One port's queues as the DMA engine keeps them: the Rx and Tx rings, the receive packet
+/// buffer, the Tx packet buffer's fill, the frames being fetched, the Tx round robin and the
+/// per-queue rate limiters; plus the register indices and fields the engine reads, looked up
+/// once from the register map by name.
+public final class PortQueues {
+    let port: EthernetPort
+    let map: RegisterMap
+    var rx: [DescriptorRing]
+    var tx: [DescriptorRing]
+    let rxRegisters: [RingRegisters]
+    let txRegisters: [RingRegisters]
+    let fields: Fields
+    /// Register index -> what a software write to it means to the engine.
+    let roles: [Int: Role]
+    /// Sorted frames waiting for their queue, and their bytes.
+    var receiveBuffer: [(queue: Int, frame: EthernetFrame)] = []
+    var receiveBufferBytes = 0
+    let receiveBufferCapacity: Int
+    var transmitBufferUsed = 0
+    var inFlight: [UInt64: TransmitFrame] = [:]
+    var lastServed = -1
+    /// Per Tx queue: the rate factor software set (RTTBCNRC through RTTDQSEL) and the clock,
+    /// in 1/16384ths, before which the queue may not start another frame.
+    var rateFactor: [UInt32]
+    var nextAllowed: [UInt64]
+    /// Queues with an enabled ring.
+    var enabledQueues: Set<Int> = []
+    public internal(set) var counters = Counters()
+    let statistics: (missed: Int?, noBuffers: Int?)
+
+    public struct Counters: Sendable, Equatable {
+        public var receivedFrames: UInt64 = 0, receivedBytes: UInt64 = 0
+        /// Frames dropped because the receive packet buffer was full (MPC).
+        public var missed: UInt64 = 0
+        /// Frames dropped for want of a descriptor (DROP_EN), a disabled queue or function.
+        public var noDescriptor: UInt64 = 0
+        public var transmittedFrames: UInt64 = 0, transmittedBytes: UInt64 = 0
+        public var transmitOversize: UInt64 = 0
+        /// Queues stopped by an error (`DescriptorRing.Failure`).
+        public var queueErrors: UInt64 = 0
+    }
+
+    struct RingRegisters {
+        let baseLow, baseHigh, length, head, tail, control: Int
+        /// Rx: SRRCTL and (82576) RQDPC; Tx: TDWBAL and TDWBAH.
+        let srrctl: Int, dropCount: Int?, headWriteBackLow: Int, headWriteBackHigh: Int
+    }
+
+    struct Fields {
+        let enable, prefetch, host, writeBack, bufferSize, dropEnable, headWriteBackEnable, rateQueue, rateFactor, rateEnable: RegisterField
+    }
+
+    enum Role {
+        case control(receive: Bool, queue: Int)
+        case tail(receive: Bool, queue: Int)
+        case rateSelect, rateFactor
+    }
+
+    struct TransmitFrame {
+        let queue: Int
+        let pool: Int
+        /// Per descriptor of the frame: RS set.
+        let descriptors: [Bool]
+        let indices: [Int]
+        var parts: [[UInt8]?]
+        let vlan: UInt16?
+        let generation: UInt32
+        let bytes: Int
+    }
+
+    init(port: EthernetPort, map: RegisterMap) {
+        self.port = port
+        self.map = map
+        let queues = map.queues
+        func index(_ name: String) -> Int { map.index(named: name)! }
+        rxRegisters = (0..<queues).map { q in
+            RingRegisters(baseLow: index("RDBAL[\(q)]"), baseHigh: index("RDBAH[\(q)]"), length: index("RDLEN[\(q)]"), head: index("RDH[\(q)]"),
+                          tail: index("RDT[\(q)]"), control: index("RXDCTL[\(q)]"), srrctl: index("SRRCTL[\(q)]"),
+                          dropCount: map.index(named: "RQDPC[\(q)]"), headWriteBackLow: 0, headWriteBackHigh: 0)
+        }
+        txRegisters = (0..<queues).map { q in
+            RingRegisters(baseLow: index("TDBAL[\(q)]"), baseHigh: index("TDBAH[\(q)]"), length: index("TDLEN[\(q)]"), head: index("TDH[\(q)]"),
+                          tail: index("TDT[\(q)]"), control: index("TXDCTL[\(q)]"), srrctl: 0, dropCount: nil,
+                          headWriteBackLow: index("TDWBAL[\(q)]"), headWriteBackHigh: index("TDWBAH[\(q)]"))
+        }
+        let rxdctl = map.register(named: "RXDCTL[0]")!, txdctl = map.register(named: "TXDCTL[0]")!, srrctl = map.register(named: "SRRCTL[0]")!
+        let rttbcnrc = map.register(named: "RTTBCNRC")!
+        fields = Fields(enable: rxdctl.field("ENABLE")!, prefetch: txdctl.field("PTHRESH")!, host: txdctl.field("HTHRESH")!,
+                        writeBack: txdctl.field("WTHRESH")!, bufferSize: srrctl.field("BSIZEPACKET")!, dropEnable: srrctl.field("DROP_EN")!,
+                        headWriteBackEnable: map.register(named: "TDWBAL[0]")!.field("HEAD_WB_EN")!,
+                        rateQueue: map.register(named: "RTTDQSEL")!.field("TXDQ_IDX")!, rateFactor: rttbcnrc.field("RF")!,
+                        rateEnable: rttbcnrc.field("RS_ENA")!)
+        precondition(rxdctl.field("ENABLE") == txdctl.field("ENABLE") && rxdctl.field("PTHRESH")?.lsb == 0,
+                     "\(map.family): RXDCTL and TXDCTL must share their enable and threshold fields")
+        var roles: [Int: Role] = [:]
+        for q in 0..<queues {
+            roles[rxRegisters[q].control] = .control(receive: true, queue: q)
+            roles[rxRegisters[q].tail] = .tail(receive: true, queue: q)
+            roles[txRegisters[q].control] = .control(receive: false, queue: q)
+            roles[txRegisters[q].tail] = .tail(receive: false, queue: q)
+        }
+        roles[index("RTTDQSEL")] = .rateSelect
+        roles[index("RTTBCNRC")] = .rateFactor
+        self.roles = roles
+        rx = Array(repeating: DescriptorRing(), count: queues)
+        tx = rx
+        rateFactor = Array(repeating: 0, count: queues)
+        nextAllowed = Array(repeating: 0, count: queues)
+        receiveBufferCapacity = port.receiveBufferCapacity
+        statistics = (map.index(named: "MPC"), map.index(named: "RNBC"))
+    }
+
+    func pool(ofQueue q: Int) -> Int { map.pool(ofQueue: q) }
+
+    /// The queues with an enabled ring, Rx first, in queue order.
+    func active() -> [(receive: Bool, queue: Int)] {
+        enabledQueues.sorted().flatMap { q -> [(Bool, Int)] in
+            (rx[q].enabled ? [(true, q)] : []) + (tx[q].enabled ? [(false, q)] : [])
+        }
+    }
+
+    /// Stores a ring's new state: hardware's head in RDH/TDH, the enable bit cleared when the
+    /// ring stopped on an error (counted once).
+    func set(_ receive: Bool, _ q: Int, _ ring: DescriptorRing, registers: NICRegisters) {
+        let old = receive ? rx[q] : tx[q]
+        if receive { rx[q] = ring } else { tx[q] = ring }
+        let r = receive ? rxRegisters[q] : txRegisters[q]
+        if ring.head != old.head || ring.enabled != old.enabled {
+            registers.hardwareStore(port: port.index, index: r.head, value: UInt32(ring.head))
+        }
+        if !ring.enabled, ring.failure != nil, ring.generation != old.generation {
+            counters.queueErrors += 1
+            let control = registers.ports[port.index].values[r.control]
+            registers.hardwareStore(port: port.index, index: r.control, value: fields.enable.setting(0, in: control))
+        }
+        if rx[q].enabled || tx[q].enabled { enabledQueues.insert(q) } else { enabledQueues.remove(q) }
+    }
+
+    // MARK: Receive packet buffer
+
+    /// A frame the sorter gave `pool`: into the packet buffer, or dropped (MPC) when full.
+    func arrive(pool: Int, frame: EthernetFrame, registers: NICRegisters) {
+        guard receiveBufferBytes + frame.size <= receiveBufferCapacity else {
+            counters.missed += 1
+            if let k = statistics.missed { registers.hardwareAdd(port: port.index, index: k) }
+            return
+        }
+        receiveBuffer.append((map.firstQueue(ofPool: pool), frame))
+        receiveBufferBytes += frame.size
+    }
+
+    /// Drops the frame at the head of the packet buffer for want of a descriptor (RNBC, RQDPC).
+    func dropReceived(queue q: Int, registers: NICRegisters, counted: Bool = true) {
+        let (_, frame) = receiveBuffer.removeFirst()
+        receiveBufferBytes -= frame.size
+        guard counted else { return }
+        counters.noDescriptor += 1
+        if let k = statistics.noBuffers { registers.hardwareAdd(port: port.index, index: k) }
+        if let k = rxRegisters[q].dropCount { registers.hardwareAdd(port: port.index, index: k) }
+    }
+
+    // MARK: Transmit
+
+    /// A whole frame at the front of a Tx queue's fetched descriptors: its descriptors (context
+    /// ones included), their ring indices, its length, the VLAN a context descriptor gave it, and
+    /// whether a descriptor is unusable. Nil while its EOP has not been fetched.
+    func gatherFrame(queue q: Int) -> (descriptors: [AdvancedTxDescriptor], indices: [Int], bytes: Int, vlan: UInt16?, bad: Bool)? {
+        var descriptors: [AdvancedTxDescriptor] = [], indices: [Int] = []
+        var bytes = 0, vlan: UInt16?, context: UInt16?, bad = false
+        var k = 0
+        while let (index, dwords) = tx[q].peek(k) {
+            let d = AdvancedTxDescriptor(dwords: dwords)
+            descriptors.append(d)
+            indices.append(index)
+            k += 1
+            switch d.kind {
+            case .context:
+                context = d.vlan
+            case .data:
+                let (_, overflow) = d.bufferAddress.addingReportingOverflow(UInt64(d.length))
+                if d.bufferAddress == 0 || d.length == 0 || overflow { bad = true }
+                bytes += d.length
+                if d.insertVLAN { vlan = context }
+                if d.endOfPacket { return (descriptors, indices, bytes, vlan, bad) }
+            case .other:
+                bad = true
+                return (descriptors, indices, bytes, vlan, bad)
+            }
+        }
+        return nil
+    }
+
+    /// Head write-back address of a Tx queue, when TDWBAL enables it.
+    func headWriteBackAddress(queue q: Int, registers: NICRegisters) -> UInt64? {
+        let values = registers.ports[port.index].values
+        let low = values[txRegisters[q].headWriteBackLow]
+        guard fields.headWriteBackEnable.value(in: low) == 1 else { return nil }
+        return UInt64(values[txRegisters[q].headWriteBackHigh]) << 32 | UInt64(low & ~3)
+    }
+
+    // MARK: Rate limiting (82576 §7.2.5.3 / 82599 §7.7.2.2: RTTDQSEL selects a Tx queue,
+    // RTTBCNRC holds its rate factor RF = link speed / queue rate as RF_INT.RF_DEC, 14 binary
+    // places, and RS_ENA).
+
+    func rateRegisterWritten(_ role: Role, registers: NICRegisters) {
+        let file = registers.ports[port.index]
+        let selected = Int(fields.rateQueue.value(in: file.peek("RTTDQSEL"))) % rateFactor.count
+        switch role {
+        case .rateSelect:
+            registers.hardwareStore(port: port.index, index: map.index(named: "RTTBCNRC")!, value: rateFactor[selected])
+        default:
+            rateFactor[selected] = file.peek("RTTBCNRC")
+        }
+    }
+
+    /// Queue `q` may start a frame at `clock`.
+    func rateAllows(queue q: Int, at clock: UInt64) -> Bool {
+        fields.rateEnable.value(in: rateFactor[q]) == 0 || clock << 14 >= nextAllowed[q]
+    }
+
+    /// Charges a started frame of `bytes` (plus preamble, SFD and inter-frame gap) to its
+    /// queue's limiter: the next frame may start once the frame would have taken at the
+    /// queue's rate.
+    func charge(queue q: Int, bytes: Int, at clock: UInt64, linkBitsPerSecond: UInt64, clockHz: UInt64) {
+        let factor = UInt64(fields.rateFactor.value(in: rateFactor[q]))
+        guard fields.rateEnable.value(in: rateFactor[q]) == 1, factor > 0 else { return }
+        let bits = UInt64(max(bytes, EthernetFrame.minimumSize) + EthernetFrame.preambleAndSFD + EthernetFrame.interFrameGap) * 8
+        // clocks * 2^14 = bits * RF(2^14 units) * clockHz / link
+        let (high, low) = (bits * factor).multipliedFullWidth(by: clockHz)
+        let increment = high < linkBitsPerSecond ? linkBitsPerSecond.dividingFullWidth((high, low)).quotient : UInt64.max / 4
+        nextAllowed[q] = max(clock << 14, nextAllowed[q]) &+ increment
+    }
+
+    /// The clock a rate-limited queue with a frame waiting may go again, if later than `now`.
+    func nextRateWake(after now: UInt64) -> UInt64? {
+        var earliest: UInt64?
+        for q in enabledQueues where tx[q].enabled && tx[q].cached > 0 && !rateAllows(queue: q, at: now) {
+            let clock = (nextAllowed[q] + (1 << 14) - 1) >> 14
+            earliest = min(earliest ?? clock, clock)
+        }
+        return earliest
+    }
+}

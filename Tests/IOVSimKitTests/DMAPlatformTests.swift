@@ -1,0 +1,147 @@
+import Foundation
+import IOVSimKit
+import NIC
+import PCIe
+import RTL
+import Testing
+
+/// The DMA engine on the platform with plain host memory (the root complex's, no IOMMU yet):
+/// a VF's driver programs its rings through its own BAR0 by MMIO TLPs, the CPU writes
+/// descriptors into host memory, frames come from the wire or go to it.
+@Suite("DMA engine on the platform", .serialized)
+struct DMAPlatformTests {
+    /// A platform brought up from a shipped model, with the helpers a VF driver needs.
+    struct Bench {
+        let platform: Platform
+        let nic: NetworkController
+        let family: String
+        var memory: [UInt64: UInt32] {
+            get { platform.rootComplex.hostMemory }
+            nonmutating set { platform.rootComplex.hostMemory = newValue }
+        }
+
+        init(_ model: String) throws {
+            platform = try Platform(model: try ModelLoader.load(path: Repository.model(model)))
+            platform.bringUp()
+            nic = try #require(platform.nics["nic0"])
+            family = nic.registers.ports[0].map.family
+        }
+
+        /// VF `vf`'s driver writes ring register `name` of its queue `queue`.
+        func write(vf: Int, _ name: String, queue: Int = 0, _ value: UInt32) throws {
+            var access = try #require(platform.vfAccess(device: "nic0", pf: 0, vf: vf))
+            access.write(offset: try #require(VFRegisterWindow.queueRegisterOffset(name, queue: queue, family: family)), value: value)
+        }
+
+        func read(vf: Int, _ name: String, queue: Int = 0) throws -> UInt32 {
+            var access = try #require(platform.vfAccess(device: "nic0", pf: 0, vf: vf))
+            return access.read(offset: try #require(VFRegisterWindow.queueRegisterOffset(name, queue: queue, family: family)))
+        }
+
+        /// A field's value placed in its register, from the map's definition.
+        func field(_ register: String, _ field: String, _ value: UInt32) throws -> UInt32 {
+            let f = try #require(nic.registers.ports[0].map.register(named: register)?.field(field))
+            return f.setting(value, in: 0)
+        }
+
+        /// The CPU stores `dwords` at `address` in host memory.
+        func store(_ address: UInt64, _ dwords: [UInt32]) {
+            for (k, dw) in dwords.enumerated() { platform.rootComplex.hostMemory[address + UInt64(4 * k)] = dw }
+        }
+
+        func load(_ address: UInt64, dwords: Int) -> [UInt32] {
+            (0..<dwords).map { platform.rootComplex.hostMemory[address + UInt64(4 * $0)] ?? 0 }
+        }
+
+        func bytes(_ address: UInt64, count: Int) -> [UInt8] {
+            (0..<count).map { k in
+                let a = address + UInt64(k)
+                return UInt8(truncatingIfNeeded: (platform.rootComplex.hostMemory[a & ~3] ?? 0) >> UInt32(8 * (a & 3)))
+            }
+        }
+
+        /// Sets up VF `vf`'s Rx queue 0 as igbvf/ixgbevf do: ring base and length, 2 KiB
+        /// advanced one-buffer descriptors with drop-enable, head and tail 0, thresholds, enable.
+        func setUpReceive(vf: Int, ring: UInt64, descriptors: Int, writeBack: UInt32 = 4) throws {
+            try write(vf: vf, "RDBAL", UInt32(truncatingIfNeeded: ring))
+            try write(vf: vf, "RDBAH", UInt32(ring >> 32))
+            try write(vf: vf, "RDLEN", UInt32(descriptors * 16))
+            try write(vf: vf, "SRRCTL", field("SRRCTL[0]", "BSIZEPACKET", 2) | field("SRRCTL[0]", "DESCTYPE", 1) | field("SRRCTL[0]", "DROP_EN", 1))
+            try write(vf: vf, "RDH", 0)
+            try write(vf: vf, "RDT", 0)
+            try write(vf: vf, "RXDCTL", field("RXDCTL[0]", "PTHRESH", 8) | field("RXDCTL[0]", "HTHRESH", 8) | field("RXDCTL[0]", "WTHRESH", writeBack)
+                      | field("RXDCTL[0]", "ENABLE", 1))
+        }
+
+        func setUpTransmit(vf: Int, ring: UInt64, descriptors: Int, writeBack: UInt32 = 0) throws {
+            try write(vf: vf, "TDBAL", UInt32(truncatingIfNeeded: ring))
+            try write(vf: vf, "TDBAH", UInt32(ring >> 32))
+            try write(vf: vf, "TDLEN", UInt32(descriptors * 16))
+            try write(vf: vf, "TDH", 0)
+            try write(vf: vf, "TDT", 0)
+            try write(vf: vf, "TXDCTL", field("TXDCTL[0]", "PTHRESH", 8) | field("TXDCTL[0]", "HTHRESH", 1) | field("TXDCTL[0]", "WTHRESH", writeBack)
+                      | field("TXDCTL[0]", "ENABLE", 1))
+        }
+
+        /// Runs the clock until the NIC has nothing left to do (at most `limit` clocks).
+        func settle(limit: UInt64 = 50_000_000) {
+            let simulator = platform.simulator
+            let end = simulator.now + limit
+            while let next = simulator.nextEventClock, next < end { simulator.run(clocks: next - simulator.now + 1) }
+        }
+    }
+
+    /// A frame of `length` bytes (no FCS) to `destination`, its payload numbered by `seed`.
+    static func frame(to destination: UInt64, from source: UInt64, length: Int, seed: Int) -> EthernetFrame {
+        func octets(_ mac: UInt64) -> [UInt8] { (0..<6).map { UInt8(truncatingIfNeeded: mac >> UInt64(40 - 8 * $0)) } }
+        let header = octets(destination) + octets(source) + [0x08, 0x00]
+        return EthernetFrame(header + (0..<(length - header.count)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ seed &* 13 &+ 1) })
+    }
+
+    @Test("Rx: 64 posted buffers, 1,000 frames from the wire: the first 64 land byte-exact, in order, written back with length, DD and EOP; RDH moves; the rest are dropped and counted; nothing else in memory changes",
+          arguments: ["i82576.toml", "i82599.toml"])
+    func receiveIntoPostedBuffers(_ model: String) throws {
+        let bench = try Bench(model)
+        let vf = 1
+        let ring: UInt64 = 0x10_0000, buffers: UInt64 = 0x20_0000, size: UInt64 = 0x800
+        // Memory around everything the NIC may touch holds a pattern: a stray or over-long
+        // write (or one ignoring byte enables) shows up as a changed dword.
+        for a in stride(from: ring - 0x1000, to: ring + 0x1800, by: 4) { bench.memory[a] = 0xA5A5_A5A5 }
+        for a in stride(from: buffers - 0x1000, to: buffers + 130 * size, by: 4) { bench.memory[a] = 0x5A5A_5A5A }
+        for k in 0..<128 { bench.store(ring + UInt64(16 * k), AdvancedRxDescriptor(packetAddress: buffers + UInt64(k) * size).dwords) }
+        let before = bench.memory
+
+        try bench.setUpReceive(vf: vf, ring: ring, descriptors: 128)
+        try bench.write(vf: vf, "RDT", 64)
+        let mac = bench.platform.macAddress(device: "nic0", pf: 0, vf: vf)
+        let frames = (0..<1000).map { Self.frame(to: mac, from: 0x02_99_00_00_00_01, length: 60 + ($0 * 37) % 1455, seed: $0) }
+        let port = bench.nic.ports[0], simulator = bench.platform.simulator
+        for f in frames { port.receive(f, atClock: simulator.now, simulator: simulator) }
+        bench.settle()
+
+        var expected = before
+        for k in 0..<64 {
+            let f = frames[k].bytes, base = buffers + UInt64(k) * size
+            #expect(bench.bytes(base, count: f.count) == f, "frame \(k) in buffer \(k)")
+            let wb = bench.load(ring + UInt64(16 * k), dwords: 4)
+            #expect(wb[2] & 0x3 == 0x3, "descriptor \(k): DD and EOP")
+            #expect(Int(wb[3] & 0xFFFF) == f.count, "descriptor \(k): length")
+            for (j, byte) in f.enumerated() {
+                let a = base + UInt64(j)
+                let old = expected[a & ~3] ?? 0, shift = UInt32(8 * (a & 3))
+                expected[a & ~3] = old & ~(0xFF << shift) | UInt32(byte) << shift
+            }
+            for (j, dw) in AdvancedRxDescriptor.writeBack(length: f.count, endOfPacket: true, vlan: nil).enumerated() {
+                expected[ring + UInt64(16 * k + 4 * j)] = dw
+            }
+        }
+        #expect(bench.memory == expected, "only the 64 buffers' bytes and descriptors changed")
+        #expect(try bench.read(vf: vf, "RDH") == 64, "the head moved past the 64 descriptors")
+        let counters = bench.nic.dma.counters(port: 0)
+        #expect(counters.receivedFrames == 64 && counters.noDescriptor == 936 && counters.missed == 0)
+        var pf = try #require(bench.platform.pfDriver(device: "nic0", pf: 0))
+        #expect(pf.read("RNBC") == 936, "RNBC counts the frames that found no descriptor")
+        #expect(pf.read("RNBC") == 0, "and clears on read")
+        if bench.family == "82576" { #expect(try bench.read(vf: vf, "RQDPC") == 936, "the queue's own drop count") }
+    }
+}
