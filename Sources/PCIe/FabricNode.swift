@@ -298,6 +298,11 @@ public final class FabricNode: Component {
         guard tlp.kind == .memoryRead || tlp.kind == .memoryWrite, tlp.address < hostMemoryLimit else {
             return refuse(tlp, ingress: ingress, label: "UR", simulator)
         }
+        // A read waits (and is logged once, when taken) until all its completions fit.
+        let completions = tlp.kind == .memoryRead ? Self.readCompletions(tlp, completer: 0, chunk: completionPayload) { self.hostMemory[$0] ?? 0 } : []
+        if tlp.kind == .memoryRead {
+            guard let channel = reverse(of: ingress), channel.room >= completions.count else { return false }
+        }
         observer?(Hop(clock: simulator.now, node: path, ingress: ingressName(ingress), egress: "memory", tlp: tlp))
         if tlp.kind == .memoryWrite {
             // Only the enabled bytes are written (PCIe Base 4.0 §2.2.5).
@@ -314,8 +319,6 @@ public final class FabricNode: Component {
             }
             return true
         }
-        let completions = Self.readCompletions(tlp, completer: 0, chunk: completionPayload) { self.hostMemory[$0] ?? 0 }
-        guard let channel = reverse(of: ingress), channel.room >= completions.count else { return false }
         for completion in completions { _ = send(completion, to: ingress, from: "memory", simulator) }
         return true
     }
@@ -324,7 +327,7 @@ public final class FabricNode: Component {
     /// enabled bytes from the first to the last, split so that every completion but the last
     /// ends at a multiple of `chunk` bytes; each carries the bytes still to come (Byte Count)
     /// and its start's low address bits (Lower Address) (PCIe Base 4.0 §2.3.1.1, §2.2.9).
-    static func readCompletions(_ tlp: TLP, completer: UInt16, chunk: Int, memory: (UInt64) -> UInt32) -> [TLP] {
+    public static func readCompletions(_ tlp: TLP, completer: UInt16, chunk: Int, memory: (UInt64) -> UInt32) -> [TLP] {
         let firstByte = tlp.firstBE == 0 ? 0 : tlp.firstBE.trailingZeroBitCount
         let lastEnables = tlp.length == 1 ? tlp.firstBE : tlp.lastBE
         let lastByte = lastEnables == 0 ? 3 : 7 - lastEnables.leadingZeroBitCount

@@ -191,4 +191,56 @@ struct DMAPlatformTests {
         #expect(try bench.read(vf: vf, "TDH") == UInt32(index), "the head reached the tail")
         #expect(bench.nic.dma.counters(port: 0).transmittedFrames == 100)
     }
+
+    @Test("8 VFs receiving and transmitting at once: every DMA request on the link carries the routing ID of the VF that owns the queue")
+    func requesterIDs() throws {
+        let bench = try Bench("i82599.toml")
+        let vfs = 0..<8
+        /// VF n's memory: its Rx ring, Tx ring and buffers in its own 16 MiB.
+        func region(_ vf: Int) -> UInt64 { UInt64(vf + 1) << 24 }
+        var frames: [EthernetFrame] = []
+        for vf in vfs {
+            let base = region(vf), mac = bench.platform.macAddress(device: "nic0", pf: 0, vf: vf)
+            for k in 0..<32 { bench.store(base + UInt64(16 * k), AdvancedRxDescriptor(packetAddress: base + 0x10_0000 + UInt64(k) * 0x800).dwords) }
+            try bench.setUpReceive(vf: vf, ring: base, descriptors: 32)
+            try bench.write(vf: vf, "RDT", 31)
+            for k in 0..<10 {
+                let f = Self.frame(to: 0x02_77_00_00_00_09, from: mac, length: 64 + 97 * k, seed: k)
+                let buffer = base + 0x20_0000 + UInt64(k) * 0x800
+                bench.store(buffer, stride(from: 0, to: f.bytes.count, by: 4).map { i in
+                    (0..<4).reduce(UInt32(0)) { $0 | UInt32(i + $1 < f.bytes.count ? f.bytes[i + $1] : 0) << UInt32(8 * $1) }
+                })
+                bench.store(base + 0x1000 + UInt64(16 * k), AdvancedTxDescriptor.data(address: buffer, length: f.bytes.count, endOfPacket: true,
+                                                                                      reportStatus: true, payloadLength: f.bytes.count))
+            }
+            try bench.setUpTransmit(vf: vf, ring: base + 0x1000, descriptors: 16)
+        }
+        // 20 frames to each VF, interleaved on the wire.
+        for k in 0..<20 {
+            for vf in vfs {
+                frames.append(Self.frame(to: bench.platform.macAddress(device: "nic0", pf: 0, vf: vf), from: 0x02_99_00_00_00_01, length: 60 + 71 * k, seed: vf * 100 + k))
+            }
+        }
+        var seen: [(TLP, UInt64)] = []
+        bench.nic.dma.issued = { tlp, clock in seen.append((tlp, clock)) }
+        var atMemory: [TLP] = []
+        bench.platform.observer = { hop in if hop.node == "rc" && hop.egress == "memory" { atMemory.append(hop.tlp) } }
+        for vf in vfs { try bench.write(vf: vf, "TDT", 10) }
+        let port = bench.nic.ports[0], simulator = bench.platform.simulator
+        for f in frames { port.receive(f, atClock: simulator.now, simulator: simulator) }
+        bench.settle()
+
+        var perVF: [Int: Set<TLP.Kind>] = [:]
+        for (tlp, clock) in seen {
+            let vf = Int(tlp.address >> 24) - 1
+            let rid = try #require(bench.platform.rid(device: "nic0", pf: 0, vf: vf), "a request at 0x\(String(tlp.address, radix: 16)) outside every VF's memory")
+            #expect(tlp.requesterID == rid, "clock \(clock): \(tlp) for VF \(vf)'s memory carries RID 0x\(String(tlp.requesterID, radix: 16)), not 0x\(String(rid, radix: 16))")
+            perVF[vf, default: []].insert(tlp.kind)
+        }
+        #expect(perVF.keys.sorted() == Array(vfs) && perVF.values.allSatisfy { $0 == [.memoryRead, .memoryWrite] }, "every VF read and wrote")
+        #expect(seen.count > 8 * (10 + 20), "\(seen.count) requests checked")
+        #expect(atMemory.map(\.requesterID) == seen.map(\.0.requesterID) && atMemory.map(\.address) == seen.map(\.0.address),
+                "the root complex received exactly those requests, with those RIDs")
+        #expect(bench.nic.dma.counters(port: 0).receivedFrames == 160 && bench.nic.dma.counters(port: 0).transmittedFrames == 80)
+    }
 }
