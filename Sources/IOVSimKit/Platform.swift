@@ -86,11 +86,14 @@ public final class Platform {
                         c.receiveFIFOFrames = (nic.rxPacketBuffer ?? 64 * 64) / EthernetFrame.minimumSize
                         c.receivePacketBuffer = nic.rxPacketBuffer ?? 0x10000
                         c.maxTransmitFrame = map.family == "82576" ? 9728 : 15872
+                        c.pfMSIX = definitions[0].capabilities.lazy.compactMap { $0.capability as? MSIXCapability }.first
+                        c.vfMSIX = definitions[0].vfCapabilities.lazy.compactMap { $0.capability as? MSIXCapability }.first
                         let controller = NetworkController(simulator, path: m.below, configuration: c)
                         endpoint.registers = controller.registers
                         endpoint.deviceRequests = controller.dma.requests
                         endpoint.deviceCompletions = controller.dma.completions
                         controller.dma.functions = endpoint
+                        endpoint.configWritten = { [unowned simulator] function in controller.dma.post(.unmask(function), simulator) }
                         nics[m.below] = controller
                     }
                     paths[m.below] = hop

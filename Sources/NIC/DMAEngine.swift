@@ -38,8 +38,20 @@ public final class DMAEngine: Component {
     public let maxTransmitFrame: Int
     /// Sees every request as it goes to the link (the TLP log, tests).
     public var issued: ((TLP, UInt64) -> Void)?
-    /// A queue finished descriptors (written back): (port, queue, receive?) for interrupts.
-    public var descriptorsDone: ((Int, Int, Bool) -> Void)?
+    /// Interrupt causes, vectors and MSI-X messages.
+    public let interrupts: InterruptUnit
+    /// Events from software writes and config space, handled at the next clock.
+    var events: [Event] = []
+
+    /// What the engine acts on at its next clock, besides ring doorbells.
+    public enum Event: Sendable {
+        /// An interrupt cause of a function (a mailbox event).
+        case cause(SRIOVDevice.FunctionID, InterruptUnit.Cause)
+        /// Software set EIMS or EICS bits of a function.
+        case interruptRegisters(SRIOVDevice.FunctionID)
+        /// A function's MSI-X Function Mask or a vector's Mask may have been cleared.
+        case unmask(SRIOVDevice.FunctionID)
+    }
     /// Read owners by token.
     var owners: [UInt64: ReadOwner] = [:]
     var nextOwner: UInt64 = 0
@@ -60,6 +72,7 @@ public final class DMAEngine: Component {
         requests = Channel(simulator, path: "\(path).requests", capacity: 2, latency: 1)
         completions = Channel(simulator, path: "\(path).completions", capacity: 1 << 16, latency: 1)
         self.ports = ports.map { PortQueues(port: $0, map: registers.ports[$0.index].map) }
+        interrupts = InterruptUnit(registers: registers, clockHz: simulator.clockHz)
         simulator.add(self)
         requests.producer = self
         completions.consumer = self
@@ -72,11 +85,23 @@ public final class DMAEngine: Component {
             self.doorbells.append((port, index))
             simulator.wake(self, after: 1)
         }
+        registers.msix.unmasked = { [unowned self, unowned simulator] function in self.post(.unmask(function), simulator) }
+        interrupts.send = { [unowned self] function, address, data in
+            guard let functions = self.functions, functions.busMasterEnabled(function) else { return }
+            self.requester.write(requester: functions.routingID(function), address: address, dwords: [data])
+        }
+        interrupts.control = { [unowned self] function in self.functions?.msixControl(function) }
     }
 
     public var lineTrace: String {
         "\(path) posted=\(requester.queuedPosted) reads=\(requester.queuedReads) tags=\(requester.tagsInUse) " +
             ports.map { "p\($0.port.index):buf=\($0.receiveBufferBytes)" }.joined(separator: " ")
+    }
+
+    /// Queues an event for the next clock (mailbox interrupts, config writes).
+    public func post(_ event: Event, _ simulator: Simulator) {
+        events.append(event)
+        simulator.wake(self, after: 1)
     }
 
     /// Receive ring `queue` of port `port` (for tests, traces and reports).
@@ -106,7 +131,17 @@ public final class DMAEngine: Component {
         }
         let bells = doorbells
         doorbells.removeAll()
-        for bell in bells { ring(bell.port, bell.index) }
+        for bell in bells { ring(bell.port, bell.index, simulator) }
+        let happened = events
+        events.removeAll()
+        for event in happened {
+            switch event {
+            case .cause(let f, let cause): interrupts.raise(f, cause, at: simulator.now)
+            case .interruptRegisters(let f): interrupts.reevaluate(f, at: simulator.now)
+            case .unmask(let f): interrupts.unmasked(f, at: simulator.now)
+            }
+        }
+        interrupts.expire(at: simulator.now)
         for p in ports {
             progress = receive(p, simulator) || progress
             progress = transmit(p, simulator) || progress
@@ -121,12 +156,13 @@ public final class DMAEngine: Component {
             simulator.wake(self, after: 1)
         }
         if let next = ports.compactMap({ $0.nextRateWake(after: simulator.now) }).min() { simulator.wake(self, at: next) }
+        if let due = interrupts.nextDue { simulator.wake(self, at: due) }
     }
 
     // MARK: Registers software wrote
 
     /// Acts on a write to a ring register: enable or disable a queue, a new tail, a new rate.
-    func ring(_ port: Int, _ index: Int) {
+    func ring(_ port: Int, _ index: Int, _ simulator: Simulator) {
         let p = ports[port]
         guard let role = p.roles[index] else { return }
         let values = registers.ports[port].values
@@ -152,6 +188,8 @@ public final class DMAEngine: Component {
             p.set(receive, q, ring, registers: registers)
         case .rateSelect, .rateFactor:
             p.rateRegisterWritten(role, registers: registers)
+        case .interruptSet(let f):
+            interrupts.reevaluate(f, at: simulator.now)
         }
     }
 
@@ -346,7 +384,11 @@ public final class DMAEngine: Component {
                 } else {
                     for w in writes { requester.write(requester: owner.rid, address: w.address, dwords: w.dwords) }
                 }
-                descriptorsDone?(p.port.index, q, receive)
+                if let f = functions?.owner(port: p.port.index, pool: p.pool(ofQueue: q)).function {
+                    let local: Int
+                    if case .vf = f { local = p.map.localQueue(q) } else { local = q }
+                    interrupts.raise(f, receive ? .receive(local) : .transmit(local), at: simulator.now)
+                }
                 progress = true
             }
             p.set(receive, q, r, registers: registers)

@@ -8,6 +8,8 @@ public protocol DeviceFunctions: AnyObject {
     /// The function whose queues a pool's are on port `port` (VF `pool` when it is enabled,
     /// else the PF), and its routing ID.
     func owner(port: Int, pool: Int) -> (function: SRIOVDevice.FunctionID, rid: UInt16)
+    /// The routing ID of a function.
+    func routingID(_ function: SRIOVDevice.FunctionID) -> UInt16
     /// Command register Bus Master Enable (PCIe Base 4.0 §7.5.1.1.3): without it a function
     /// issues no requests.
     func busMasterEnabled(_ function: SRIOVDevice.FunctionID) -> Bool
@@ -28,6 +30,8 @@ extension Endpoint: DeviceFunctions {
         if pool < pf.vfs.count { return (.vf(pf: port, index: pool), pf.vfs[pool].rid) }
         return (.pf(port), device.rid(ofPF: port))
     }
+
+    public func routingID(_ function: SRIOVDevice.FunctionID) -> UInt16 { device.rid(of: function) }
 
     func config(of function: SRIOVDevice.FunctionID) -> ConfigSpace? {
         switch function {

@@ -38,7 +38,8 @@ extension RegisterMap {
             MMIORegister("EIAM", offset: 0x1530),
             MMIORegister("EICR", offset: 0x1580, .rw1c),
         ]
-        r += RegisterMap.array("EITR", base: 0x1680, count: 25)
+        // EITR (§8.8.12): the minimum interval between a vector's interrupts, in microseconds.
+        r += RegisterMap.array("EITR", base: 0x1680, count: 25, fields: [RegisterField("INTERVAL", lsb: 2, width: 13), RegisterField("CNT_INGR", lsb: 31)])
         r += RegisterMap.array("IVAR0", base: 0x1700, count: 8)
         r += [
             MMIORegister("IVAR_MISC", offset: 0x1740),

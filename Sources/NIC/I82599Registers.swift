@@ -32,7 +32,8 @@ extension RegisterMap {
             MMIORegister("EICS", offset: 0x0808, .wo, writeAction: .setBits(in: "EICR", readsTarget: false)),
             MMIORegister("EIAC", offset: 0x0810),
         ]
-        r += RegisterMap.array("EITR", base: 0x0820, count: 24)
+        // EITR (§8.2.3.5.12): the minimum interval between a vector's interrupts, in 2 µs units.
+        r += RegisterMap.array("EITR", base: 0x0820, count: 24, fields: RegisterMap.i82599InterruptThrottle)
         r += [
             MMIORegister("EIMS", offset: 0x0880, .rw, writeAction: .setBits(in: "EIMS", readsTarget: true)),
             MMIORegister("EIMC", offset: 0x0888, .wo, writeAction: .clearBits(in: "EIMS")),
@@ -124,7 +125,7 @@ extension RegisterMap {
                 ]),
                 MMIORegister("VFPSRTYPE[\(n)]", offset: base + 0x300),
             ]
-            r += (0..<3).map { MMIORegister("VTEITR[\(n)][\($0)]", offset: base + 0x820 + 4 * $0) }
+            r += (0..<3).map { MMIORegister("VTEITR[\(n)][\($0)]", offset: base + 0x820 + 4 * $0, fields: RegisterMap.i82599InterruptThrottle) }
             // Statistics (read-only counters): Rx at 0xE00 + (VF offset - 0x1000), Tx at 0xF00 + (VF offset - 0x2000).
             for (name, offset) in Self.i82599VFStatistics {
                 r.append(MMIORegister("\(name)[\(n)]", offset: base + (offset < 0x2000 ? 0xE00 + offset - 0x1000 : 0xF00 + offset - 0x2000), .ro))
@@ -162,6 +163,9 @@ extension RegisterMap {
         ("VFGPRC", 0x101C), ("VFGORC_LSB", 0x1020), ("VFGORC_MSB", 0x1024), ("VFMPRC", 0x1034),
         ("VFGPTC", 0x201C), ("VFGOTC_LSB", 0x2020), ("VFGOTC_MSB", 0x2024),
     ]
+    /// EITR and VTEITR: ITR_INTERVAL in 2 µs units (ixgbe IXGBE_EITR_ITR_INT_MASK 0xFF8), CNT_WDIS.
+    static let i82599InterruptThrottle = [RegisterField("ITR_INTERVAL", lsb: 3, width: 9), RegisterField("CNT_WDIS", lsb: 31)]
+
     /// Where IOVSim keeps the 82599 VFs' own registers (beyond the PF's BAR0).
     public static let i82599VFPrivateBase = 0x80000
 }

@@ -19,7 +19,11 @@ public final class NICRegisters: MemoryMappedRegisters {
     /// engine listens for its doorbells (tails, queue enables, rate factors).
     public var written: ((Int, Int) -> Void)?
 
-    public init(map: RegisterMap, pfs: Int) {
+    /// The functions' MSI-X tables and PBAs (in the BAR each capability names).
+    public let msix: MSIXTables
+
+    public init(map: RegisterMap, pfs: Int, msix: MSIXTables = MSIXTables(pf: nil, vf: nil)) {
+        self.msix = msix
         ports = Array(repeating: RegisterFile(map: map), count: pfs)
         writes = Array(repeating: 0, count: pfs)
         decoded = Array(repeating: nil, count: pfs)
@@ -42,15 +46,23 @@ public final class NICRegisters: MemoryMappedRegisters {
     }
 
     public func read(_ function: SRIOVDevice.FunctionID, bar: Int, offset: UInt64, byteEnables: UInt8) -> UInt32 {
-        guard let (p, pfOffset, _) = route(function, bar: bar, offset: offset) else { return 0 }
-        let value = ports[p].read(offset: pfOffset)
+        let value: UInt32
+        if let (p, pfOffset, _) = route(function, bar: bar, offset: offset) {
+            value = ports[p].read(offset: pfOffset)
+        } else {
+            value = msix.read(function, bar: bar, offset: offset) ?? 0
+        }
         var mask: UInt32 = 0
         for byte in 0..<4 where byteEnables >> UInt8(byte) & 1 == 1 { mask |= 0xFF << UInt32(8 * byte) }
         return value & mask
     }
 
     public func write(_ function: SRIOVDevice.FunctionID, bar: Int, offset: UInt64, value: UInt32, byteEnables: UInt8) {
-        guard let (p, pfOffset, writable) = route(function, bar: bar, offset: offset), writable else { return }
+        guard let (p, pfOffset, writable) = route(function, bar: bar, offset: offset) else {
+            msix.write(function, bar: bar, offset: offset, value: value, byteEnables: byteEnables)
+            return
+        }
+        guard writable else { return }
         ports[p].write(offset: pfOffset, value: value, byteEnables: byteEnables)
         writes[p] += 1
         if let written, let k = ports[p].resolve(pfOffset) { written(p, k) }

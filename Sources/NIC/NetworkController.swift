@@ -1,3 +1,4 @@
+import PCIe
 import RTL
 
 /// The network controller: its registers (behind the PFs' BARs) and one Ethernet port per PF,
@@ -26,6 +27,9 @@ public final class NetworkController {
         public var transmitPacketBuffer: Int = 0xA000
         /// The largest frame a Tx queue may send (82576: 9,728 bytes, 82599: 15.5 KiB).
         public var maxTransmitFrame: Int = 9728
+        /// The PFs' and the VFs' MSI-X capabilities (where their tables are, how many vectors).
+        public var pfMSIX: MSIXCapability?
+        public var vfMSIX: MSIXCapability?
         public init(map: RegisterMap, ports: Int, bitsPerSecond: UInt64) {
             self.map = map
             self.ports = ports
@@ -35,7 +39,7 @@ public final class NetworkController {
 
     public init(_ simulator: Simulator, path: String, configuration c: Configuration) {
         self.path = path
-        let registers = NICRegisters(map: c.map, pfs: c.ports)
+        let registers = NICRegisters(map: c.map, pfs: c.ports, msix: MSIXTables(pf: c.pfMSIX, vf: c.vfMSIX))
         self.registers = registers
         let ports = (0..<c.ports).map { EthernetPort(simulator, path: "\(path).port\($0)", index: $0, registers: registers, configuration: c) }
         self.ports = ports

@@ -57,6 +57,8 @@ public final class PortQueues {
         case control(receive: Bool, queue: Int)
         case tail(receive: Bool, queue: Int)
         case rateSelect, rateFactor
+        /// EIMS or EICS of a function: enabled causes may fire.
+        case interruptSet(SRIOVDevice.FunctionID)
     }
 
     struct TransmitFrame {
@@ -101,6 +103,12 @@ public final class PortQueues {
             roles[rxRegisters[q].tail] = .tail(receive: true, queue: q)
             roles[txRegisters[q].control] = .control(receive: false, queue: q)
             roles[txRegisters[q].tail] = .tail(receive: false, queue: q)
+        }
+        for name in ["EIMS", "EICS"] { roles[index(name)] = .interruptSet(.pf(port.index)) }
+        for n in 0..<map.pools {
+            for name in map.family == "82576" ? ["PVTEIMS[\(n)]", "PVTEICS[\(n)]"] : ["VTEIMS[\(n)]", "VTEICS[\(n)]"] {
+                roles[index(name)] = .interruptSet(.vf(pf: port.index, index: n))
+            }
         }
         roles[index("RTTDQSEL")] = .rateSelect
         roles[index("RTTBCNRC")] = .rateFactor

@@ -79,6 +79,10 @@ public struct RegisterMap: Sendable {
     /// and n + 8); 82599 queue q is pool q / 2 (64 pools of two queues).
     public func pool(ofQueue q: Int) -> Int { family == "82576" ? q % pools : q / 2 }
 
+    /// A queue's number among its VF's queues (0 or 1): 82576 queue n is the VF's 0, n + 8 its 1;
+    /// 82599 queue 2n + k is the VF's k.
+    public func localQueue(_ q: Int) -> Int { family == "82576" ? q / pools : q % 2 }
+
     /// A pool's first queue, the one the sorter's frames for the pool go to (no RSS).
     public func firstQueue(ofPool pool: Int) -> Int { family == "82576" ? pool : 2 * pool }
 

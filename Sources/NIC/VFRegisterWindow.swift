@@ -22,6 +22,23 @@ public enum VFRegisterWindow {
         }
     }
 
+    /// The VF-view offsets of a VF's own registers by the VF driver's names (igbvf E1000_*,
+    /// ixgbevf IXGBE_VF*/VT*): control, status, interrupts (EITR0 and IVAR0 are the first of
+    /// their arrays), mailbox and mailbox memory. The decoders below map these offsets.
+    public static func viewOffsets(family: String) -> [String: Int] {
+        family == "82576" ? i82576View : i82599View
+    }
+
+    public static let i82576View: [String: Int] = [
+        "CTRL": 0x0000, "STATUS": 0x0008, "MBMEM": 0x0800, "MAILBOX": 0x0C40, "EICS": 0x1520, "EIMS": 0x1524, "EIMC": 0x1528,
+        "EIAC": 0x152C, "EIAM": 0x1530, "EICR": 0x1580, "EITR0": 0x1680, "IVAR0": 0x1700, "IVAR_MISC": 0x1740,
+    ]
+    public static let i82599View: [String: Int] = [
+        "CTRL": 0x0000, "STATUS": 0x0008, "LINKS": 0x0010, "EICR": 0x0100, "EICS": 0x0104, "EIMS": 0x0108, "EIMC": 0x010C,
+        "EIAC": 0x0110, "EIAM": 0x0114, "IVAR0": 0x0120, "IVAR_MISC": 0x0140, "MBMEM": 0x0200, "MAILBOX": 0x02FC, "PSRTYPE": 0x0300,
+        "EITR0": 0x0820,
+    ]
+
     /// Where a VF sees its queue `queue`'s ring register `name` (RDBAL, TDT, ...) in its BAR0:
     /// 82576 (igbvf E1000_RDBAL(q) ...) Rx at 0x2800 + 0x100 q, Tx at 0x3800 + 0x100 q; 82599
     /// (ixgbevf IXGBE_VFRDBAL(q) ...) Rx at 0x1000 + 0x40 q, Tx at 0x2000 + 0x40 q.
@@ -88,8 +105,8 @@ public enum VFRegisterWindow {
         // Control and interrupts: the per-VF mirrors at 0x10000 + 0x100 n.
         let mirror = Bits<A, 20>(0x10000) + n * Bits(0x100)
         d.on(d.at(0x0000) | d.at(0x0004), mirror)                    // CTRL (and its duplicate)
-        for (vfOffset, delta) in [(0x1520, 0x20), (0x1524, 0x24), (0x1528, 0x28), (0x152C, 0x2C), (0x1530, 0x30), (0x1580, 0x80)] {
-            d.on(d.at(vfOffset), mirror + Bits(UInt64(delta)))       // EICS, EIMS, EIMC, EIAC, EIAM, EICR
+        for (name, delta) in [("EICS", 0x20), ("EIMS", 0x24), ("EIMC", 0x28), ("EIAC", 0x2C), ("EIAM", 0x30), ("EICR", 0x80)] {
+            d.on(d.at(i82576View[name]!), mirror + Bits(UInt64(delta)))   // -> PVTEICS(n) ...
         }
         // EITR 0-2: the PF's EITR(22 - 3n) ... EITR(24 - 3n).
         d.on(d.within(0x1680, 0x1688), o - Bits(0x1680) + Bits(0x16D8) - n * Bits(0xC))

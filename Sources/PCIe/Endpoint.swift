@@ -19,6 +19,10 @@ public final class Endpoint: Component {
         didSet { deviceRequests?.consumer = self }
     }
     public var deviceCompletions: Channel<TLP>?
+    /// After a config write to a function (MSI-X Function Mask, Bus Master Enable ...).
+    public var configWritten: ((SRIOVDevice.FunctionID) -> Void)?
+    /// After a Function Level Reset of a function.
+    public var functionReset: ((SRIOVDevice.FunctionID) -> Void)?
     var outbox: [TLP] = []
     var serial: UInt64 = 0
     /// Memory writes received, by function (for tests and reports).
@@ -121,10 +125,13 @@ public final class Endpoint: Component {
         guard device.function(at: tlp.targetID) != nil else { return unsupported(tlp, simulator) }
         var data: UInt32 = 0
         if isWrite {
+            let function = device.function(at: tlp.targetID)
             for access in ConfigWrite.accesses(byteEnables: tlp.firstBE) {
                 device.configWrite(rid: tlp.targetID, offset: tlp.register + access.offset, size: access.size,
                                    value: (tlp.payload.first ?? 0) >> UInt32(8 * access.offset))
             }
+            for reset in device.takeResets() { functionReset?(reset) }
+            if let function { configWritten?(function) }
         } else {
             data = device.configRead(rid: tlp.targetID, offset: tlp.register, size: 4) ?? 0
         }

@@ -45,6 +45,10 @@ public final class FabricNode: Component {
     /// reads are answered by several completions split at multiples of it (a multiple of the
     /// 64-byte Read Completion Boundary, PCIe Base 4.0 §2.3.1.1).
     public var completionPayload = 128
+    /// Root complex: memory writes to the interrupt address range 0xFEEx_xxxx (MSI and MSI-X
+    /// messages, x86): (clock, requester, address, data). Interrupt remapping comes with the IOMMU.
+    public private(set) var interruptMessages: [(clock: UInt64, requester: UInt16, address: UInt64, data: UInt32)] = []
+    public static let interruptRange: ClosedRange<UInt64> = 0xFEE0_0000...0xFEEF_FFFF
     var serial: UInt64 = 0
 
     public init(path: String, role: Role, ports: [PortFunction], links: [Link], upstreamPort: PortFunction? = nil) {
@@ -293,6 +297,11 @@ public final class FabricNode: Component {
             // port claims: nowhere to go.
             observer?(Hop(clock: simulator.now, node: path, ingress: ingressName(ingress), egress: "drop", tlp: tlp))
             counters.dropped += 1
+            return true
+        }
+        if tlp.kind == .memoryWrite, Self.interruptRange.contains(tlp.address) {
+            observer?(Hop(clock: simulator.now, node: path, ingress: ingressName(ingress), egress: "interrupt", tlp: tlp))
+            interruptMessages.append((simulator.now, tlp.requesterID, tlp.address, tlp.payload.first ?? 0))
             return true
         }
         guard tlp.kind == .memoryRead || tlp.kind == .memoryWrite, tlp.address < hostMemoryLimit else {

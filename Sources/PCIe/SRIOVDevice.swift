@@ -138,6 +138,8 @@ public struct PhysicalFunction: Sendable {
 public struct SRIOVDevice: Sendable {
     public private(set) var pfs: [PhysicalFunction]
     /// The bus the PFs are on (captured from Type 0 config writes on a real link).
+    /// Functions reset by a Function Level Reset since the owner last took the list.
+    public internal(set) var resets: [FunctionID] = []
     public var bus: UInt8
 
     public init(pfs definitions: [PFDefinition], bus: UInt8) throws {
@@ -260,6 +262,12 @@ public struct SRIOVDevice: Sendable {
         }
     }
 
+    /// Takes the list of functions reset since the last call.
+    public mutating func takeResets() -> [FunctionID] {
+        defer { resets = [] }
+        return resets
+    }
+
     /// Logs a completion with an unsuccessful status for a request the function issued (PCIe Base
     /// 4.0 §7.5.1.1.4): Status "Received Master Abort" for UR, "Received Target Abort" for CA.
     public mutating func requestFailed(by id: FunctionID, status: TLP.CompletionStatus) {
@@ -278,6 +286,7 @@ public struct SRIOVDevice: Sendable {
         if initiatesFLR(pcieOffset: pfs[p].definition.vfCapabilities.first { $0.capability is PCIExpressCapability }?.offset,
                         flrCapable: flrCapable(pfs[p].definition.vfCapabilities), offset: offset, size: size, value: value) {
             pfs[p].vfs[i].config.reset()
+            resets.append(.vf(pf: p, index: i))
         }
         return true
     }
@@ -293,6 +302,7 @@ public struct SRIOVDevice: Sendable {
             // A PF's FLR resets the PF, SR-IOV included: its VFs disappear.
             pfs[p].config.reset()
             pfs[p].vfs = []
+            resets.append(.pf(p))
         }
         updateRouting()
         return true

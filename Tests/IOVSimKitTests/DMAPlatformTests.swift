@@ -41,6 +41,42 @@ struct DMAPlatformTests {
             return access.read(offset: try #require(VFRegisterWindow.queueRegisterOffset(name, queue: queue, family: family)))
         }
 
+        /// VF `vf`'s driver writes or reads one of its own registers by its VF-view name.
+        func writeView(vf: Int, _ name: String, _ value: UInt32) throws {
+            var access = try #require(platform.vfAccess(device: "nic0", pf: 0, vf: vf))
+            access.write(offset: try #require(VFRegisterWindow.viewOffsets(family: family)[name]), value: value)
+        }
+
+        func readView(vf: Int, _ name: String) throws -> UInt32 {
+            var access = try #require(platform.vfAccess(device: "nic0", pf: 0, vf: vf))
+            return access.read(offset: try #require(VFRegisterWindow.viewOffsets(family: family)[name]))
+        }
+
+        /// A dword of VF `vf`'s BAR `bar` (its MSI-X table and PBA live in BAR3).
+        func writeBAR(vf: Int, bar: Int, offset: UInt64, _ value: UInt32) throws {
+            let aperture = try #require(platform.endpoints["nic0"]?.device.pfs[0].vfAperture(vf: vf, bar: bar))
+            ConfigAccess(simulator: platform.simulator, rootComplex: platform.rootComplex).memoryWrite(aperture.base + offset, value)
+        }
+
+        func readBAR(vf: Int, bar: Int, offset: UInt64) throws -> UInt32? {
+            let aperture = try #require(platform.endpoints["nic0"]?.device.pfs[0].vfAperture(vf: vf, bar: bar))
+            return ConfigAccess(simulator: platform.simulator, rootComplex: platform.rootComplex).memoryRead(aperture.base + offset)
+        }
+
+        /// Writes a field of VF `vf`'s MSI-X Message Control by config write, as the guest's
+        /// pci_enable_msix does.
+        func msixControl(vf: Int, enable: Bool, functionMask: Bool) throws {
+            let rid = try #require(platform.rid(device: "nic0", pf: 0, vf: vf))
+            let config = ConfigAccess(simulator: platform.simulator, rootComplex: platform.rootComplex)
+            let cap = try #require(config.capability(rid, id: 0x11, extended: false))
+            config.write(rid, cap + 2, size: 2, (enable ? 0x8000 : 0) | (functionMask ? 0x4000 : 0))
+        }
+
+        /// Posts `count` 2 KiB buffers in a ring at `ring` (descriptor k's buffer at `buffers` + 2 KiB k).
+        func post(ring: UInt64, buffers: UInt64, count: Int) {
+            for k in 0..<count { store(ring + UInt64(16 * k), AdvancedRxDescriptor(packetAddress: buffers + UInt64(k) * 0x800).dwords) }
+        }
+
         /// A field's value placed in its register, from the map's definition.
         func field(_ register: String, _ field: String, _ value: UInt32) throws -> UInt32 {
             let f = try #require(nic.registers.ports[0].map.register(named: register)?.field(field))

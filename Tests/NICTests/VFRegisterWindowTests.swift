@@ -20,9 +20,9 @@ struct VFRegisterWindowTests {
 
     static let parts = [
         // CTRL at two offsets + 6 interrupt registers, 3 EITR, IVAR0, IVAR_MISC, V2PMAILBOX,
-        // 16 VMBMEM dwords, 9 statistics, 2 queues x (8 Rx + 9 Tx) ring registers, STATUS.
+        // 16 VMBMEM dwords, 9 statistics, 2 queues x (9 Rx + 9 Tx) ring registers, STATUS.
         Part(map: .i82576, window: { VFRegisterWindow.i82576(vf: Bits(UInt64($0)), offset: Bits(UInt64($1))) }, shared: ["STATUS"],
-             perVF: 8 + 3 + 2 + 1 + 16 + 9 + 34 + 1),
+             perVF: 8 + 3 + 2 + 1 + 16 + 9 + 36 + 1),
         // VFCTRL, 6 interrupt registers, 4 VTIVAR, VTIVAR_MISC, VFMAILBOX, VFPSRTYPE, 3 VTEITR,
         // 16 VFMBMEM dwords, 7 statistics, 2 queues x (9 Rx + 9 Tx), VFSTATUS, VFLINKS.
         Part(map: .i82599, window: { VFRegisterWindow.i82599(vf: Bits(UInt64($0)), offset: Bits(UInt64($1))) }, shared: ["STATUS", "LINKS"],
@@ -35,7 +35,7 @@ struct VFRegisterWindowTests {
     static func own(_ name: String, vf n: Int, family: String) -> Bool {
         guard let open = name.firstIndex(of: "["), let close = name.firstIndex(of: "]"),
               let index = Int(name[name.index(after: open)..<close]) else { return false }
-        let queue = ["RDBAL", "RDBAH", "RDLEN", "SRRCTL", "RDH", "RXCTL", "RDT", "RXDCTL", "DCA_RXCTRL", "RSCCTL",
+        let queue = ["RDBAL", "RDBAH", "RDLEN", "SRRCTL", "RDH", "RXCTL", "RDT", "RXDCTL", "RQDPC", "DCA_RXCTRL", "RSCCTL",
                      "TDBAL", "TDBAH", "TDLEN", "TDH", "TXCTL", "TDT", "TXDCTL", "TDWBAL", "TDWBAH", "DCA_TXCTRL"]
         switch String(name[..<open]) {
         case "VMBMEM", "PFMBMEM": return index / 16 == n

@@ -1,0 +1,197 @@
+import PCIe
+
+/// The NIC's extended interrupts in MSI-X mode (82576 datasheet §7.3; 82599 §7.3): a cause
+/// (a queue's Rx or Tx descriptors written back, a mailbox event) is mapped by the function's
+/// IVAR entry (vector in the low bits, valid bit 7) to a vector; the vector's EICR bit is set
+/// and, when EIMS enables it, the vector fires: a memory write of its MSI-X table entry's data to
+/// its address, with the function's routing ID. EIAC bits clear EICR as it fires, EIAM bits
+/// clear EIMS. While the function or the vector is masked, the PBA bit is set instead and the
+/// vector fires once when unmasked. EITR sets the least time between a vector's interrupts:
+/// one that comes sooner waits for the interval and then fires once.
+///
+/// The registers are the parts': the PF's EICR/EIMS/EIAC/EIAM, IVAR0/IVAR (queues) and IVAR_MISC
+/// (other causes), EITR; a VF's own set (82576: the PF's per-VF mirrors PVTEI*, VTIVAR,
+/// VTIVAR_MISC, and EITR 22 - 3n ... 24 - 3n; 82599: VTEI*, VTIVAR, VTIVAR_MISC, VTEITR).
+public final class InterruptUnit {
+    public enum Cause: Sendable, Equatable {
+        /// Rx or Tx descriptors of the function's queue (a VF's 0 or 1; the PF's absolute
+        /// queue number) were written back.
+        case receive(Int), transmit(Int)
+        /// The mailbox (to a VF: PF's STS/ACK; to the PF: a VF's REQ/ACK, a VF reset).
+        case mailbox
+    }
+
+    /// A function's interrupt registers, by index in its port's register file.
+    struct Registers {
+        let eicr, eims, eiac, eiam: Int
+        let eitr: [Int]
+        /// Register index and byte lane of each cause's IVAR entry.
+        let ivar: (Cause) -> (index: Int, lane: Int)?
+    }
+
+    struct Key: Hashable {
+        let function: SRIOVDevice.FunctionID
+        let vector: Int
+    }
+
+    let registers: NICRegisters
+    let msix: MSIXTables
+    let clockHz: UInt64
+    /// The clock each vector last fired, and the vectors waiting for their interval.
+    var lastFired: [Key: UInt64] = [:]
+    var deferred: [Key: UInt64] = [:]
+    var cache: [SRIOVDevice.FunctionID: Registers] = [:]
+    /// Fires a message: (function, address, data).
+    var send: ((SRIOVDevice.FunctionID, UInt64, UInt32) -> Void)?
+    /// MSI-X Enable and Function Mask of a function.
+    var control: ((SRIOVDevice.FunctionID) -> (enabled: Bool, functionMask: Bool)?)?
+    /// Sees every message sent: (function, vector, clock).
+    public var fired: ((SRIOVDevice.FunctionID, Int, UInt64) -> Void)?
+    public private(set) var messages: UInt64 = 0
+    public private(set) var throttled: UInt64 = 0
+    public private(set) var maskedEvents: UInt64 = 0
+
+    init(registers: NICRegisters, clockHz: UInt64) {
+        self.registers = registers
+        self.msix = registers.msix
+        self.clockHz = clockHz
+    }
+
+    func port(_ f: SRIOVDevice.FunctionID) -> Int {
+        switch f {
+        case .pf(let p): p
+        case .vf(let p, _): p
+        }
+    }
+
+    func interruptRegisters(_ f: SRIOVDevice.FunctionID) -> Registers? {
+        if let r = cache[f] { return r }
+        let p = port(f)
+        guard p < registers.ports.count else { return nil }
+        let map = registers.ports[p].map
+        func index(_ name: String) -> Int? { map.index(named: name) }
+        let i82576 = map.family == "82576"
+        let vectors = msix.vectors(of: f)
+        let r: Registers?
+        switch f {
+        case .pf:
+            guard let eicr = index("EICR"), let eims = index("EIMS"), let eiac = index("EIAC"), let eiam = index("EIAM"),
+                  let misc = index("IVAR_MISC") else { return nil }
+            r = Registers(eicr: eicr, eims: eims, eiac: eiac, eiam: eiam, eitr: (0..<vectors).compactMap { index("EITR[\($0)]") }) { cause in
+                switch cause {
+                // 82576: IVAR0[q & 7], Rx in byte 0 (q < 8) or 2, Tx one byte up; 82599: IVAR[q / 2], Rx in byte 2 (q & 1), Tx one up.
+                case .receive(let q): index(i82576 ? "IVAR0[\(q & 7)]" : "IVAR[\(q >> 1)]").map { ($0, i82576 ? (q & 8 == 0 ? 0 : 2) : 2 * (q & 1)) }
+                case .transmit(let q): index(i82576 ? "IVAR0[\(q & 7)]" : "IVAR[\(q >> 1)]").map { ($0, i82576 ? (q & 8 == 0 ? 1 : 3) : 2 * (q & 1) + 1) }
+                case .mailbox: (misc, 1)   // the "other causes" entry
+                }
+            }
+        case .vf(_, let n):
+            let names = i82576 ? ["PVTEICR[\(n)]", "PVTEIMS[\(n)]", "PVTEIAC[\(n)]", "PVTEIAM[\(n)]", "VTIVAR[\(n)]", "VTIVAR_MISC[\(n)]"]
+                : ["VTEICR[\(n)]", "VTEIMS[\(n)]", "VTEIAC[\(n)]", "VTEIAM[\(n)]", "VTIVAR[\(n)][0]", "VTIVAR_MISC[\(n)]"]
+            let found = names.compactMap(index)
+            guard found.count == names.count else { return nil }
+            let eitr = (0..<vectors).compactMap { index(i82576 ? "EITR[\(22 - 3 * n + $0)]" : "VTEITR[\(n)][\($0)]") }
+            r = Registers(eicr: found[0], eims: found[1], eiac: found[2], eiam: found[3], eitr: eitr) { cause in
+                switch cause {
+                case .receive(let q): (found[4], 2 * q)
+                case .transmit(let q): (found[4], 2 * q + 1)
+                case .mailbox: (found[5], 0)
+                }
+            }
+        }
+        cache[f] = r
+        return r
+    }
+
+    /// The least clocks between two interrupts of vector `v` of `f` (EITR).
+    func interval(_ f: SRIOVDevice.FunctionID, _ r: Registers, vector v: Int) -> UInt64 {
+        guard v < r.eitr.count else { return 0 }
+        let file = registers.ports[port(f)]
+        let register = file.map.registers[r.eitr[v]]
+        guard let field = register.fields.first else { return 0 }
+        let units = UInt64(field.value(in: file.values[r.eitr[v]]))
+        let microseconds = file.map.family == "82576" ? units : 2 * units
+        return microseconds * clockHz / 1_000_000
+    }
+
+    /// A cause happened at `clock`.
+    func raise(_ f: SRIOVDevice.FunctionID, _ cause: Cause, at clock: UInt64) {
+        guard let r = interruptRegisters(f), let (index, lane) = r.ivar(cause) else { return }
+        let entry = registers.ports[port(f)].values[index] >> UInt32(8 * lane) & 0xFF
+        guard entry & 0x80 != 0 else { return }   // no valid vector: the cause only counts
+        let v = Int(entry & 0x3F)
+        guard v < 32 else { return }
+        let p = port(f)
+        registers.hardwareStore(port: p, index: r.eicr, value: registers.ports[p].values[r.eicr] | 1 << UInt32(v))
+        attempt(f, r, vector: v, at: clock)
+    }
+
+    /// Software set EIMS bits or EICS causes: the function's enabled, set vectors go.
+    func reevaluate(_ f: SRIOVDevice.FunctionID, at clock: UInt64) {
+        guard let r = interruptRegisters(f) else { return }
+        let set = registers.ports[port(f)].values[r.eicr] & registers.ports[port(f)].values[r.eims]
+        for v in 0..<32 where set >> UInt32(v) & 1 == 1 { attempt(f, r, vector: v, at: clock) }
+    }
+
+    /// Vector `v` of `f` fires now if enabled in EIMS and its interval has passed; else it waits.
+    func attempt(_ f: SRIOVDevice.FunctionID, _ r: Registers, vector v: Int, at clock: UInt64) {
+        let p = port(f), bit = UInt32(1) << UInt32(v)
+        let values = registers.ports[p].values
+        guard values[r.eicr] & bit != 0, values[r.eims] & bit != 0 else { return }
+        let key = Key(function: f, vector: v)
+        if let last = lastFired[key] {
+            let due = last + interval(f, r, vector: v)
+            if clock < due {
+                if deferred[key] == nil { throttled += 1 }
+                deferred[key] = due
+                return
+            }
+        }
+        deferred[key] = nil
+        lastFired[key] = clock
+        if values[r.eiac] & bit != 0 { registers.hardwareStore(port: p, index: r.eicr, value: registers.ports[p].values[r.eicr] & ~bit) }
+        if values[r.eiam] & bit != 0 { registers.hardwareStore(port: p, index: r.eims, value: registers.ports[p].values[r.eims] & ~bit) }
+        deliver(f, vector: v, at: clock)
+    }
+
+    /// Sends vector `v`'s message, or sets its pending bit while the function or the vector is masked.
+    func deliver(_ f: SRIOVDevice.FunctionID, vector v: Int, at clock: UInt64) {
+        guard let entry = msix.entry(f, vector: v), let control = control?(f), control.enabled else { return }
+        if control.functionMask || entry.masked {
+            maskedEvents += 1
+            msix.setPending(f, vector: v, true)
+            return
+        }
+        messages += 1
+        send?(f, entry.address, entry.data)
+        fired?(f, v, clock)
+    }
+
+    /// The function's mask or a vector's mask was cleared: pending vectors fire once.
+    func unmasked(_ f: SRIOVDevice.FunctionID, at clock: UInt64) {
+        for v in 0..<msix.vectors(of: f) where msix.pending(f, vector: v) {
+            guard let entry = msix.entry(f, vector: v), let control = control?(f), control.enabled, !control.functionMask, !entry.masked else { continue }
+            msix.setPending(f, vector: v, false)
+            messages += 1
+            send?(f, entry.address, entry.data)
+            fired?(f, v, clock)
+        }
+    }
+
+    /// Vectors whose interval ends by `clock` get their turn.
+    func expire(at clock: UInt64) {
+        for (key, due) in deferred where due <= clock {
+            deferred[key] = nil
+            if let r = interruptRegisters(key.function) { attempt(key.function, r, vector: key.vector, at: clock) }
+        }
+    }
+
+    /// The clock the next waiting vector may fire.
+    var nextDue: UInt64? { deferred.values.min() }
+
+    /// A function reset forgets its vectors' history.
+    func reset(_ f: SRIOVDevice.FunctionID) {
+        lastFired = lastFired.filter { $0.key.function != f }
+        deferred = deferred.filter { $0.key.function != f }
+    }
+}

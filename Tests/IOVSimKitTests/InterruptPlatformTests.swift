@@ -1,0 +1,104 @@
+import Foundation
+import IOVSimKit
+import NIC
+import PCIe
+import RTL
+import Testing
+
+/// MSI-X on the platform: a VF's receive interrupt is a memory write its MSI-X table entry
+/// describes; masking defers it to the PBA; EITR bounds the rate.
+@Suite("MSI-X on the platform", .serialized)
+struct InterruptPlatformTests {
+    typealias Bench = DMAPlatformTests.Bench
+
+    /// VF 1 with an Rx ring of `descriptors` (all but one posted), MSI-X enabled, vector 0 at
+    /// 0xFEE0_1000 / 0x4041 for its Rx queue 0 (IVAR0 byte 0), auto-cleared (EIAC) and enabled (EIMS).
+    static func setUp(_ model: String, descriptors: Int = 64) throws -> (Bench, Int) {
+        let bench = try Bench(model)
+        let vf = 1
+        bench.post(ring: 0x10_0000, buffers: 0x20_0000, count: descriptors)
+        try bench.setUpReceive(vf: vf, ring: 0x10_0000, descriptors: descriptors, writeBack: 1)
+        try bench.write(vf: vf, "RDT", UInt32(descriptors - 1))
+        try bench.msixControl(vf: vf, enable: true, functionMask: false)
+        try bench.writeBAR(vf: vf, bar: 3, offset: 0x0, 0xFEE0_1000)
+        try bench.writeBAR(vf: vf, bar: 3, offset: 0x4, 0)
+        try bench.writeBAR(vf: vf, bar: 3, offset: 0x8, 0x4041)
+        try bench.writeBAR(vf: vf, bar: 3, offset: 0xC, 0)            // unmask
+        try bench.writeView(vf: vf, "IVAR0", 0x80)                     // Rx queue 0 -> vector 0, valid
+        try bench.writeView(vf: vf, "EIAC", 1)
+        try bench.writeView(vf: vf, "EIMS", 1)
+        return (bench, vf)
+    }
+
+    static func receive(_ bench: Bench, vf: Int, frames: Int, length: Int = 60) {
+        let port = bench.nic.ports[0], simulator = bench.platform.simulator
+        let mac = bench.platform.macAddress(device: "nic0", pf: 0, vf: vf)
+        for k in 0..<frames {
+            port.receive(DMAPlatformTests.frame(to: mac, from: 0x02_99_00_00_00_01, length: length, seed: k), atClock: simulator.now, simulator: simulator)
+        }
+        bench.settle()
+    }
+
+    @Test("a VF's Rx interrupt is a memory write of its table entry's data to its address, with the VF's RID, after the descriptor write-back",
+          arguments: ["i82576.toml", "i82599.toml"])
+    func receiveInterrupt(_ model: String) throws {
+        let (bench, vf) = try Self.setUp(model)
+        var order: [String] = []
+        bench.platform.observer = { hop in
+            if hop.node == "rc" && (hop.egress == "memory" || hop.egress == "interrupt") && hop.tlp.kind == .memoryWrite {
+                order.append(hop.egress == "interrupt" ? "interrupt" : hop.tlp.address < 0x20_0000 ? "descriptor" : "data")
+            }
+        }
+        Self.receive(bench, vf: vf, frames: 1)
+        let rid = try #require(bench.platform.rid(device: "nic0", pf: 0, vf: vf))
+        let messages = bench.platform.rootComplex.interruptMessages
+        #expect(messages.count == 1)
+        #expect(messages.first.map { $0.requester == rid && $0.address == 0xFEE0_1000 && $0.data == 0x4041 } == true, "\(messages)")
+        #expect(order == ["data", "descriptor", "interrupt"], "data, then its descriptor, then the interrupt")
+        #expect(try bench.readView(vf: vf, "EICR") == 0, "EIAC cleared the cause as the vector fired")
+    }
+
+    @Test("masked (vector Mask, then Function Mask): the PBA bit is set and nothing is sent; on unmask the vector fires once",
+          arguments: ["i82576.toml", "i82599.toml"])
+    func maskedVector(_ model: String) throws {
+        let (bench, vf) = try Self.setUp(model)
+        let rc = bench.platform.rootComplex
+        try bench.writeBAR(vf: vf, bar: 3, offset: 0xC, 1)               // mask vector 0
+        Self.receive(bench, vf: vf, frames: 3)
+        #expect(rc.interruptMessages.isEmpty)
+        #expect(try bench.readBAR(vf: vf, bar: 3, offset: 0x2000) == 1, "PBA bit 0")
+        try bench.writeBAR(vf: vf, bar: 3, offset: 0xC, 0)               // unmask
+        bench.settle()
+        #expect(rc.interruptMessages.count == 1, "one message for the three frames")
+        #expect(try bench.readBAR(vf: vf, bar: 3, offset: 0x2000) == 0, "PBA clear")
+
+        try bench.msixControl(vf: vf, enable: true, functionMask: true)
+        Self.receive(bench, vf: vf, frames: 2)
+        let held = try bench.readBAR(vf: vf, bar: 3, offset: 0x2000)
+        #expect(rc.interruptMessages.count == 1 && held == 1, "held by the Function Mask")
+        try bench.msixControl(vf: vf, enable: true, functionMask: false)
+        bench.settle()
+        let cleared = try bench.readBAR(vf: vf, bar: 3, offset: 0x2000)
+        #expect(rc.interruptMessages.count == 2 && cleared == 0)
+    }
+
+    @Test("EITR bounds the interrupt rate over a long burst: messages at least the interval apart, no more than the burst's length allows",
+          arguments: ["i82576.toml", "i82599.toml"])
+    func throttled(_ model: String) throws {
+        let (bench, vf) = try Self.setUp(model, descriptors: 1024)
+        // 20 µs: the 82576's EITR counts microseconds in bits 14:2, the 82599's VTEITR 2 µs in bits 11:3.
+        try bench.writeView(vf: vf, "EITR0", bench.family == "82576" ? 20 << 2 : 10 << 3)
+        var clocks: [UInt64] = []
+        bench.nic.dma.interrupts.fired = { _, _, clock in clocks.append(clock) }
+        let start = bench.platform.simulator.now
+        Self.receive(bench, vf: vf, frames: 1000, length: 1000)
+        let interval: UInt64 = 20 * 250   // 20 µs at 250 MHz
+        let gaps = zip(clocks.dropFirst(), clocks).map { $0 - $1 }
+        #expect(gaps.allSatisfy { $0 >= interval }, "the device sent vector 0 less than 20 µs apart: gaps \(gaps.filter { $0 < interval })")
+        let burst = clocks.last.map { $0 - start } ?? 0
+        #expect(clocks.count >= 10 && UInt64(clocks.count) <= burst / interval + 2, "\(clocks.count) messages over \(burst) clocks")
+        #expect(bench.platform.rootComplex.interruptMessages.count == clocks.count, "every one reached the root complex")
+        #expect(bench.nic.dma.counters(port: 0).receivedFrames == 1000)
+        #expect(bench.nic.dma.interrupts.throttled > 0)
+    }
+}
