@@ -94,6 +94,7 @@ public final class Platform {
                         endpoint.deviceCompletions = controller.dma.completions
                         controller.dma.functions = endpoint
                         endpoint.configWritten = { [unowned simulator] function in controller.dma.post(.unmask(function), simulator) }
+                        endpoint.functionReset = { function in controller.functionLevelReset(function) }
                         nics[m.below] = controller
                     }
                     paths[m.below] = hop

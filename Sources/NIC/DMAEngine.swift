@@ -51,6 +51,8 @@ public final class DMAEngine: Component {
         case interruptRegisters(SRIOVDevice.FunctionID)
         /// A function's MSI-X Function Mask or a vector's Mask may have been cleared.
         case unmask(SRIOVDevice.FunctionID)
+        /// A VF was reset (its CTRL.RST or a Function Level Reset): its queues stop.
+        case functionReset(SRIOVDevice.FunctionID)
     }
     /// Read owners by token.
     var owners: [UInt64: ReadOwner] = [:]
@@ -91,6 +93,12 @@ public final class DMAEngine: Component {
             self.requester.write(requester: functions.routingID(function), address: address, dwords: [data])
         }
         interrupts.control = { [unowned self] function in self.functions?.msixControl(function) }
+        registers.mailboxEffect = { [unowned self, unowned simulator] effect in
+            switch effect {
+            case .interrupt(let f): self.post(.cause(f, .mailbox), simulator)
+            case .vfReset(let p, let n): self.post(.functionReset(.vf(pf: p, index: n)), simulator)
+            }
+        }
     }
 
     public var lineTrace: String {
@@ -139,6 +147,7 @@ public final class DMAEngine: Component {
             case .cause(let f, let cause): interrupts.raise(f, cause, at: simulator.now)
             case .interruptRegisters(let f): interrupts.reevaluate(f, at: simulator.now)
             case .unmask(let f): interrupts.unmasked(f, at: simulator.now)
+            case .functionReset(let f): reset(f)
             }
         }
         interrupts.expire(at: simulator.now)
@@ -157,6 +166,22 @@ public final class DMAEngine: Component {
         }
         if let next = ports.compactMap({ $0.nextRateWake(after: simulator.now) }).min() { simulator.wake(self, at: next) }
         if let due = interrupts.nextDue { simulator.wake(self, at: due) }
+    }
+
+    /// A VF's reset: its pool's queues stop (their enable bits clear) and its interrupt history goes.
+    func reset(_ f: SRIOVDevice.FunctionID) {
+        guard case .vf(let port, let n) = f, port < ports.count else { return }
+        let p = ports[port]
+        for q in 0..<p.rx.count where p.pool(ofQueue: q) == n {
+            for receive in [true, false] {
+                var ring = receive ? p.rx[q] : p.tx[q]
+                ring.stop()
+                p.set(receive, q, ring, registers: registers)
+                let control = (receive ? p.rxRegisters[q] : p.txRegisters[q]).control
+                registers.hardwareStore(port: port, index: control, value: p.fields.enable.setting(0, in: registers.ports[port].values[control]))
+            }
+        }
+        interrupts.reset(f)
     }
 
     // MARK: Registers software wrote

@@ -6,9 +6,9 @@ import PCIe
 extension RegisterMap {
     public static let i82576: RegisterMap = {
         var r: [MMIORegister] = [
-            MMIORegister("CTRL", offset: 0x0000),
+            MMIORegister("CTRL", offset: 0x0000, fields: RegisterMap.controlFields),
             MMIORegister("STATUS", offset: 0x0008, .ro),
-            MMIORegister("CTRL_EXT", offset: 0x0018),
+            MMIORegister("CTRL_EXT", offset: 0x0018, fields: RegisterMap.extendedControlFields),
             MMIORegister("RCTL", offset: 0x0100, fields: [
                 RegisterField("EN", lsb: 1), RegisterField("SBP", lsb: 2), RegisterField("UPE", lsb: 3), RegisterField("MPE", lsb: 4),
                 RegisterField("LPE", lsb: 5), RegisterField("LBM", lsb: 6, width: 2), RegisterField("RDMTS", lsb: 8, width: 2),
@@ -21,9 +21,7 @@ extension RegisterMap {
         ]
         // Mailbox memory: 16 dwords per VF (VMBMEM(n) = 0x0800 + 64n).
         r += RegisterMap.array("VMBMEM", base: 0x0800, count: 8 * 16)
-        r += RegisterMap.array("P2VMAILBOX", base: 0x0C00, count: 8, fields: [
-            RegisterField("STS", lsb: 0), RegisterField("ACK", lsb: 1), RegisterField("VFU", lsb: 2, .ro), RegisterField("PFU", lsb: 3), RegisterField("RVFU", lsb: 4),
-        ])
+        r += RegisterMap.array("P2VMAILBOX", base: 0x0C00, count: 8, fields: RegisterMap.pfMailboxFields)
         r += [
             MMIORegister("MBVFICR", offset: 0x0C80, fields: [RegisterField("VFREQ", lsb: 0, width: 8, .rw1c), RegisterField("VFACK", lsb: 16, width: 8, .rw1c)]),
             MMIORegister("MBVFIMR", offset: 0x0C84, fields: [RegisterField("VFIM", lsb: 0, width: 8)]),
@@ -98,7 +96,7 @@ extension RegisterMap {
         for n in 0..<8 {
             let base = 0x10000 + 0x100 * n
             r += [
-                MMIORegister("PVTCTRL[\(n)]", offset: base),
+                MMIORegister("PVTCTRL[\(n)]", offset: base, fields: RegisterMap.controlFields),
                 MMIORegister("PVTEICS[\(n)]", offset: base + 0x20, .wo, writeAction: .setBits(in: "PVTEICR[\(n)]", readsTarget: false)),
                 MMIORegister("PVTEIMS[\(n)]", offset: base + 0x24, .rw, writeAction: .setBits(in: "PVTEIMS[\(n)]", readsTarget: true)),
                 MMIORegister("PVTEIMC[\(n)]", offset: base + 0x28, .wo, writeAction: .clearBits(in: "PVTEIMS[\(n)]")),
@@ -111,10 +109,7 @@ extension RegisterMap {
         }
         r += RegisterMap.array("VTIVAR", base: 0x11700, count: 8)
         r += RegisterMap.array("VTIVAR_MISC", base: 0x11720, count: 8)
-        r += RegisterMap.array("V2PMAILBOX", base: 0x0C40, count: 8, fields: [
-            RegisterField("REQ", lsb: 0), RegisterField("ACK", lsb: 1), RegisterField("VFU", lsb: 2), RegisterField("PFU", lsb: 3, .ro),
-            RegisterField("PFSTS", lsb: 4, .rc), RegisterField("PFACK", lsb: 5, .rc), RegisterField("RSTI", lsb: 6, .ro), RegisterField("RSTD", lsb: 7, .rc),
-        ])
+        r += RegisterMap.array("V2PMAILBOX", base: 0x0C40, count: 8, fields: RegisterMap.vfMailboxFields)
         return RegisterMap(family: "82576", pools: 8, pfWindow: 0x20000, registers: r.sorted { $0.offset < $1.offset })
     }()
 

@@ -7,9 +7,9 @@ import PCIe
 extension RegisterMap {
     public static let i82599: RegisterMap = {
         var r: [MMIORegister] = [
-            MMIORegister("CTRL", offset: 0x0000),
+            MMIORegister("CTRL", offset: 0x0000, fields: RegisterMap.controlFields),
             MMIORegister("STATUS", offset: 0x0008, .ro),
-            MMIORegister("CTRL_EXT", offset: 0x0018),
+            MMIORegister("CTRL_EXT", offset: 0x0018, fields: RegisterMap.extendedControlFields),
         ]
         // Queues (§8.2.3.8, §8.2.3.9): 128 Rx and 128 Tx; Rx queues 0-63 at 0x1000 + 0x40 q, 64-127
         // at 0xD000 + 0x40 (q - 64); Tx at 0x6000 + 0x40 q (ixgbe_type.h IXGBE_RDBAL(q), IXGBE_TDBAL(q)).
@@ -23,6 +23,8 @@ extension RegisterMap {
             r += [MMIORegister("SRRCTL[\(q)] at 0x2100", offset: 0x2100 + 4 * q, fields: [], writeAction: .alias(of: "SRRCTL[\(q)]")),
                   MMIORegister("DCA_RXCTRL[\(q)] at 0x2200", offset: 0x2200 + 4 * q, fields: [], writeAction: .alias(of: "DCA_RXCTRL[\(q)]"))]
         }
+        // VF Function Level Reset events, write 1 to clear (ixgbe IXGBE_VFLREC(i)).
+        r += RegisterMap.array("VFLREC", base: 0x0700, count: 2, fields: [RegisterField("VFLREC", lsb: 0, width: 32, .rw1c)])
         r += RegisterMap.array("PFMBICR", base: 0x0710, count: 4, fields: [RegisterField("VFREQ", lsb: 0, width: 16, .rw1c),
                                                                              RegisterField("VFACK", lsb: 16, width: 16, .rw1c)])
         r += RegisterMap.array("PFMBIMR", base: 0x0720, count: 4)
@@ -56,9 +58,7 @@ extension RegisterMap {
             MMIORegister("RTTDQSEL", offset: 0x4904, fields: [RegisterField("TXDQ_IDX", lsb: 0, width: 7)]),
             MMIORegister("RTTBCNRC", offset: 0x4984, fields: RegisterMap.rateFactorFields),
         ]
-        r += RegisterMap.array("PFMAILBOX", base: 0x4B00, count: 64, fields: [
-            RegisterField("STS", lsb: 0), RegisterField("ACK", lsb: 1), RegisterField("VFU", lsb: 2, .ro), RegisterField("PFU", lsb: 3), RegisterField("RVFU", lsb: 4),
-        ])
+        r += RegisterMap.array("PFMAILBOX", base: 0x4B00, count: 64, fields: RegisterMap.pfMailboxFields)
         r += [
             MMIORegister("FCTRL", offset: 0x5080, fields: [RegisterField("SBP", lsb: 1), RegisterField("MPE", lsb: 8), RegisterField("UPE", lsb: 9),
                                                            RegisterField("BAM", lsb: 10)]),
@@ -108,7 +108,7 @@ extension RegisterMap {
         for n in 0..<64 {
             let base = Self.i82599VFPrivateBase + 0x1000 * n
             r += [
-                MMIORegister("VFCTRL[\(n)]", offset: base),
+                MMIORegister("VFCTRL[\(n)]", offset: base, fields: RegisterMap.controlFields),
                 MMIORegister("VTEICR[\(n)]", offset: base + 0x100, .rw1c),
                 MMIORegister("VTEICS[\(n)]", offset: base + 0x104, .wo, writeAction: .setBits(in: "VTEICR[\(n)]", readsTarget: false)),
                 MMIORegister("VTEIMS[\(n)]", offset: base + 0x108, .rw, writeAction: .setBits(in: "VTEIMS[\(n)]", readsTarget: true)),
@@ -119,10 +119,7 @@ extension RegisterMap {
             r += (0..<4).map { MMIORegister("VTIVAR[\(n)][\($0)]", offset: base + 0x120 + 4 * $0) }
             r += [
                 MMIORegister("VTIVAR_MISC[\(n)]", offset: base + 0x140),
-                MMIORegister("VFMAILBOX[\(n)]", offset: base + 0x2FC, fields: [
-                    RegisterField("REQ", lsb: 0), RegisterField("ACK", lsb: 1), RegisterField("VFU", lsb: 2), RegisterField("PFU", lsb: 3, .ro),
-                    RegisterField("PFSTS", lsb: 4, .rc), RegisterField("PFACK", lsb: 5, .rc), RegisterField("RSTI", lsb: 6, .ro), RegisterField("RSTD", lsb: 7, .rc),
-                ]),
+                MMIORegister("VFMAILBOX[\(n)]", offset: base + 0x2FC, fields: RegisterMap.vfMailboxFields),
                 MMIORegister("VFPSRTYPE[\(n)]", offset: base + 0x300),
             ]
             r += (0..<3).map { MMIORegister("VTEITR[\(n)][\($0)]", offset: base + 0x820 + 4 * $0, fields: RegisterMap.i82599InterruptThrottle) }

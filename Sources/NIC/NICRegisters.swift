@@ -21,9 +21,14 @@ public final class NICRegisters: MemoryMappedRegisters {
 
     /// The functions' MSI-X tables and PBAs (in the BAR each capability names).
     public let msix: MSIXTables
+    /// The PF/VF mailboxes and reset handshakes (the same registers on every port).
+    let mailbox: Mailbox
+    /// What a mailbox write or a VF reset did that the DMA engine acts on.
+    public var mailboxEffect: ((Mailbox.Effect) -> Void)?
 
     public init(map: RegisterMap, pfs: Int, msix: MSIXTables = MSIXTables(pf: nil, vf: nil)) {
         self.msix = msix
+        mailbox = Mailbox(map: map)
         ports = Array(repeating: RegisterFile(map: map), count: pfs)
         writes = Array(repeating: 0, count: pfs)
         decoded = Array(repeating: nil, count: pfs)
@@ -63,9 +68,25 @@ public final class NICRegisters: MemoryMappedRegisters {
             return
         }
         guard writable else { return }
+        if let k = ports[p].resolve(pfOffset), mailbox.handles(k) {
+            var mask: UInt32 = 0
+            for byte in 0..<4 where byteEnables >> UInt8(byte) & 1 == 1 { mask |= 0xFF << UInt32(8 * byte) }
+            let effects = mailbox.write(port: p, index: k, data: value & mask, file: &ports[p])
+            writes[p] += 1
+            written?(p, k)
+            for effect in effects { mailboxEffect?(effect) }
+            return
+        }
         ports[p].write(offset: pfOffset, value: value, byteEnables: byteEnables)
         writes[p] += 1
         if let written, let k = ports[p].resolve(pfOffset) { written(p, k) }
+    }
+
+    /// A Function Level Reset of VF `vf` of PF `p`: the mailbox's VF reset (VFLRE, queues off).
+    public func functionLevelReset(port p: Int, vf: Int) {
+        guard p < ports.count, vf < ports[p].map.pools else { return }
+        let effects = mailbox.functionLevelReset(port: p, vf: vf, file: &ports[p])
+        for effect in effects { mailboxEffect?(effect) }
     }
 
     /// Hardware counts one event in a statistics register.

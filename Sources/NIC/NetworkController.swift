@@ -37,6 +37,13 @@ public final class NetworkController {
         }
     }
 
+    /// A Function Level Reset of one of the device's functions (PCIe Base 4.0 §6.6.2): a VF's
+    /// mailbox reset (VFLRE, its queues off, the PF told), its MSI-X table back to reset.
+    public func functionLevelReset(_ function: SRIOVDevice.FunctionID) {
+        registers.msix.reset(function)
+        if case .vf(let p, let n) = function { registers.functionLevelReset(port: p, vf: n) }
+    }
+
     public init(_ simulator: Simulator, path: String, configuration c: Configuration) {
         self.path = path
         let registers = NICRegisters(map: c.map, pfs: c.ports, msix: MSIXTables(pf: c.pfMSIX, vf: c.vfMSIX))

@@ -137,5 +137,6 @@ public struct PFDriver<Access: RegisterAccess> {
         loopback(true)
         let vfPools: UInt64 = vfs == 0 || !spoofCheck ? 0 : (1 << UInt64(vfs)) - 1
         antiSpoofing(mac: vfPools, vlan: vfPools)
+        set("CTRL_EXT", "PFRSTD", 1)                                  // tells the VFs' mailboxes the PF is up
     }
 }

@@ -33,6 +33,23 @@ extension RegisterMap {
     /// RTTBCNRC (both parts): RF_DEC 13:0 and RF_INT 23:14 read together as RF, the rate factor
     /// in 1/16384ths; RS_ENA enables the limiter.
     static let rateFactorFields = [RegisterField("RF", lsb: 0, width: 24), RegisterField("RS_ENA", lsb: 31)]
+
+    /// CTRL (PF) and a VF's CTRL (82576 PVTCTRL, 82599 VFCTRL): RST (bit 26) resets the
+    /// function and clears itself; the other bits are stored, not modelled.
+    static let controlFields = [RegisterField("CTRL_LOW", lsb: 0, width: 26), RegisterField("RST", lsb: 26), RegisterField("CTRL_HIGH", lsb: 27, width: 5)]
+    /// CTRL_EXT: PFRSTD (bit 14), the PF driver's "reset done" to the VFs' mailboxes.
+    static let extendedControlFields = [RegisterField("CTRL_EXT_LOW", lsb: 0, width: 14), RegisterField("PFRSTD", lsb: 14),
+                                        RegisterField("CTRL_EXT_HIGH", lsb: 15, width: 17)]
+    /// A VF's side of its mailbox (82576 V2PMAILBOX, 82599 VFMAILBOX): RSTI set at reset until
+    /// the PF driver says it is done.
+    static let vfMailboxFields = [
+        RegisterField("REQ", lsb: 0), RegisterField("ACK", lsb: 1), RegisterField("VFU", lsb: 2), RegisterField("PFU", lsb: 3, .ro),
+        RegisterField("PFSTS", lsb: 4, .rc), RegisterField("PFACK", lsb: 5, .rc), RegisterField("RSTI", lsb: 6, .ro, reset: 1), RegisterField("RSTD", lsb: 7, .rc),
+    ]
+    /// The PF's side (82576 P2VMAILBOX, 82599 PFMAILBOX).
+    static let pfMailboxFields = [
+        RegisterField("STS", lsb: 0), RegisterField("ACK", lsb: 1), RegisterField("VFU", lsb: 2, .ro), RegisterField("PFU", lsb: 3), RegisterField("RVFU", lsb: 4),
+    ]
 }
 
 extension QueueRegister {
