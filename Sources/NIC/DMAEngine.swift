@@ -73,7 +73,7 @@ public final class DMAEngine: Component {
         self.maxTransmitFrame = maxTransmitFrame
         requests = Channel(simulator, path: "\(path).requests", capacity: 2, latency: 1)
         completions = Channel(simulator, path: "\(path).completions", capacity: 1 << 16, latency: 1)
-        self.ports = ports.map { PortQueues(port: $0, map: registers.ports[$0.index].map) }
+        self.ports = ports.map { PortQueues(port: $0, registers: registers) }
         interrupts = InterruptUnit(registers: registers, clockHz: simulator.clockHz)
         simulator.add(self)
         requests.producer = self
@@ -211,8 +211,6 @@ public final class DMAEngine: Component {
             guard ring.enabled else { return }
             ring.setTail(Int(values[index] & 0xFFFF))
             p.set(receive, q, ring, registers: registers)
-        case .rateSelect, .rateFactor:
-            p.rateRegisterWritten(role, registers: registers)
         case .interruptSet(let f):
             interrupts.reevaluate(f, at: simulator.now)
         }

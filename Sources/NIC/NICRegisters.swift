@@ -23,12 +23,20 @@ public final class NICRegisters: MemoryMappedRegisters {
     public let msix: MSIXTables
     /// The PF/VF mailboxes and reset handshakes (the same registers on every port).
     let mailbox: Mailbox
+    /// Per port, each Tx queue's rate factor (RTTBCNRC as software wrote it while RTTDQSEL
+    /// selected the queue): RTTBCNRC is one register in front of a table (82576 §8.12.x,
+    /// 82599 §8.2.3.10.x), so a write of RTTDQSEL shows the selected queue's value at once.
+    public private(set) var rateFactors: [[UInt32]]
+    let rateSelect: (index: Int, field: RegisterField)?, rateFactor: Int?
     /// What a mailbox write or a VF reset did that the DMA engine acts on.
     public var mailboxEffect: ((Mailbox.Effect) -> Void)?
 
     public init(map: RegisterMap, pfs: Int, msix: MSIXTables = MSIXTables(pf: nil, vf: nil)) {
         self.msix = msix
         mailbox = Mailbox(map: map)
+        rateFactors = Array(repeating: Array(repeating: 0, count: map.queues), count: pfs)
+        rateSelect = map.index(named: "RTTDQSEL").flatMap { k in map.registers[k].field("TXDQ_IDX").map { (k, $0) } }
+        rateFactor = map.index(named: "RTTBCNRC")
         ports = Array(repeating: RegisterFile(map: map), count: pfs)
         writes = Array(repeating: 0, count: pfs)
         decoded = Array(repeating: nil, count: pfs)
@@ -79,7 +87,13 @@ public final class NICRegisters: MemoryMappedRegisters {
         }
         ports[p].write(offset: pfOffset, value: value, byteEnables: byteEnables)
         writes[p] += 1
-        if let written, let k = ports[p].resolve(pfOffset) { written(p, k) }
+        if let k = ports[p].resolve(pfOffset) {
+            if let (select, field) = rateSelect, let factor = rateFactor, k == select || k == factor {
+                let queue = Int(field.value(in: ports[p].values[select])) % max(1, rateFactors[p].count)
+                if k == select { ports[p].hardwareStore(index: factor, rateFactors[p][queue]) } else { rateFactors[p][queue] = ports[p].values[factor] }
+            }
+            written?(p, k)
+        }
     }
 
     /// A Function Level Reset of VF `vf` of PF `p`: the mailbox's VF reset (VFLRE, queues off).

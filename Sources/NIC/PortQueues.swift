@@ -22,14 +22,16 @@ public final class PortQueues {
     var transmitBufferUsed = 0
     var inFlight: [UInt64: TransmitFrame] = [:]
     var lastServed = -1
-    /// Per Tx queue: the rate factor software set (RTTBCNRC through RTTDQSEL) and the clock,
-    /// in 1/16384ths, before which the queue may not start another frame.
-    var rateFactor: [UInt32]
+    /// Per Tx queue: the clock, in 1/16384ths, before which the queue may not start another
+    /// frame (its rate factor is the registers', `NICRegisters.rateFactors`).
     var nextAllowed: [UInt64]
     /// Queues with an enabled ring.
     var enabledQueues: Set<Int> = []
     public internal(set) var counters = Counters()
     let statistics: (missed: Int?, noBuffers: Int?)
+    let registers: NICRegisters
+    /// The Tx queues' rate factors as software set them.
+    var rateFactors: [UInt32] { registers.rateFactors[port.index] }
 
     public struct Counters: Sendable, Equatable {
         public var receivedFrames: UInt64 = 0, receivedBytes: UInt64 = 0
@@ -50,13 +52,12 @@ public final class PortQueues {
     }
 
     struct Fields {
-        let enable, prefetch, host, writeBack, bufferSize, dropEnable, headWriteBackEnable, rateQueue, rateFactor, rateEnable: RegisterField
+        let enable, prefetch, host, writeBack, bufferSize, dropEnable, headWriteBackEnable, rateFactor, rateEnable: RegisterField
     }
 
     enum Role {
         case control(receive: Bool, queue: Int)
         case tail(receive: Bool, queue: Int)
-        case rateSelect, rateFactor
         /// EIMS or EICS of a function: enabled causes may fire.
         case interruptSet(SRIOVDevice.FunctionID)
     }
@@ -73,8 +74,10 @@ public final class PortQueues {
         let bytes: Int
     }
 
-    init(port: EthernetPort, map: RegisterMap) {
+    init(port: EthernetPort, registers: NICRegisters) {
         self.port = port
+        self.registers = registers
+        let map = registers.ports[port.index].map
         self.map = map
         let queues = map.queues
         func index(_ name: String) -> Int { map.index(named: name)! }
@@ -93,8 +96,7 @@ public final class PortQueues {
         fields = Fields(enable: rxdctl.field("ENABLE")!, prefetch: txdctl.field("PTHRESH")!, host: txdctl.field("HTHRESH")!,
                         writeBack: txdctl.field("WTHRESH")!, bufferSize: srrctl.field("BSIZEPACKET")!, dropEnable: srrctl.field("DROP_EN")!,
                         headWriteBackEnable: map.register(named: "TDWBAL[0]")!.field("HEAD_WB_EN")!,
-                        rateQueue: map.register(named: "RTTDQSEL")!.field("TXDQ_IDX")!, rateFactor: rttbcnrc.field("RF")!,
-                        rateEnable: rttbcnrc.field("RS_ENA")!)
+                        rateFactor: rttbcnrc.field("RF")!, rateEnable: rttbcnrc.field("RS_ENA")!)
         precondition(rxdctl.field("ENABLE") == txdctl.field("ENABLE") && rxdctl.field("PTHRESH")?.lsb == 0,
                      "\(map.family): RXDCTL and TXDCTL must share their enable and threshold fields")
         var roles: [Int: Role] = [:]
@@ -110,12 +112,9 @@ public final class PortQueues {
                 roles[index(name)] = .interruptSet(.vf(pf: port.index, index: n))
             }
         }
-        roles[index("RTTDQSEL")] = .rateSelect
-        roles[index("RTTBCNRC")] = .rateFactor
         self.roles = roles
         rx = Array(repeating: DescriptorRing(), count: queues)
         tx = rx
-        rateFactor = Array(repeating: 0, count: queues)
         nextAllowed = Array(repeating: 0, count: queues)
         receiveBufferCapacity = port.receiveBufferCapacity
         statistics = (map.index(named: "MPC"), map.index(named: "RNBC"))
@@ -213,29 +212,18 @@ public final class PortQueues {
     // RTTBCNRC holds its rate factor RF = link speed / queue rate as RF_INT.RF_DEC, 14 binary
     // places, and RS_ENA).
 
-    func rateRegisterWritten(_ role: Role, registers: NICRegisters) {
-        let file = registers.ports[port.index]
-        let selected = Int(fields.rateQueue.value(in: file.peek("RTTDQSEL"))) % rateFactor.count
-        switch role {
-        case .rateSelect:
-            registers.hardwareStore(port: port.index, index: map.index(named: "RTTBCNRC")!, value: rateFactor[selected])
-        default:
-            rateFactor[selected] = file.peek("RTTBCNRC")
-        }
-    }
-
     /// Queue `q` may start a frame at `clock`.
     func rateAllows(queue q: Int, at clock: UInt64) -> Bool {
-        fields.rateEnable.value(in: rateFactor[q]) == 0 || clock << 14 >= nextAllowed[q]
+        fields.rateEnable.value(in: rateFactors[q]) == 0 || clock << 14 >= nextAllowed[q]
     }
 
-    /// Charges a started frame of `bytes` (plus preamble, SFD and inter-frame gap) to its
+    /// Charges a started frame of `bytes` (plus FCS, preamble, SFD and inter-frame gap) to its
     /// queue's limiter: the next frame may start once the frame would have taken at the
     /// queue's rate.
     func charge(queue q: Int, bytes: Int, at clock: UInt64, linkBitsPerSecond: UInt64, clockHz: UInt64) {
-        let factor = UInt64(fields.rateFactor.value(in: rateFactor[q]))
-        guard fields.rateEnable.value(in: rateFactor[q]) == 1, factor > 0 else { return }
-        let bits = UInt64(max(bytes, EthernetFrame.minimumSize) + EthernetFrame.preambleAndSFD + EthernetFrame.interFrameGap) * 8
+        let factor = UInt64(fields.rateFactor.value(in: rateFactors[q]))
+        guard fields.rateEnable.value(in: rateFactors[q]) == 1, factor > 0 else { return }
+        let bits = UInt64(max(bytes + EthernetFrame.fcs, EthernetFrame.minimumSize) + EthernetFrame.preambleAndSFD + EthernetFrame.interFrameGap) * 8
         // clocks * 2^14 = bits * RF(2^14 units) * clockHz / link
         let (high, low) = (bits * factor).multipliedFullWidth(by: clockHz)
         let increment = high < linkBitsPerSecond ? linkBitsPerSecond.dividingFullWidth((high, low)).quotient : UInt64.max / 4

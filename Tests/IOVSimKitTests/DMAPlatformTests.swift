@@ -279,4 +279,48 @@ struct DMAPlatformTests {
                 "the root complex received exactly those requests, with those RIDs")
         #expect(bench.nic.dma.counters(port: 0).receivedFrames == 160 && bench.nic.dma.counters(port: 0).transmittedFrames == 80)
     }
+
+    @Test("Tx rate limit: a VF limited to 1 Gb/s (RTTDQSEL/RTTBCNRC, as ixgbe_set_vf_rate_limit) sends 1 Gb/s within 1 % over 1 ms on the 10 Gb/s port while an unlimited VF fills the rest")
+    func rateLimit() throws {
+        let bench = try Bench("i82599.toml")
+        let limited = 1, unlimited = 2, descriptors = 4096
+        let length = 508   // 512 bytes with FCS: 532 bytes of wire time with preamble and gap
+        for vf in [limited, unlimited] {
+            let base = UInt64(vf) << 24, mac = bench.platform.macAddress(device: "nic0", pf: 0, vf: vf)
+            let f = Self.frame(to: 0x02_77_00_00_00_09, from: mac, length: length, seed: vf)
+            bench.store(base + 0x10_0000, stride(from: 0, to: f.bytes.count, by: 4).map { i in
+                (0..<4).reduce(UInt32(0)) { $0 | UInt32(i + $1 < f.bytes.count ? f.bytes[i + $1] : 0) << UInt32(8 * $1) }
+            })
+            let descriptor = AdvancedTxDescriptor.data(address: base + 0x10_0000, length: length, endOfPacket: true, reportStatus: true, payloadLength: length)
+            for k in 0..<descriptors { bench.store(base + UInt64(16 * k), descriptor) }
+            try bench.setUpTransmit(vf: vf, ring: base, descriptors: descriptors, writeBack: 8)
+        }
+        // The PF driver limits VF 1's queue (2n = 2) to 1 Gb/s: RF = 10 Gb/s / 1 Gb/s = 10.0.
+        var pf = try #require(bench.platform.pfDriver(device: "nic0", pf: 0))
+        pf.write("RTTDQSEL", 2)
+        pf.write("RTTBCNRC", try bench.field("RTTBCNRC", "RS_ENA", 1) | bench.field("RTTBCNRC", "RF", 10 << 14))
+        pf.write("RTTDQSEL", 4)
+        #expect(pf.read("RTTBCNRC") == 0, "queue 4 has no limit")
+        pf.write("RTTDQSEL", 2)
+        #expect(pf.read("RTTBCNRC") & 0xFF_FFFF == 10 << 14, "RTTBCNRC reads back the selected queue's factor")
+
+        var sent: [(source: UInt64, clock: UInt64, bits: UInt64)] = []
+        bench.nic.ports[0].wireTransmitted = { frame, clock in
+            let source = frame.bytes[6..<12].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            sent.append((source, clock, UInt64(frame.wireBytes * 8)))
+        }
+        for vf in [limited, unlimited] { try bench.write(vf: vf, "TDT", UInt32(descriptors - 1)) }
+        let simulator = bench.platform.simulator
+        let start = simulator.now, millisecond = simulator.clockHz / 1000
+        simulator.run(clocks: 2 * millisecond)
+        // One millisecond of wire after a quarter millisecond of start-up.
+        let window = (start + millisecond / 4)..<(start + millisecond / 4 + millisecond)
+        func bits(_ vf: Int) -> Double {
+            let mac = bench.platform.macAddress(device: "nic0", pf: 0, vf: vf)
+            return Double(sent.filter { $0.source == mac && window.contains($0.clock) }.map(\.bits).reduce(0, +))
+        }
+        let limitedRate = bits(limited) / 1e-3, unlimitedRate = bits(unlimited) / 1e-3
+        #expect(abs(limitedRate - 1e9) <= 0.01e9, "VF 1 sent \(limitedRate / 1e9) Gb/s")
+        #expect(limitedRate + unlimitedRate >= 0.98e10, "the wire is full: \((limitedRate + unlimitedRate) / 1e9) Gb/s")
+    }
 }
