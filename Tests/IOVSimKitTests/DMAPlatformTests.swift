@@ -130,6 +130,14 @@ struct DMAPlatformTests {
         }
     }
 
+    /// `count` frames from the wire to VF `vf`'s MAC, then the clock runs until all is done.
+    static func receiveFrames(_ bench: Bench, vf: Int, count: Int, length: Int = 60) {
+        let port = bench.nic.ports[0], simulator = bench.platform.simulator
+        let mac = bench.platform.macAddress(device: "nic0", pf: 0, vf: vf)
+        for k in 0..<count { port.receive(frame(to: mac, from: 0x02_99_00_00_00_01, length: length, seed: k), atClock: simulator.now, simulator: simulator) }
+        bench.settle()
+    }
+
     /// A frame of `length` bytes (no FCS) to `destination`, its payload numbered by `seed`.
     static func frame(to destination: UInt64, from source: UInt64, length: Int, seed: Int) -> EthernetFrame {
         func octets(_ mac: UInt64) -> [UInt8] { (0..<6).map { UInt8(truncatingIfNeeded: mac >> UInt64(40 - 8 * $0)) } }

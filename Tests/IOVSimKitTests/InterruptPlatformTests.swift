@@ -30,15 +30,6 @@ struct InterruptPlatformTests {
         return (bench, vf)
     }
 
-    static func receive(_ bench: Bench, vf: Int, frames: Int, length: Int = 60) {
-        let port = bench.nic.ports[0], simulator = bench.platform.simulator
-        let mac = bench.platform.macAddress(device: "nic0", pf: 0, vf: vf)
-        for k in 0..<frames {
-            port.receive(DMAPlatformTests.frame(to: mac, from: 0x02_99_00_00_00_01, length: length, seed: k), atClock: simulator.now, simulator: simulator)
-        }
-        bench.settle()
-    }
-
     @Test("a VF's Rx interrupt is a memory write of its table entry's data to its address, with the VF's RID, after the descriptor write-back",
           arguments: ["i82576.toml", "i82599.toml"])
     func receiveInterrupt(_ model: String) throws {
@@ -49,7 +40,7 @@ struct InterruptPlatformTests {
                 order.append(hop.egress == "interrupt" ? "interrupt" : hop.tlp.address < 0x20_0000 ? "descriptor" : "data")
             }
         }
-        Self.receive(bench, vf: vf, frames: 1)
+        DMAPlatformTests.receiveFrames(bench, vf: vf, count: 1)
         let rid = try #require(bench.platform.rid(device: "nic0", pf: 0, vf: vf))
         let messages = bench.platform.rootComplex.interruptMessages
         #expect(messages.count == 1)
@@ -64,7 +55,7 @@ struct InterruptPlatformTests {
         let (bench, vf) = try Self.setUp(model)
         let rc = bench.platform.rootComplex
         try bench.writeBAR(vf: vf, bar: 3, offset: 0xC, 1)               // mask vector 0
-        Self.receive(bench, vf: vf, frames: 3)
+        DMAPlatformTests.receiveFrames(bench, vf: vf, count: 3)
         #expect(rc.interruptMessages.isEmpty)
         #expect(try bench.readBAR(vf: vf, bar: 3, offset: 0x2000) == 1, "PBA bit 0")
         try bench.writeBAR(vf: vf, bar: 3, offset: 0xC, 0)               // unmask
@@ -73,7 +64,7 @@ struct InterruptPlatformTests {
         #expect(try bench.readBAR(vf: vf, bar: 3, offset: 0x2000) == 0, "PBA clear")
 
         try bench.msixControl(vf: vf, enable: true, functionMask: true)
-        Self.receive(bench, vf: vf, frames: 2)
+        DMAPlatformTests.receiveFrames(bench, vf: vf, count: 2)
         let held = try bench.readBAR(vf: vf, bar: 3, offset: 0x2000)
         #expect(rc.interruptMessages.count == 1 && held == 1, "held by the Function Mask")
         try bench.msixControl(vf: vf, enable: true, functionMask: false)
@@ -91,7 +82,7 @@ struct InterruptPlatformTests {
         var clocks: [UInt64] = []
         bench.nic.dma.interrupts.fired = { _, _, clock in clocks.append(clock) }
         let start = bench.platform.simulator.now
-        Self.receive(bench, vf: vf, frames: 1000, length: 1000)
+        DMAPlatformTests.receiveFrames(bench, vf: vf, count: 1000, length: 1000)
         let interval: UInt64 = 20 * 250   // 20 µs at 250 MHz
         let gaps = zip(clocks.dropFirst(), clocks).map { $0 - $1 }
         #expect(gaps.allSatisfy { $0 >= interval }, "the device sent vector 0 less than 20 µs apart: gaps \(gaps.filter { $0 < interval })")
