@@ -108,7 +108,12 @@ enum PlatformProbes {
 
     static func register(_ platform: Platform) {
         let sim = platform.simulator
-        for name in platform.nics.keys.sorted() { for port in platform.nics[name]!.ports { nic(sim, port) } }
+        for name in platform.nics.keys.sorted() {
+            let controller = platform.nics[name]!
+            for port in controller.ports { nic(sim, port) }
+            let pools = controller.ports.first?.pools ?? 0
+            controller.dma.registerProbes(sim, prefix: "top.\(name)", pools: Set(Array(0..<min(pools, tracedVFs)) + [pools - 1]).sorted())
+        }
         let owners = platform.owners()
         for link in platform.links {
             channel(sim, link.down, path: "top.\(link.path).down")

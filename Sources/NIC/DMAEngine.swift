@@ -161,6 +161,7 @@ public final class DMAEngine: Component {
             issued?(tlp, simulator.now)
             progress = true
         }
+        for p in ports { p.drain(issued: requester.writesIssued) }
         if progress || requester.queuedPosted > 0 || (requester.queuedReads > 0 && requester.tagsInUse < requester.settings.tags) {
             simulator.wake(self, after: 1)
         }
@@ -258,7 +259,7 @@ public final class DMAEngine: Component {
         }
         p.set(true, q, r, registers: registers)
         p.receiveBuffer.removeFirst()
-        p.receiveBufferBytes -= frame.size
+        p.draining.append((requester.writesIssued + UInt64(requester.queuedPosted), frame.size))
         p.counters.receivedFrames += 1
         p.counters.receivedBytes += UInt64(length)
         return true

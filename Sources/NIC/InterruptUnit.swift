@@ -48,6 +48,8 @@ public final class InterruptUnit {
     /// Sees every message sent: (function, vector, clock).
     public var fired: ((SRIOVDevice.FunctionID, Int, UInt64) -> Void)?
     public private(set) var messages: UInt64 = 0
+    /// The clock each function last sent a message (its interrupt line in traces).
+    public private(set) var lastMessage: [SRIOVDevice.FunctionID: UInt64] = [:]
     public private(set) var throttled: UInt64 = 0
     public private(set) var maskedEvents: UInt64 = 0
 
@@ -163,6 +165,7 @@ public final class InterruptUnit {
             return
         }
         messages += 1
+        lastMessage[f] = clock
         send?(f, entry.address, entry.data)
         fired?(f, v, clock)
     }
@@ -173,6 +176,7 @@ public final class InterruptUnit {
             guard let entry = msix.entry(f, vector: v), let control = control?(f), control.enabled, !control.functionMask, !entry.masked else { continue }
             msix.setPending(f, vector: v, false)
             messages += 1
+            lastMessage[f] = clock
             send?(f, entry.address, entry.data)
             fired?(f, v, clock)
         }

@@ -19,6 +19,10 @@ public final class PortQueues {
     var receiveBuffer: [(queue: Int, frame: EthernetFrame)] = []
     var receiveBufferBytes = 0
     let receiveBufferCapacity: Int
+    /// Frames whose writes are queued but not all on the link yet: they hold their packet
+    /// buffer bytes until the requester has issued write number `mark`.
+    var draining: [(mark: UInt64, bytes: Int)] = []
+    var drainingHead = 0
     var transmitBufferUsed = 0
     var inFlight: [UInt64: TransmitFrame] = [:]
     var lastServed = -1
@@ -167,6 +171,18 @@ public final class PortQueues {
         counters.noDescriptor += 1
         if let k = statistics.noBuffers { registers.hardwareAdd(port: port.index, index: k) }
         if let k = rxRegisters[q].dropCount { registers.hardwareAdd(port: port.index, index: k) }
+    }
+
+    /// Frees the packet buffer bytes of frames whose last write has gone to the link.
+    func drain(issued: UInt64) {
+        while drainingHead < draining.count, draining[drainingHead].mark <= issued {
+            receiveBufferBytes -= draining[drainingHead].bytes
+            drainingHead += 1
+        }
+        if drainingHead > 256, drainingHead * 2 > draining.count {
+            draining.removeFirst(drainingHead)
+            drainingHead = 0
+        }
     }
 
     // MARK: Transmit

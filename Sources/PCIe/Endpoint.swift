@@ -58,6 +58,7 @@ public final class Endpoint: Component {
             link.up.push(Packet(dws: tlp.encode(), serial: serial), bytes: tlp.wireBytes)
             outbox.removeFirst()
         } else if link.up.ready, let tlp = deviceRequests?.pop() {
+            if let observer { observer(Hop(clock: simulator.now, node: path, ingress: "dma", egress: "link", tlp: tlp)) }
             serial += 1
             link.up.push(Packet(dws: tlp.encode(), serial: serial), bytes: tlp.wireBytes)
             if deviceRequests?.valid ?? false { simulator.wake(self, after: 1) }

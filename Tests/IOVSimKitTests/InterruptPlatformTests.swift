@@ -4,6 +4,7 @@ import NIC
 import PCIe
 import RTL
 import Testing
+import Trace
 
 /// MSI-X on the platform: a VF's receive interrupt is a memory write its MSI-X table entry
 /// describes; masking defers it to the PBA; EITR bounds the rate.
@@ -91,5 +92,42 @@ struct InterruptPlatformTests {
         #expect(bench.platform.rootComplex.interruptMessages.count == clocks.count, "every one reached the root complex")
         #expect(bench.nic.dma.counters(port: 0).receivedFrames == 1000)
         #expect(bench.nic.dma.interrupts.throttled > 0)
+    }
+
+    @Test("traces: ring pointers, prefetched descriptors, buffer fill, tags, the interrupt line and the mailbox bits in a VCD vcd2fst reads; DMA requests in the TLP log")
+    func traces() throws {
+        let (bench, vf) = try Self.setUp("i82576.toml")
+        let simulator = bench.platform.simulator
+        let vcdPath = temporaryPath("dma.vcd"), fstPath = temporaryPath("dma.fst"), logPath = temporaryPath("dma.tlp.log")
+        let vcd = try VCDWriter(path: vcdPath, probes: simulator.probes.probes, clockHz: simulator.clockHz)
+        let log = try TLPLog(path: logPath)
+        simulator.onClock = { vcd.sample(clock: $0) }
+        bench.platform.observer = { log.record($0) }
+        let before = bench.platform.rootComplex.interruptMessages.count
+        DMAPlatformTests.receiveFrames(bench, vf: vf, count: 30, length: 1000)
+        let messages = bench.platform.rootComplex.interruptMessages.count - before
+        try bench.writeView(vf: vf, "MAILBOX", 1 << 2)                   // the VF takes its buffer (VFU)
+        bench.settle()
+        simulator.onClock = nil
+        try vcd.close()
+        try log.close()
+
+        let converted = try runProgram("/usr/bin/vcd2fst", [vcdPath, fstPath])
+        #expect(converted.status == 0, "\(converted.stderr)")
+        let file = VCDFile(try String(contentsOfFile: vcdPath, encoding: .utf8))
+        func values(_ name: String) throws -> [UInt64] { try #require(file.changes[name], "\(name) not in the VCD").map(\.value) }
+        #expect(try values("top.nic0.port0.pool1.rxq.head").last == 30, "RDH after 30 frames")
+        #expect(try values("top.nic0.port0.pool1.rxq.tail").last == 63)
+        #expect(try values("top.nic0.port0.pool1.rxq.prefetched").contains { $0 > 0 })
+        #expect(try values("top.nic0.port0.rxpb.bytes").contains { $0 > 0 })
+        #expect(try values("top.nic0.dma.tags").contains { $0 > 0 })
+        let pulses = try values("top.nic0.pf0.vf1.irq").filter { $0 == 1 }.count
+        #expect(messages > 0 && pulses == messages, "the interrupt line pulses once per message")
+        #expect(try values("top.nic0.pf0.vf1.mailbox").last.map { $0 & 0x4 } == 0x4, "VFU")
+
+        let rid = try #require(bench.platform.rid(device: "nic0", pf: 0, vf: vf))
+        let dmaLines = try String(contentsOfFile: logPath, encoding: .utf8).split(separator: "\n").filter { $0.contains(" nic0 dma->link ") }
+        #expect(dmaLines.count > 6 && dmaLines.allSatisfy { $0.contains("req=\(BDF(rid))") }, "\(dmaLines.prefix(3))")
+        #expect(dmaLines.contains { $0.contains("MRd") } && dmaLines.contains { $0.contains("addr=0xfee01000") })
     }
 }

@@ -1,0 +1,45 @@
+import PCIe
+import RTL
+
+extension DMAEngine {
+    /// Registers the engine's signals under `prefix` (`top.nic0`): its requests (posted writes
+    /// and reads waiting, tags in use), per port the packet buffers' fill and the drop and
+    /// error counters, per traced pool its first Rx and Tx queue's head, tail, prefetched
+    /// descriptors and enable, and per traced function its interrupt line (high in the clock a
+    /// message goes) and, for a VF, its mailbox bits (its side of the mailbox register). The last
+    /// pool is traced as the PF's (Linux's layout with every VF enabled).
+    public func registerProbes(_ sim: Simulator, prefix: String, pools: [Int]) {
+        let d = "\(prefix).dma"
+        sim.probe("\(d).posted", width: 16) { UInt64(min(self.requester.queuedPosted, 0xFFFF)) }
+        sim.probe("\(d).reads_waiting", width: 16) { UInt64(min(self.requester.queuedReads, 0xFFFF)) }
+        sim.probe("\(d).tags", width: 9) { UInt64(self.requester.tagsInUse) }
+        sim.probe("\(d).requests", width: 32) { (self.requester.writesIssued + self.requester.readsIssued) & 0xFFFF_FFFF }
+        for p in ports {
+            let port = p.port.index, path = "\(prefix).port\(port)"
+            sim.probe("\(path).rxpb.bytes", width: 24) { UInt64(min(p.receiveBufferBytes, 0xFF_FFFF)) }
+            sim.probe("\(path).txpb.bytes", width: 24) { UInt64(min(max(p.transmitBufferUsed, 0), 0xFF_FFFF)) }
+            sim.probe("\(path).rx.missed", width: 32) { p.counters.missed & 0xFFFF_FFFF }
+            sim.probe("\(path).rx.no_descriptor", width: 32) { p.counters.noDescriptor & 0xFFFF_FFFF }
+            sim.probe("\(path).queue_errors", width: 16) { p.counters.queueErrors & 0xFFFF }
+            for pool in pools where pool < p.map.pools {
+                let q = p.map.firstQueue(ofPool: pool)
+                for (name, receive) in [("rxq", true), ("txq", false)] {
+                    let ring = { receive ? p.rx[q] : p.tx[q] }
+                    let tail = (receive ? p.rxRegisters[q] : p.txRegisters[q]).tail
+                    let queue = "\(path).pool\(pool).\(name)"
+                    sim.probe("\(queue).enabled", width: 1) { ring().enabled ? 1 : 0 }
+                    sim.probe("\(queue).head", width: 16) { UInt64(ring().head) }
+                    sim.probe("\(queue).tail", width: 16) { UInt64(self.registers.ports[port].values[tail] & 0xFFFF) }
+                    sim.probe("\(queue).prefetched", width: 8) { UInt64(min(ring().cached, 0xFF)) }
+                }
+                let function: SRIOVDevice.FunctionID = pool == p.map.pools - 1 ? .pf(port) : .vf(pf: port, index: pool)
+                let name = pool == p.map.pools - 1 ? "\(prefix).pf\(port)" : "\(prefix).pf\(port).vf\(pool)"
+                sim.probe("\(name).irq", width: 1) { self.interrupts.lastMessage[function] == sim.now ? 1 : 0 }
+                if pool < p.map.pools - 1 {
+                    let index = registers.mailbox.indices.vfSide[pool]
+                    sim.probe("\(name).mailbox", width: 8) { UInt64(self.registers.ports[port].values[index] & 0xFF) }
+                }
+            }
+        }
+    }
+}
