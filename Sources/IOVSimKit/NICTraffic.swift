@@ -219,6 +219,7 @@ final class NICTraffic {
     func report() -> [String] {
         var lines: [String] = []
         for name in platform.nics.keys.sorted() {
+            let dma = platform.nics[name]!.dma
             for port in platform.nics[name]!.ports {
                 let mac = port.receiveMAC, sorter = port.sorter, tx = port.transmitter
                 var line = "\(port.path): wire in \(mac.received + mac.runts + mac.overruns) frames (\(mac.received) accepted, \(mac.runts) runts, \(mac.overruns) overruns)"
@@ -229,7 +230,15 @@ final class NICTraffic {
                     "\(pool)\(label(port, pool)) \(port.poolFrames[pool])"
                 }
                 if !pools.isEmpty { lines.append("  frames per pool: " + pools.joined(separator: ", ")) }
+                let q = dma.counters(port: port.index)
+                lines.append("  queues: \(q.receivedFrames) frames into host memory, \(q.noDescriptor) dropped (no descriptor, queue off), "
+                             + "\(q.missed) missed (packet buffer full); \(q.transmittedFrames) sent from Tx rings (\(q.transmitOversize) oversize dropped); "
+                             + "\(q.queueErrors) queue errors")
             }
+            let r = dma.requester, i = dma.interrupts
+            lines.append("\(name) DMA: \(r.writesIssued) writes, \(r.readsIssued) reads issued (\(r.tagStalls) clocks waiting for a tag), "
+                         + "\(r.failedReads) failed reads, \(r.unexpectedCompletions) unexpected completions; MSI-X: \(i.messages) messages "
+                         + "(\(i.throttled) held by EITR, \(i.maskedEvents) pending while masked)")
         }
         for note in platform.nicNotes { lines.append("note: \(note)") }
         for name in writers.keys.sorted() {

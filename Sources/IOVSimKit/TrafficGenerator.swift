@@ -42,7 +42,12 @@ public final class TrafficGenerator: Component {
             let tlp = TLP(kind: write ? .memoryWrite : .memoryRead, requesterID: source.rid, tag: UInt8(truncatingIfNeeded: requests),
                           length: length, firstBE: 0xF, lastBE: length > 1 ? 0xF : 0, address: address,
                           payload: write ? (0..<length).map { _ in UInt32(truncatingIfNeeded: simulator.rng.next()) } : [])
-            source.endpoint.send(tlp, simulator: simulator)
+            // Through the NIC's DMA engine where there is one (it owns the tags), else straight out.
+            if let dma = platform.nics[source.endpoint.path]?.dma {
+                dma.issue(requester: source.rid, write: write, address: address, dwords: tlp.payload, length: length, simulator)
+            } else {
+                source.endpoint.send(tlp, simulator: simulator)
+            }
             issued[source.name, default: 0] += 1
             requests += 1
         }

@@ -64,6 +64,8 @@ public final class DMAEngine: Component {
     enum ReadOwner {
         case descriptors(port: Int, queue: Int, receive: Bool, index: Int, generation: UInt32)
         case payload(port: Int, frame: UInt64, part: Int)
+        /// A request `issue` was asked for: its data is not kept.
+        case external
     }
 
     public init(_ simulator: Simulator, path: String, registers: NICRegisters, ports: [EthernetPort], transmitBufferBytes: Int, maxTransmitFrame: Int) {
@@ -109,6 +111,20 @@ public final class DMAEngine: Component {
     /// Queues an event for the next clock (mailbox interrupts, config writes).
     public func post(_ event: Event, _ simulator: Simulator) {
         events.append(event)
+        simulator.wake(self, after: 1)
+    }
+
+    /// A request of a function's own, outside any queue (the platform's stand-in DMA workload):
+    /// it goes through the requester like the queues' (split, tagged, its completions taken).
+    public func issue(requester rid: UInt16, write: Bool, address: UInt64, dwords: [UInt32], length: Int, _ simulator: Simulator) {
+        if write {
+            requester.write(requester: rid, address: address, dwords: dwords)
+        } else {
+            let token = nextOwner
+            nextOwner += 1
+            owners[token] = .external
+            requester.read(requester: rid, address: address, length: 4 * length, owner: token)
+        }
         simulator.wake(self, after: 1)
     }
 
@@ -344,6 +360,8 @@ public final class DMAEngine: Component {
                 if let f = functions?.owner(port: port, pool: p.pool(ofQueue: q)) { functions?.requestFailed(f.function, status: status) }
             }
             p.set(receive, q, r, registers: registers)
+        case .external:
+            return
         case .payload(let port, let id, let part):
             let p = ports[port]
             guard var frame = p.inFlight[id] else { return }

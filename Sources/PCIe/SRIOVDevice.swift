@@ -138,9 +138,9 @@ public struct PhysicalFunction: Sendable {
 public struct SRIOVDevice: Sendable {
     public private(set) var pfs: [PhysicalFunction]
     /// The bus the PFs are on (captured from Type 0 config writes on a real link).
+    public var bus: UInt8
     /// Functions reset by a Function Level Reset since the owner last took the list.
     public internal(set) var resets: [FunctionID] = []
-    public var bus: UInt8
 
     public init(pfs definitions: [PFDefinition], bus: UInt8) throws {
         self.bus = bus
