@@ -98,15 +98,7 @@ public final class Mailbox {
             if data & vfBits.req != 0 { values[cause.index] |= cause.request }
             if data & vfBits.ack != 0 { values[cause.index] |= cause.ack }
             if data & (vfBits.req | vfBits.ack) != 0 { effects.append(.interrupt(.pf(p))) }
-            if data & vfBits.vfu != 0 {
-                if values[pf] & pfBits.pfu == 0 {
-                    values[vf] |= vfBits.vfu
-                    values[pf] |= pfBits.vfu
-                }
-            } else {
-                values[vf] &= ~vfBits.vfu
-                values[pf] &= ~pfBits.vfu
-            }
+            Self.claim(data & vfBits.vfu != 0, bits: [(vf, vfBits.vfu), (pf, pfBits.vfu)], blocked: values[pf] & pfBits.pfu != 0, &values)
             return effects
         case .pfSide:
             let vf = indices.vfSide[n], pf = indices.pfSide[n]
@@ -120,15 +112,7 @@ public final class Mailbox {
                 let cause = causeBits(n)
                 values[cause.index] &= ~(cause.request | cause.ack)
             }
-            if data & pfBits.pfu != 0 {
-                if values[vf] & vfBits.vfu == 0 {
-                    values[pf] |= pfBits.pfu
-                    values[vf] |= vfBits.pfu
-                }
-            } else {
-                values[pf] &= ~pfBits.pfu
-                values[vf] &= ~vfBits.pfu
-            }
+            Self.claim(data & pfBits.pfu != 0, bits: [(pf, pfBits.pfu), (vf, vfBits.pfu)], blocked: values[vf] & vfBits.vfu != 0, &values)
             return effects
         case .vfControl:
             values[index] = reset.setting(0, in: data)   // RST self-clears
@@ -148,6 +132,17 @@ public final class Mailbox {
             }
             return []
         }
+    }
+
+    /// One side's ownership bit (VFU or PFU, shown in both registers): written 1, it is granted
+    /// only while the other side does not hold the buffer; written 0, it is given back.
+    static func claim(_ wants: Bool, bits: [(index: Int, bit: UInt32)], blocked: Bool, _ values: inout [UInt32]) {
+        guard wants else {
+            for (k, bit) in bits { values[k] &= ~bit }
+            return
+        }
+        guard !blocked else { return }
+        for (k, bit) in bits { values[k] |= bit }
     }
 
     /// VF `n`'s reset, from its CTRL.RST or a Function Level Reset.
