@@ -185,6 +185,16 @@ public final class DMAEngine: Component {
         if let due = interrupts.nextDue { simulator.wake(self, at: due) }
     }
 
+    /// The function that owns pool `pool` of port `port`, and its routing ID: VF n owns pool n
+    /// when it is enabled and the part has a pool for it besides the PF's; the PF owns the pool
+    /// after its VFs (Linux igb / ixgbe) and any pool no VF has.
+    func poolOwner(port: Int, pool: Int) -> (function: SRIOVDevice.FunctionID, rid: UInt16)? {
+        guard let functions else { return nil }
+        let vfs = min(functions.enabledVFs(port: port), registers.ports[port].map.pools - 1)
+        let function: SRIOVDevice.FunctionID = pool < vfs ? .vf(pf: port, index: pool) : .pf(port)
+        return (function, functions.routingID(function))
+    }
+
     /// A VF's reset: its pool's queues stop (their enable bits clear) and its interrupt history goes.
     func reset(_ f: SRIOVDevice.FunctionID) {
         guard case .vf(let port, let n) = f, port < ports.count else { return }
@@ -240,7 +250,7 @@ public final class DMAEngine: Component {
     func receive(_ p: PortQueues, _ simulator: Simulator) -> Bool {
         guard let (q, frame) = p.receiveBuffer.first, requester.queuedPosted < 64 else { return false }
         let ring = p.rx[q]
-        let owner = functions?.owner(port: p.port.index, pool: p.pool(ofQueue: q))
+        let owner = poolOwner(port: p.port.index, pool: p.pool(ofQueue: q))
         guard ring.enabled, let owner, functions?.busMasterEnabled(owner.function) ?? false else {
             p.dropReceived(queue: q, registers: registers)
             return true
@@ -293,7 +303,7 @@ public final class DMAEngine: Component {
             let q = (p.lastServed + step) % n
             guard p.tx[q].enabled, p.tx[q].cached > 0 else { continue }
             guard let frame = p.gatherFrame(queue: q) else { continue }
-            let owner = functions?.owner(port: p.port.index, pool: p.pool(ofQueue: q))
+            let owner = poolOwner(port: p.port.index, pool: p.pool(ofQueue: q))
             guard let owner, functions?.busMasterEnabled(owner.function) ?? false else { continue }
             if frame.bad {
                 var r = p.tx[q]
@@ -357,7 +367,7 @@ public final class DMAEngine: Component {
                 r.fetched(index: index, bytes: bytes)
             case .failed(let status):
                 r.stop(status == .unsupportedRequest ? .unsupportedRequest : .completerAbort)
-                if let f = functions?.owner(port: port, pool: p.pool(ofQueue: q)) { functions?.requestFailed(f.function, status: status) }
+                if let f = poolOwner(port: port, pool: p.pool(ofQueue: q)) { functions?.requestFailed(f.function, status: status) }
             }
             p.set(receive, q, r, registers: registers)
         case .external:
@@ -377,7 +387,7 @@ public final class DMAEngine: Component {
                     r.stop(status == .unsupportedRequest ? .unsupportedRequest : .completerAbort)
                     p.set(false, frame.queue, r, registers: registers)
                 }
-                if let f = functions?.owner(port: port, pool: frame.pool) { functions?.requestFailed(f.function, status: status) }
+                if let f = poolOwner(port: port, pool: frame.pool) { functions?.requestFailed(f.function, status: status) }
                 return
             }
             guard frame.parts.allSatisfy({ $0 != nil }) else { return }
@@ -406,7 +416,7 @@ public final class DMAEngine: Component {
         for (receive, q) in p.active() {
             var r = receive ? p.rx[q] : p.tx[q]
             guard r.enabled else { continue }
-            let owner = functions?.owner(port: p.port.index, pool: p.pool(ofQueue: q))
+            let owner = poolOwner(port: p.port.index, pool: p.pool(ofQueue: q))
             guard let owner, functions?.busMasterEnabled(owner.function) ?? false else { continue }
             let control = registers.ports[p.port.index].values[(receive ? p.rxRegisters[q] : p.txRegisters[q]).control]
             if let (index, n) = r.fetchWanted(cacheSize: descriptorCache, prefetchThreshold: Int(p.fields.prefetch.value(in: control)),
@@ -426,7 +436,7 @@ public final class DMAEngine: Component {
                 } else {
                     for w in writes { requester.write(requester: owner.rid, address: w.address, dwords: w.dwords) }
                 }
-                if let f = functions?.owner(port: p.port.index, pool: p.pool(ofQueue: q)).function {
+                if let f = poolOwner(port: p.port.index, pool: p.pool(ofQueue: q))?.function {
                     let local: Int
                     if case .vf = f { local = p.map.localQueue(q) } else { local = q }
                     interrupts.raise(f, receive ? .receive(local) : .transmit(local), at: simulator.now)

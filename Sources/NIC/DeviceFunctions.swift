@@ -1,13 +1,12 @@
 import PCIe
 
 /// What the NIC needs to know of the PCIe functions it sits behind (its config space, which
-/// the endpoint holds): who owns a pool, whether a function may master the bus, the link
+/// the endpoint holds): how many VFs are enabled, routing IDs, whether a function may master the bus, the link
 /// settings of Device Control, MSI-X control, and where to log a failed request. The endpoint
 /// answers for a real device; tests may answer for a bare NIC.
 public protocol DeviceFunctions: AnyObject {
-    /// The function whose queues a pool's are on port `port` (VF `pool` when it is enabled,
-    /// else the PF), and its routing ID.
-    func owner(port: Int, pool: Int) -> (function: SRIOVDevice.FunctionID, rid: UInt16)
+    /// VFs enabled on PF `port` (NumVFs with VF Enable set).
+    func enabledVFs(port: Int) -> Int
     /// The routing ID of a function.
     func routingID(_ function: SRIOVDevice.FunctionID) -> UInt16
     /// Command register Bus Master Enable (PCIe Base 4.0 §7.5.1.1.3): without it a function
@@ -24,12 +23,7 @@ public protocol DeviceFunctions: AnyObject {
 }
 
 extension Endpoint: DeviceFunctions {
-    public func owner(port: Int, pool: Int) -> (function: SRIOVDevice.FunctionID, rid: UInt16) {
-        guard port < device.pfs.count else { return (.pf(0), device.rid(ofPF: 0)) }
-        let pf = device.pfs[port]
-        if pool < pf.vfs.count { return (.vf(pf: port, index: pool), pf.vfs[pool].rid) }
-        return (.pf(port), device.rid(ofPF: port))
-    }
+    public func enabledVFs(port: Int) -> Int { port < device.pfs.count ? device.pfs[port].vfs.count : 0 }
 
     public func routingID(_ function: SRIOVDevice.FunctionID) -> UInt16 { device.rid(of: function) }
 

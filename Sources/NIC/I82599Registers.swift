@@ -41,7 +41,8 @@ extension RegisterMap {
             MMIORegister("EIMC", offset: 0x0888, .wo, writeAction: .clearBits(in: "EIMS")),
             MMIORegister("EIAM", offset: 0x0890),
         ]
-        r += RegisterMap.array("IVAR", base: 0x0900, count: 24)
+        // IVAR(0..63): two queues each, Rx and Tx (§8.2.3.5.16; the 82598 had 24).
+        r += RegisterMap.array("IVAR", base: 0x0900, count: 64)
         r += [MMIORegister("IVAR_MISC", offset: 0x0A00)]
         r += [
             MMIORegister("HLREG0", offset: 0x4240, fields: [RegisterField("TXCRCEN", lsb: 0), RegisterField("RXCRCSTRP", lsb: 1), RegisterField("JUMBOEN", lsb: 2),

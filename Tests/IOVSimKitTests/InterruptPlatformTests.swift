@@ -130,4 +130,40 @@ struct InterruptPlatformTests {
         #expect(dmaLines.count > 6 && dmaLines.allSatisfy { $0.contains("req=\(BDF(rid))") }, "\(dmaLines.prefix(3))")
         #expect(dmaLines.contains { $0.contains("MRd") } && dmaLines.contains { $0.contains("addr=0xfee01000") })
     }
+
+    @Test("the PF's own queue (the pool after its VFs) interrupts through IVAR0 / IVAR and its own MSI-X table (82576 BAR3, 82599 BAR4), with the PF's RID",
+          arguments: ["i82576.toml", "i82599.toml"])
+    func pfReceiveInterrupt(_ model: String) throws {
+        let bench = try Bench(model)
+        let platform = bench.platform
+        var pf = try #require(platform.pfDriver(device: "nic0", pf: 0))
+        let pool = try #require(platform.pool(device: "nic0", pf: 0, vf: nil))
+        let q = bench.nic.registers.ports[0].map.firstQueue(ofPool: pool)
+        bench.post(ring: 0x10_0000, buffers: 0x20_0000, count: 8)
+        pf.write("RDBAL[\(q)]", 0x10_0000)
+        pf.write("RDLEN[\(q)]", 8 * 16)
+        pf.write("SRRCTL[\(q)]", try bench.field("SRRCTL[0]", "BSIZEPACKET", 2) | bench.field("SRRCTL[0]", "DESCTYPE", 1))
+        pf.write("RXDCTL[\(q)]", try bench.field("RXDCTL[0]", "ENABLE", 1))
+        pf.write("RDT[\(q)]", 7)
+        // MSI-X on the PF: vector 1 at 0xFEE0_3000 / 0x4061, in the BAR its capability names.
+        let rid = try #require(platform.rid(device: "nic0", pf: 0, vf: nil))
+        let config = ConfigAccess(simulator: platform.simulator, rootComplex: platform.rootComplex)
+        let cap = try #require(config.capability(rid, id: 0x11, extended: false))
+        config.write(rid, cap + 2, size: 2, 0x8000)
+        let tableBIR = Int((config.read(rid, cap + 4) ?? 0) & 7)
+        let functions = platform.state().functions
+        let table = try #require(functions.first { $0.name == "nic0.pf0" }?.ranges.first { $0.label == "BAR\(tableBIR)" }).base
+        for (offset, value) in [(0x10, 0xFEE0_3000), (0x14, 0), (0x18, 0x4061), (0x1C, 0)] as [(UInt64, UInt32)] { config.memoryWrite(table + offset, value) }
+        // IVAR: 82576 IVAR0[q & 7] byte 0 (q < 8); 82599 IVAR[q / 2] byte 0 (q even).
+        pf.write(bench.family == "82576" ? "IVAR0[\(q & 7)]" : "IVAR[\(q / 2)]", 0x81)
+        pf.write("EIAC", 1 << 1)
+        pf.write("EIMS", 1 << 1)
+        let mac = platform.macAddress(device: "nic0", pf: 0)
+        let port = bench.nic.ports[0], simulator = platform.simulator
+        port.receive(DMAPlatformTests.frame(to: mac, from: 0x02_99_00_00_00_01, length: 100, seed: 1), atClock: simulator.now, simulator: simulator)
+        bench.settle()
+        let messages = platform.rootComplex.interruptMessages
+        #expect(messages.count == 1 && messages.first.map { $0.requester == rid && $0.address == 0xFEE0_3000 && $0.data == 0x4061 } == true, "\(messages)")
+        #expect(bench.nic.dma.counters(port: 0).receivedFrames == 1 && pf.read("RDH[\(q)]") == 1)
+    }
 }

@@ -59,7 +59,7 @@ struct DMAEngineTests {
     /// Pool n is VF n at RID 0x0180 + n; every function a bus master; PCIe defaults.
     final class Functions: DeviceFunctions {
         var failed: [(SRIOVDevice.FunctionID, TLP.CompletionStatus)] = []
-        func owner(port: Int, pool: Int) -> (function: SRIOVDevice.FunctionID, rid: UInt16) { (.vf(pf: port, index: pool), 0x0180 + UInt16(pool)) }
+        func enabledVFs(port: Int) -> Int { 63 }
         func routingID(_ function: SRIOVDevice.FunctionID) -> UInt16 {
             if case .vf(_, let i) = function { return 0x0180 + UInt16(i) }
             return 0x0100
