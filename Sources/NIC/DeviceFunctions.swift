@@ -1,9 +1,9 @@
 import PCIe
 
 /// What the NIC needs to know of the PCIe functions it sits behind (its config space, which
-/// the endpoint holds): how many VFs are enabled, routing IDs, whether a function may master the bus, the link
-/// settings of Device Control, MSI-X control, and where to log a failed request. The endpoint
-/// answers for a real device; tests may answer for a bare NIC.
+/// the endpoint holds): how many VFs are enabled, routing IDs, whether a function may master
+/// the bus, the link settings of Device Control, MSI-X control, and where to log a failed
+/// request. The endpoint answers for a real device; tests may answer for a bare NIC.
 public protocol DeviceFunctions: AnyObject {
     /// VFs enabled on PF `port` (NumVFs with VF Enable set).
     func enabledVFs(port: Int) -> Int
