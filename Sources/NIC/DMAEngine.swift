@@ -47,8 +47,6 @@ public final class DMAEngine: Component {
     public enum Event: Sendable {
         /// An interrupt cause of a function (a mailbox event).
         case cause(SRIOVDevice.FunctionID, InterruptUnit.Cause)
-        /// Software set EIMS or EICS bits of a function.
-        case interruptRegisters(SRIOVDevice.FunctionID)
         /// A function's MSI-X Function Mask or a vector's Mask may have been cleared.
         case unmask(SRIOVDevice.FunctionID)
         /// A VF was reset (its CTRL.RST or a Function Level Reset): its queues stop.
@@ -132,8 +130,6 @@ public final class DMAEngine: Component {
     public func receiveRing(port: Int, queue: Int) -> DescriptorRing { ports[port].rx[queue] }
     public func transmitRing(port: Int, queue: Int) -> DescriptorRing { ports[port].tx[queue] }
     public func counters(port: Int) -> PortQueues.Counters { ports[port].counters }
-    public func receiveBufferBytes(port: Int) -> Int { ports[port].receiveBufferBytes }
-    public func transmitBufferUsed(port: Int) -> Int { ports[port].transmitBufferUsed }
 
     public func tick(_ simulator: Simulator) {
         var progress = false
@@ -161,7 +157,6 @@ public final class DMAEngine: Component {
         for event in happened {
             switch event {
             case .cause(let f, let cause): interrupts.raise(f, cause, at: simulator.now)
-            case .interruptRegisters(let f): interrupts.reevaluate(f, at: simulator.now)
             case .unmask(let f): interrupts.unmasked(f, at: simulator.now)
             case .functionReset(let f): reset(f)
             }
@@ -225,8 +220,9 @@ public final class DMAEngine: Component {
             if enable && !ring.enabled {
                 let r = receive ? p.rxRegisters[q] : p.txRegisters[q]
                 var started = ring
-                started.start(base: UInt64(values[r.baseHigh]) << 32 | UInt64(values[r.baseLow] & ~0x7F),
-                              length: Int(values[r.length] & 0xFFFFF), head: Int(values[r.head] & 0xFFFF), tail: Int(values[r.tail] & 0xFFFF))
+                // The registers' fields keep the base 128-byte aligned and the pointers 16 bits.
+                started.start(base: UInt64(values[r.baseHigh]) << 32 | UInt64(values[r.baseLow]),
+                              length: Int(values[r.length]), head: Int(values[r.head]), tail: Int(values[r.tail]))
                 p.set(receive, q, started, registers: registers)
             } else if !enable && ring.enabled {
                 var stopped = ring
@@ -236,7 +232,7 @@ public final class DMAEngine: Component {
         case .tail(let receive, let q):
             var ring = receive ? p.rx[q] : p.tx[q]
             guard ring.enabled else { return }
-            ring.setTail(Int(values[index] & 0xFFFF))
+            ring.setTail(Int(values[index]))
             p.set(receive, q, ring, registers: registers)
         case .interruptSet(let f):
             interrupts.reevaluate(f, at: simulator.now)
@@ -436,11 +432,10 @@ public final class DMAEngine: Component {
                 } else {
                     for w in writes { requester.write(requester: owner.rid, address: w.address, dwords: w.dwords) }
                 }
-                if let f = poolOwner(port: p.port.index, pool: p.pool(ofQueue: q))?.function {
-                    let local: Int
-                    if case .vf = f { local = p.map.localQueue(q) } else { local = q }
-                    interrupts.raise(f, receive ? .receive(local) : .transmit(local), at: simulator.now)
-                }
+                // A VF's causes are numbered by its own queues (0, 1), the PF's by the port's.
+                let local: Int
+                if case .vf = owner.function { local = p.map.localQueue(q) } else { local = q }
+                interrupts.raise(owner.function, receive ? .receive(local) : .transmit(local), at: simulator.now)
                 progress = true
             }
             p.set(receive, q, r, registers: registers)
