@@ -39,9 +39,12 @@ public struct NICModel: Codable, Sendable, Equatable {
     public var portSpeedGbps: Int
     /// Clocks from a frame's last bit to the sorter's decision (default 4).
     public var sorterLatency: Int?
-    /// Bytes of receive buffer between the MAC and the sorter, per port (held as minimum-size
-    /// frames until NIC part 2 buffers bytes).
+    /// Bytes of the receive packet buffer per port, where sorted frames wait for their queue's
+    /// descriptors (and, as minimum-size frames, the FIFO between the MAC and the sorter).
     public var rxPacketBuffer: Int?
+    /// Bytes of the transmit packet buffer per port: frames fetched by Tx DMA and not yet on
+    /// the wire (default 40 KiB).
+    public var txPacketBuffer: Int?
     public var pools: Int?
     public var receiveAddresses: Int?
     public var vlanFilters: Int?
@@ -51,6 +54,7 @@ public struct NICModel: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case registers, portSpeedGbps = "port_speed_gbps", sorterLatency = "sorter_latency", rxPacketBuffer = "rx_packet_buffer"
+        case txPacketBuffer = "tx_packet_buffer"
         case pools, receiveAddresses = "receive_addresses", vlanFilters = "vlan_filters", spoofCheck = "spoof_check"
     }
 }

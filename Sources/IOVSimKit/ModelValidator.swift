@@ -41,8 +41,8 @@ struct ModelValidator {
             }
             guard [1, 10].contains(nic.portSpeedGbps) else { throw fail("device.nic.port_speed_gbps", "value out of range: 1 or 10 (Gb/s)") }
             if let latency = nic.sorterLatency, !(1...1000).contains(latency) { throw fail("device.nic.sorter_latency", "value out of range: 1...1000 clocks") }
-            if let bytes = nic.rxPacketBuffer, !(64...(16 << 20)).contains(bytes) {
-                throw fail("device.nic.rx_packet_buffer", "value out of range: 64 bytes ... 16 MiB")
+            for (key, bytes) in [("rx_packet_buffer", nic.rxPacketBuffer), ("tx_packet_buffer", nic.txPacketBuffer)] {
+                if let bytes, !(64...(16 << 20)).contains(bytes) { throw fail("device.nic.\(key)", "value out of range: 64 bytes ... 16 MiB") }
             }
             let sizes = [("pools", nic.pools, map.pools), ("receive_addresses", nic.receiveAddresses, map.receiveAddresses),
                          ("vlan_filters", nic.vlanFilters, map.vlanFilters)]

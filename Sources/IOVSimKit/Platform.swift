@@ -85,6 +85,7 @@ public final class Platform {
                         c.sorterLatency = nic.sorterLatency ?? 4
                         c.receiveFIFOFrames = (nic.rxPacketBuffer ?? 64 * 64) / EthernetFrame.minimumSize
                         c.receivePacketBuffer = nic.rxPacketBuffer ?? 0x10000
+                        c.transmitPacketBuffer = nic.txPacketBuffer ?? 0xA000
                         c.maxTransmitFrame = map.family == "82576" ? 9728 : 15872
                         c.pfMSIX = definitions[0].capabilities.lazy.compactMap { $0.capability as? MSIXCapability }.first
                         c.vfMSIX = definitions[0].vfCapabilities.lazy.compactMap { $0.capability as? MSIXCapability }.first

@@ -164,6 +164,7 @@ struct NICModelErrorTests {
         ("port_speed_gbps = 10", "port_speed_gbps = 25", "device.nic.port_speed_gbps", "1 or 10"),
         ("receive_addresses = 128", "receive_addresses = 256", "device.nic.receive_addresses", "the 82599 has 128, not 256"),
         ("sorter_latency = 4", "sorter_latency = 0", "device.nic.sorter_latency", "1...1000"),
+        ("tx_packet_buffer = 0x28000", "tx_packet_buffer = 32", "device.nic.tx_packet_buffer", "64 bytes ... 16 MiB"),
         ("port = \"nic0.port0\"", "port = \"nic0.port1\"", "generator[0].port", "DEVICE.portN with N below 1"),
         ("port = \"nic0.port0\"", "port = \"nic9.port0\"", "generator[0].port", "is not a port"),
         ("frames = 1000", "frames = -1", "generator[0].frames", "0...10000000"),
@@ -185,7 +186,7 @@ struct NICModelErrorTests {
 
     @Test("a generator without a NIC is a model error, not a silent no-op")
     func generatorWithoutNIC() throws {
-        let text = ModelErrorTests.base.replacingOccurrences(of: "[device.nic]\nregisters = \"82599\"\nport_speed_gbps = 10\nsorter_latency = 4\nrx_packet_buffer = 0x80000\npools = 64\nreceive_addresses = 128\nvlan_filters = 64\n", with: "")
+        let text = ModelErrorTests.base.replacingOccurrences(of: "[device.nic]\nregisters = \"82599\"\nport_speed_gbps = 10\nsorter_latency = 4\nrx_packet_buffer = 0x80000\ntx_packet_buffer = 0x28000\npools = 64\nreceive_addresses = 128\nvlan_filters = 64\n", with: "")
         #expect(throws: ModelError.self) { _ = try ModelLoader.parse(text, file: "broken.toml") }
     }
 }
