@@ -94,7 +94,7 @@ public final class Platform {
                         endpoint.deviceRequests = controller.dma.requests
                         endpoint.deviceCompletions = controller.dma.completions
                         controller.dma.functions = endpoint
-                        endpoint.configWritten = { [unowned simulator] function in controller.dma.post(.unmask(function), simulator) }
+                        endpoint.configWritten = { [unowned simulator] function in controller.dma.post(.configWritten(function), simulator) }
                         endpoint.functionReset = { function in controller.functionLevelReset(function) }
                         nics[m.below] = controller
                     }

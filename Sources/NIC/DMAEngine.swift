@@ -47,8 +47,11 @@ public final class DMAEngine: Component {
     public enum Event: Sendable {
         /// An interrupt cause of a function (a mailbox event).
         case cause(SRIOVDevice.FunctionID, InterruptUnit.Cause)
-        /// A function's MSI-X Function Mask or a vector's Mask may have been cleared.
+        /// A vector's Mask was cleared.
         case unmask(SRIOVDevice.FunctionID)
+        /// A config write to a function: its Function Mask may have been cleared, and the
+        /// link settings (Device Control) may have changed.
+        case configWritten(SRIOVDevice.FunctionID)
         /// A VF was reset (its CTRL.RST or a Function Level Reset): its queues stop.
         case functionReset(SRIOVDevice.FunctionID)
     }
@@ -58,6 +61,8 @@ public final class DMAEngine: Component {
     /// Doorbells (register writes the engine acts on) since the last tick.
     var doorbells: [(port: Int, index: Int)] = []
     var nextTransmitFrame: UInt64 = 0
+    /// Device Control may have changed since the requester's settings were read.
+    var settingsStale = true
 
     enum ReadOwner {
         case descriptors(port: Int, queue: Int, receive: Bool, index: Int, generation: UInt32)
@@ -133,7 +138,10 @@ public final class DMAEngine: Component {
 
     public func tick(_ simulator: Simulator) {
         var progress = false
-        if let functions { requester.update(functions.requestSettings) }
+        if settingsStale, let functions {
+            requester.update(functions.requestSettings)
+            settingsStale = false
+        }
         while let completion = completions.pop() {
             requester.complete(completion)
             progress = true
@@ -158,6 +166,9 @@ public final class DMAEngine: Component {
             switch event {
             case .cause(let f, let cause): interrupts.raise(f, cause, at: simulator.now)
             case .unmask(let f): interrupts.unmasked(f, at: simulator.now)
+            case .configWritten(let f):
+                settingsStale = true
+                interrupts.unmasked(f, at: simulator.now)
             case .functionReset(let f): reset(f)
             }
         }
@@ -295,9 +306,9 @@ public final class DMAEngine: Component {
     func transmit(_ p: PortQueues, _ simulator: Simulator) -> Bool {
         let n = p.tx.count
         var progress = false
-        for step in 1...n {
-            let q = (p.lastServed + step) % n
-            guard p.tx[q].enabled, p.tx[q].cached > 0 else { continue }
+        // Only queues with an enabled ring compete, in round-robin order after the last served.
+        let candidates = p.enabledQueues.filter { p.tx[$0].enabled && p.tx[$0].cached > 0 }.sorted { ($0 - p.lastServed - 1 + n) % n < ($1 - p.lastServed - 1 + n) % n }
+        for q in candidates {
             guard let frame = p.gatherFrame(queue: q) else { continue }
             let owner = poolOwner(port: p.port.index, pool: p.pool(ofQueue: q))
             guard let owner, functions?.busMasterEnabled(owner.function) ?? false else { continue }

@@ -22,17 +22,28 @@ public final class Channel<Item>: AnyChannel {
     public weak var consumer: (any Component)?
     public weak var producer: (any Component)?
 
-    @usableFromInline var items: [(item: Item, visibleAt: UInt64)] = []
+    /// An item and the clock it becomes visible (a struct, not a tuple: no tuple metadata to
+    /// look up at run time on every access).
+    @usableFromInline struct Slot {
+        @usableFromInline var item: Item
+        @usableFromInline var visibleAt: UInt64
+        @inlinable init(_ item: Item, _ visibleAt: UInt64) {
+            self.item = item
+            self.visibleAt = visibleAt
+        }
+    }
+    @usableFromInline var items: [Slot] = []
     @usableFromInline var head = 0
-    @usableFromInline var pendingPush: [(item: Item, visibleAt: UInt64)] = []
+    @usableFromInline var pendingPush: [Slot] = []
     @usableFromInline var pendingPops = 0
     @usableFromInline var wireFreeAt: UInt64 = 0
     @usableFromInline unowned let simulator: Simulator
 
     /// Counters for reports and probes.
-    public private(set) var pushed: UInt64 = 0
-    public private(set) var popped: UInt64 = 0
-    public private(set) var stalls: UInt64 = 0
+    public var pushed: UInt64 { pushCount }
+    public var popped: UInt64 { popCount }
+    public var stalls: UInt64 { stallCount }
+    @usableFromInline var pushCount: UInt64 = 0, popCount: UInt64 = 0, stallCount: UInt64 = 0
 
     public init(_ simulator: Simulator, path: String, capacity: Int, latency: Int = 1, bytesPerClock: Int? = nil) {
         precondition(capacity >= 1, "channel \(path): capacity must be at least 1")
@@ -47,31 +58,37 @@ public final class Channel<Item>: AnyChannel {
     }
 
     /// Items in the channel as of the start of this clock.
+    @inlinable
     public var count: Int { items.count - head }
 
     /// May the producer push this clock? (Start-of-clock occupancy plus this clock's pushes.)
+    @inlinable
     public var ready: Bool { count + pendingPush.count < capacity }
 
     /// Items the producer may still push this clock.
+    @inlinable
     public var room: Int { capacity - count - pendingPush.count }
     /// Is an item visible to the consumer this clock (and not already popped this clock)?
+    @inlinable
     public var valid: Bool {
         let index = head + pendingPops
         return index < items.count && items[index].visibleAt <= simulator.now
     }
 
     /// The oldest item in the channel, visible yet or still in flight (for probes and traces).
+    @inlinable
     public var oldest: Item? { count > 0 ? items[head].item : nil }
 
     /// The visible head item, if any.
+    @inlinable
     public var peek: Item? { valid ? items[head + pendingPops].item : nil }
 
     /// Pushes `item` (of `bytes` bytes, used with a bandwidth). Returns false, and counts a
     /// stall, when the channel is full: the producer keeps the item and tries again.
-    @discardableResult
+    @inlinable @discardableResult
     public func push(_ item: Item, bytes: Int = 1) -> Bool {
         guard ready else {
-            stalls += 1
+            stallCount += 1
             return false
         }
         let now = simulator.now
@@ -79,19 +96,20 @@ public final class Channel<Item>: AnyChannel {
         let serialization = UInt64(bytesPerClock.map { (Swift.max(bytes, 1) - 1) / $0 + 1 } ?? 1)
         wireFreeAt = start + serialization
         let visibleAt = start + serialization - 1 + UInt64(latency)
-        pendingPush.append((item, visibleAt))
-        pushed += 1
+        pendingPush.append(Slot(item, visibleAt))
+        pushCount += 1
         simulator.markDirty(self)
         if let consumer { simulator.wake(consumer, at: visibleAt) }
         return true
     }
 
     /// Pops the visible head item.
+    @inlinable
     public func pop() -> Item? {
         guard valid else { return nil }
         let item = items[head + pendingPops].item
         pendingPops += 1
-        popped += 1
+        popCount += 1
         simulator.markDirty(self)
         return item
     }

@@ -77,6 +77,7 @@ public final class Simulator {
         wake(component, at: now + clocks)
     }
 
+    @usableFromInline
     func markDirty(_ channel: any AnyChannel) {
         if dirtySet.insert(ObjectIdentifier(channel)).inserted { dirty.append(channel) }
     }
