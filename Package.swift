@@ -31,6 +31,9 @@ let package = Package(
         // The network controller: register maps, VF windows, L2 sorter and transmit switch
         // (generic over the algebra), MAC ports; queues and DMA to come. Never imports SMT.
         .target(name: "NIC", dependencies: ["RTL", "PCIe"]),
+        // The host: memory as owned pages, the IOMMU (VT-d second-level translation, generic
+        // over the algebra), the VMM and the drivers to come. Never imports SMT.
+        .target(name: "Host", dependencies: ["RTL", "PCIe", "NIC"]),
         // Waveforms and logs: VCD writer, TLP log.
         .target(name: "Trace", dependencies: ["RTL", "PCIe"]),
         // The property suite: one file per property family.
@@ -48,6 +51,7 @@ let package = Package(
         .testTarget(name: "ProofsTests", dependencies: ["Proofs", "PCIe", "SMT", "RTL", "LinuxReference"]),
         .testTarget(name: "TraceTests", dependencies: ["Trace", "RTL"]),
         .testTarget(name: "NICTests", dependencies: ["NIC", "RTL", "SMT", "Trace"]),
+        .testTarget(name: "HostTests", dependencies: ["Host", "RTL", "SMT"]),
         .testTarget(name: "IOVSimKitTests", dependencies: ["IOVSimKit", "iovsim", "NIC"]),
     ]
 )
