@@ -1,10 +1,11 @@
 import RTL
 
-/// The remapping hardware in the root complex, concrete side (VT-d §3, §7): with translation
-/// enabled, every DMA request is translated by `SecondLevelTranslation` over the tables in
-/// host memory that RTADDR points at; a request that faults is blocked and, unless its context
-/// entry disables fault processing, recorded in the fault recording registers (a ring of
-/// `faultRecords` entries; a fault when all are full sets Primary Fault Overflow instead).
+/// The remapping hardware in the root complex, concrete side (VT-d §3, §6, §7): with
+/// translation enabled, a DMA request is looked up in the context cache and the IOTLB; on a
+/// miss it is translated by `SecondLevelTranslation` over the tables in host memory that
+/// RTADDR points at, and the result cached. A request that faults is blocked and, unless its
+/// context entry disables fault processing, recorded in the fault recording registers (a ring
+/// of `faultRecords` entries; a fault when all are full sets Primary Fault Overflow instead).
 public final class IOMMU {
     public let memory: HostMemory
     /// RTADDR (root table address) and GSTS.TES (translation enabled).
@@ -15,20 +16,37 @@ public final class IOMMU {
     public private(set) var faults: [FaultRecord] = []
     public private(set) var primaryFaultOverflow = false
     public private(set) var translations: UInt64 = 0
+    /// The translation caches.
+    public var iotlb: IOTLB
 
-    public init(memory: HostMemory, faultRecords: Int = 8) {
+    public init(memory: HostMemory, faultRecords: Int = 8, iotlbEntries: Int = 64, iotlbWays: Int = 4) {
         self.memory = memory
         self.faultRecords = faultRecords
+        iotlb = IOTLB(entries: iotlbEntries, ways: iotlbWays)
     }
 
     /// Translates one request at `clock`: the host address it may reach, or nil (blocked).
     public func translate(requester: UInt16, address: UInt64, write: Bool, addressType: UInt8 = 0, clock: UInt64) -> UInt64? {
         guard translationEnabled else { return address }
         translations += 1
+        // Untranslated requests hit the caches; an entry keeps the permissions the walk found
+        // (an access it does not allow walks the tables again, to fault or to refill).
+        if addressType == 0, let domain = iotlb.domain(of: requester), let entry = iotlb.lookup(domain: domain, page: address >> 12),
+           write ? entry.writable : entry.readable {
+            return entry.hostPage << 12 | address & 0xFFF
+        }
         let request = SecondLevelTranslation.Request<Concrete>(requester: Bits(UInt64(requester)), address: Bits(address), write: Bit(write),
                                                                addressType: Bits(UInt64(addressType)))
         let result = SecondLevelTranslation.translate(rootTable: Bits(rootTable), request, tables: HostMemoryTables(memory))
-        guard !result.allowed.isSet else { return result.hostAddress.value }
+        if result.allowed.isSet {
+            if result.walked.isSet {
+                let domain = UInt16(result.domain.value)
+                iotlb.cacheContext(requester, domain: domain)
+                iotlb.insert(IOTLB.Entry(domain: domain, page: address >> 12, hostPage: result.hostAddress.value >> 12,
+                                         readable: result.readable.isSet, writable: result.writable.isSet))
+            }
+            return result.hostAddress.value
+        }
         if !result.faultProcessingDisabled.isSet, let reason = SecondLevelTranslation.Reason(rawValue: UInt8(result.fault.value)) {
             record(FaultRecord(clock: clock, sourceID: requester, address: address & ~0xFFF, reason: reason, isWrite: write))
         }

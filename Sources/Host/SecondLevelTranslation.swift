@@ -51,13 +51,20 @@ public enum SecondLevelTranslation {
         public var domain: Bits<A, 16>
         /// The context entry's Fault Processing Disable: faults are not recorded.
         public var faultProcessingDisabled: Bit<A>
+        /// The read and write permissions along the walk (what an IOTLB entry keeps), and
+        /// whether the result came from a walk (not pass-through or a translated request).
+        public var readable: Bit<A>, writable: Bit<A>, walked: Bit<A>
 
         @inlinable
-        init(hostAddress: Bits<A, 64>, fault: Bits<A, 8>, domain: Bits<A, 16>, faultProcessingDisabled: Bit<A>) {
+        init(hostAddress: Bits<A, 64>, fault: Bits<A, 8>, domain: Bits<A, 16>, faultProcessingDisabled: Bit<A>, readable: Bit<A>, writable: Bit<A>,
+             walked: Bit<A>) {
             self.hostAddress = hostAddress
             self.fault = fault
             self.domain = domain
             self.faultProcessingDisabled = faultProcessingDisabled
+            self.readable = readable
+            self.writable = writable
+            self.walked = walked
         }
 
         @inlinable public var allowed: Bit<A> { fault .== .zero }
@@ -136,6 +143,7 @@ public enum SecondLevelTranslation {
         fault = mux(~rootPresent, reason(.rootNotPresent), fault)
         fault = mux(~root.ok, reason(.rootTableAccess), fault)
         let hostAddress = mux(passThrough | translated, request.address, leaf)
-        return Result(hostAddress: hostAddress, fault: fault, domain: domain, faultProcessingDisabled: faultProcessingDisabled)
+        return Result(hostAddress: hostAddress, fault: fault, domain: domain, faultProcessingDisabled: faultProcessingDisabled,
+                      readable: read, writable: write, walked: ~(passThrough | translated))
     }
 }

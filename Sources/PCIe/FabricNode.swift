@@ -36,8 +36,11 @@ public final class FabricNode: Component {
     /// Root complex: requests the CPU issues, and where their completions go.
     var cpuOutbox: [Packet] = []
     public var cpuInbox: [TLP] = []
-    /// Root complex: host memory as sparse DWs (DMA targets; the IOMMU comes later).
+    /// Root complex: host memory as sparse DWs (DMA targets) when no `host` is attached.
     public var hostMemory: [UInt64: UInt32] = [:]
+    /// Root complex: the host above it — its memory behind the IOMMU (the Host module's);
+    /// without one, devices' requests below `hostMemoryLimit` reach `hostMemory` untranslated.
+    public var host: (any HostMemoryPort)?
     /// Root complex: the top of host memory; below it, memory requests from devices go to
     /// host memory.
     public var hostMemoryLimit: UInt64 = 0x8000_0000
@@ -304,11 +307,27 @@ public final class FabricNode: Component {
             interruptMessages.append((simulator.now, tlp.requesterID, tlp.address, tlp.payload.first ?? 0))
             return true
         }
-        guard tlp.kind == .memoryRead || tlp.kind == .memoryWrite, tlp.address < hostMemoryLimit else {
-            return refuse(tlp, ingress: ingress, label: "UR", simulator)
+        guard tlp.kind == .memoryRead || tlp.kind == .memoryWrite else { return refuse(tlp, ingress: ingress, label: "UR", simulator) }
+        // Where the request lands: through the host's IOMMU when there is a host (a blocked
+        // read gets UR, a blocked write is dropped; the IOMMU records the fault), else the
+        // plain memory below `hostMemoryLimit`.
+        let target: UInt64
+        if let host {
+            let length = tlp.kind == .memoryRead ? 4 * tlp.length : 4 * tlp.payload.count
+            guard let translated = host.translate(requester: tlp.requesterID, address: tlp.address, length: length, write: tlp.kind == .memoryWrite,
+                                                  addressType: tlp.addressType, clock: simulator.now) else {
+                counters.translationFaults += 1
+                return refuse(tlp, ingress: ingress, label: "IOMMU", simulator)
+            }
+            guard host.contains(translated) else { return refuse(tlp, ingress: ingress, label: "UR", simulator) }
+            target = translated
+        } else {
+            guard tlp.address < hostMemoryLimit else { return refuse(tlp, ingress: ingress, label: "UR", simulator) }
+            target = tlp.address
         }
+        let delta = target &- tlp.address
         // A read waits (and is logged once, when taken) until all its completions fit.
-        let completions = tlp.kind == .memoryRead ? Self.readCompletions(tlp, completer: 0, chunk: completionPayload) { self.hostMemory[$0] ?? 0 } : []
+        let completions = tlp.kind == .memoryRead ? Self.readCompletions(tlp, completer: 0, chunk: completionPayload) { self.load($0 &+ delta) } : []
         if tlp.kind == .memoryRead {
             guard let channel = reverse(of: ingress), channel.room >= completions.count else { return false }
         }
@@ -316,20 +335,27 @@ public final class FabricNode: Component {
         if tlp.kind == .memoryWrite {
             // Only the enabled bytes are written (PCIe Base 4.0 §2.2.5).
             for (k, dw) in tlp.payload.enumerated() {
-                let enables = Endpoint.byteEnables(tlp, dw: k)
-                let address = tlp.address + UInt64(4 * k)
-                guard enables != 0xF else {
-                    hostMemory[address] = dw
-                    continue
-                }
-                var mask: UInt32 = 0
-                for byte in 0..<4 where enables >> UInt8(byte) & 1 == 1 { mask |= 0xFF << UInt32(8 * byte) }
-                if mask != 0 { hostMemory[address] = (hostMemory[address] ?? 0) & ~mask | dw & mask }
+                store(target + UInt64(4 * k), dw, byteEnables: Endpoint.byteEnables(tlp, dw: k), requester: tlp.requesterID, clock: simulator.now)
             }
             return true
         }
         for completion in completions { _ = send(completion, to: ingress, from: "memory", simulator) }
         return true
+    }
+
+    /// A dword of host memory (the host's, or the plain one).
+    func load(_ address: UInt64) -> UInt32 { host?.read32(address) ?? hostMemory[address] ?? 0 }
+
+    /// Writes the enabled bytes of a dword of host memory.
+    func store(_ address: UInt64, _ value: UInt32, byteEnables: UInt8, requester: UInt16, clock: UInt64) {
+        if let host { return host.write32(address, value, byteEnables: byteEnables, requester: requester, clock: clock) }
+        guard byteEnables != 0xF else {
+            hostMemory[address] = value
+            return
+        }
+        var mask: UInt32 = 0
+        for byte in 0..<4 where byteEnables >> UInt8(byte) & 1 == 1 { mask |= 0xFF << UInt32(8 * byte) }
+        if mask != 0 { hostMemory[address] = (hostMemory[address] ?? 0) & ~mask | value & mask }
     }
 
     /// The completions answering memory read `tlp` from `memory` (by dword address): the

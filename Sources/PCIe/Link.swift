@@ -48,4 +48,20 @@ public struct FabricCounters: Sendable, Equatable {
     public var dropped: UInt64 = 0
     public var completionsGenerated: UInt64 = 0
     public var nonPostedReceived: UInt64 = 0
+    /// Root complex: device requests the host's IOMMU blocked.
+    public var translationFaults: UInt64 = 0
+}
+
+/// The host above a root complex, as devices' memory requests meet it (the Host module gives
+/// one: its memory behind the IOMMU). A request never crosses a 4 KiB boundary, so one
+/// translation serves a whole TLP.
+public protocol HostMemoryPort: AnyObject {
+    /// The host address a device's request at `address` reaches, or nil when the IOMMU blocks
+    /// it (and records the fault).
+    func translate(requester: UInt16, address: UInt64, length: Int, write: Bool, addressType: UInt8, clock: UInt64) -> UInt64?
+    /// `address` is host memory.
+    func contains(_ address: UInt64) -> Bool
+    func read32(_ address: UInt64) -> UInt32
+    /// A device's write of the enabled bytes of a dword (the host may check whose page it is).
+    func write32(_ address: UInt64, _ value: UInt32, byteEnables: UInt8, requester: UInt16, clock: UInt64)
 }

@@ -1,0 +1,47 @@
+import PCIe
+
+/// The host as the root complex's devices meet it: host memory behind the IOMMU, and the
+/// run-time guard. The guard knows which VM each requester is assigned to (the VMM's
+/// assignment) and the owner of every page: a DMA write that lands on a page another owner
+/// holds is reported with the clock, the requester and the page (the hardware still writes
+/// it: the guard observes, it does not fix).
+public final class HostBridge: HostMemoryPort {
+    public let memory: HostMemory
+    public let iommu: IOMMU
+    /// The VM each requester (routing ID) belongs to.
+    public var assignment: [UInt16: String] = [:]
+    public private(set) var violations: [Violation] = []
+
+    public struct Violation: Sendable, Equatable, CustomStringConvertible {
+        public let clock: UInt64
+        public let requester: UInt16
+        public let vm: String
+        public let page: UInt64
+        public let owner: HostMemory.Owner
+        public var description: String {
+            "clock \(clock): \(BDF(requester)) (\(vm)) wrote host page 0x\(String(page << 12, radix: 16)), which belongs to \(owner)"
+        }
+    }
+
+    public init(memory: HostMemory, iommu: IOMMU) {
+        self.memory = memory
+        self.iommu = iommu
+    }
+
+    public func translate(requester: UInt16, address: UInt64, length: Int, write: Bool, addressType: UInt8, clock: UInt64) -> UInt64? {
+        iommu.translate(requester: requester, address: address, write: write, addressType: addressType, clock: clock)
+    }
+
+    public func contains(_ address: UInt64) -> Bool { memory.contains(address) }
+    public func read32(_ address: UInt64) -> UInt32 { memory.read32(address) }
+
+    public func write32(_ address: UInt64, _ value: UInt32, byteEnables: UInt8, requester: UInt16, clock: UInt64) {
+        if let vm = assignment[requester] {
+            let page = address / HostMemory.pageSize, owner = memory.owner(ofPage: page)
+            if owner != .vm(vm), violations.last.map({ $0.page != page || $0.requester != requester }) ?? true {
+                violations.append(Violation(clock: clock, requester: requester, vm: vm, page: page, owner: owner))
+            }
+        }
+        memory.write32(address, value, byteEnables: byteEnables)
+    }
+}

@@ -1,0 +1,93 @@
+/// The IOMMU's translation caches (VT-d §6.1-6.2): the context cache (a requester's domain, so
+/// the IOTLB can be searched without reading the context entry) and the IOTLB, set-associative,
+/// tagged with the domain and the 4 KiB page, keeping the host page and the permissions the walk
+/// found. Neither sees software change the tables: an entry stays until it is invalidated (or
+/// evicted), which is what makes a remap without invalidation stale.
+public struct IOTLB: Sendable {
+    public struct Entry: Sendable, Equatable {
+        public let domain: UInt16
+        public let page: UInt64
+        public let hostPage: UInt64
+        public let readable: Bool
+        public let writable: Bool
+    }
+
+    /// What software asks to invalidate (VT-d §6.5: global, domain-selective, page-selective
+    /// with an address mask of 2^mask pages).
+    public enum Invalidation: Sendable, Equatable {
+        case global
+        case domain(UInt16)
+        case pages(domain: UInt16, address: UInt64, mask: Int)
+    }
+
+    public let sets: Int
+    public let ways: Int
+    /// Per set, most recently used first.
+    var storage: [[Entry]]
+    var contexts: [UInt16: UInt16] = [:]
+    public private(set) var hits: UInt64 = 0
+    public private(set) var misses: UInt64 = 0
+    public private(set) var contextHits: UInt64 = 0
+    public private(set) var contextMisses: UInt64 = 0
+
+    public init(entries: Int = 64, ways: Int = 4) {
+        self.ways = max(1, ways)
+        sets = max(1, entries / self.ways)
+        storage = Array(repeating: [], count: sets)
+    }
+
+    public var count: Int { storage.reduce(0) { $0 + $1.count } }
+
+    /// The domain a requester's context entry gave, if cached.
+    public mutating func domain(of sourceID: UInt16) -> UInt16? {
+        if let domain = contexts[sourceID] {
+            contextHits += 1
+            return domain
+        }
+        contextMisses += 1
+        return nil
+    }
+
+    public mutating func cacheContext(_ sourceID: UInt16, domain: UInt16) { contexts[sourceID] = domain }
+
+    /// Context-cache invalidation: all, or one requester's.
+    public mutating func invalidateContexts(sourceID: UInt16? = nil) {
+        if let sourceID { contexts[sourceID] = nil } else { contexts.removeAll() }
+    }
+
+    public mutating func lookup(domain: UInt16, page: UInt64) -> Entry? {
+        let set = Int(page % UInt64(sets))
+        guard let k = storage[set].firstIndex(where: { $0.domain == domain && $0.page == page }) else {
+            misses += 1
+            return nil
+        }
+        hits += 1
+        let entry = storage[set].remove(at: k)
+        storage[set].insert(entry, at: 0)
+        return entry
+    }
+
+    /// Fills an entry; the set's least recently used one goes when the set is full.
+    public mutating func insert(_ entry: Entry) {
+        let set = Int(entry.page % UInt64(sets))
+        storage[set].removeAll { $0.domain == entry.domain && $0.page == entry.page }
+        storage[set].insert(entry, at: 0)
+        if storage[set].count > ways { storage[set].removeLast() }
+    }
+
+    public mutating func invalidate(_ what: Invalidation) {
+        for set in storage.indices {
+            storage[set].removeAll { entry in
+                switch what {
+                case .global: true
+                case .domain(let d): entry.domain == d
+                case .pages(let d, let address, let mask): entry.domain == d && entry.page >> UInt64(mask) == (address >> 12) >> UInt64(mask)
+                }
+            }
+        }
+    }
+
+    public func entry(domain: UInt16, page: UInt64) -> Entry? {
+        storage[Int(page % UInt64(sets))].first { $0.domain == domain && $0.page == page }
+    }
+}

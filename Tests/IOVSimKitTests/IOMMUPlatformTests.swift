@@ -1,0 +1,99 @@
+import Foundation
+import Host
+import IOVSimKit
+import NIC
+import PCIe
+import RTL
+import Testing
+
+/// The IOMMU in the root complex on a clocked platform: a VF's DMA goes through its domain's
+/// tables, is cached in the IOTLB, and a remap without invalidation keeps using the old page.
+@Suite("IOMMU on the platform", .serialized)
+struct IOMMUPlatformTests {
+    typealias Bench = DMAPlatformTests.Bench
+
+    @Test("a stale IOTLB entry is used after the VMM remaps a page without invalidating (the guard reports the write into the page's new owner), and not after a page-selective invalidation")
+    func staleIOTLB() throws {
+        let bench = try Bench("i82576.toml")
+        let platform = bench.platform
+        let memory = HostMemory(size: 1 << 32)
+        let iommu = IOMMU(memory: memory)
+        let host = HostBridge(memory: memory, iommu: iommu)
+        platform.rootComplex.host = host
+        let vf = 1, rid = try #require(platform.rid(device: "nic0", pf: 0, vf: vf))
+        var tables = RemappingTables(memory: memory, base: 0xF000_0000, pages: 64)
+        try tables.attach(requester: rid, domain: 1)
+        iommu.rootTable = tables.root
+        iommu.translationEnabled = true
+        host.assignment[rid] = "vm1"
+        // vm1's pages: its ring, its buffer, and the page the buffer moves to.
+        let ring: UInt64 = 0x1000_0000, oldBuffer: UInt64 = 0x1000_1000, newBuffer: UInt64 = 0x1000_2000
+        for page in [ring, oldBuffer, newBuffer] { memory.assign(page: page >> 12, to: .vm("vm1")) }
+        let ringIOVA: UInt64 = 0x10_0000, bufferIOVA: UInt64 = 0x20_0000
+        try tables.map(domain: 1, iova: ringIOVA, to: ring)
+        try tables.map(domain: 1, iova: bufferIOVA, to: oldBuffer)
+        // Every descriptor points at the same buffer IOVA.
+        for k in 0..<8 {
+            for (j, dw) in AdvancedRxDescriptor(packetAddress: bufferIOVA).dwords.enumerated() { memory.write32(ring + UInt64(16 * k + 4 * j), dw) }
+        }
+        try bench.setUpReceive(vf: vf, ring: ringIOVA, descriptors: 8, writeBack: 1)
+        try bench.write(vf: vf, "RDT", 7)
+        let mac = platform.macAddress(device: "nic0", pf: 0, vf: vf)
+        func receive(_ seed: Int) -> [UInt8] {
+            let frame = DMAPlatformTests.frame(to: mac, from: 0x02_99_00_00_00_01, length: 64, seed: seed)
+            bench.nic.ports[0].receive(frame, atClock: platform.simulator.now, simulator: platform.simulator)
+            bench.settle()
+            return frame.bytes
+        }
+        func bytes(at address: UInt64, count: Int) -> [UInt8] {
+            (0..<count).map { UInt8(truncatingIfNeeded: memory.read32((address + UInt64($0)) & ~3) >> UInt32(8 * ((address + UInt64($0)) & 3))) }
+        }
+
+        let a = receive(1)
+        #expect(bytes(at: oldBuffer, count: a.count) == a, "the first frame lands in the buffer's page")
+        #expect(iommu.iotlb.entry(domain: 1, page: bufferIOVA >> 12)?.hostPage == oldBuffer >> 12, "and the translation is cached")
+        #expect(host.violations.isEmpty && iommu.faults.isEmpty)
+
+        // The VMM moves the buffer to another page and gives the old one to vm2 — without
+        // invalidating the IOTLB.
+        try tables.map(domain: 1, iova: bufferIOVA, to: newBuffer)
+        memory.assign(page: oldBuffer >> 12, to: .vm("vm2"))
+        let hitsBefore = iommu.iotlb.hits
+        let b = receive(2)
+        #expect(bytes(at: oldBuffer, count: b.count) == b, "the stale entry sends the second frame to the old page")
+        #expect(bytes(at: newBuffer, count: 4) == [0, 0, 0, 0])
+        #expect(iommu.iotlb.hits > hitsBefore)
+        let violation = try #require(host.violations.first, "the guard saw vm1's VF write vm2's page")
+        #expect(violation.requester == rid && violation.page == oldBuffer >> 12 && violation.owner == .vm("vm2") && violation.vm == "vm1")
+
+        // A page-selective invalidation: the next frame goes where the tables say.
+        iommu.iotlb.invalidate(.pages(domain: 1, address: bufferIOVA, mask: 0))
+        let c = receive(3)
+        #expect(bytes(at: newBuffer, count: c.count) == c, "after the invalidation the new page")
+        #expect(bytes(at: oldBuffer, count: b.count) == b, "the old page keeps the second frame")
+        #expect(host.violations.count == 1)
+    }
+
+    @Test("a VF's DMA to an IOVA its domain does not map is blocked: the write is dropped, the fault recorded with the VF's source-id")
+    func blockedDMA() throws {
+        let bench = try Bench("i82576.toml")
+        let platform = bench.platform
+        let memory = HostMemory(size: 1 << 32)
+        let iommu = IOMMU(memory: memory)
+        platform.rootComplex.host = HostBridge(memory: memory, iommu: iommu)
+        let vf = 2, rid = try #require(platform.rid(device: "nic0", pf: 0, vf: vf))
+        var tables = RemappingTables(memory: memory, base: 0xF000_0000, pages: 64)
+        try tables.attach(requester: rid, domain: 2)
+        try tables.map(domain: 2, iova: 0x10_0000, to: 0x3000_0000)      // the ring only
+        iommu.rootTable = tables.root
+        iommu.translationEnabled = true
+        for (j, dw) in AdvancedRxDescriptor(packetAddress: 0x77_0000).dwords.enumerated() { memory.write32(0x3000_0000 + UInt64(4 * j), dw) }
+        try bench.setUpReceive(vf: vf, ring: 0x10_0000, descriptors: 8, writeBack: 1)
+        try bench.write(vf: vf, "RDT", 1)
+        DMAPlatformTests.receiveFrames(bench, vf: vf, count: 1)
+        let fault = try #require(iommu.faults.first)
+        #expect(fault.sourceID == rid && fault.address == 0x77_0000 && fault.isWrite && fault.reason == .writeDenied, "\(fault)")
+        #expect(platform.rootComplex.counters.translationFaults >= 1)
+        #expect(memory.touchedPages == 5 + 1, "the root, context and three second-level table pages, and the ring page: nothing else was written")
+    }
+}
