@@ -11,6 +11,17 @@ public final class HostBridge: HostMemoryPort {
     /// The VM each requester (routing ID) belongs to.
     public var assignment: [UInt16: String] = [:]
     public private(set) var violations: [Violation] = []
+    /// Interrupts delivered, by (destination, vector): each VM's virtual interrupt controller.
+    public private(set) var interrupts: [Delivery: UInt64] = [:]
+
+    public struct Delivery: Hashable, Sendable {
+        public let destination: UInt32
+        public let vector: UInt8
+        public init(destination: UInt32, vector: UInt8) {
+            self.destination = destination
+            self.vector = vector
+        }
+    }
 
     public struct Violation: Sendable, Equatable, CustomStringConvertible {
         public let clock: UInt64
@@ -33,6 +44,12 @@ public final class HostBridge: HostMemoryPort {
     }
 
     public func contains(_ address: UInt64) -> Bool { memory.contains(address) }
+
+    public func interrupt(requester: UInt16, address: UInt64, data: UInt32, clock: UInt64) -> Bool {
+        guard let (vector, destination) = iommu.remapInterrupt(requester: requester, address: address, data: data, clock: clock) else { return false }
+        interrupts[Delivery(destination: destination, vector: vector), default: 0] += 1
+        return true
+    }
     public func read32(_ address: UInt64) -> UInt32 { memory.read32(address) }
 
     public func write32(_ address: UInt64, _ value: UInt32, byteEnables: UInt8, requester: UInt16, clock: UInt64) {

@@ -18,6 +18,10 @@ public final class IOMMU {
     public private(set) var translations: UInt64 = 0
     /// The translation caches.
     public var iotlb: IOTLB
+    /// Interrupt remapping: IRTA (table base, size field S: 2^(S+1) entries) and GSTS.IRES.
+    public var interruptTable: UInt64 = 0
+    public var interruptTableSize: UInt8 = 0
+    public var interruptRemappingEnabled = false
 
     public init(memory: HostMemory, faultRecords: Int = 8, iotlbEntries: Int = 64, iotlbWays: Int = 4) {
         self.memory = memory
@@ -47,8 +51,23 @@ public final class IOMMU {
             }
             return result.hostAddress.value
         }
-        if !result.faultProcessingDisabled.isSet, let reason = SecondLevelTranslation.Reason(rawValue: UInt8(result.fault.value)) {
-            record(FaultRecord(clock: clock, sourceID: requester, address: address & ~0xFFF, reason: reason, isWrite: write))
+        if !result.faultProcessingDisabled.isSet {
+            record(FaultRecord(clock: clock, sourceID: requester, address: address & ~0xFFF, code: UInt8(result.fault.value), isWrite: write))
+        }
+        return nil
+    }
+
+    /// Remaps an interrupt request (a write to 0xFEEx_xxxx) from `requester`: its (vector,
+    /// destination), or nil when blocked (the fault recorded unless the entry disables it).
+    /// Without interrupt remapping the request is delivered as compatibility-format MSI:
+    /// vector data[7:0], destination address[19:12].
+    public func remapInterrupt(requester: UInt16, address: UInt64, data: UInt32, clock: UInt64) -> (vector: UInt8, destination: UInt32)? {
+        guard interruptRemappingEnabled else { return (UInt8(truncatingIfNeeded: data), UInt32(address >> 12 & 0xFF)) }
+        let result = InterruptRemapping.remap(tableBase: Bits(interruptTable), sizeField: Bits(UInt64(interruptTableSize)), requester: Bits(UInt64(requester)),
+                                              address: Bits(address), data: Bits(UInt64(data)), tables: HostMemoryTables(memory))
+        if result.delivered.isSet { return (UInt8(result.vector.value), UInt32(result.destination.value)) }
+        if !result.faultProcessingDisabled.isSet {
+            record(FaultRecord(clock: clock, sourceID: requester, address: result.index.value << 48, code: UInt8(result.fault.value), isWrite: true))
         }
         return nil
     }

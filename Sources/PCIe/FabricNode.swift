@@ -303,8 +303,14 @@ public final class FabricNode: Component {
             return true
         }
         if tlp.kind == .memoryWrite, Self.interruptRange.contains(tlp.address) {
-            observer?(Hop(clock: simulator.now, node: path, ingress: ingressName(ingress), egress: "interrupt", tlp: tlp))
-            interruptMessages.append((simulator.now, tlp.requesterID, tlp.address, tlp.payload.first ?? 0))
+            let data = tlp.payload.first ?? 0
+            let delivered = host?.interrupt(requester: tlp.requesterID, address: tlp.address, data: data, clock: simulator.now) ?? true
+            observer?(Hop(clock: simulator.now, node: path, ingress: ingressName(ingress), egress: delivered ? "interrupt" : "IOMMU", tlp: tlp))
+            guard delivered else {
+                counters.translationFaults += 1
+                return true
+            }
+            interruptMessages.append((simulator.now, tlp.requesterID, tlp.address, data))
             return true
         }
         guard tlp.kind == .memoryRead || tlp.kind == .memoryWrite else { return refuse(tlp, ingress: ingress, label: "UR", simulator) }

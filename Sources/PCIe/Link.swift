@@ -64,4 +64,7 @@ public protocol HostMemoryPort: AnyObject {
     func read32(_ address: UInt64) -> UInt32
     /// A device's write of the enabled bytes of a dword (the host may check whose page it is).
     func write32(_ address: UInt64, _ value: UInt32, byteEnables: UInt8, requester: UInt16, clock: UInt64)
+    /// A device's interrupt message (a write to 0xFEEx_xxxx): true when it is delivered, false
+    /// when interrupt remapping blocks it.
+    func interrupt(requester: UInt16, address: UInt64, data: UInt32, clock: UInt64) -> Bool
 }

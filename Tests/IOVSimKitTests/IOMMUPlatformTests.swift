@@ -96,4 +96,57 @@ struct IOMMUPlatformTests {
         #expect(platform.rootComplex.counters.translationFaults >= 1)
         #expect(memory.touchedPages == 5 + 1, "the root, context and three second-level table pages, and the ring page: nothing else was written")
     }
+
+    @Test("interrupt remapping: a VF's MSI-X write in remappable format reaches its VM's vector; another VF using that entry fails source-id validation and is blocked with a fault record; without validation it would get through",
+          arguments: [true, false])
+    func interruptRemapping(_ validate: Bool) throws {
+        let bench = try Bench("i82576.toml")
+        let platform = bench.platform
+        let memory = HostMemory(size: 1 << 32)
+        let iommu = IOMMU(memory: memory)
+        let host = HostBridge(memory: memory, iommu: iommu)
+        platform.rootComplex.host = host
+        let rid1 = try #require(platform.rid(device: "nic0", pf: 0, vf: 1)), rid2 = try #require(platform.rid(device: "nic0", pf: 0, vf: 2))
+        // The VMM's interrupt remapping table: 256 entries; entry 5 is vm1's vector 0x41 on
+        // destination 1, for VF 1 only (SVT 01: requester ID = SID) — or for anyone (SVT 00).
+        let table: UInt64 = 0xF100_0000
+        let irte = InterruptRemapping.entry(vector: 0x41, destination: 1, sourceID: rid1, validation: validate ? 1 : 0)
+        memory.write64(table + 16 * 5, irte.low)
+        memory.write64(table + 16 * 5 + 8, irte.high)
+        iommu.interruptTable = table
+        iommu.interruptTableSize = 7
+        iommu.interruptRemappingEnabled = true
+        // Both VFs' Rx queues interrupt on vector 0, whose MSI-X entry names handle 5.
+        for (vf, base) in [(1, 0x1000_0000 as UInt64), (2, 0x2000_0000)] {
+            for k in 0..<8 {
+                for (j, dw) in AdvancedRxDescriptor(packetAddress: base + 0x10_0000 + UInt64(k) * 0x800).dwords.enumerated() {
+                    memory.write32(base + UInt64(16 * k + 4 * j), dw)
+                }
+            }
+            try bench.setUpReceive(vf: vf, ring: base, descriptors: 8, writeBack: 1)
+            try bench.write(vf: vf, "RDT", 7)
+            try bench.msixControl(vf: vf, enable: true, functionMask: false)
+            let address = InterruptRemapping.messageAddress(handle: 5)
+            try bench.writeBAR(vf: vf, bar: 3, offset: 0x0, UInt32(address))
+            try bench.writeBAR(vf: vf, bar: 3, offset: 0x8, 0)
+            try bench.writeBAR(vf: vf, bar: 3, offset: 0xC, 0)
+            try bench.writeView(vf: vf, "IVAR0", 0x80)
+            try bench.writeView(vf: vf, "EIAC", 1)
+            try bench.writeView(vf: vf, "EIMS", 1)
+        }
+        let vm1Vector = HostBridge.Delivery(destination: 1, vector: 0x41)
+        DMAPlatformTests.receiveFrames(bench, vf: 1, count: 1)
+        #expect(host.interrupts[vm1Vector] == 1, "VF 1's interrupt reached vm1's vector 0x41")
+        #expect(iommu.faults.isEmpty)
+
+        DMAPlatformTests.receiveFrames(bench, vf: 2, count: 1)
+        if validate {
+            #expect(host.interrupts[vm1Vector] == 1, "VF 2 did not raise vm1's vector")
+            let fault = try #require(iommu.faults.first)
+            #expect(fault.sourceID == rid2 && fault.interruptReason == .invalidSourceID && fault.address >> 48 == 5, "\(fault)")
+            #expect(platform.rootComplex.counters.translationFaults == 1)
+        } else {
+            #expect(host.interrupts[vm1Vector] == 2, "without source validation VF 2 raises vm1's vector: the leak validation prevents")
+        }
+    }
 }
