@@ -34,9 +34,21 @@ public final class HostBridge: HostMemoryPort {
         }
     }
 
+    /// The IOMMU's registers, at `IOMMURegisters.base`.
+    public let registers: IOMMURegisters
+
     public init(memory: HostMemory, iommu: IOMMU) {
         self.memory = memory
         self.iommu = iommu
+        registers = IOMMURegisters(iommu: iommu)
+    }
+
+    public func ownsRegister(_ address: UInt64) -> Bool {
+        address >= IOMMURegisters.base && address - IOMMURegisters.base < IOMMURegisters.size
+    }
+    public func readRegister(_ address: UInt64) -> UInt32 { registers.read(offset: Int(address - IOMMURegisters.base)) }
+    public func writeRegister(_ address: UInt64, _ value: UInt32, byteEnables: UInt8) {
+        registers.write(offset: Int(address - IOMMURegisters.base), value: value, byteEnables: byteEnables)
     }
 
     public func translate(requester: UInt16, address: UInt64, length: Int, write: Bool, addressType: UInt8, clock: UInt64) -> UInt64? {

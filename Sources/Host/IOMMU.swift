@@ -13,8 +13,13 @@ public final class IOMMU {
     public var translationEnabled = false
     /// Fault recording registers (CAP.NFR + 1 of them) and FSTS.PFO.
     public let faultRecords: Int
-    public private(set) var faults: [FaultRecord] = []
+    /// The fault recording registers' contents: slot k is FRCD k (nil: F clear). Hardware
+    /// records at the next slot in turn; a fault that finds it still valid sets PFO instead.
+    public private(set) var slots: [FaultRecord?]
+    var nextSlot = 0
     public private(set) var primaryFaultOverflow = false
+    /// The valid records, in slot order.
+    public var faults: [FaultRecord] { slots.compactMap { $0 } }
     public private(set) var translations: UInt64 = 0
     /// The translation caches.
     public var iotlb: IOTLB
@@ -26,6 +31,7 @@ public final class IOMMU {
     public init(memory: HostMemory, faultRecords: Int = 8, iotlbEntries: Int = 64, iotlbWays: Int = 4) {
         self.memory = memory
         self.faultRecords = faultRecords
+        slots = Array(repeating: nil, count: max(1, faultRecords))
         iotlb = IOTLB(entries: iotlbEntries, ways: iotlbWays)
     }
 
@@ -73,16 +79,22 @@ public final class IOMMU {
     }
 
     func record(_ fault: FaultRecord) {
-        guard faults.count < faultRecords else {
+        guard slots[nextSlot] == nil else {
             primaryFaultOverflow = true
             return
         }
-        faults.append(fault)
+        slots[nextSlot] = fault
+        nextSlot = (nextSlot + 1) % slots.count
     }
 
-    /// Software cleared the fault recording registers (writes of 1 to each F bit) and PFO.
+    /// Software cleared every fault recording register (writes of 1 to each F bit) and PFO.
     public func clearFaults() {
-        faults.removeAll()
-        primaryFaultOverflow = false
+        acknowledgeFaults(records: Array(repeating: false, count: slots.count), overflow: false)
+    }
+
+    /// Software cleared the F bits of the records now false in `records`, and PFO if `overflow` is false.
+    public func acknowledgeFaults(records: [Bool], overflow: Bool) {
+        for k in slots.indices where k >= records.count || !records[k] { slots[k] = nil }
+        if !overflow { primaryFaultOverflow = false }
     }
 }

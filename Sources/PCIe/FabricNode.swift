@@ -149,6 +149,9 @@ public final class FabricNode: Component {
         if let own = ownConfigTarget(tlp, ingress: ingress) {
             return completeOwnConfig(tlp, port: own, ingress: ingress, simulator)
         }
+        if role == .rootComplex, ingress == 0, tlp.kind == .memoryRead || tlp.kind == .memoryWrite, let host, host.ownsRegister(tlp.address) {
+            return hostRegisters(tlp, host: host, simulator)
+        }
         let decision = PortRouting.route(Self.fields(tlp), ingress: Bits<Concrete, 8>(UInt64(ingress)),
                                          ports: decodedPorts, hooks: hooks).value
         switch decision {
@@ -347,6 +350,18 @@ public final class FabricNode: Component {
         }
         for completion in completions { _ = send(completion, to: ingress, from: "memory", simulator) }
         return true
+    }
+
+    /// A CPU load or store of the host's own registers (the IOMMU's), answered in the root complex.
+    func hostRegisters(_ tlp: TLP, host: any HostMemoryPort, _ simulator: Simulator) -> Bool {
+        observer?(Hop(clock: simulator.now, node: path, ingress: "cpu", egress: "iommu", tlp: tlp))
+        if tlp.kind == .memoryWrite {
+            for (k, dw) in tlp.payload.enumerated() { host.writeRegister(tlp.address + UInt64(4 * k), dw, byteEnables: Endpoint.byteEnables(tlp, dw: k)) }
+            return true
+        }
+        let data = (0..<tlp.length).map { host.readRegister(tlp.address + UInt64(4 * $0)) }
+        return send(TLP(kind: .completionWithData, requesterID: tlp.requesterID, tag: tlp.tag, length: tlp.length, targetID: 0, byteCount: 4 * tlp.length,
+                        lowerAddress: UInt8(tlp.address & 0x7F), payload: data), to: 0, from: "iommu", simulator)
     }
 
     /// A dword of host memory (the host's, or the plain one).

@@ -67,4 +67,9 @@ public protocol HostMemoryPort: AnyObject {
     /// A device's interrupt message (a write to 0xFEEx_xxxx): true when it is delivered, false
     /// when interrupt remapping blocks it.
     func interrupt(requester: UInt16, address: UInt64, data: UInt32, clock: UInt64) -> Bool
+    /// The host's own registers the CPU reaches through the root complex (the IOMMU's, at
+    /// its DRHD base): whether `address` is one, and dword loads and stores of them.
+    func ownsRegister(_ address: UInt64) -> Bool
+    func readRegister(_ address: UInt64) -> UInt32
+    func writeRegister(_ address: UInt64, _ value: UInt32, byteEnables: UInt8)
 }

@@ -66,8 +66,14 @@ struct IOMMUPlatformTests {
         let violation = try #require(host.violations.first, "the guard saw vm1's VF write vm2's page")
         #expect(violation.requester == rid && violation.page == oldBuffer >> 12 && violation.owner == .vm("vm2") && violation.vm == "vm1")
 
-        // A page-selective invalidation: the next frame goes where the tables say.
-        iommu.iotlb.invalidate(.pages(domain: 1, address: bufferIOVA, mask: 0))
+        // A page-selective invalidation, by the CPU through the IOMMU's registers (IVA, then
+        // IOTLB with IVT, IIRG 11 and the domain): the next frame goes where the tables say.
+        let cpu = ConfigAccess(simulator: platform.simulator, rootComplex: platform.rootComplex)
+        cpu.memoryWrite(IOMMURegisters.base + UInt64(IOMMURegisters.iotlbOffset), UInt32(bufferIOVA))
+        cpu.memoryWrite(IOMMURegisters.base + UInt64(IOMMURegisters.iotlbOffset) + 4, 0)
+        cpu.memoryWrite(IOMMURegisters.base + UInt64(IOMMURegisters.iotlbOffset) + 12, 1 << 31 | 3 << 28 | 1)
+        #expect(cpu.memoryRead(IOMMURegisters.base + UInt64(IOMMURegisters.iotlbOffset) + 12).map { $0 >> 31 } == 0, "IVT clears when done")
+        #expect(iommu.iotlb.entry(domain: 1, page: bufferIOVA >> 12) == nil, "the page's entry is gone")
         let c = receive(3)
         #expect(bytes(at: newBuffer, count: c.count) == c, "after the invalidation the new page")
         #expect(bytes(at: oldBuffer, count: b.count) == b, "the old page keeps the second frame")
@@ -148,5 +154,45 @@ struct IOMMUPlatformTests {
         } else {
             #expect(host.interrupts[vm1Vector] == 2, "without source validation VF 2 raises vm1's vector: the leak validation prevents")
         }
+    }
+
+    @Test("the VMM programs the IOMMU by MMIO as Linux's intel-iommu does (RTADDR, SRTP, context and IOTLB invalidation, TE) and reads a fault back from FSTS and FRCD; writing F clears it")
+    func registers() throws {
+        let bench = try Bench("i82576.toml")
+        let platform = bench.platform
+        let memory = HostMemory(size: 1 << 32)
+        let iommu = IOMMU(memory: memory)
+        platform.rootComplex.host = HostBridge(memory: memory, iommu: iommu)
+        let cpu = ConfigAccess(simulator: platform.simulator, rootComplex: platform.rootComplex)
+        func write(_ offset: Int, _ value: UInt32) { cpu.memoryWrite(IOMMURegisters.base + UInt64(offset), value) }
+        func read(_ offset: Int) -> UInt32 { cpu.memoryRead(IOMMURegisters.base + UInt64(offset)) ?? 0xFFFF_FFFF }
+        let vf = 1, rid = try #require(platform.rid(device: "nic0", pf: 0, vf: vf))
+        var tables = RemappingTables(memory: memory, base: 0xF000_0000, pages: 16)
+        try tables.attach(requester: rid, domain: 7)
+        try tables.map(domain: 7, iova: 0x10_0000, to: 0x3000_0000)
+        #expect(read(0x00) == 0x10, "VER 1.0")
+        #expect((read(0x08) >> 8) & 0x1F == 0b00110 && (read(0x0C) >> 8) & 0xFF == UInt32(iommu.faultRecords - 1), "CAP: SAGAW 39/48-bit, NFR")
+        write(0x20, UInt32(tables.root))                                  // RTADDR
+        write(0x24, 0)
+        write(0x18, 1 << 30)                                              // GCMD.SRTP
+        #expect(read(0x1C) >> 30 & 1 == 1 && iommu.rootTable == tables.root, "GSTS.RTPS")
+        write(0x2C, 1 << 31 | 1 << 29)                                    // CCMD: ICC, global
+        #expect(read(0x2C) >> 31 == 0, "ICC clears when done")
+        write(IOMMURegisters.iotlbOffset + 12, 1 << 31 | 1 << 28)         // IOTLB: IVT, global
+        write(0x18, 1 << 31)                                              // GCMD.TE
+        #expect(read(0x1C) >> 31 == 1 && iommu.translationEnabled, "GSTS.TES")
+
+        // The VF's ring is mapped, its buffer is not: the data write faults.
+        for (j, dw) in AdvancedRxDescriptor(packetAddress: 0x55_0000).dwords.enumerated() { memory.write32(0x3000_0000 + UInt64(4 * j), dw) }
+        try bench.setUpReceive(vf: vf, ring: 0x10_0000, descriptors: 8, writeBack: 1)
+        try bench.write(vf: vf, "RDT", 1)
+        DMAPlatformTests.receiveFrames(bench, vf: vf, count: 1)
+        #expect(read(0x34) & 2 == 2, "FSTS.PPF: a fault is pending")
+        let low = UInt64(read(IOMMURegisters.faultRecordingOffset + 4)) << 32 | UInt64(read(IOMMURegisters.faultRecordingOffset))
+        let high = UInt64(read(IOMMURegisters.faultRecordingOffset + 12)) << 32 | UInt64(read(IOMMURegisters.faultRecordingOffset + 8))
+        let record = try #require(FaultRecord(register: low, high))
+        #expect(record.sourceID == rid && record.address == 0x55_0000 && record.reason == .writeDenied && record.isWrite, "\(record)")
+        write(IOMMURegisters.faultRecordingOffset + 12, 1 << 31)          // software clears F
+        #expect(read(IOMMURegisters.faultRecordingOffset + 12) >> 31 == 0 && read(0x34) & 2 == 0 && iommu.faults.isEmpty)
     }
 }
