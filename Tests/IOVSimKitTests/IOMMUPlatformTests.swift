@@ -195,4 +195,66 @@ struct IOMMUPlatformTests {
         write(IOMMURegisters.faultRecordingOffset + 12, 1 << 31)          // software clears F
         #expect(read(IOMMURegisters.faultRecordingOffset + 12) >> 31 == 0 && read(0x34) & 2 == 0 && iommu.faults.isEmpty)
     }
+
+    @Test("the VMM gives two VMs non-contiguous memory and a domain each, programs the IOMMU by MMIO; a VF's frames land in its VM's pages at the guest-physical addresses its driver posted; a VMM that maps a page of vm2 into vm1's domain makes the guard fire")
+    func vmmDomains() throws {
+        let bench = try Bench("i82576.toml")
+        let platform = bench.platform
+        let memory = HostMemory(size: 1 << 32)
+        let iommu = IOMMU(memory: memory)
+        let host = HostBridge(memory: memory, iommu: iommu)
+        platform.rootComplex.host = host
+        let vmm = VMM(memory: memory, pool: 0x1000_0000..<0x1100_0000, tableBase: 0xF000_0000, tablePages: 64, seed: 11)
+        let rid1 = try #require(platform.rid(device: "nic0", pf: 0, vf: 1)), rid2 = try #require(platform.rid(device: "nic0", pf: 0, vf: 2))
+        try vmm.createVM("vm1", bytes: 1 << 20)
+        try vmm.createVM("vm2", bytes: 1 << 20)
+        try vmm.assign(requester: rid1, to: "vm1")
+        try vmm.assign(requester: rid2, to: "vm2")
+        host.assignment = vmm.assignment
+        let cpu = ConfigAccess(simulator: platform.simulator, rootComplex: platform.rootComplex)
+        #expect(vmm.enableTranslation(write: { cpu.memoryWrite(IOMMURegisters.base + UInt64($0), $1) },
+                                      read: { cpu.memoryRead(IOMMURegisters.base + UInt64($0)) ?? 0 }), "the IOMMU confirmed each step")
+
+        // vm1's driver: a ring at guest-physical 0x1000, 2 KiB buffers from 0x10000, written by
+        // the guest's CPU (into the host pages behind them).
+        func guestStore(_ gpa: UInt64, _ dwords: [UInt32]) throws {
+            for (k, dw) in dwords.enumerated() { memory.write32(try #require(vmm.hostAddress(vm: "vm1", guestPhysical: gpa + UInt64(4 * k))), dw) }
+        }
+        let buffers = (0..<8).map { 0x10000 + UInt64($0) * 0x800 }
+        for (k, buffer) in buffers.enumerated() { try guestStore(0x1000 + UInt64(16 * k), AdvancedRxDescriptor(packetAddress: buffer).dwords) }
+        try bench.setUpReceive(vf: 1, ring: 0x1000, descriptors: 8, writeBack: 1)
+        try bench.write(vf: 1, "RDT", 7)
+        let mac = platform.macAddress(device: "nic0", pf: 0, vf: 1)
+        var frames: [[UInt8]] = []
+        for k in 0..<4 {
+            let f = DMAPlatformTests.frame(to: mac, from: 0x02_99_00_00_00_01, length: 1500, seed: k)
+            frames.append(f.bytes)
+            bench.nic.ports[0].receive(f, atClock: platform.simulator.now, simulator: platform.simulator)
+        }
+        bench.settle()
+        for (k, f) in frames.enumerated() {
+            let landed = try (0..<f.count).map { j -> UInt8 in
+                let a = try #require(vmm.hostAddress(vm: "vm1", guestPhysical: buffers[k] + UInt64(j)))
+                return UInt8(truncatingIfNeeded: memory.read32(a & ~3) >> UInt32(8 * (a & 3)))
+            }
+            #expect(landed == f, "frame \(k) at guest-physical 0x\(String(buffers[k], radix: 16)) of vm1")
+        }
+        let hostPages = buffers.map { vmm.hostAddress(vm: "vm1", guestPhysical: $0)! >> 12 }
+        let distinct = Array(Set(hostPages)).sorted()
+        #expect(distinct.count == 4 && distinct.last! - distinct.first! > 3, "guest pages 0x10-0x13 are not contiguous in host memory: \(distinct)")
+        #expect(host.violations.isEmpty && iommu.faults.isEmpty)
+
+        // The VMM bug: vm1's guest page 0x12 (buffers 4 and 5, the next to fill) mapped onto a page of vm2.
+        let victim = try #require(vmm.machines["vm2"]).pages[5]
+        try vmm.remap(vm: "vm1", guestPage: 0x12, toHostPage: victim)
+        cpu.memoryWrite(IOMMURegisters.base + UInt64(IOMMURegisters.iotlbOffset) + 12, 1 << 31 | 1 << 28)   // and invalidates, correctly
+        try bench.write(vf: 1, "RDT", 0)   // descriptors 4-7 and 0
+        for k in 0..<5 {
+            bench.nic.ports[0].receive(DMAPlatformTests.frame(to: mac, from: 0x02_99_00_00_00_01, length: 200, seed: 10 + k),
+                                       atClock: platform.simulator.now, simulator: platform.simulator)
+        }
+        bench.settle()
+        let violation = try #require(host.violations.first, "the guard fires")
+        #expect(violation.requester == rid1 && violation.vm == "vm1" && violation.page == victim && violation.owner == .vm("vm2"), "\(violation)")
+    }
 }

@@ -1,0 +1,107 @@
+import RTL
+
+/// The hypervisor's part in DMA isolation (DESIGN.md §4 "Host"): it gives each VM guest-physical
+/// memory backed by host pages that are deliberately not contiguous (chosen from the run's
+/// seed), one IOMMU domain per VM whose second-level tables map the VM's guest-physical
+/// addresses to those pages, the context entry of every function assigned to the VM pointing
+/// at that domain, and page ownership the run-time guard checks. It programs the IOMMU through
+/// its registers, as Linux's intel-iommu does: root table, SRTP, global context-cache and IOTLB
+/// invalidation, then TE.
+public final class VMM {
+    public struct Machine: Sendable {
+        public let name: String
+        public let domain: UInt16
+        /// Host page (number) of each guest-physical page, in guest order.
+        public let pages: [UInt64]
+        public var bytes: UInt64 { UInt64(pages.count) * HostMemory.pageSize }
+    }
+
+    public let memory: HostMemory
+    public private(set) var tables: RemappingTables
+    public private(set) var machines: [String: Machine] = [:]
+    /// Which VM each assigned function (routing ID) belongs to.
+    public private(set) var assignment: [UInt16: String] = [:]
+    var freePages: [UInt64]
+
+    public enum Failure: Error, Equatable, CustomStringConvertible {
+        case outOfMemory(vm: String, wanted: UInt64, left: UInt64)
+        case unknownVM(String)
+        public var description: String {
+            switch self {
+            case .outOfMemory(let vm, let wanted, let left): "\(vm) wants \(wanted) bytes; \(left) bytes of host memory are left"
+            case .unknownVM(let vm): "no VM named \(vm)"
+            }
+        }
+    }
+
+    /// A VMM over host memory `memory`: guest memory is taken from the pages in `pool` (host
+    /// addresses, page aligned) in an order shuffled by `seed`; the IOMMU's tables live in
+    /// `tablePages` pages from `tableBase`.
+    public init(memory: HostMemory, pool: Range<UInt64>, tableBase: UInt64, tablePages: Int, seed: UInt64) {
+        self.memory = memory
+        tables = RemappingTables(memory: memory, base: tableBase, pages: tablePages)
+        var rng = DeterministicRNG(seed: seed)
+        freePages = Array(pool.lowerBound / HostMemory.pageSize..<pool.upperBound / HostMemory.pageSize).shuffled(using: &rng)
+    }
+
+    /// Creates VM `name` with `bytes` of guest memory (rounded up to pages) and its domain.
+    @discardableResult
+    public func createVM(_ name: String, bytes: UInt64) throws -> Machine {
+        let count = Int((bytes + HostMemory.pageSize - 1) / HostMemory.pageSize)
+        guard count <= freePages.count else {
+            throw Failure.outOfMemory(vm: name, wanted: bytes, left: UInt64(freePages.count) * HostMemory.pageSize)
+        }
+        let pages = Array(freePages.suffix(count))
+        freePages.removeLast(count)
+        let machine = Machine(name: name, domain: UInt16(machines.count + 1), pages: pages)
+        machines[name] = machine
+        for page in pages { memory.assign(page: page, to: .vm(name)) }
+        return machine
+    }
+
+    /// Assigns the function at `requester` to VM `vm`: its context entry points at the VM's
+    /// domain, whose tables map every guest-physical page of the VM (read and write).
+    public func assign(requester: UInt16, to vm: String) throws {
+        guard let machine = machines[vm] else { throw Failure.unknownVM(vm) }
+        let fresh = tables.domains[machine.domain] == nil
+        try tables.attach(requester: requester, domain: machine.domain)
+        if fresh {
+            for (k, page) in machine.pages.enumerated() {
+                try tables.map(domain: machine.domain, iova: UInt64(k) * HostMemory.pageSize, to: page * HostMemory.pageSize)
+            }
+        }
+        assignment[requester] = vm
+    }
+
+    /// The host address of guest-physical `address` of `vm` (nil beyond its memory): where
+    /// the VM's CPU stores land.
+    public func hostAddress(vm: String, guestPhysical address: UInt64) -> UInt64? {
+        guard let machine = machines[vm] else { return nil }
+        let page = Int(address / HostMemory.pageSize)
+        return page < machine.pages.count ? machine.pages[page] * HostMemory.pageSize + address % HostMemory.pageSize : nil
+    }
+
+    /// A VMM bug to model: maps guest-physical page `guestPage` of `vm`'s domain onto host page
+    /// `hostPage` (which another VM may own) — what the run-time guard and the proofs catch.
+    public func remap(vm: String, guestPage: UInt64, toHostPage hostPage: UInt64) throws {
+        guard let machine = machines[vm] else { throw Failure.unknownVM(vm) }
+        try tables.map(domain: machine.domain, iova: guestPage * HostMemory.pageSize, to: hostPage * HostMemory.pageSize)
+    }
+
+    /// Programs the IOMMU by register writes and reads (`write(offset, value)`, `read(offset)`),
+    /// as intel-iommu does: RTADDR, GCMD.SRTP (wait for GSTS.RTPS), global context-cache
+    /// invalidation (wait for ICC to clear), global IOTLB invalidation, GCMD.TE (wait for
+    /// GSTS.TES). Returns false when the IOMMU does not confirm a step.
+    public func enableTranslation(write: (Int, UInt32) -> Void, read: (Int) -> UInt32) -> Bool {
+        write(0x20, UInt32(truncatingIfNeeded: tables.root))
+        write(0x24, UInt32(tables.root >> 32))
+        write(0x18, 1 << 30)
+        guard read(0x1C) >> 30 & 1 == 1 else { return false }
+        write(0x2C, 1 << 31 | 1 << 29)
+        guard read(0x2C) >> 31 == 0 else { return false }
+        write(IOMMURegisters.iotlbOffset + 12, 1 << 31 | 1 << 28)
+        guard read(IOMMURegisters.iotlbOffset + 12) >> 31 == 0 else { return false }
+        write(0x18, 1 << 31)
+        return read(0x1C) >> 31 == 1
+    }
+}
