@@ -29,7 +29,8 @@ let package = Package(
         // PCIe decision logic: generic over the algebra, never imports SMT.
         .target(name: "PCIe", dependencies: ["RTL"]),
         // The network controller: register maps, VF windows, L2 sorter and transmit switch
-        // (generic over the algebra), MAC ports; queues and DMA to come. Never imports SMT.
+        // (generic over the algebra), MAC ports, queues and the DMA engine, MSI-X, the mailbox.
+        // Never imports SMT.
         .target(name: "NIC", dependencies: ["RTL", "PCIe"]),
         // The host: memory as owned pages, the IOMMU (VT-d second-level translation, generic
         // over the algebra), the VMM and the drivers to come. Never imports SMT.

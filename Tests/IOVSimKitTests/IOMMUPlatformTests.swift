@@ -12,14 +12,21 @@ import Testing
 struct IOMMUPlatformTests {
     typealias Bench = DMAPlatformTests.Bench
 
-    @Test("a stale IOTLB entry is used after the VMM remaps a page without invalidating (the guard reports the write into the page's new owner), and not after a page-selective invalidation")
-    func staleIOTLB() throws {
-        let bench = try Bench("i82576.toml")
-        let platform = bench.platform
+    /// 4 GiB of host memory behind an IOMMU (translation off until software turns it on),
+    /// attached above the platform's root complex.
+    static func attachHost(_ platform: Platform) -> (HostMemory, IOMMU, HostBridge) {
         let memory = HostMemory(size: 1 << 32)
         let iommu = IOMMU(memory: memory)
         let host = HostBridge(memory: memory, iommu: iommu)
         platform.rootComplex.host = host
+        return (memory, iommu, host)
+    }
+
+    @Test("a stale IOTLB entry is used after the VMM remaps a page without invalidating (the guard reports the write into the page's new owner), and not after a page-selective invalidation")
+    func staleIOTLB() throws {
+        let bench = try Bench("i82576.toml")
+        let platform = bench.platform
+        let (memory, iommu, host) = Self.attachHost(platform)
         let vf = 1, rid = try #require(platform.rid(device: "nic0", pf: 0, vf: vf))
         var tables = RemappingTables(memory: memory, base: 0xF000_0000, pages: 64)
         try tables.attach(requester: rid, domain: 1)
@@ -84,9 +91,7 @@ struct IOMMUPlatformTests {
     func blockedDMA() throws {
         let bench = try Bench("i82576.toml")
         let platform = bench.platform
-        let memory = HostMemory(size: 1 << 32)
-        let iommu = IOMMU(memory: memory)
-        platform.rootComplex.host = HostBridge(memory: memory, iommu: iommu)
+        let (memory, iommu, _) = Self.attachHost(platform)
         let vf = 2, rid = try #require(platform.rid(device: "nic0", pf: 0, vf: vf))
         var tables = RemappingTables(memory: memory, base: 0xF000_0000, pages: 64)
         try tables.attach(requester: rid, domain: 2)
@@ -108,10 +113,7 @@ struct IOMMUPlatformTests {
     func interruptRemapping(_ validate: Bool) throws {
         let bench = try Bench("i82576.toml")
         let platform = bench.platform
-        let memory = HostMemory(size: 1 << 32)
-        let iommu = IOMMU(memory: memory)
-        let host = HostBridge(memory: memory, iommu: iommu)
-        platform.rootComplex.host = host
+        let (memory, iommu, host) = Self.attachHost(platform)
         let rid1 = try #require(platform.rid(device: "nic0", pf: 0, vf: 1)), rid2 = try #require(platform.rid(device: "nic0", pf: 0, vf: 2))
         // The VMM's interrupt remapping table: 256 entries; entry 5 is vm1's vector 0x41 on
         // destination 1, for VF 1 only (SVT 01: requester ID = SID) — or for anyone (SVT 00).
@@ -160,9 +162,7 @@ struct IOMMUPlatformTests {
     func registers() throws {
         let bench = try Bench("i82576.toml")
         let platform = bench.platform
-        let memory = HostMemory(size: 1 << 32)
-        let iommu = IOMMU(memory: memory)
-        platform.rootComplex.host = HostBridge(memory: memory, iommu: iommu)
+        let (memory, iommu, _) = Self.attachHost(platform)
         let cpu = ConfigAccess(simulator: platform.simulator, rootComplex: platform.rootComplex)
         func write(_ offset: Int, _ value: UInt32) { cpu.memoryWrite(IOMMURegisters.base + UInt64(offset), value) }
         func read(_ offset: Int) -> UInt32 { cpu.memoryRead(IOMMURegisters.base + UInt64(offset)) ?? 0xFFFF_FFFF }
@@ -200,10 +200,7 @@ struct IOMMUPlatformTests {
     func vmmDomains() throws {
         let bench = try Bench("i82576.toml")
         let platform = bench.platform
-        let memory = HostMemory(size: 1 << 32)
-        let iommu = IOMMU(memory: memory)
-        let host = HostBridge(memory: memory, iommu: iommu)
-        platform.rootComplex.host = host
+        let (memory, iommu, host) = Self.attachHost(platform)
         let vmm = VMM(memory: memory, pool: 0x1000_0000..<0x1100_0000, tableBase: 0xF000_0000, tablePages: 64, seed: 11)
         let rid1 = try #require(platform.rid(device: "nic0", pf: 0, vf: 1)), rid2 = try #require(platform.rid(device: "nic0", pf: 0, vf: 2))
         try vmm.createVM("vm1", bytes: 1 << 20)
