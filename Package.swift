@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "Trace", dependencies: ["RTL", "PCIe"]),
         // The property suite: one file per property family.
         .target(name: "Proofs", dependencies: ["RTL", "SMT", "PCIe"], path: "Proofs"),
-        .target(name: "IOVSimKit", dependencies: ["RTL", "SMT", "PCIe", "NIC", "Proofs", "Trace"]),
+        .target(name: "IOVSimKit", dependencies: ["RTL", "SMT", "PCIe", "NIC", "Host", "Proofs", "Trace"]),
         .executableTarget(
             name: "iovsim",
             dependencies: ["IOVSimKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]

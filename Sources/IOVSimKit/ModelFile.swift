@@ -13,6 +13,9 @@ public struct ModelFile: Codable, Sendable, Equatable {
     public var vm: [VMModel]?
     /// Seeded frame sources on the NIC's ports.
     public var generator: [GeneratorModel]?
+    /// The host above the root complex: its memory and the IOMMU (omitted: plain memory, no
+    /// translation).
+    public var host: HostModel?
 
     /// The platform, or the default one.
     public var effectivePlatform: PlatformModel {
@@ -255,6 +258,25 @@ public struct PlatformModel: Codable, Sendable, Equatable {
     }
 }
 
+/// The host: its memory and the VT-d remapping hardware in the root complex. The VMM gives
+/// each VM its memory and a domain, assigns the VM's functions to it and turns translation on
+/// after bring-up.
+public struct HostModel: Codable, Sendable, Equatable {
+    /// Default true: the table's presence turns the IOMMU on.
+    public var iommu: Bool?
+    /// Host memory in MiB (default 4096).
+    public var memoryMB: Int?
+    /// IOTLB entries and ways (default 64, 4).
+    public var iotlbEntries: Int?
+    public var iotlbWays: Int?
+    /// Fault recording registers (default 8).
+    public var faultRecords: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case iommu, memoryMB = "memory_mb", iotlbEntries = "iotlb_entries", iotlbWays = "iotlb_ways", faultRecords = "fault_records"
+    }
+}
+
 /// A root port or a switch downstream port, and what is below it.
 public struct PortModel: Codable, Sendable, Equatable {
     public var name: String
@@ -299,6 +321,12 @@ public struct DeviceInstanceModel: Codable, Sendable, Equatable {
 public struct VMModel: Codable, Sendable, Equatable {
     public var name: String
     public var functions: [String]
+    /// Guest memory in MiB (default 64), backed by host pages when the platform has an IOMMU.
+    public var memoryMB: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case name, functions, memoryMB = "memory_mb"
+    }
 }
 
 extension FrameMixModel {

@@ -137,9 +137,27 @@ struct ModelValidator {
         for name in attachable.sorted() where !reached.contains(name) {
             throw fail(root, "'\(name)' is not below any root port (switches below each other in a loop?)")
         }
+        var guestMB = 0
+        if let host = model.host {
+            let checks: [(String, Int?, ClosedRange<Int>, String)] = [
+                ("memory_mb", host.memoryMB, 64...65536, "64 ... 65536 MiB"), ("iotlb_entries", host.iotlbEntries, 1...4096, "1 ... 4096"),
+                ("iotlb_ways", host.iotlbWays, 1...64, "1 ... 64"), ("fault_records", host.faultRecords, 1...256, "1 ... 256"),
+            ]
+            for (key, value, range, text) in checks where value.map({ !range.contains($0) }) ?? false {
+                throw fail("host.\(key)", "value out of range: \(text)")
+            }
+            if (host.iotlbEntries ?? 64) % (host.iotlbWays ?? 4) != 0 {
+                throw fail("host.iotlb_entries", "\(host.iotlbEntries ?? 64) entries do not divide into \(host.iotlbWays ?? 4) ways")
+            }
+        }
         var owner: [String: String] = [:]
         for (v, vm) in (model.vm ?? []).enumerated() {
             try unique(vm.name, "vm[\(v)].name")
+            if let mb = vm.memoryMB, !(1...16384).contains(mb) { throw fail("vm[\(v)].memory_mb", "value out of range: 1 ... 16384 MiB") }
+            guestMB += vm.memoryMB ?? 64
+            if let host = model.host, host.iommu ?? true, guestMB > (host.memoryMB ?? 4096) - Platform.reservedHostMB {
+                throw fail("vm[\(v)].memory_mb", "the VMs' memory (\(guestMB) MiB so far) exceeds the host's \((host.memoryMB ?? 4096) - Platform.reservedHostMB) MiB for guests")
+            }
             for (f, function) in vm.functions.enumerated() {
                 let at = "vm[\(v)].functions[\(f)]"
                 guard FunctionName(function, model: model) != nil else {

@@ -1,3 +1,4 @@
+import Host
 import NIC
 import PCIe
 import Proofs
@@ -21,6 +22,16 @@ public final class Platform {
     public private(set) var links: [Link] = []
     public private(set) var enumerated: Enumerated?
     public private(set) var bringUpClocks: UInt64 = 0
+    /// The host above the root complex when the model has `[platform.iommu]`: memory behind
+    /// the IOMMU; and the VMM that sets it up after bring-up.
+    public private(set) var host: HostBridge?
+    public internal(set) var vmm: VMM?
+    /// What the VMM's set-up could not do, one sentence each.
+    public internal(set) var hostNotes: [String] = []
+    /// Host memory the VMs cannot have: the first 16 MiB (firmware, the host's own) and the
+    /// last 16 MiB (the IOMMU's tables).
+    public static let reservedHostMB = 32
+    let runSeed: UInt64
     /// DMA workload of the VMs' VFs, idle until started after bring-up.
     public private(set) var traffic: TrafficGenerator!
     public internal(set) var configAccesses = 0
@@ -43,13 +54,20 @@ public final class Platform {
     public init(model: ModelFile, seed: UInt64? = nil) throws {
         self.model = model
         let platform = model.effectivePlatform
-        simulator = Simulator(clockHz: UInt64(platform.clockMHz ?? 250) * 1_000_000, seed: seed ?? platform.seed ?? 1)
+        runSeed = seed ?? platform.seed ?? 1
+        simulator = Simulator(clockHz: UInt64(platform.clockMHz ?? 250) * 1_000_000, seed: runSeed)
         let definitions = ModelDevice.definitions(model)
         func port(_ m: PortModel, _ type: PCIExpressCapability.PortType) -> PortFunction {
             PortFunction(name: m.name, portType: type, ariForwardingSupported: m.ariForwarding ?? true, acsCapabilities: m.acs)
         }
         rootComplex = FabricNode(path: "rc", role: .rootComplex, ports: platform.rootPort.map { port($0, .rootPort) }, links: [])
         simulator.add(rootComplex)
+        if let model = model.host, model.iommu ?? true {
+            let memory = HostMemory(size: UInt64(model.memoryMB ?? 4096) << 20)
+            let unit = IOMMU(memory: memory, faultRecords: model.faultRecords ?? 8, iotlbEntries: model.iotlbEntries ?? 64, iotlbWays: model.iotlbWays ?? 4)
+            host = HostBridge(memory: memory, iommu: unit)
+            rootComplex.host = host
+        }
         var pending: [(node: FabricNode, ports: [PortModel], path: [(element: String, port: Int)])] = [(rootComplex, platform.rootPort, [])]
         while !pending.isEmpty {
             let (node, portModels, path) = pending.removeFirst()
@@ -144,6 +162,7 @@ public final class Platform {
         self.refused = refused
         configAccesses = access.accesses
         setUpNICs()
+        setUpHost()
         bringUpClocks = simulator.now - start
         return refused
     }

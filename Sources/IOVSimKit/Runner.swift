@@ -51,6 +51,9 @@ public enum Runner {
         public var componentTicks: UInt64 = 0
         /// Per port and pool: frames in, sorted, sent, dropped; the pcaps written.
         public var nic: [String] = []
+        /// The host's lines (IOMMU, VMs, guard) and the guard's reports.
+        public var host: [String] = []
+        public var guardViolations = 0
         public var frameLogLines = 0
 
         public var clocksPerSecond: Double { wallSeconds > 0 ? Double(clocks) / wallSeconds : 0 }
@@ -66,6 +69,7 @@ public enum Runner {
             if vcdBytes > 0 { out += "VCD: \(vcdSignals) signals, \(vcdBytes) bytes\n" }
             if tlpLogLines > 0 { out += "TLP log: \(tlpLogLines) lines\n" }
             for line in nic { out += line + "\n" }
+            for line in host { out += line + "\n" }
             if frameLogLines > 0 { out += "frame log: \(frameLogLines) lines\n" }
             return out
         }
@@ -174,6 +178,8 @@ public enum Runner {
         summary.tlpLogLines = log?.lines ?? 0
         summary.componentTicks = simulator.ticks
         summary.nic = frames.report()
+        summary.host = platform.hostReport()
+        summary.guardViolations = platform.host?.violations.count ?? 0
         summary.frameLogLines = frameLog?.lines ?? 0
         for name in platform.endpoints.keys.sorted() {
             let endpoint = platform.endpoints[name]!

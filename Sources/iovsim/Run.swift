@@ -72,6 +72,11 @@ struct Run: ParsableCommand {
         options.pcapIn = pcapIn.map(Self.parsePcapIn)
         options.pcapOut = pcapOut
         options.frameLog = frameLog
-        try withExitStatus { print(try Runner.run(file: model, options: options).render(), terminator: "") }
+        try withExitStatus {
+            let summary = try Runner.run(file: model, options: options)
+            print(summary.render(), terminator: "")
+            // The run-time guard saw a DMA write land in another owner's page: a violation.
+            if summary.guardViolations > 0 { throw ExitCode(ToolStatus.violated.rawValue) }
+        }
     }
 }

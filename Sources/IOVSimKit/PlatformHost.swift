@@ -1,0 +1,56 @@
+import Host
+import PCIe
+
+extension Platform {
+    /// The VMM's set-up after bring-up, when the platform has an IOMMU: each VM's memory from
+    /// the host's (seeded, not contiguous), a domain per VM, the VM's functions assigned to it,
+    /// and translation turned on by MMIO to the IOMMU's registers as intel-iommu does.
+    func setUpHost() {
+        guard let host else { return }
+        let size = host.memory.size, reserved = UInt64(Platform.reservedHostMB / 2) << 20
+        let vmm = VMM(memory: host.memory, pool: reserved..<(size - reserved), tableBase: size - reserved, tablePages: Int(reserved / HostMemory.pageSize),
+                      seed: runSeed)
+        let functions = state().functions
+        for vm in model.vm ?? [] {
+            do {
+                try vmm.createVM(vm.name, bytes: UInt64(vm.memoryMB ?? 64) << 20)
+                for name in vm.functions {
+                    guard let rid = functions.first(where: { $0.name == name })?.rid else { continue }
+                    try vmm.assign(requester: rid, to: vm.name)
+                }
+            } catch {
+                hostNotes.append("\(vm.name): \(error)")
+            }
+        }
+        let cpu = ConfigAccess(simulator: simulator, rootComplex: rootComplex)
+        if !vmm.enableTranslation(write: { cpu.memoryWrite(IOMMURegisters.base + UInt64($0), $1) },
+                                  read: { cpu.memoryRead(IOMMURegisters.base + UInt64($0)) ?? 0 }) {
+            hostNotes.append("the IOMMU did not confirm the VMM's enable sequence")
+        }
+        configAccesses += cpu.accesses
+        host.assignment = vmm.assignment
+        self.vmm = vmm
+    }
+
+    /// The summary's host lines: the IOMMU's work, the interrupts delivered, the guard.
+    func hostReport() -> [String] {
+        guard let host else { return [] }
+        let iommu = host.iommu, tlb = iommu.iotlb
+        var lines = ["host: IOMMU \(iommu.translationEnabled ? "on" : "off"): \(iommu.translations) translations, IOTLB \(tlb.hits) hits / \(tlb.misses) misses, "
+            + "\(iommu.faults.count) faults recorded\(iommu.primaryFaultOverflow ? " (and more: PFO)" : ""), \(rootComplex.counters.translationFaults) requests blocked; "
+            + "\(host.interrupts.values.reduce(0, +)) interrupts delivered"]
+        for name in (vmm?.machines.keys.sorted() ?? []) {
+            let machine = vmm!.machines[name]!
+            let assigned = vmm!.assignment.filter { $0.value == name }.keys.sorted().map { BDF($0).description }
+            lines.append("  \(name): \(machine.bytes >> 20) MiB in \(machine.pages.count) host pages, domain \(machine.domain), functions \(assigned.joined(separator: ", "))")
+        }
+        for fault in iommu.faults.prefix(3) { lines.append("  fault: \(fault)") }
+        if host.violations.isEmpty {
+            lines.append("guard: no DMA write outside its VM's pages")
+        } else {
+            lines.append("guard: \(host.violations.count) DMA writes into pages of another owner; first: \(host.violations[0])")
+        }
+        for note in hostNotes { lines.append("note: \(note)") }
+        return lines
+    }
+}

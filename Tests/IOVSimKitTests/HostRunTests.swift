@@ -1,0 +1,67 @@
+import Foundation
+import Host
+import IOVSimKit
+import Testing
+
+/// `iovsim run` with a `[host]` table: the VMM gives the VMs memory and domains after bring-up
+/// and turns the IOMMU on by MMIO; the stand-in DMA of the VMs' VFs goes through it.
+@Suite("run with the host's IOMMU", .serialized)
+struct HostRunTests {
+    /// The 82576 model with `[host]` and the VMs' memory sizes given.
+    static func variant(vm1MB: Int = 64, vm2MB: Int = 64, host: String = "[host]\nmemory_mb = 1024\n") throws -> ModelVariant {
+        try ModelVariant("i82576.toml", [
+            ("[[vm]]\nname = \"vm1\"\n", "\(host)\n[[vm]]\nname = \"vm1\"\nmemory_mb = \(vm1MB)\n"),
+            ("[[vm]]\nname = \"vm2\"\n", "[[vm]]\nname = \"vm2\"\nmemory_mb = \(vm2MB)\n"),
+        ])
+    }
+
+    @Test("each VM gets its memory and a domain, every DMA request of its VFs is translated (mostly from the IOTLB), nothing is blocked and the guard sees nothing")
+    func translated() throws {
+        let model = try Self.variant()
+        defer { model.remove() }
+        var options = Runner.Options()
+        options.cycles = 200_000
+        let summary = try Runner.run(file: model.path, options: options)
+        let text = summary.host.joined(separator: "\n")
+        let first = try #require(summary.host.first)
+        #expect(first.hasPrefix("host: IOMMU on: "), "\(text)")
+        let numbers = first.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        let (translations, hits, misses) = (numbers[0], numbers[1], numbers[2])
+        // A requester's first request misses the context cache and is walked without an IOTLB lookup.
+        #expect(translations > 10_000 && hits + misses <= translations && hits * 10 > translations * 9 && misses < 200, "\(first)")
+        #expect(first.contains(" 0 faults recorded, 0 requests blocked"))
+        #expect(text.contains("vm1: 64 MiB in 16384 host pages, domain 1, functions 01:10.0, 01:10.1"), "\(text)")
+        #expect(text.contains("guard: no DMA write outside its VM's pages") && summary.guardViolations == 0)
+    }
+
+    @Test("a VM smaller than its VFs' buffers: the requests beyond its memory are blocked and recorded as faults, the rest go through, the guard stays quiet")
+    func blockedBeyondMemory() throws {
+        let model = try Self.variant(vm2MB: 1)
+        defer { model.remove() }
+        var options = Runner.Options()
+        options.cycles = 100_000
+        let summary = try Runner.run(file: model.path, options: options)
+        let first = try #require(summary.host.first)
+        let numbers = first.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        #expect(numbers[3] > 0 && numbers[4] > 0, "faults recorded and requests blocked: \(first)")
+        #expect(summary.host.contains { $0.contains("fault: ") && $0.contains("source-id 0x182") }, "vm2's second VF (01:10.2 is 0x182) at 1 MiB and up")
+        #expect(summary.guardViolations == 0)
+    }
+
+    @Test("host keys out of range and VMs that do not fit are model errors naming the key", arguments: [
+        ("[host]\nmemory_mb = 32\n", 64, "host.memory_mb", "64 ... 65536"),
+        ("[host]\niotlb_entries = 10\niotlb_ways = 4\n", 64, "host.iotlb_entries", "do not divide"),
+        ("[host]\nfault_records = 0\n", 64, "host.fault_records", "1 ... 256"),
+        ("[host]\nmemory_mb = 128\n", 100, "vm[1].memory_mb", "exceeds the host's 96 MiB"),
+    ] as [(String, Int, String, String)])
+    func errors(_ c: (String, Int, String, String)) throws {
+        let model = try Self.variant(vm2MB: c.1, host: c.0)
+        defer { model.remove() }
+        do {
+            _ = try ModelLoader.load(path: model.path)
+            Issue.record("no error for \(c.0)")
+        } catch let error as ModelError {
+            #expect(error.keyPath == c.2 && error.message.contains(c.3), "\(error)")
+        }
+    }
+}
