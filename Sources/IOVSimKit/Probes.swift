@@ -108,6 +108,7 @@ enum PlatformProbes {
 
     static func register(_ platform: Platform) {
         let sim = platform.simulator
+        platform.host?.registerProbes(sim, prefix: "top.rc")
         for name in platform.nics.keys.sorted() {
             let controller = platform.nics[name]!
             for port in controller.ports { nic(sim, port) }

@@ -21,8 +21,15 @@ struct HostRunTests {
         defer { model.remove() }
         var options = Runner.Options()
         options.cycles = 200_000
+        options.vcd = temporaryPath("host.vcd")
+        options.signals = ["top.rc.iommu.*", "top.rc.guard.*"]
+        defer { try? FileManager.default.removeItem(atPath: options.vcd!) }
         let summary = try Runner.run(file: model.path, options: options)
         let text = summary.host.joined(separator: "\n")
+        // The IOMMU's signals are in the VCD: on after bring-up, counting translations.
+        let vcd = VCDFile(try String(contentsOfFile: options.vcd!, encoding: .utf8))
+        #expect(vcd.changes["top.rc.iommu.enabled"]?.map(\.value) == [0, 1])
+        #expect((vcd.changes["top.rc.iommu.translations"]?.last?.value ?? 0) > 10_000 && vcd.changes["top.rc.guard.violations"]?.map(\.value) == [0])
         let first = try #require(summary.host.first)
         #expect(first.hasPrefix("host: IOMMU on: "), "\(text)")
         let numbers = first.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
