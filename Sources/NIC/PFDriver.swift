@@ -111,6 +111,10 @@ public struct PFDriver<Access: RegisterAccess> {
     /// broadcast and hashed multicast; Rx and Tx enabled for the VFs and the PF; VM-to-VM
     /// loopback on; MAC and VLAN anti-spoofing on for every VF when `spoofCheck` (Linux's
     /// default).
+    /// The receive address entry that holds VF `vf`'s MAC: counted from the top on the 82576
+    /// (igb: rar_entry_count - (vf + 1)), entry vf + 1 on the 82599 (ixgbe, after the PF's).
+    public func vfAddressEntry(_ vf: Int) -> Int { is82576 ? map.receiveAddresses - (vf + 1) : vf + 1 }
+
     public mutating func enableVMDq(pfMAC: UInt64, vfMACs: [UInt64], spoofCheck: Bool = true) {
         let vfs = vfMACs.count, pf = vfs
         precondition(pf < map.pools, "\(map.family): \(vfs) VFs leave no pool for the PF")
@@ -127,9 +131,8 @@ public struct PFDriver<Access: RegisterAccess> {
         }
         defaultPool(pf)
         receiveAddress(0, mac: pfMAC, pools: 1 << UInt64(pf))
-        let entries = map.receiveAddresses
         for (vf, mac) in vfMACs.enumerated() {
-            receiveAddress(is82576 ? entries - (vf + 1) : vf + 1, mac: mac, pools: 1 << UInt64(vf))
+            receiveAddress(vfAddressEntry(vf), mac: mac, pools: 1 << UInt64(vf))
         }
         for pool in 0...pf { for option in ["AUPE", "BAM", "ROMPE"] { poolOption(pool, option) } }
         receiveEnable(all)

@@ -1,4 +1,5 @@
 import Foundation
+import Host
 import IOVSimKit
 import NIC
 import PCIe
@@ -174,5 +175,46 @@ struct MailboxPlatformTests {
             }
         }
         #expect(reached.allSatisfy { $0.count == 17 }, "each VF reaches its 16 mailbox dwords and its mailbox register")
+    }
+
+    @Test("the PF driver's mailbox service and its policy: nothing before VF_RESET, the VF's MAC in the reset reply, an untrusted VF may not take another function's MAC nor go promiscuous, a trusted one may; an accepted SET_MAC_ADDR moves the VF's receive address",
+          arguments: ["i82576.toml", "i82599.toml"])
+    func policy(_ model: String) throws {
+        let bench = try Bench(model)
+        let platform = bench.platform
+        let vfs = try #require(platform.pool(device: "nic0", pf: 0, vf: nil))
+        var service = PFMailboxService(driver: try #require(platform.pfDriver(device: "nic0", pf: 0)), pfMAC: platform.macAddress(device: "nic0", pf: 0),
+                                       vfMACs: (0..<vfs).map { platform.macAddress(device: "nic0", pf: 0, vf: $0) })
+        service.trusted = [2]
+        typealias S = PFMailboxService<MMIOAccess>
+        let nack = S.nack, ack = S.ack, cts = S.clearToSend
+        /// VF `vf` sends `words`, the PF services its mailbox, the VF reads `count` reply words.
+        func exchange(_ vf: Int, _ words: [UInt32], reply count: Int = 1) throws -> [UInt32] {
+            let ends = try Ends(bench, vf: vf)
+            try ends.vfSend(words)
+            #expect(service.service() == 1)
+            return try ends.vfReceive(words: count)
+        }
+        func macWords(_ mac: UInt64) -> [UInt32] {
+            let b = (0..<6).map { UInt32(mac >> UInt64(40 - 8 * $0) & 0xFF) }
+            return [b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24, b[4] | b[5] << 8]
+        }
+        let vf1MAC = platform.macAddress(device: "nic0", pf: 0, vf: 1), vf2MAC = platform.macAddress(device: "nic0", pf: 0, vf: 2)
+        #expect(try exchange(1, [0x02] + macWords(0x02_00_00_00_00_77)) == [0x02 | nack], "not clear to send before VF_RESET")
+        #expect(try exchange(1, [0x01], reply: 3) == [0x01 | ack | cts] + macWords(vf1MAC), "VF_RESET: ACK, CTS and the VF's MAC")
+        #expect(try exchange(1, [0x02] + macWords(vf2MAC)) == [0x02 | nack | cts], "an untrusted VF may not take VF 2's MAC")
+        #expect(try exchange(1, [0x02] + macWords(platform.macAddress(device: "nic0", pf: 0))) == [0x02 | nack | cts], "nor the PF's")
+        #expect(try exchange(1, [0x06]) == [0x06 | nack | cts], "nor go promiscuous")
+        #expect(try exchange(1, [0x02] + macWords(0x02_00_00_00_00_77)) == [0x02 | ack | cts], "a MAC nobody has")
+        // The sorter follows: frames to the new MAC reach pool 1.
+        let port = bench.nic.ports[0], before = port.poolFrames[1]
+        port.receive(DMAPlatformTests.frame(to: 0x02_00_00_00_00_77, from: 0x02_99_00_00_00_01, length: 60, seed: 1), atClock: platform.simulator.now,
+                     simulator: platform.simulator)
+        bench.settle()
+        #expect(port.poolFrames[1] == before + 1, "the VF's receive address moved")
+        // VF 2 is trusted.
+        #expect(try exchange(2, [0x01], reply: 3) == [0x01 | ack | cts] + macWords(vf2MAC))
+        #expect(try exchange(2, [0x06]) == [0x06 | ack | cts], "a trusted VF may go promiscuous")
+        #expect(bench.nic.registers.ports[0].peek("VMOLR[2]", field: "ROPE") == 1)
     }
 }

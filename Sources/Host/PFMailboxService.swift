@@ -1,0 +1,121 @@
+import NIC
+
+/// The PF driver's mailbox service (Linux igb_msg_task / igb_rcv_msg_from_vf, ixgbe's
+/// equivalent; sriov-facts §3.3): reset events first (VFLRE), then each VF's pending request.
+/// A message is read with the register protocol (take PFU, copy the VF's 16 mailbox dwords,
+/// ACK) and answered the same way (PFU, copy, STS); the reply is the request with ACK or NACK
+/// and CTS. Policy, as the drivers apply it: nothing but VF_RESET before a VF has been reset
+/// (no CTS yet); an untrusted VF may not take a MAC another function has, nor go promiscuous.
+public struct PFMailboxService<Access: RegisterAccess> {
+    /// igb message types (E1000_VF_*) and reply bits.
+    public enum Message: UInt32, Sendable {
+        case reset = 0x01, setMACAddress = 0x02, setMulticast = 0x03, setVLAN = 0x04, setLPE = 0x05, setPromiscuous = 0x06
+    }
+    public static var ack: UInt32 { 0x8000_0000 }
+    public static var nack: UInt32 { 0x4000_0000 }
+    public static var clearToSend: UInt32 { 0x2000_0000 }
+
+    public var driver: PFDriver<Access>
+    /// Each VF's MAC as the PF gave it (VF_RESET replies with it), and the PF's own.
+    public var macs: [UInt64]
+    public let pfMAC: UInt64
+    /// `ip link set PF vf N trust on`.
+    public var trusted: Set<Int> = []
+    /// VFs that completed VF_RESET (the driver's VF_CTS flag).
+    public private(set) var clearToSendVFs: Set<Int> = []
+    /// What was handled: (VF, message word 0 of the request, word 0 of the reply).
+    public private(set) var log: [(vf: Int, request: UInt32, reply: UInt32)] = []
+
+    public init(driver: PFDriver<Access>, pfMAC: UInt64, vfMACs: [UInt64]) {
+        self.driver = driver
+        self.pfMAC = pfMAC
+        macs = vfMACs
+    }
+
+    var is82576: Bool { driver.map.family == "82576" }
+    func cause(_ vf: Int) -> (register: String, request: UInt32, ack: UInt32) {
+        is82576 ? ("MBVFICR", 1 << UInt32(vf), 1 << UInt32(16 + vf)) : ("PFMBICR[\(vf / 16)]", 1 << UInt32(vf % 16), 1 << UInt32(16 + vf % 16))
+    }
+    func mailbox(_ vf: Int) -> String { is82576 ? "P2VMAILBOX[\(vf)]" : "PFMAILBOX[\(vf)]" }
+    func memory(_ vf: Int, _ k: Int) -> String { is82576 ? "VMBMEM[\(16 * vf + k)]" : "PFMBMEM[\(16 * vf + k)]" }
+    func bit(_ field: String) -> UInt32 { driver.map.register(named: mailbox(0))!.field(field)!.mask }
+
+    /// One pass of the service: reset events, then requests. Returns how many messages it answered.
+    @discardableResult
+    public mutating func service() -> Int {
+        let resets = is82576 ? driver.read("VFLRE") : driver.read("VFLREC[0]")
+        for vf in macs.indices where resets >> UInt32(vf) & 1 == 1 {
+            clearToSendVFs.remove(vf)
+            driver.write(is82576 ? "VFLRE" : "VFLREC[0]", 1 << UInt32(vf))   // write 1 to clear
+        }
+        var answered = 0
+        for vf in macs.indices {
+            let c = cause(vf)
+            guard driver.read(c.register) & c.request != 0 else { continue }
+            driver.write(c.register, c.request)
+            let message = read(vf)
+            guard message[0] & (Self.ack | Self.nack) == 0 else { continue }   // already answered
+            reply(vf, handle(vf, message))
+            answered += 1
+        }
+        return answered
+    }
+
+    /// e1000_read_mbx_pf: take PFU, copy the 16 dwords, ACK (which gives PFU back).
+    mutating func read(_ vf: Int) -> [UInt32] {
+        driver.write(mailbox(vf), bit("PFU"))
+        let words = (0..<16).map { driver.read(memory(vf, $0)) }
+        driver.write(mailbox(vf), bit("ACK"))
+        return words
+    }
+
+    /// e1000_write_mbx_pf: take PFU, copy, STS.
+    mutating func reply(_ vf: Int, _ words: [UInt32]) {
+        driver.write(mailbox(vf), bit("PFU"))
+        for (k, word) in words.enumerated() { driver.write(memory(vf, k), word) }
+        driver.write(mailbox(vf), bit("STS"))
+    }
+
+    /// The MAC in words 1-2 as igbvf packs it (memcpy of the 6 bytes).
+    static func mac(_ words: [UInt32]) -> UInt64 {
+        let bytes = (0..<6).map { k in UInt64(words[1 + k / 4] >> UInt32(8 * (k % 4)) & 0xFF) }
+        return bytes.reduce(0) { $0 << 8 | $1 }
+    }
+
+    static func words(_ mac: UInt64) -> [UInt32] {
+        let bytes = (0..<6).map { UInt32(mac >> UInt64(40 - 8 * $0) & 0xFF) }
+        return [bytes[0] | bytes[1] << 8 | bytes[2] << 16 | bytes[3] << 24, bytes[4] | bytes[5] << 8]
+    }
+
+    /// The reply to `message` from VF `vf`, after acting on it.
+    mutating func handle(_ vf: Int, _ message: [UInt32]) -> [UInt32] {
+        let type = message[0] & 0xFFFF
+        if type == Message.reset.rawValue {
+            clearToSendVFs.insert(vf)
+            let reply = [Message.reset.rawValue | Self.ack | Self.clearToSend] + Self.words(macs[vf])
+            log.append((vf, message[0], reply[0]))
+            return reply
+        }
+        var ok = clearToSendVFs.contains(vf)
+        switch Message(rawValue: type) {
+        case .setMACAddress where ok:
+            let mac = Self.mac(message)
+            let taken = mac == pfMAC || macs.enumerated().contains { $0.offset != vf && $0.element == mac }
+            ok = mac != 0 && mac & 1 << 40 == 0 && (trusted.contains(vf) || !taken)
+            if ok {
+                macs[vf] = mac
+                driver.receiveAddress(driver.vfAddressEntry(vf), mac: mac, pools: 1 << UInt64(vf))
+            }
+        case .setPromiscuous where ok:
+            ok = trusted.contains(vf)
+            if ok { driver.poolOption(vf, "ROPE") }
+        case .setMulticast, .setVLAN, .setLPE:
+            break   // accepted once the VF is clear to send (filters for these come with the drivers)
+        default:
+            ok = false
+        }
+        let reply = message[0] & 0xFFFF | (ok ? Self.ack : Self.nack) | (clearToSendVFs.contains(vf) ? Self.clearToSend : 0)
+        log.append((vf, message[0], reply))
+        return [reply]
+    }
+}
