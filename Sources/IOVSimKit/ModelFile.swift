@@ -323,9 +323,23 @@ public struct VMModel: Codable, Sendable, Equatable {
     public var functions: [String]
     /// Guest memory in MiB (default 64), backed by host pages when the platform has an IOMMU.
     public var memoryMB: Int?
+    /// A VMM bug to model: guest pages of this VM that the VMM maps onto pages of another VM.
+    public var mapForeign: [ForeignPageModel]?
 
     enum CodingKeys: String, CodingKey {
-        case name, functions, memoryMB = "memory_mb"
+        case name, functions, memoryMB = "memory_mb", mapForeign = "map_foreign"
+    }
+}
+
+/// One page a buggy VMM maps wrongly: this VM's guest page `guest_page` onto guest page
+/// `page` of VM `vm` (that VM's host page).
+public struct ForeignPageModel: Codable, Sendable, Equatable {
+    public var guestPage: Int
+    public var vm: String
+    public var page: Int
+
+    enum CodingKeys: String, CodingKey {
+        case guestPage = "guest_page", vm, page
     }
 }
 

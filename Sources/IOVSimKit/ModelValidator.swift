@@ -167,6 +167,22 @@ struct ModelValidator {
                 owner[function] = vm.name
             }
         }
+        let vms = model.vm ?? []
+        for (v, vm) in vms.enumerated() {
+            for (k, foreign) in (vm.mapForeign ?? []).enumerated() {
+                let at = "vm[\(v)].map_foreign[\(k)]"
+                guard let host = model.host, host.iommu ?? true else {
+                    throw fail(at, "mapping pages needs the host's IOMMU: the model has no [host] with the IOMMU on")
+                }
+                let pages = (vm.memoryMB ?? 64) * 256
+                guard (0..<pages).contains(foreign.guestPage) else { throw fail("\(at).guest_page", "\(vm.name) has guest pages 0...\(pages - 1)") }
+                guard let other = vms.first(where: { $0.name == foreign.vm }) else {
+                    throw fail("\(at).vm", "'\(foreign.vm)' is not a VM (expected one of: \(vms.map(\.name).joined(separator: ", ")))")
+                }
+                let otherPages = (other.memoryMB ?? 64) * 256
+                guard (0..<otherPages).contains(foreign.page) else { throw fail("\(at).page", "\(other.name) has guest pages 0...\(otherPages - 1)") }
+            }
+        }
     }
 
     /// ACS Capability bits 6:0 are SV, TB, RR, CR, UF, EC, DT (PCIe Base 4.0 §7.7.7.2); bit 7 is

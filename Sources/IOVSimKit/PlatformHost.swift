@@ -22,6 +22,17 @@ extension Platform {
                 hostNotes.append("\(vm.name): \(error)")
             }
         }
+        // The VMM bugs the model asks for: guest pages mapped onto another VM's pages.
+        for vm in model.vm ?? [] {
+            for foreign in vm.mapForeign ?? [] {
+                guard let page = vmm.machines[foreign.vm]?.pages[foreign.page] else { continue }
+                do {
+                    try vmm.remap(vm: vm.name, guestPage: UInt64(foreign.guestPage), toHostPage: page)
+                } catch {
+                    hostNotes.append("\(vm.name): \(error)")
+                }
+            }
+        }
         let cpu = ConfigAccess(simulator: simulator, rootComplex: rootComplex)
         if !vmm.enableTranslation(write: { cpu.memoryWrite(IOMMURegisters.base + UInt64($0), $1) },
                                   read: { cpu.memoryRead(IOMMURegisters.base + UInt64($0)) ?? 0 }) {
@@ -48,7 +59,8 @@ extension Platform {
         if host.violations.isEmpty {
             lines.append("guard: no DMA write outside its VM's pages")
         } else {
-            lines.append("guard: \(host.violations.count) DMA writes into pages of another owner; first: \(host.violations[0])")
+            let n = host.violations.count
+            lines.append("guard: \(n) DMA write\(n == 1 ? "" : "s") into a page of another owner; first: \(host.violations[0])")
         }
         for note in hostNotes { lines.append("note: \(note)") }
         return lines

@@ -71,4 +71,35 @@ struct HostRunTests {
             #expect(error.keyPath == c.2 && error.message.contains(c.3), "\(error)")
         }
     }
+
+    @Test("Models/broken/vmm-maps-foreign-page.toml: vm1's VF writes into vm2's page; the guard names the clock, the requester and the page, and iovsim run exits 1")
+    func foreignPage() throws {
+        let r = try IOVSimBinary.run(["run", Repository.root.appendingPathComponent("Models/broken/vmm-maps-foreign-page.toml").path, "--cycles", "100000"])
+        #expect(r.status == 1, "\(r.stdout)\(r.stderr)")
+        let line = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("guard: ") })
+        #expect(line.contains("01:10.0 (vm1) wrote host page 0x") && line.contains("which belongs to vm2"), "\(line)")
+        // The same model without the VMM bug runs clean.
+        let fixed = try ModelVariant(text: try String(contentsOfFile: Repository.root.appendingPathComponent("Models/broken/vmm-maps-foreign-page.toml").path, encoding: .utf8)
+            .replacingOccurrences(of: "map_foreign = [{ guest_page = 3, vm = \"vm2\", page = 5 }]\n", with: ""))
+        defer { fixed.remove() }
+        let clean = try IOVSimBinary.run(["run", fixed.path, "--cycles", "100000"])
+        #expect(clean.status == 0 && clean.stdout.contains("guard: no DMA write outside its VM's pages"))
+    }
+
+    @Test("map_foreign entries that cannot be are model errors naming the key", arguments: [
+        ("map_foreign = [{ guest_page = 3, vm = \"vm2\", page = 5 }]", "map_foreign = [{ guest_page = 3, vm = \"vm9\", page = 5 }]", "vm[0].map_foreign[0].vm", "is not a VM"),
+        ("map_foreign = [{ guest_page = 3, vm = \"vm2\", page = 5 }]", "map_foreign = [{ guest_page = 16384, vm = \"vm2\", page = 5 }]", "vm[0].map_foreign[0].guest_page", "0...16383"),
+        ("map_foreign = [{ guest_page = 3, vm = \"vm2\", page = 5 }]", "map_foreign = [{ guest_page = 3, vm = \"vm2\", page = -1 }]", "vm[0].map_foreign[0].page", "0...16383"),
+        ("[host]\nmemory_mb = 1024\n", "", "vm[0].map_foreign[0]", "no [host]"),
+    ] as [(String, String, String, String)])
+    func foreignErrors(_ c: (String, String, String, String)) throws {
+        let text = try String(contentsOfFile: Repository.root.appendingPathComponent("Models/broken/vmm-maps-foreign-page.toml").path, encoding: .utf8)
+        #expect(text.contains(c.0))
+        do {
+            _ = try ModelLoader.parse(text.replacingOccurrences(of: c.0, with: c.1), file: "broken.toml")
+            Issue.record("no error for \(c.1)")
+        } catch let error as ModelError {
+            #expect(error.keyPath == c.2 && error.message.contains(c.3), "\(error)")
+        }
+    }
 }
