@@ -10,7 +10,10 @@ public final class HostBridge: HostMemoryPort {
     public let iommu: IOMMU
     /// The VM each requester (routing ID) belongs to.
     public var assignment: [UInt16: String] = [:]
+    /// One report per run of writes by one requester into one foreign page.
     public private(set) var violations: [Violation] = []
+    /// Every dword written into a page of another owner.
+    public private(set) var violatingDwords: UInt64 = 0
     /// Interrupts delivered, by (destination, vector): each VM's virtual interrupt controller.
     public private(set) var interrupts: [Delivery: UInt64] = [:]
 
@@ -67,8 +70,11 @@ public final class HostBridge: HostMemoryPort {
     public func write32(_ address: UInt64, _ value: UInt32, byteEnables: UInt8, requester: UInt16, clock: UInt64) {
         if let vm = assignment[requester] {
             let page = address / HostMemory.pageSize, owner = memory.owner(ofPage: page)
-            if owner != .vm(vm), violations.last.map({ $0.page != page || $0.requester != requester }) ?? true {
-                violations.append(Violation(clock: clock, requester: requester, vm: vm, page: page, owner: owner))
+            if owner != .vm(vm) {
+                violatingDwords += 1
+                if violations.last.map({ $0.page != page || $0.requester != requester }) ?? true {
+                    violations.append(Violation(clock: clock, requester: requester, vm: vm, page: page, owner: owner))
+                }
             }
         }
         memory.write32(address, value, byteEnables: byteEnables)

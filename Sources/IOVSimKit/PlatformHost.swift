@@ -59,8 +59,8 @@ extension Platform {
         if host.violations.isEmpty {
             lines.append("guard: no DMA write outside its VM's pages")
         } else {
-            let n = host.violations.count
-            lines.append("guard: \(n) DMA write\(n == 1 ? "" : "s") into a page of another owner; first: \(host.violations[0])")
+            let n = host.violations.count, dwords = host.violatingDwords
+            lines.append("guard: \(dwords) dword\(dwords == 1 ? "" : "s") written into pages of another owner (\(n) report\(n == 1 ? "" : "s")); first: \(host.violations[0])")
         }
         for note in hostNotes { lines.append("note: \(note)") }
         return lines
