@@ -13,6 +13,10 @@ public final class IOMMURegisters {
 
     public let iommu: IOMMU
     public private(set) var file: RegisterFile
+    /// GSTS.QIES: invalidations come through the queue (and the register interface is off).
+    public private(set) var queuedInvalidation = false
+    /// Descriptors processed from the queue.
+    public private(set) var queuedDescriptors: UInt64 = 0
 
     public static func map(faultRecords: Int) -> RegisterMap {
         // CAP: ND 2 (256 domains), SAGAW 39- and 48-bit, MGAW 47, SLLPS 2 MiB, FRO, NFR.
@@ -26,18 +30,26 @@ public final class IOMMURegisters {
             MMIORegister("ECAP_LO", offset: 0x10, .ro, reset: UInt32(truncatingIfNeeded: ecap)),
             MMIORegister("ECAP_HI", offset: 0x14, .ro, reset: UInt32(ecap >> 32)),
             MMIORegister("GCMD", offset: 0x18, fields: [RegisterField("SIRTP", lsb: 24, .wo), RegisterField("IRE", lsb: 25, .wo),
-                                                        RegisterField("SRTP", lsb: 30, .wo), RegisterField("TE", lsb: 31, .wo)]),
+                                                        RegisterField("QIE", lsb: 26, .wo), RegisterField("SRTP", lsb: 30, .wo), RegisterField("TE", lsb: 31, .wo)]),
             MMIORegister("GSTS", offset: 0x1C, fields: [RegisterField("IRTPS", lsb: 24, .ro), RegisterField("IRES", lsb: 25, .ro),
-                                                        RegisterField("RTPS", lsb: 30, .ro), RegisterField("TES", lsb: 31, .ro)]),
+                                                        RegisterField("QIES", lsb: 26, .ro), RegisterField("RTPS", lsb: 30, .ro), RegisterField("TES", lsb: 31, .ro)]),
             MMIORegister("RTADDR_LO", offset: 0x20, fields: [RegisterField("RTA", lsb: 12, width: 20)]),
             MMIORegister("RTADDR_HI", offset: 0x24),
             MMIORegister("CCMD_LO", offset: 0x28, fields: [RegisterField("DID", lsb: 0, width: 16), RegisterField("SID", lsb: 16, width: 16)]),
             MMIORegister("CCMD_HI", offset: 0x2C, fields: [RegisterField("CIRG", lsb: 29, width: 2), RegisterField("ICC", lsb: 31)]),
             MMIORegister("FSTS", offset: 0x34, fields: [RegisterField("PFO", lsb: 0, .rw1c), RegisterField("PPF", lsb: 1, .ro),
-                                                        RegisterField("FRI", lsb: 8, width: 8, .ro)]),
+                                                        RegisterField("IQE", lsb: 4, .rw1c), RegisterField("FRI", lsb: 8, width: 8, .ro)]),
             MMIORegister("FECTL", offset: 0x38, fields: [RegisterField("IP", lsb: 30, .ro), RegisterField("IM", lsb: 31, reset: 1)]),
             MMIORegister("FEDATA", offset: 0x3C),
             MMIORegister("FEADDR", offset: 0x40),
+            // Queued invalidation (§6.5.2): head, tail (in 16-byte descriptors, bits 18:4) and
+            // the queue's address and size (2^QS pages).
+            MMIORegister("IQH_LO", offset: 0x80, fields: [RegisterField("QH", lsb: 4, width: 15, .ro)]),
+            MMIORegister("IQH_HI", offset: 0x84, .ro),
+            MMIORegister("IQT_LO", offset: 0x88, fields: [RegisterField("QT", lsb: 4, width: 15)]),
+            MMIORegister("IQT_HI", offset: 0x8C),
+            MMIORegister("IQA_LO", offset: 0x90, fields: [RegisterField("QS", lsb: 0, width: 3), RegisterField("IQA", lsb: 12, width: 20)]),
+            MMIORegister("IQA_HI", offset: 0x94),
             MMIORegister("IRTA_LO", offset: 0xB8, fields: [RegisterField("S", lsb: 0, width: 4), RegisterField("EIME", lsb: 11),
                                                            RegisterField("IRTA", lsb: 12, width: 20)]),
             MMIORegister("IRTA_HI", offset: 0xBC),
@@ -97,8 +109,11 @@ public final class IOMMURegisters {
             }
             iommu.translationEnabled = value >> 31 & 1 == 1
             iommu.interruptRemappingEnabled = value >> 25 & 1 == 1
+            queuedInvalidation = value >> 26 & 1 == 1
+            if !queuedInvalidation { file.hardwareStore(index: file.map.index(named: "IQH_LO")!, 0) }
             set("TES", iommu.translationEnabled)
             set("IRES", iommu.interruptRemappingEnabled)
+            set("QIES", queuedInvalidation)
             file.hardwareStore(index: file.map.index(named: "GSTS")!, status)
         case "CCMD_HI" where field("CCMD_HI", "ICC") == 1:
             // Global, domain-selective or device-selective: IOVSim's context cache holds
@@ -106,6 +121,8 @@ public final class IOMMURegisters {
             let granularity = field("CCMD_HI", "CIRG")
             iommu.iotlb.invalidateContexts(sourceID: granularity == 3 ? UInt16(field("CCMD_LO", "SID")) : nil)
             file.hardwareStore(index: k, value & 0x7FFF_FFFF)
+        case "IQT_LO" where queuedInvalidation:
+            processQueue()
         case "IOTLB_HI" where field("IOTLB_HI", "IVT") == 1:
             let domain = UInt16(field("IOTLB_HI", "DID"))
             switch field("IOTLB_HI", "IIRG") {
@@ -122,6 +139,43 @@ public final class IOMMURegisters {
         if before.records != after.records || before.overflow != after.overflow { iommu.acknowledgeFaults(records: after.records, overflow: after.overflow) }
     }
 
+    /// Processes the invalidation queue from IQH to IQT (VT-d §6.5.2): context-cache (type 1:
+    /// global, domain or device), IOTLB (type 2: global, domain, or page with the address mask),
+    /// device-TLB (3) and interrupt entry cache (4, IOVSim caches no IRTEs) descriptors, and
+    /// invalidation wait (5: with SW, the status data written to the address). An unknown type
+    /// stops the queue with FSTS.IQE set; IQH stays at it.
+    func processQueue() {
+        let base = qword("IQA") & ~0xFFF
+        let entries = UInt64(256) << UInt64(field("IQA_LO", "QS"))
+        var head = UInt64(field("IQH_LO", "QH")), tail = UInt64(field("IQT_LO", "QT"))
+        tail %= entries
+        let fsts = file.map.register(named: "FSTS")!
+        while head != tail {
+            let at = base + 16 * head
+            let low = iommu.memory.read64(at), high = iommu.memory.read64(at + 8)
+            let granularity = (low >> 4) & 3, domain = UInt16(truncatingIfNeeded: low >> 16)
+            switch low & 0xF {
+            case 1: iommu.iotlb.invalidateContexts(sourceID: granularity == 3 ? UInt16(truncatingIfNeeded: low >> 32) : nil)
+            case 2:
+                switch granularity {
+                case 1: iommu.iotlb.invalidate(.global)
+                case 2: iommu.iotlb.invalidate(.domain(domain))
+                default: iommu.iotlb.invalidate(.pages(domain: domain, address: high & ~0xFFF, mask: Int(high & 0x3F)))
+                }
+            case 3, 4: break
+            case 5:
+                if low >> 5 & 1 == 1 { iommu.memory.write32(high & ~3, UInt32(truncatingIfNeeded: low >> 32)) }
+            default:
+                file.hardwareStore(index: file.map.index(named: "FSTS")!, fsts.field("IQE")!.setting(1, in: value("FSTS")))
+                file.hardwareStore(index: file.map.index(named: "IQH_LO")!, UInt32(head << 4))
+                return
+            }
+            queuedDescriptors += 1
+            head = (head + 1) % entries
+        }
+        file.hardwareStore(index: file.map.index(named: "IQH_LO")!, UInt32(head << 4))
+    }
+
     /// The valid bits of the fault records and PFO, as the registers hold them.
     func faultBits() -> (records: [Bool], overflow: Bool) {
         ((0..<iommu.faultRecords).map { value("FRCD[\($0)]_3") >> 31 == 1 }, field("FSTS", "PFO") == 1)
@@ -135,7 +189,7 @@ public final class IOMMURegisters {
             for (w, word) in words.enumerated() { file.hardwareStore(index: file.map.index(named: "FRCD[\(k)]_\(w)")!, word) }
         }
         let fsts = file.map.register(named: "FSTS")!
-        var status: UInt32 = 0
+        var status = value("FSTS")   // IQE stays as the queue left it
         status = fsts.field("PPF")!.setting(iommu.faults.isEmpty ? 0 : 1, in: status)
         status = fsts.field("PFO")!.setting(iommu.primaryFaultOverflow ? 1 : 0, in: status)
         file.hardwareStore(index: file.map.index(named: "FSTS")!, status)
