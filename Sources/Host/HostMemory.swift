@@ -1,3 +1,4 @@
+import PCIe
 import RTL
 
 /// Host memory as 4 KiB pages, each with an owner (DESIGN.md §4 "Host"): only the pages a run
@@ -48,8 +49,7 @@ public final class HostMemory {
     public func write32(_ address: UInt64, _ value: UInt32, byteEnables: UInt8 = 0xF) {
         guard contains(address), byteEnables & 0xF != 0 else { return }
         let page = address / Self.pageSize, k = Int(address % Self.pageSize) / 4
-        var mask: UInt32 = 0
-        for byte in 0..<4 where byteEnables >> UInt8(byte) & 1 == 1 { mask |= 0xFF << UInt32(8 * byte) }
+        let mask = ConfigWrite.byteMask(byteEnables)
         if pages[page] == nil { pages[page] = Array(repeating: 0, count: Int(Self.pageSize / 4)) }
         pages[page]![k] = pages[page]![k] & ~mask | value & mask
     }

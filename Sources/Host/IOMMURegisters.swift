@@ -69,6 +69,11 @@ public final class IOMMURegisters {
         return RegisterMap(family: "VT-d", pools: 0, pfWindow: Int(size), registers: r.sorted { $0.offset < $1.offset })
     }
 
+    /// The table's offsets and fields, for software that programs the IOMMU (the VMM).
+    public static let layout = map(faultRecords: 1)
+    public static func offset(_ register: String) -> Int { layout.register(named: register)!.offset }
+    public static func field(_ register: String, _ field: String) -> RegisterField { layout.register(named: register)!.field(field)! }
+
     public init(iommu: IOMMU) {
         self.iommu = iommu
         file = RegisterFile(map: Self.map(faultRecords: iommu.faultRecords))
@@ -95,21 +100,22 @@ public final class IOMMURegisters {
         switch file.map.registers[k].name {
         case "GCMD":
             var status = self.value("GSTS")
-            let gsts = file.map.register(named: "GSTS")!
+            let gsts = file.map.register(named: "GSTS")!, gcmd = file.map.registers[k]
             func set(_ name: String, _ on: Bool) { status = gsts.field(name)!.setting(on ? 1 : 0, in: status) }
-            if value >> 30 & 1 == 1 {
+            func command(_ name: String) -> Bool { gcmd.field(name)!.value(in: value) == 1 }
+            if command("SRTP") {
                 iommu.rootTable = qword("RTADDR") & ~0xFFF
                 iommu.iotlb.invalidateContexts()
                 set("RTPS", true)
             }
-            if value >> 24 & 1 == 1 {
+            if command("SIRTP") {
                 iommu.interruptTable = qword("IRTA") & ~0xFFF
                 iommu.interruptTableSize = UInt8(field("IRTA_LO", "S"))
                 set("IRTPS", true)
             }
-            iommu.translationEnabled = value >> 31 & 1 == 1
-            iommu.interruptRemappingEnabled = value >> 25 & 1 == 1
-            queuedInvalidation = value >> 26 & 1 == 1
+            iommu.translationEnabled = command("TE")
+            iommu.interruptRemappingEnabled = command("IRE")
+            queuedInvalidation = command("QIE")
             if !queuedInvalidation { file.hardwareStore(index: file.map.index(named: "IQH_LO")!, 0) }
             set("TES", iommu.translationEnabled)
             set("IRES", iommu.interruptRemappingEnabled)
@@ -120,7 +126,7 @@ public final class IOMMURegisters {
             // domains by source-id; a device-selective one forgets that requester.
             let granularity = field("CCMD_HI", "CIRG")
             iommu.iotlb.invalidateContexts(sourceID: granularity == 3 ? UInt16(field("CCMD_LO", "SID")) : nil)
-            file.hardwareStore(index: k, value & 0x7FFF_FFFF)
+            file.hardwareStore(index: k, file.map.registers[k].field("ICC")!.setting(0, in: self.value("CCMD_HI")))   // done
         case "IQT_LO" where queuedInvalidation:
             processQueue()
         case "IOTLB_HI" where field("IOTLB_HI", "IVT") == 1:
@@ -130,7 +136,7 @@ public final class IOMMURegisters {
             case 2: iommu.iotlb.invalidate(.domain(domain))
             default: iommu.iotlb.invalidate(.pages(domain: domain, address: qword("IVA") & ~0xFFF, mask: Int(field("IVA_LO", "AM"))))
             }
-            file.hardwareStore(index: k, value & 0x7FFF_FFFF)
+            file.hardwareStore(index: k, file.map.registers[k].field("IVT")!.setting(0, in: self.value("IOTLB_HI")))   // done
         default:
             break
         }
@@ -178,7 +184,7 @@ public final class IOMMURegisters {
 
     /// The valid bits of the fault records and PFO, as the registers hold them.
     func faultBits() -> (records: [Bool], overflow: Bool) {
-        ((0..<iommu.faultRecords).map { value("FRCD[\($0)]_3") >> 31 == 1 }, field("FSTS", "PFO") == 1)
+        ((0..<iommu.faultRecords).map { field("FRCD[\($0)]_3", "F") == 1 }, field("FSTS", "PFO") == 1)
     }
 
     /// Copies the IOMMU's fault records into FRCD and FSTS (PPF, FRI, PFO).

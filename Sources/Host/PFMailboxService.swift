@@ -76,15 +76,12 @@ public struct PFMailboxService<Access: RegisterAccess> {
         driver.write(mailbox(vf), bit("STS"))
     }
 
-    /// The MAC in words 1-2 as igbvf packs it (memcpy of the 6 bytes).
-    static func mac(_ words: [UInt32]) -> UInt64 {
-        let bytes = (0..<6).map { k in UInt64(words[1 + k / 4] >> UInt32(8 * (k % 4)) & 0xFF) }
-        return bytes.reduce(0) { $0 << 8 | $1 }
-    }
+    /// The MAC in a message's words 1-2, and a MAC as those two words (igbvf copies its octets).
+    static func mac(_ words: [UInt32]) -> UInt64 { MACWords.decode(low: words[1], high: words[2]) }
 
     static func words(_ mac: UInt64) -> [UInt32] {
-        let bytes = (0..<6).map { UInt32(mac >> UInt64(40 - 8 * $0) & 0xFF) }
-        return [bytes[0] | bytes[1] << 8 | bytes[2] << 16 | bytes[3] << 24, bytes[4] | bytes[5] << 8]
+        let w = MACWords.encode(mac)
+        return [w.low, w.high]
     }
 
     /// The reply to `message` from VF `vf`, after acting on it.

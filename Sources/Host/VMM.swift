@@ -93,15 +93,20 @@ public final class VMM {
     /// invalidation (wait for ICC to clear), global IOTLB invalidation, GCMD.TE (wait for
     /// GSTS.TES). Returns false when the IOMMU does not confirm a step.
     public func enableTranslation(write: (Int, UInt32) -> Void, read: (Int) -> UInt32) -> Bool {
-        write(0x20, UInt32(truncatingIfNeeded: tables.root))
-        write(0x24, UInt32(tables.root >> 32))
-        write(0x18, 1 << 30)
-        guard read(0x1C) >> 30 & 1 == 1 else { return false }
-        write(0x2C, 1 << 31 | 1 << 29)
-        guard read(0x2C) >> 31 == 0 else { return false }
-        write(IOMMURegisters.iotlbOffset + 12, 1 << 31 | 1 << 28)
-        guard read(IOMMURegisters.iotlbOffset + 12) >> 31 == 0 else { return false }
-        write(0x18, 1 << 31)
-        return read(0x1C) >> 31 == 1
+        typealias R = IOMMURegisters
+        func set(_ register: String, _ fields: [(String, UInt32)]) {
+            write(R.offset(register), fields.reduce(0) { R.field(register, $1.0).setting($1.1, in: $0) })
+        }
+        func isSet(_ register: String, _ field: String) -> Bool { R.field(register, field).value(in: read(R.offset(register))) == 1 }
+        write(R.offset("RTADDR_LO"), UInt32(truncatingIfNeeded: tables.root))
+        write(R.offset("RTADDR_HI"), UInt32(tables.root >> 32))
+        set("GCMD", [("SRTP", 1)])
+        guard isSet("GSTS", "RTPS") else { return false }
+        set("CCMD_HI", [("ICC", 1), ("CIRG", 1)])                      // global context-cache invalidation
+        guard !isSet("CCMD_HI", "ICC") else { return false }
+        set("IOTLB_HI", [("IVT", 1), ("IIRG", 1)])                     // global IOTLB invalidation
+        guard !isSet("IOTLB_HI", "IVT") else { return false }
+        set("GCMD", [("TE", 1)])
+        return isSet("GSTS", "TES")
     }
 }

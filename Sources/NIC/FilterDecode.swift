@@ -7,9 +7,7 @@ extension RegisterFile {
     /// A receive address as the sorter's word: RAL holds octets 0-3 (octet 0 in bits 7:0),
     /// RAH bits 15:0 octets 4-5 (82576 §8.10.13, 82599 §8.2.3.7.9).
     func macAddress(_ i: Int) -> UInt64 {
-        let low = peek("RAL[\(i)]"), high = peek("RAH[\(i)]", field: "RAH")
-        let octets = [low, low >> 8, low >> 16, low >> 24, high, high >> 8].map { UInt64($0 & 0xFF) }
-        return octets.reduce(0) { $0 << 8 | $1 }
+        MACWords.decode(low: peek("RAL[\(i)]"), high: peek("RAH[\(i)]", field: "RAH"))
     }
 
     func table(_ name: String) -> [Bits<Concrete, 32>] { (0..<128).map { Bits(UInt64(peek("\(name)[\($0)]"))) } }

@@ -72,8 +72,7 @@ public final class MSIXTables {
     public func write(_ function: SRIOVDevice.FunctionID, bar: Int, offset: UInt64, value: UInt32, byteEnables: UInt8) -> Bool {
         guard let target = target(function, bar: bar, offset: offset), var table = table(function) else { return false }
         guard case .entry(let k) = target else { return true }   // the PBA is read-only
-        var mask: UInt32 = 0
-        for byte in 0..<4 where byteEnables >> UInt8(byte) & 1 == 1 { mask |= 0xFF << UInt32(8 * byte) }
+        let mask = ConfigWrite.byteMask(byteEnables)
         let writable: UInt32 = k % 4 == 0 ? ~3 : k % 4 == 3 ? 1 : ~0
         let old = table.entries[k]
         table.entries[k] = old & ~(mask & writable) | value & mask & writable

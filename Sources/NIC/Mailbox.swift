@@ -87,9 +87,12 @@ public final class Mailbox {
 
     /// A software write of `data` (byte enables applied) to mailbox-related register `index`.
     func write(port p: Int, index: Int, data: UInt32, file: inout RegisterFile) -> [Effect] {
+        apply(port: p, index: index, data: data, values: &file.values)
+    }
+
+    /// The write's effect on the register values, in place.
+    func apply(port p: Int, index: Int, data: UInt32, values: inout [UInt32]) -> [Effect] {
         guard let (role, n) = roles[index] else { return [] }
-        var values = file.values
-        defer { for (k, v) in zip(values.indices, values) where v != file.values[k] { file.hardwareStore(index: k, v) } }
         switch role {
         case .vfSide:
             let vf = indices.vfSide[n], pf = indices.pfSide[n]
@@ -160,9 +163,6 @@ public final class Mailbox {
 
     /// A Function Level Reset of VF `n`: the same as its CTRL.RST.
     func functionLevelReset(port p: Int, vf n: Int, file: inout RegisterFile) -> [Effect] {
-        var values = file.values
-        let effects = resetVF(port: p, n, values: &values)
-        for (k, v) in zip(values.indices, values) where v != file.values[k] { file.hardwareStore(index: k, v) }
-        return effects
+        resetVF(port: p, n, values: &file.values)
     }
 }

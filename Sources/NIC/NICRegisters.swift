@@ -65,9 +65,7 @@ public final class NICRegisters: MemoryMappedRegisters {
         } else {
             value = msix.read(function, bar: bar, offset: offset) ?? 0
         }
-        var mask: UInt32 = 0
-        for byte in 0..<4 where byteEnables >> UInt8(byte) & 1 == 1 { mask |= 0xFF << UInt32(8 * byte) }
-        return value & mask
+        return value & ConfigWrite.byteMask(byteEnables)
     }
 
     public func write(_ function: SRIOVDevice.FunctionID, bar: Int, offset: UInt64, value: UInt32, byteEnables: UInt8) {
@@ -77,9 +75,7 @@ public final class NICRegisters: MemoryMappedRegisters {
         }
         guard writable else { return }
         if let k = ports[p].resolve(pfOffset), mailbox.handles(k) {
-            var mask: UInt32 = 0
-            for byte in 0..<4 where byteEnables >> UInt8(byte) & 1 == 1 { mask |= 0xFF << UInt32(8 * byte) }
-            let effects = mailbox.write(port: p, index: k, data: value & mask, file: &ports[p])
+            let effects = mailbox.write(port: p, index: k, data: value & ConfigWrite.byteMask(byteEnables), file: &ports[p])
             writes[p] += 1
             written?(p, k)
             for effect in effects { mailboxEffect?(effect) }

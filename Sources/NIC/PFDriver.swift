@@ -36,14 +36,14 @@ public struct PFDriver<Access: RegisterAccess> {
     /// Receive address `entry` = `mac` (first octet in bits 47:40), selecting `pools`
     /// (igb_rar_set_qsel: RAH.POOLSEL; ixgbe_set_rar + ixgbe_set_vmdq: MPSAR).
     public mutating func receiveAddress(_ entry: Int, mac: UInt64, pools: UInt64) {
-        let o = (0..<6).map { UInt32(mac >> UInt64(40 - 8 * $0) & 0xFF) }
-        write("RAL[\(entry)]", o[0] | o[1] << 8 | o[2] << 16 | o[3] << 24)
+        let words = MACWords.encode(mac)
+        write("RAL[\(entry)]", words.low)
         if is82576 {
-            write("RAH[\(entry)]", o[4] | o[5] << 8 | UInt32(pools & 0xFF) << 18 | 1 << 31)
+            write("RAH[\(entry)]", words.high | UInt32(pools & 0xFF) << 18 | 1 << 31)
         } else {
             write("MPSAR_LO[\(entry)]", UInt32(truncatingIfNeeded: pools))
             write("MPSAR_HI[\(entry)]", UInt32(truncatingIfNeeded: pools >> 32))
-            write("RAH[\(entry)]", o[4] | o[5] << 8 | 1 << 31)
+            write("RAH[\(entry)]", words.high | 1 << 31)
         }
     }
 

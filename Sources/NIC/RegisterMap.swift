@@ -105,7 +105,8 @@ public struct RegisterMap: Sendable {
 /// see (a register the map does not have reads 0 and ignores writes).
 public struct RegisterFile: Sendable {
     public let map: RegisterMap
-    public private(set) var values: [UInt32]
+    /// The registers' values; hardware in the NIC (the mailbox) may change them in place.
+    public internal(set) var values: [UInt32]
 
     public init(map: RegisterMap) {
         self.map = map
@@ -146,8 +147,7 @@ public struct RegisterFile: Sendable {
     public mutating func write(offset: Int, value: UInt32, byteEnables: UInt8 = 0xF) {
         guard let k = resolve(offset) else { return }
         let register = map.registers[k]
-        var enabled: UInt32 = 0
-        for byte in 0..<4 where byteEnables >> UInt8(byte) & 1 == 1 { enabled |= 0xFF << UInt32(8 * byte) }
+        let enabled = ConfigWrite.byteMask(byteEnables)
         let data = value & enabled
         switch register.writeAction {
         case .setBits(let target, _):

@@ -27,6 +27,11 @@ public enum ConfigWrite {
         return mask
     }
 
+    /// The same mask for a concrete access's byte enables (memory and register writes).
+    public static func byteMask(_ byteEnables: UInt8) -> UInt32 {
+        UInt32(byteMask(Bits<Concrete, 4>(UInt64(byteEnables & 0xF))).value)
+    }
+
     /// Byte enables of a naturally aligned access of `size` bytes at `offset`, or nil if the
     /// access is not 1, 2 or 4 bytes naturally aligned.
     public static func byteEnables(offset: Int, size: Int) -> UInt64? {

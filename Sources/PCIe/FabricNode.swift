@@ -374,8 +374,7 @@ public final class FabricNode: Component {
             hostMemory[address] = value
             return
         }
-        var mask: UInt32 = 0
-        for byte in 0..<4 where byteEnables >> UInt8(byte) & 1 == 1 { mask |= 0xFF << UInt32(8 * byte) }
+        let mask = ConfigWrite.byteMask(byteEnables)
         if mask != 0 { hostMemory[address] = (hostMemory[address] ?? 0) & ~mask | value & mask }
     }
 

@@ -1,0 +1,14 @@
+/// A MAC address as the 82576 and 82599 hold it in two dwords — RAL/RAH (82576 §8.10.13, 82599
+/// §8.2.3.7.9), and words 1-2 of a mailbox message, where igbvf/ixgbevf copy the six octets:
+/// octet 0 (the first on the wire) in bits 7:0 of the low dword, octets 4-5 in bits 15:0 of
+/// the high one. A MAC as a number has octet 0 in bits 47:40.
+public enum MACWords {
+    public static func encode(_ mac: UInt64) -> (low: UInt32, high: UInt32) {
+        let o = (0..<6).map { UInt32(mac >> UInt64(40 - 8 * $0) & 0xFF) }
+        return (o[0] | o[1] << 8 | o[2] << 16 | o[3] << 24, o[4] | o[5] << 8)
+    }
+
+    public static func decode(low: UInt32, high: UInt32) -> UInt64 {
+        [low, low >> 8, low >> 16, low >> 24, high, high >> 8].reduce(0) { $0 << 8 | UInt64($1 & 0xFF) }
+    }
+}
