@@ -16,6 +16,8 @@ public final class HostBridge: HostMemoryPort {
     public private(set) var violatingDwords: UInt64 = 0
     /// Interrupts delivered, by (destination, vector): each VM's virtual interrupt controller.
     public private(set) var interrupts: [Delivery: UInt64] = [:]
+    /// Called with every interrupt delivered (the host CPU raises it at its destination).
+    public var delivered: ((Delivery) -> Void)?
 
     public struct Delivery: Hashable, Sendable {
         public let destination: UInt32
@@ -62,7 +64,9 @@ public final class HostBridge: HostMemoryPort {
 
     public func interrupt(requester: UInt16, address: UInt64, data: UInt32, clock: UInt64) -> Bool {
         guard let (vector, destination) = iommu.remapInterrupt(requester: requester, address: address, data: data, clock: clock) else { return false }
-        interrupts[Delivery(destination: destination, vector: vector), default: 0] += 1
+        let delivery = Delivery(destination: destination, vector: vector)
+        interrupts[delivery, default: 0] += 1
+        delivered?(delivery)
         return true
     }
     public func read32(_ address: UInt64) -> UInt32 { memory.read32(address) }

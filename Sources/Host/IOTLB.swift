@@ -27,6 +27,8 @@ public struct IOTLB: Sendable {
     var contexts: [UInt16: UInt16] = [:]
     public private(set) var hits: UInt64 = 0
     public private(set) var misses: UInt64 = 0
+    /// Hits and misses per domain (a VM's share of the cache).
+    public private(set) var byDomain: [UInt16: (hits: UInt64, misses: UInt64)] = [:]
     public private(set) var contextHits: UInt64 = 0
     public private(set) var contextMisses: UInt64 = 0
 
@@ -59,9 +61,11 @@ public struct IOTLB: Sendable {
         let set = Int(page % UInt64(sets))
         guard let k = storage[set].firstIndex(where: { $0.domain == domain && $0.page == page }) else {
             misses += 1
+            byDomain[domain, default: (0, 0)].misses += 1
             return nil
         }
         hits += 1
+        byDomain[domain, default: (0, 0)].hits += 1
         let entry = storage[set].remove(at: k)
         storage[set].insert(entry, at: 0)
         return entry

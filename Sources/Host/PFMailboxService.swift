@@ -42,29 +42,32 @@ public struct PFMailboxService<Access: RegisterAccess> {
 
     /// One pass of the service: reset events, then requests. Returns how many messages it answered.
     @discardableResult
-    public mutating func service() -> Int {
-        let resets = is82576 ? driver.read("VFLRE") : driver.read("VFLREC[0]")
+    public mutating func service() async -> Int {
+        let resets = await driver.read(is82576 ? "VFLRE" : "VFLREC[0]")
         for vf in macs.indices where resets >> UInt32(vf) & 1 == 1 {
             clearToSendVFs.remove(vf)
             driver.write(is82576 ? "VFLRE" : "VFLREC[0]", 1 << UInt32(vf))   // write 1 to clear
         }
         var answered = 0
+        var causes: [String: UInt32] = [:]                                  // each cause register read once
         for vf in macs.indices {
             let c = cause(vf)
-            guard driver.read(c.register) & c.request != 0 else { continue }
+            if causes[c.register] == nil { causes[c.register] = await driver.read(c.register) }
+            guard causes[c.register]! & c.request != 0 else { continue }
             driver.write(c.register, c.request)
-            let message = read(vf)
+            let message = await read(vf)
             guard message[0] & (Self.ack | Self.nack) == 0 else { continue }   // already answered
-            reply(vf, handle(vf, message))
+            reply(vf, await handle(vf, message))
             answered += 1
         }
         return answered
     }
 
     /// e1000_read_mbx_pf: take PFU, copy the 16 dwords, ACK (which gives PFU back).
-    mutating func read(_ vf: Int) -> [UInt32] {
+    mutating func read(_ vf: Int) async -> [UInt32] {
         driver.write(mailbox(vf), bit("PFU"))
-        let words = (0..<16).map { driver.read(memory(vf, $0)) }
+        var words: [UInt32] = []
+        for k in 0..<16 { words.append(await driver.read(memory(vf, k))) }
         driver.write(mailbox(vf), bit("ACK"))
         return words
     }
@@ -85,9 +88,12 @@ public struct PFMailboxService<Access: RegisterAccess> {
     }
 
     /// The reply to `message` from VF `vf`, after acting on it.
-    mutating func handle(_ vf: Int, _ message: [UInt32]) -> [UInt32] {
+    mutating func handle(_ vf: Int, _ message: [UInt32]) async -> [UInt32] {
         let type = message[0] & 0xFFFF
         if type == Message.reset.rawValue {
+            // igb_vf_reset_msg: the VF's MAC back in its receive address, its pool's Rx and Tx on.
+            driver.receiveAddress(driver.vfAddressEntry(vf), mac: macs[vf], pools: 1 << UInt64(vf))
+            await driver.enablePool(vf)
             clearToSendVFs.insert(vf)
             let reply = [Message.reset.rawValue | Self.ack | Self.clearToSend] + Self.words(macs[vf])
             log.append((vf, message[0], reply[0]))
@@ -105,7 +111,7 @@ public struct PFMailboxService<Access: RegisterAccess> {
             }
         case .setPromiscuous where ok:
             ok = trusted.contains(vf)
-            if ok { driver.poolOption(vf, "ROPE") }
+            if ok { await driver.poolOption(vf, "ROPE") }
         case .setMulticast, .setVLAN, .setLPE:
             break   // accepted once the VF is clear to send (filters for these come with the drivers)
         default:

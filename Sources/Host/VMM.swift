@@ -14,7 +14,12 @@ public final class VMM {
         /// Host page (number) of each guest-physical page, in guest order.
         public let pages: [UInt64]
         public var bytes: UInt64 { UInt64(pages.count) * HostMemory.pageSize }
+        /// The VM's virtual interrupt controller: the destination its interrupt entries name.
+        public var destination: UInt32 { UInt32(domain) }
     }
+
+    /// The host's own interrupt destination (the PF drivers' vectors).
+    public static let hostDestination: UInt32 = 0
 
     public let memory: HostMemory
     public private(set) var tables: RemappingTables
@@ -22,6 +27,12 @@ public final class VMM {
     /// Which VM each assigned function (routing ID) belongs to.
     public private(set) var assignment: [UInt16: String] = [:]
     var freePages: [UInt64]
+    /// Guest-physical memory each VM's kernel has handed out (a bump allocator from 1 MiB).
+    var allocated: [String: UInt64] = [:]
+    /// The interrupt remapping table (VT-d §9.10): its base, entries in use, and its size field.
+    public private(set) var interruptTable: UInt64 = 0
+    public private(set) var interruptEntries = 0
+    public static let interruptTableSizeField: UInt8 = 7   // 2^(7+1) = 256 entries, one page
 
     public enum Failure: Error, Equatable, CustomStringConvertible {
         case outOfMemory(vm: String, wanted: UInt64, left: UInt64)
@@ -42,6 +53,7 @@ public final class VMM {
         tables = RemappingTables(memory: memory, base: tableBase, pages: tablePages)
         var rng = DeterministicRNG(seed: seed)
         freePages = Array(pool.lowerBound / HostMemory.pageSize..<pool.upperBound / HostMemory.pageSize).shuffled(using: &rng)
+        interruptTable = (try? tables.page()) ?? 0
     }
 
     /// Creates VM `name` with `bytes` of guest memory (rounded up to pages) and its domain.
@@ -88,6 +100,30 @@ public final class VMM {
         try tables.map(domain: machine.domain, iova: guestPage * HostMemory.pageSize, to: hostPage * HostMemory.pageSize)
     }
 
+    /// `bytes` of `vm`'s guest-physical memory for its kernel (a driver's rings and buffers),
+    /// aligned to `alignment`; nil when the VM's memory is used up.
+    public func allocate(vm: String, bytes: UInt64, alignment: UInt64 = 4096) -> UInt64? {
+        guard let machine = machines[vm] else { return nil }
+        let start = ((allocated[vm] ?? 0x10_0000) + alignment - 1) / alignment * alignment
+        guard start + bytes <= machine.bytes else { return nil }
+        allocated[vm] = start + bytes
+        return start
+    }
+
+    /// What VFIO does when a guest (or the host) enables a vector of an assigned function's
+    /// MSI-X table: an interrupt remapping entry for `vector` at `destination`, validated
+    /// against the function's routing ID (SVT 01, SQ 00), and the remappable-format address
+    /// and data the physical table entry gets. Nil when the table is full.
+    public func interruptEntry(requester: UInt16, vector: UInt8, destination: UInt32) -> (address: UInt64, data: UInt32)? {
+        guard interruptEntries < 1 << (Int(Self.interruptTableSizeField) + 1) else { return nil }
+        let handle = UInt16(interruptEntries)
+        interruptEntries += 1
+        let entry = InterruptRemapping.entry(vector: vector, destination: destination, sourceID: requester)
+        memory.write64(interruptTable + 16 * UInt64(handle), entry.low)
+        memory.write64(interruptTable + 16 * UInt64(handle) + 8, entry.high)
+        return (InterruptRemapping.messageAddress(handle: handle), 0)
+    }
+
     /// Programs the IOMMU by register writes and reads (`write(offset, value)`, `read(offset)`),
     /// as intel-iommu does: RTADDR, GCMD.SRTP (wait for GSTS.RTPS), global context-cache
     /// invalidation (wait for ICC to clear), global IOTLB invalidation, GCMD.TE (wait for
@@ -107,6 +143,14 @@ public final class VMM {
         set("IOTLB_HI", [("IVT", 1), ("IIRG", 1)])                     // global IOTLB invalidation
         guard !isSet("IOTLB_HI", "IVT") else { return false }
         set("GCMD", [("TE", 1)])
-        return isSet("GSTS", "TES")
+        guard isSet("GSTS", "TES") else { return false }
+        // Interrupt remapping (intel_setup_irq_remapping): IRTA, GCMD.SIRTP, then GCMD.IRE
+        // (GCMD is write-only: each command repeats the enables already on).
+        write(R.offset("IRTA_LO"), R.field("IRTA_LO", "S").setting(UInt32(Self.interruptTableSizeField), in: UInt32(truncatingIfNeeded: interruptTable)))
+        write(R.offset("IRTA_HI"), UInt32(interruptTable >> 32))
+        set("GCMD", [("TE", 1), ("SIRTP", 1)])
+        guard isSet("GSTS", "IRTPS") else { return false }
+        set("GCMD", [("TE", 1), ("IRE", 1)])
+        return isSet("GSTS", "IRES")
     }
 }

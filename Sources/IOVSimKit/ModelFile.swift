@@ -13,6 +13,8 @@ public struct ModelFile: Codable, Sendable, Equatable {
     public var vm: [VMModel]?
     /// Seeded frame sources on the NIC's ports.
     public var generator: [GeneratorModel]?
+    /// Frames the VMs send through their VFs (needs the host: the VMs' drivers send them).
+    public var traffic: [TrafficModel]?
     /// The host above the root complex: its memory and the IOMMU (omitted: plain memory, no
     /// translation).
     public var host: HostModel?
@@ -73,6 +75,20 @@ public struct GeneratorModel: Codable, Sendable, Equatable {
     /// Percent of the line rate, 1...100 (default 100).
     public var load: Int?
     public var mix: FrameMixModel?
+}
+
+/// Frames one VM sends through one of its VFs, as its driver posts them: to a VF of another
+/// VM on the same port (the NIC switches them inside, VM to VM) or to the wire, `frames`
+/// frames of 64-1518 bytes (drawn from `seed`) at `load` percent of the port's line rate.
+public struct TrafficModel: Codable, Sendable, Equatable {
+    /// The sending VF, assigned to a VM (`nic0.pf0.vf0`).
+    public var from: String
+    /// A VF on the same port (`nic0.pf0.vf2`), or `wire`.
+    public var to: String
+    public var frames: Int
+    /// Percent of the line rate, 1...100 (default 10).
+    public var load: Int?
+    public var seed: UInt64?
 }
 
 /// Weights of the generator's frame kinds (omitted: unicast only).

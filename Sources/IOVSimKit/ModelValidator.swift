@@ -31,6 +31,7 @@ struct ModelValidator {
         }
         try validatePlatform(model)
         try validateNIC(model)
+        try validateTraffic(model)
     }
 
     /// The register map family and what follows from it; generators on ports that exist.
@@ -182,6 +183,33 @@ struct ModelValidator {
                 let otherPages = (other.memoryMB ?? 64) * 256
                 guard (0..<otherPages).contains(foreign.page) else { throw fail("\(at).page", "\(other.name) has guest pages 0...\(otherPages - 1)") }
             }
+        }
+    }
+
+    /// Each `[[traffic]]`: from a VF a VM has, to a VF on the same port or the wire, with the
+    /// host whose VMs' drivers send it.
+    func validateTraffic(_ model: ModelFile) throws {
+        let owners = Dictionary((model.vm ?? []).flatMap { vm in vm.functions.map { ($0, vm.name) } }, uniquingKeysWith: { a, _ in a })
+        for (t, traffic) in (model.traffic ?? []).enumerated() {
+            let at = "traffic[\(t)]"
+            guard model.device.nic != nil else { throw fail(at, "frames need a NIC: the model has no [device.nic]") }
+            guard let host = model.host, host.iommu ?? true else { throw fail(at, "VMs send frames through their drivers, which need the host: the model has no [host] with the IOMMU on") }
+            guard let from = FunctionName(traffic.from, model: model), from.vf != nil else {
+                throw fail("\(at).from", "'\(traffic.from)' is not a VF of the platform (expected DEVICE.pfN.vfM)")
+            }
+            guard owners[traffic.from] != nil else {
+                throw fail("\(at).from", "'\(traffic.from)' is not assigned to a VM (a [[vm]]'s functions), so no driver sends from it")
+            }
+            if traffic.to != "wire" {
+                guard let to = FunctionName(traffic.to, model: model), to.vf != nil else {
+                    throw fail("\(at).to", "'\(traffic.to)' is not a VF of the platform or 'wire' (expected DEVICE.pfN.vfM or wire)")
+                }
+                guard to.device == from.device, to.pf == from.pf, to != from else {
+                    throw fail("\(at).to", "'\(traffic.to)' is not another VF on \(from.device).port\(from.pf), the port \(traffic.from) sends on")
+                }
+            }
+            guard (0...10_000_000).contains(traffic.frames) else { throw fail("\(at).frames", "value out of range: 0...10000000 frames") }
+            if let load = traffic.load, !(1...100).contains(load) { throw fail("\(at).load", "value out of range: 1...100 percent of the line rate") }
         }
     }
 

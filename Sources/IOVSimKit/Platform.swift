@@ -32,8 +32,12 @@ public final class Platform {
     /// last 16 MiB (the IOMMU's tables).
     public static let reservedHostMB = 32
     let runSeed: UInt64
-    /// DMA workload of the VMs' VFs, idle until started after bring-up.
-    public private(set) var traffic: TrafficGenerator!
+    /// The host's CPU: the PF drivers, the VMM and the VMs' VF drivers run on it as programs.
+    public private(set) var cpu: HostCPU!
+    /// Each VM's VF drivers, by function name (`nic0.pf0.vf1`), once the VMM has set up.
+    public internal(set) var vfDrivers: [String: VFDriver] = [:]
+    /// The PF drivers' mailbox services, by PF name (`nic0.pf0`).
+    public internal(set) var mailboxServices: [String: PFMailboxProgram] = [:]
     public internal(set) var configAccesses = 0
 
     public var observer: HopObserver? {
@@ -121,8 +125,8 @@ public final class Platform {
             }
             node.links = nodeLinks
         }
-        traffic = TrafficGenerator(platform: self)
-        simulator.add(traffic)
+        cpu = HostCPU(simulator, path: "top.cpu", rootComplex: rootComplex)
+        host?.delivered = { [unowned self] delivery in cpu.raise(destination: delivery.destination, vector: delivery.vector) }
         PlatformProbes.register(self)
     }
 

@@ -41,6 +41,7 @@ extension Platform {
         configAccesses += cpu.accesses
         host.assignment = vmm.assignment
         self.vmm = vmm
+        startDrivers()
     }
 
     /// The summary's host lines: the IOMMU's work, the interrupts delivered, the guard.

@@ -1,3 +1,4 @@
+import Host
 import NIC
 import PCIe
 import RTL
@@ -21,13 +22,36 @@ public struct MMIOAccess: RegisterAccess {
 }
 
 extension Platform {
-    /// PF `pf` of `device`'s driver view of its registers: MMIO at its BAR0.
-    public func pfDriver(device: String, pf p: Int) -> PFDriver<MMIOAccess>? {
+    /// PF `pf` of `device`'s BAR0 and its port's register map.
+    func pfRegisters(device: String, pf p: Int) -> (bar0: UInt64, map: RegisterMap)? {
         guard let nic = nics[device], let endpoint = endpoints[device], p < endpoint.device.pfs.count,
               let bar = endpoint.device.pfs[p].definition.header.bars.first(where: { $0.index == 0 }) else { return nil }
-        let pf = endpoint.device.pfs[p]
-        return PFDriver(MMIOAccess(cpu: ConfigAccess(simulator: simulator, rootComplex: rootComplex), bar0: bar.base(in: pf.config, at: Type0Header.barOffset),
-                                   map: nic.registers.ports[p].map))
+        return (bar.base(in: endpoint.device.pfs[p].config, at: Type0Header.barOffset), nic.registers.ports[p].map)
+    }
+
+    /// PF `pf` of `device`'s driver view of its registers: MMIO at its BAR0, each access a TLP
+    /// the CPU waits for (for tests and tools that drive a PF between clocks).
+    public func pfDriver(device: String, pf p: Int) -> PFDriver<MMIOAccess>? {
+        pfRegisters(device: device, pf: p).map { PFDriver(MMIOAccess(cpu: ConfigAccess(simulator: simulator, rootComplex: rootComplex), bar0: $0.bar0, map: $0.map)) }
+    }
+
+    /// The same registers for a program on the host CPU (`HostCPU`).
+    public func pfProgramDriver(device: String, pf p: Int) -> PFDriver<ProgramRegisters>? {
+        pfRegisters(device: device, pf: p).map { PFDriver(ProgramRegisters(cpu: cpu, bar0: $0.bar0, map: $0.map)) }
+    }
+
+    /// Runs `body` as program `name` on the host CPU and the clock until it finishes (at most
+    /// `limit` clocks); false when it did not finish in time.
+    @discardableResult
+    public func execute(_ name: String, limit: UInt64 = 10_000_000, _ body: @escaping () async -> Void) -> Bool {
+        let index = cpu.programs.count
+        cpu.start(name, body)
+        let end = simulator.now + limit
+        while !cpu.programs[index].finished, simulator.now < end {
+            let next = max(simulator.nextEventClock ?? end, simulator.now)
+            simulator.run(clocks: min(next, end - 1) - simulator.now + 1)
+        }
+        return cpu.programs[index].finished
     }
 }
 
@@ -84,17 +108,24 @@ extension Platform {
             let nic = nics[name]!, endpoint = endpoints[name]!
             for (p, pf) in endpoint.device.pfs.enumerated() {
                 let map = nic.registers.ports[p].map
-                guard var driver = pfDriver(device: name, pf: p) else { continue }
+                guard var driver = pfProgramDriver(device: name, pf: p) else { continue }
                 let enabled = pf.vfEnable ? Int(pf.numVFs) : 0
                 let vfs = pool(device: name, pf: p, vf: nil) ?? 0   // the PF's pool: the VFs that have one
                 if enabled > vfs {
                     nicNotes.append("\(name).pf\(p): \(enabled) VFs enabled, the \(map.family) has \(map.pools) pools: \(enabled - vfs > 1 ? "VFs \(vfs)-\(enabled - 1) get" : "VF \(vfs) gets") no pool, the PF keeps pool \(vfs) (Linux \(map.family == "82576" ? "igb" : "ixgbe") allows \(map.pools - 1) VFs)")
                 }
-                driver.enableVMDq(pfMAC: macAddress(device: name, pf: p), vfMACs: (0..<vfs).map { macAddress(device: name, pf: p, vf: $0) },
-                                   spoofCheck: model.device.nic?.spoofCheck ?? true)
-                _ = driver.read("STATUS")   // flushes the posted writes
-                configAccesses += driver.access.cpu.accesses
-                // Each VF's driver makes it a bus master at probe (igbvf/ixgbevf pci_set_master).
+                let pfMAC = macAddress(device: name, pf: p), vfMACs = (0..<vfs).map { macAddress(device: name, pf: p, vf: $0) }
+                let spoofCheck = model.device.nic?.spoofCheck ?? true
+                let before = cpu.loads + cpu.stores
+                let done = execute("\(name).pf\(p) driver: set-up") {
+                    await driver.enableVMDq(pfMAC: pfMAC, vfMACs: vfMACs, spoofCheck: spoofCheck)
+                    _ = await driver.read("STATUS")   // flushes the posted writes
+                }
+                if !done { nicNotes.append("\(name).pf\(p): the PF driver's set-up did not finish") }
+                configAccesses += Int(cpu.loads + cpu.stores - before)
+                // With a host, each VF's driver makes it a bus master at probe (igbvf/ixgbevf
+                // pci_set_master); without one, no driver runs and the set-up does it for them.
+                guard host == nil else { continue }
                 let config = ConfigAccess(simulator: simulator, rootComplex: rootComplex)
                 for vf in pf.vfs.prefix(vfs) {
                     let command = config.read(vf.rid, Type0Header.commandOffset, size: 2) ?? 0

@@ -44,7 +44,12 @@ public enum Runner {
         public var configAccesses = 0
         public var tlpHopsByType: [String: Int] = [:]
         public var dmaRequests: UInt64 = 0
-        public var perFunction: [(name: String, dmaIssued: Int, writesReceived: Int)] = []
+        public var perFunction: [(name: String, writesReceived: Int)] = []
+        /// Per VM: what its drivers received and sent, the drops with their reasons, interrupts,
+        /// its share of the IOTLB, faults (`FrameLedger`).
+        public var vms: [String] = []
+        /// Per VM's VF: frames offered, delivered, dropped, in flight, leaked, corrupted.
+        public var accounts: [String: (offered: UInt64, delivered: UInt64, dropped: UInt64, inFlight: Int64, leaked: UInt64, corrupted: UInt64)] = [:]
         public var vcdBytes = 0
         public var vcdSignals = 0
         public var tlpLogLines = 0
@@ -60,16 +65,17 @@ public enum Runner {
 
         public func render() -> String {
             var out = "model \(model): \(clocks) clocks = \(String(format: "%.3f", simulatedSeconds * 1e6)) us simulated in \(String(format: "%.2f", wallSeconds)) s wall (\(String(format: "%.0f", clocksPerSecond)) clocks/s, \(componentTicks) component ticks)\n"
-            out += "bring-up: \(configAccesses) config requests, \(bringUpClocks) clocks; DMA requests issued: \(dmaRequests)\n"
+            out += "bring-up: \(configAccesses) config and MMIO requests, \(bringUpClocks) clocks (drivers up); NIC DMA requests issued: \(dmaRequests)\n"
             out += "TLP hops by type: " + tlpHopsByType.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "\n"
-            let active = perFunction.filter { $0.dmaIssued > 0 || $0.writesReceived > 0 }
+            let active = perFunction.filter { $0.writesReceived > 0 }
             if !active.isEmpty {
-                out += "per function: " + active.map { "\($0.name) dma=\($0.dmaIssued) writes_in=\($0.writesReceived)" }.joined(separator: "; ") + "\n"
+                out += "MMIO writes received per function: " + active.map { "\($0.name) \($0.writesReceived)" }.joined(separator: "; ") + "\n"
             }
             if vcdBytes > 0 { out += "VCD: \(vcdSignals) signals, \(vcdBytes) bytes\n" }
             if tlpLogLines > 0 { out += "TLP log: \(tlpLogLines) lines\n" }
             for line in nic { out += line + "\n" }
             for line in host { out += line + "\n" }
+            for line in vms { out += line + "\n" }
             if frameLogLines > 0 { out += "frame log: \(frameLogLines) lines\n" }
             return out
         }
@@ -150,7 +156,9 @@ public enum Runner {
             }
             endpoint.send(TLP(kind: .memoryWrite, requesterID: function.rid, length: 1, address: write.address & ~3, payload: [0]), simulator: simulator)
         }
-        platform.traffic.start(state: state)
+        let ledger = FrameLedger(platform: platform)
+        ledger.attach()
+        VMTraffic.start(platform)
         try frames.start()
         // A replayed write gets at least 1,000 clocks to travel, however short the run.
         let end = max(options.cycles, options.writes.isEmpty ? 0 : simulator.now + 1_000)
@@ -173,7 +181,10 @@ public enum Runner {
         summary.clocks = simulator.now
         summary.simulatedSeconds = simulator.simulatedSeconds
         summary.tlpHopsByType = kinds
-        summary.dmaRequests = platform.traffic.requests
+        summary.dmaRequests = platform.nics.values.reduce(0) { $0 + $1.dma.requester.writesIssued + $1.dma.requester.readsIssued }
+        summary.vms = ledger.report()
+        for (name, a) in ledger.accounts { summary.accounts[name] = (a.offered, a.delivered, a.dropped, a.inFlight, a.leaked, a.corrupted) }
+        platform.stopDrivers()
         summary.vcdBytes = vcd?.bytesWritten ?? 0
         summary.tlpLogLines = log?.lines ?? 0
         summary.componentTicks = simulator.ticks
@@ -185,7 +196,7 @@ public enum Runner {
             let endpoint = platform.endpoints[name]!
             for function in endpoint.device.functions {
                 let label = "\(name).\(function.id)"
-                summary.perFunction.append((label, platform.traffic.issued[label] ?? 0, endpoint.memoryWritesReceived[function.id] ?? 0))
+                summary.perFunction.append((label, endpoint.memoryWritesReceived[function.id] ?? 0))
             }
         }
         return summary

@@ -40,6 +40,9 @@ public final class DMAEngine: Component {
     public var issued: ((TLP, UInt64) -> Void)?
     /// Interrupt causes, vectors and MSI-X messages.
     public let interrupts: InterruptUnit
+    /// Sees every frame a pool was given that did not reach host memory: (port, pool, frame,
+    /// why, clock).
+    public var receiveDropped: ((Int, Int, EthernetFrame, PortQueues.ReceiveDrop, UInt64) -> Void)?
     /// Events from software writes and config space, handled at the next clock.
     var events: [Event] = []
 
@@ -84,6 +87,7 @@ public final class DMAEngine: Component {
         requests.producer = self
         completions.consumer = self
         for p in self.ports {
+            p.dropped = { [unowned self, unowned simulator] pool, frame, reason in self.receiveDropped?(p.port.index, pool, frame, reason, simulator.now) }
             p.port.arrivals.consumer = self
             p.port.transmitFreed.consumer = self
         }

@@ -15,12 +15,12 @@ public struct PFDriver<Access: RegisterAccess> {
     }
 
     public mutating func write(_ name: String, _ value: UInt32) { access.write(offset: offset(name), value: value) }
-    public mutating func read(_ name: String) -> UInt32 { access.read(offset: offset(name)) }
+    public mutating func read(_ name: String) async -> UInt32 { await access.read(offset: offset(name)) }
 
     /// Sets a field, keeping the rest of the register (read-modify-write).
-    public mutating func set(_ name: String, _ field: String, _ value: UInt32) {
+    public mutating func set(_ name: String, _ field: String, _ value: UInt32) async {
         guard let f = map.register(named: name)?.field(field) else { preconditionFailure("\(map.family) \(name) has no field \(field)") }
-        write(name, (read(name) & ~f.mask) | (value << UInt32(f.lsb)) & f.mask)
+        write(name, f.setting(value, in: await read(name)))
     }
 
     /// A pool bitmap written to one register (82576) or a low/high pair (82599).
@@ -58,49 +58,59 @@ public struct PFDriver<Access: RegisterAccess> {
         }
     }
 
-    public mutating func vlanFiltering(_ on: Bool) { is82576 ? set("RCTL", "VFE", on ? 1 : 0) : set("VLNCTRL", "VFE", on ? 1 : 0) }
+    public mutating func vlanFiltering(_ on: Bool) async { await set(is82576 ? "RCTL" : "VLNCTRL", "VFE", on ? 1 : 0) }
     /// A VMOLR option by its 82576 name (MPME is the 82599's MPE).
-    public mutating func poolOption(_ pool: Int, _ option: String, _ on: Bool = true) {
-        set("VMOLR[\(pool)]", !is82576 && option == "MPME" ? "MPE" : option, on ? 1 : 0)
+    public mutating func poolOption(_ pool: Int, _ option: String, _ on: Bool = true) async {
+        await set("VMOLR[\(pool)]", !is82576 && option == "MPME" ? "MPE" : option, on ? 1 : 0)
     }
     public mutating func receiveEnable(_ pools: UInt64) { poolMap("VFRE", pools) }
+    /// Turns pool `pool`'s receive and transmit back on, keeping the others (igb_vf_reset_msg,
+    /// ixgbe_vf_reset_msg: a VF's reset cleared its VFRE and VFTE bits).
+    public mutating func enablePool(_ pool: Int) async {
+        for name in ["VFRE", "VFTE"] {
+            let register = is82576 ? name : "\(name)[\(pool / 32)]"
+            write(register, await read(register) | 1 << UInt32(pool % 32))
+        }
+    }
     public mutating func transmitEnable(_ pools: UInt64) { poolMap("VFTE", pools) }
-    public mutating func defaultPool(_ pool: Int) { set("VT_CTL", "DEF_PL", UInt32(pool)) }
-    public mutating func disableDefaultPool(_ on: Bool) { set("VT_CTL", "DIS_DEF_POOL", on ? 1 : 0) }
+    public mutating func defaultPool(_ pool: Int) async { await set("VT_CTL", "DEF_PL", UInt32(pool)) }
+    public mutating func disableDefaultPool(_ on: Bool) async { await set("VT_CTL", "DIS_DEF_POOL", on ? 1 : 0) }
 
     /// One bit of the 4096-bit multicast table (and, on the 82599, the table switched on).
-    public mutating func multicastHash(_ bit: Int) {
-        write("MTA[\(bit >> 5)]", read("MTA[\(bit >> 5)]") | 1 << UInt32(bit & 31))
-        if !is82576 { set("MCSTCTRL", "MFE", 1) }
+    public mutating func multicastHash(_ bit: Int) async {
+        write("MTA[\(bit >> 5)]", await read("MTA[\(bit >> 5)]") | 1 << UInt32(bit & 31))
+        if !is82576 { await set("MCSTCTRL", "MFE", 1) }
     }
 
     /// MAC and VLAN anti-spoofing for `pools` (igb_vmdq_set_anti_spoofing_pf: DTXSWC;
     /// ixgbe_set_vf_spoofchk: PFVFSPOOF, 8 pools per register).
-    public mutating func antiSpoofing(mac: UInt64, vlan: UInt64) {
+    public mutating func antiSpoofing(mac: UInt64, vlan: UInt64) async {
         if is82576 {
-            set("DTXSWC", "MAC_SPOOF", UInt32(mac & 0xFF))
-            set("DTXSWC", "VLAN_SPOOF", UInt32(vlan & 0xFF))
+            await set("DTXSWC", "MAC_SPOOF", UInt32(mac & 0xFF))
+            await set("DTXSWC", "VLAN_SPOOF", UInt32(vlan & 0xFF))
         } else {
             for r in 0..<8 {
-                set("PFVFSPOOF[\(r)]", "MACAS", UInt32(mac >> UInt64(8 * r) & 0xFF))
-                set("PFVFSPOOF[\(r)]", "VLANAS", UInt32(vlan >> UInt64(8 * r) & 0xFF))
+                await set("PFVFSPOOF[\(r)]", "MACAS", UInt32(mac >> UInt64(8 * r) & 0xFF))
+                await set("PFVFSPOOF[\(r)]", "VLANAS", UInt32(vlan >> UInt64(8 * r) & 0xFF))
             }
         }
     }
 
     /// VM-to-VM switching (igb_vmdq_set_loopback_pf: DTXSWC.VMDQ_LOOPBACK_EN; ixgbe:
     /// PFDTXGSWC.VT_LBEN).
-    public mutating func loopback(_ on: Bool) { is82576 ? set("DTXSWC", "VMDQ_LOOPBACK_EN", on ? 1 : 0) : set("PFDTXGSWC", "VT_LBEN", on ? 1 : 0) }
+    public mutating func loopback(_ on: Bool) async {
+        if is82576 { await set("DTXSWC", "VMDQ_LOOPBACK_EN", on ? 1 : 0) } else { await set("PFDTXGSWC", "VT_LBEN", on ? 1 : 0) }
+    }
 
     /// The largest frame the port accepts: RCTL.LPE + RLPML (82576), HLREG0.JUMBOEN +
     /// MAXFRS.MFS (82599).
-    public mutating func maxFrame(_ bytes: Int) {
+    public mutating func maxFrame(_ bytes: Int) async {
         if is82576 {
-            set("RLPML", "RLPML", UInt32(bytes))
-            set("RCTL", "LPE", bytes > 1522 ? 1 : 0)
+            await set("RLPML", "RLPML", UInt32(bytes))
+            await set("RCTL", "LPE", bytes > 1522 ? 1 : 0)
         } else {
-            set("MAXFRS", "MFS", UInt32(bytes))
-            set("HLREG0", "JUMBOEN", bytes > 1522 ? 1 : 0)
+            await set("MAXFRS", "MFS", UInt32(bytes))
+            await set("HLREG0", "JUMBOEN", bytes > 1522 ? 1 : 0)
         }
     }
 
@@ -115,31 +125,31 @@ public struct PFDriver<Access: RegisterAccess> {
     /// (igb: rar_entry_count - (vf + 1)), entry vf + 1 on the 82599 (ixgbe, after the PF's).
     public func vfAddressEntry(_ vf: Int) -> Int { is82576 ? map.receiveAddresses - (vf + 1) : vf + 1 }
 
-    public mutating func enableVMDq(pfMAC: UInt64, vfMACs: [UInt64], spoofCheck: Bool = true) {
+    public mutating func enableVMDq(pfMAC: UInt64, vfMACs: [UInt64], spoofCheck: Bool = true) async {
         let vfs = vfMACs.count, pf = vfs
         precondition(pf < map.pools, "\(map.family): \(vfs) VFs leave no pool for the PF")
         let all: UInt64 = pf == 63 ? ~0 : (1 << UInt64(pf + 1)) - 1
         if is82576 {
             write("MRQC", 0x3)                                        // VMDq
-            set("RCTL", "BAM", 1)
-            set("RCTL", "EN", 1)
+            await set("RCTL", "BAM", 1)
+            await set("RCTL", "EN", 1)
         } else {
             write("MRQC", 0x8)                                        // VMDq, 64 pools
-            set("FCTRL", "BAM", 1)
-            set("VT_CTL", "VT_ENA", 1)
-            set("VT_CTL", "REPLEN", 1)
+            await set("FCTRL", "BAM", 1)
+            await set("VT_CTL", "VT_ENA", 1)
+            await set("VT_CTL", "REPLEN", 1)
         }
-        defaultPool(pf)
+        await defaultPool(pf)
         receiveAddress(0, mac: pfMAC, pools: 1 << UInt64(pf))
         for (vf, mac) in vfMACs.enumerated() {
             receiveAddress(vfAddressEntry(vf), mac: mac, pools: 1 << UInt64(vf))
         }
-        for pool in 0...pf { for option in ["AUPE", "BAM", "ROMPE"] { poolOption(pool, option) } }
+        for pool in 0...pf { for option in ["AUPE", "BAM", "ROMPE"] { await poolOption(pool, option) } }
         receiveEnable(all)
         transmitEnable(all)
-        loopback(true)
+        await loopback(true)
         let vfPools: UInt64 = vfs == 0 || !spoofCheck ? 0 : (1 << UInt64(vfs)) - 1
-        antiSpoofing(mac: vfPools, vlan: vfPools)
-        set("CTRL_EXT", "PFRSTD", 1)                                  // tells the VFs' mailboxes the PF is up
+        await antiSpoofing(mac: vfPools, vlan: vfPools)
+        await set("CTRL_EXT", "PFRSTD", 1)                                  // tells the VFs' mailboxes the PF is up
     }
 }

@@ -32,6 +32,16 @@ public final class PortQueues {
     /// Queues with an enabled ring.
     var enabledQueues: Set<Int> = []
     public internal(set) var counters = Counters()
+    /// Sees every frame a pool was given and the port then dropped: (pool, frame, why).
+    var dropped: ((Int, EthernetFrame, ReceiveDrop) -> Void)?
+
+    /// Why a frame given to a pool did not reach host memory.
+    public enum ReceiveDrop: String, Sendable, CaseIterable, CustomStringConvertible {
+        case packetBufferFull = "packet buffer full"
+        case noDescriptor = "no descriptor or queue off"
+        case badDescriptor = "bad descriptor"
+        public var description: String { rawValue }
+    }
     let statistics: (missed: Int?, noBuffers: Int?)
     let registers: NICRegisters
     /// The Tx queues' rate factors as software set them.
@@ -155,6 +165,7 @@ public final class PortQueues {
     /// A frame the sorter gave `pool`: into the packet buffer, or dropped (MPC) when full.
     func arrive(pool: Int, frame: EthernetFrame, registers: NICRegisters) {
         guard receiveBufferBytes + frame.size <= receiveBufferCapacity else {
+            dropped?(pool, frame, .packetBufferFull)
             counters.missed += 1
             if let k = statistics.missed { registers.hardwareAdd(port: port.index, index: k) }
             return
@@ -167,6 +178,7 @@ public final class PortQueues {
     func dropReceived(queue q: Int, registers: NICRegisters, counted: Bool = true) {
         let (_, frame) = receiveBuffer.removeFirst()
         receiveBufferBytes -= frame.size
+        dropped?(pool(ofQueue: q), frame, counted ? .noDescriptor : .badDescriptor)
         guard counted else { return }
         counters.noDescriptor += 1
         if let k = statistics.noBuffers { registers.hardwareAdd(port: port.index, index: k) }

@@ -8,6 +8,8 @@ public final class ConfigAccess {
     public let rootComplex: FabricNode
     public var timeoutClocks: UInt64 = 10_000
     public private(set) var accesses = 0
+    /// Tags 0x00-0x7F; the host CPU's clocked programs use 0x80-0xFF (`HostCPU`), so their
+    /// completions never meet.
     var tag: UInt8 = 0
 
     public init(simulator: Simulator, rootComplex: FabricNode) {
@@ -18,7 +20,7 @@ public final class ConfigAccess {
     /// Issues one request and runs the clock until its completion arrives.
     func transact(_ request: TLP) -> TLP? {
         accesses += 1
-        tag &+= 1
+        tag = (tag &+ 1) & 0x7F
         var tlp = request
         tlp.tag = tag
         rootComplex.submit(tlp, simulator: simulator)
@@ -47,20 +49,30 @@ public final class ConfigAccess {
         rootComplex.submit(TLP(kind: .memoryWrite, requesterID: 0, length: 1, address: address & ~3, payload: [value]), simulator: simulator)
     }
 
-    func request(_ rid: UInt16, _ offset: Int, size: Int, write value: UInt32?) -> TLP? {
+    /// The config request for `size` bytes at `offset` of function `rid` (Type 0 on bus 0,
+    /// Type 1 beyond it), a write when `value` is given; nil for a misaligned access.
+    public static func configRequest(_ rid: UInt16, _ offset: Int, size: Int, write value: UInt32?) -> TLP? {
         guard let enables = ConfigWrite.byteEnables(offset: offset, size: size) else { return nil }
         let type0 = rid >> 8 == 0
         let kind: TLP.Kind = value == nil ? (type0 ? .configRead0 : .configRead1) : (type0 ? .configWrite0 : .configWrite1)
         let data = value.map { [$0 << UInt32(8 * (offset & 3))] } ?? []
-        return transact(TLP(kind: kind, requesterID: 0, firstBE: UInt8(enables), targetID: rid, register: offset & ~3, payload: data))
+        return TLP(kind: kind, requesterID: 0, firstBE: UInt8(enables), targetID: rid, register: offset & ~3, payload: data)
+    }
+
+    /// The `size` bytes at `offset` out of a config read's completion; nil unless successful.
+    public static func configValue(_ completion: TLP?, _ offset: Int, size: Int) -> UInt32? {
+        guard let completion, completion.status == .successful, let dw = completion.payload.first else { return nil }
+        let shifted = dw >> UInt32(8 * (offset & 3))
+        return size == 4 ? shifted : shifted & ((1 << UInt32(8 * size)) - 1)
+    }
+
+    func request(_ rid: UInt16, _ offset: Int, size: Int, write value: UInt32?) -> TLP? {
+        Self.configRequest(rid, offset, size: size, write: value).flatMap(transact)
     }
 
     /// A config read; nil on Unsupported Request or timeout (software then sees all ones).
     public func read(_ rid: UInt16, _ offset: Int, size: Int = 4) -> UInt32? {
-        guard let completion = request(rid, offset, size: size, write: nil), completion.status == .successful,
-              let dw = completion.payload.first else { return nil }
-        let shifted = dw >> UInt32(8 * (offset & 3))
-        return size == 4 ? shifted : shifted & ((1 << UInt32(8 * size)) - 1)
+        Self.configValue(request(rid, offset, size: size, write: nil), offset, size: size)
     }
 
     /// A config write; false on Unsupported Request or timeout.

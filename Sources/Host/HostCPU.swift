@@ -1,0 +1,196 @@
+import PCIe
+import RTL
+
+/// The host's CPU as the devices meet it, running programs (the PF drivers, the VMM, each VM's
+/// VF drivers) inside the clock. A program is straight-line async code: a load of a device
+/// register is a memory read TLP from the root complex and the program stalls until its
+/// completion (as a core stalls on an uncached load); a store is a posted write; a config
+/// access is a config TLP; `delay` and `interrupt` wait for the clock or for a vector of the
+/// program's interrupt controller. Programs run one after another on the simulator's thread
+/// (`ProgramExecutor`), so a run is deterministic. Stores to RAM (descriptors, buffers) are
+/// the programs' own, straight into host memory: coherent, no TLP.
+public final class HostCPU: Component {
+    public let path: String
+    let simulator: Simulator
+    let rootComplex: FabricNode
+    let executor = ProgramExecutor()
+    /// Clocks a load waits for its completion before it reads all ones (completion timeout).
+    public var timeoutClocks: UInt64 = 50_000
+
+    /// Outstanding loads and config requests by tag (0x80-0xFF; `ConfigAccess` uses the rest).
+    var outstanding: [UInt8: (deadline: UInt64, resume: CheckedContinuation<TLP?, Never>)] = [:]
+    var nextTag: UInt8 = 0x80
+    /// Waiting programs ordered by the clock they wake at (ties: the order they asked).
+    var timers: [(clock: UInt64, order: UInt64, resume: CheckedContinuation<Void, Never>)] = []
+    var order: UInt64 = 0
+    /// Per interrupt destination (a VM's virtual interrupt controller, 0 for the host): the
+    /// vectors raised and not yet taken (its IRR), and the programs waiting for one.
+    var raised: [UInt32: Set<UInt8>] = [:]
+    var waiting: [UInt32: [(vectors: Set<UInt8>, deadline: UInt64, order: UInt64, resume: CheckedContinuation<UInt8?, Never>)]] = [:]
+
+    /// Programs started and finished, by name, in start order.
+    public private(set) var programs: [(name: String, finished: Bool)] = []
+    public private(set) var loads: UInt64 = 0
+    public private(set) var stores: UInt64 = 0
+    public private(set) var timeouts: UInt64 = 0
+    public private(set) var interruptsTaken: UInt64 = 0
+
+    public init(_ simulator: Simulator, path: String = "top.cpu", rootComplex: FabricNode) {
+        self.simulator = simulator
+        self.path = path
+        self.rootComplex = rootComplex
+        simulator.add(self)
+    }
+
+    public var lineTrace: String {
+        "\(path) programs=\(programs.filter { !$0.finished }.count)/\(programs.count) loads=\(outstanding.count) timers=\(timers.count)"
+    }
+
+    /// Programs still running (waiting on a load, the clock or an interrupt).
+    public var running: Int { programs.filter { !$0.finished }.count }
+
+    /// Starts `body` as program `name`; its first instructions run at this clock's tick.
+    public func start(_ name: String, _ body: @escaping () async -> Void) {
+        let index = programs.count
+        programs.append((name, false))
+        let program = Unchecked(value: (body, self))
+        Task(executorPreference: executor) {
+            await program.value.0()
+            program.value.1.programs[index].finished = true
+        }
+        simulator.wake(self, at: simulator.now)
+    }
+
+    /// Runs the programs that can run now (from outside the clock, e.g. after `start`).
+    public func runReady() { executor.runReady() }
+
+    public func tick(_ simulator: Simulator) {
+        let now = simulator.now
+        // Completions for this CPU's loads; loads past their deadline read as failed.
+        if !outstanding.isEmpty {
+            var k = 0
+            while k < rootComplex.cpuInbox.count {
+                let tlp = rootComplex.cpuInbox[k]
+                if let entry = outstanding.removeValue(forKey: tlp.tag) {
+                    rootComplex.cpuInbox.remove(at: k)
+                    entry.resume.resume(returning: tlp)
+                } else {
+                    k += 1
+                }
+            }
+            for (tag, entry) in outstanding where entry.deadline <= now {
+                outstanding[tag] = nil
+                timeouts += 1
+                entry.resume.resume(returning: nil)
+            }
+        }
+        while let first = timers.first, first.clock <= now {
+            timers.removeFirst()
+            first.resume.resume()
+        }
+        for destination in waiting.keys.sorted() { dispatch(destination, now: now) }
+        executor.runReady()
+        // Awake every clock while a load is outstanding (its completion lands in the root
+        // complex's inbox), else at the next timer or interrupt-wait deadline.
+        if !outstanding.isEmpty {
+            simulator.wake(self, after: 1)
+        } else {
+            let deadlines = waiting.values.flatMap { $0.map(\.deadline) }
+            if let next = (timers.map(\.clock) + deadlines).min() { simulator.wake(self, at: max(next, now + 1)) }
+        }
+    }
+
+    // MARK: What programs call
+
+    func issue(_ request: TLP) async -> TLP? {
+        await withCheckedContinuation { (resume: CheckedContinuation<TLP?, Never>) in
+            var tlp = request
+            while outstanding[nextTag] != nil { nextTag = nextTag == 0xFF ? 0x80 : nextTag + 1 }
+            tlp.tag = nextTag
+            nextTag = nextTag == 0xFF ? 0x80 : nextTag + 1
+            outstanding[tlp.tag] = (simulator.now + timeoutClocks, resume)
+            rootComplex.submit(tlp, simulator: simulator)
+            simulator.wake(self, after: 1)
+        }
+    }
+
+    /// A load of one dword of memory space: all ones when the read fails or times out (as
+    /// software sees a master abort).
+    public func load(_ address: UInt64) async -> UInt32 {
+        loads += 1
+        let completion = await issue(TLP(kind: .memoryRead, requesterID: 0, length: 1, address: address & ~3))
+        guard let completion, completion.status == .successful, let dw = completion.payload.first else { return 0xFFFF_FFFF }
+        return dw
+    }
+
+    /// A store of one dword to memory space: posted, the program goes on.
+    public func store(_ address: UInt64, _ value: UInt32) {
+        stores += 1
+        rootComplex.submit(TLP(kind: .memoryWrite, requesterID: 0, length: 1, address: address & ~3, payload: [value]), simulator: simulator)
+    }
+
+    /// A config read (nil on UR or timeout) and a config write (false on UR or timeout).
+    public func configRead(_ rid: UInt16, _ offset: Int, size: Int = 4) async -> UInt32? {
+        guard let request = ConfigAccess.configRequest(rid, offset, size: size, write: nil) else { return nil }
+        return ConfigAccess.configValue(await issue(request), offset, size: size)
+    }
+
+    @discardableResult
+    public func configWrite(_ rid: UInt16, _ offset: Int, size: Int = 4, _ value: UInt32) async -> Bool {
+        guard let request = ConfigAccess.configRequest(rid, offset, size: size, write: value) else { return false }
+        return await issue(request)?.status == .successful
+    }
+
+    /// Waits `clocks` clocks (at least one).
+    public func delay(_ clocks: UInt64) async {
+        await withCheckedContinuation { (resume: CheckedContinuation<Void, Never>) in
+            order += 1
+            let entry = (simulator.now + max(clocks, 1), order, resume)
+            let at = timers.firstIndex { $0.clock > entry.0 } ?? timers.count
+            timers.insert(entry, at: at)
+            simulator.wake(self, at: entry.0)
+        }
+    }
+
+    /// Waits for one of `vectors` at `destination` (taking it), at most `timeout` clocks: the
+    /// vector, or nil when the time ran out.
+    public func interrupt(destination: UInt32, vectors: Set<UInt8>, timeout: UInt64) async -> UInt8? {
+        if let vector = take(destination, vectors) { return vector }
+        return await withCheckedContinuation { (resume: CheckedContinuation<UInt8?, Never>) in
+            order += 1
+            waiting[destination, default: []].append((vectors, simulator.now + max(timeout, 1), order, resume))
+            simulator.wake(self, at: simulator.now + max(timeout, 1))
+        }
+    }
+
+    /// An interrupt arrives at `destination` with `vector` (from the IOMMU's remapping or a
+    /// compatibility-format message); a waiting program takes it at the next clock.
+    public func raise(destination: UInt32, vector: UInt8) {
+        raised[destination, default: []].insert(vector)
+        if waiting[destination]?.isEmpty == false { simulator.wake(self, at: simulator.now + 1) }
+    }
+
+    func take(_ destination: UInt32, _ vectors: Set<UInt8>) -> UInt8? {
+        guard let vector = raised[destination]?.intersection(vectors).min() else { return nil }
+        raised[destination]!.remove(vector)
+        interruptsTaken += 1
+        return vector
+    }
+
+    /// Hands raised vectors to the programs waiting at `destination`, oldest first; wakes those
+    /// whose time ran out with nil.
+    func dispatch(_ destination: UInt32, now: UInt64) {
+        guard var list = waiting[destination] else { return }
+        var k = 0
+        while k < list.count {
+            if let vector = take(destination, list[k].vectors) {
+                list.remove(at: k).resume.resume(returning: vector)
+            } else if list[k].deadline <= now {
+                list.remove(at: k).resume.resume(returning: nil)
+            } else {
+                k += 1
+            }
+        }
+        waiting[destination] = list.isEmpty ? nil : list
+    }
+}
