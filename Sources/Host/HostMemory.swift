@@ -49,9 +49,9 @@ public final class HostMemory {
     public func write32(_ address: UInt64, _ value: UInt32, byteEnables: UInt8 = 0xF) {
         guard contains(address), byteEnables & 0xF != 0 else { return }
         let page = address / Self.pageSize, k = Int(address % Self.pageSize) / 4
-        let mask = ConfigWrite.byteMask(byteEnables)
-        if pages[page] == nil { pages[page] = Array(repeating: 0, count: Int(Self.pageSize / 4)) }
-        pages[page]![k] = pages[page]![k] & ~mask | value & mask
+        let mask = byteEnables & 0xF == 0xF ? ~0 : ConfigWrite.byteMask(byteEnables)
+        pages[page, default: Array(repeating: 0, count: Int(Self.pageSize / 4))][k] &= ~mask
+        pages[page]![k] |= value & mask
     }
 
     public func read64(_ address: UInt64) -> UInt64 { UInt64(read32(address + 4)) << 32 | UInt64(read32(address)) }

@@ -51,13 +51,37 @@ public struct RemappingTables {
     /// the given permissions; an existing mapping is replaced (no invalidation: that is the
     /// caller's, as on real hardware).
     public mutating func map(domain: UInt16, iova: UInt64, to hostAddress: UInt64, read: Bool = true, write: Bool = true) throws {
-        guard let (top, levels) = domains[domain] else { return }
+        guard let table = try leafTable(domain: domain, iova: iova) else { return }
+        memory.write64(table + 8 * ((iova >> 12) & 0x1FF), hostAddress & SecondLevelTranslation.addressMask | (write ? 2 : 0) | (read ? 1 : 0))
+    }
+
+    /// Maps consecutive 4 KiB pages from `iova` to the host pages `hostPages` (numbers), read
+    /// and write: one walk per 2 MiB of IOVA.
+    public mutating func map(domain: UInt16, from iova: UInt64, hostPages: [UInt64]) throws {
+        var table: UInt64?
+        for (k, hostPage) in hostPages.enumerated() {
+            let address = iova + UInt64(k) * HostMemory.pageSize
+            if table == nil || (address >> 12) & 0x1FF == 0 { table = try leafTable(domain: domain, iova: address) }
+            guard let table else { return }
+            memory.write64(table + 8 * ((address >> 12) & 0x1FF), hostPage * HostMemory.pageSize & SecondLevelTranslation.addressMask | 3)
+        }
+    }
+
+    /// Removes the mapping of the page at `iova` (no invalidation: the caller's).
+    public mutating func unmap(domain: UInt16, iova: UInt64) throws {
+        guard let table = try leafTable(domain: domain, iova: iova) else { return }
+        memory.write64(table + 8 * ((iova >> 12) & 0x1FF), 0)
+    }
+
+    /// The last-level table holding `iova`'s entry in `domain`'s tree, made on the way when missing.
+    mutating func leafTable(domain: UInt16, iova: UInt64) throws -> UInt64? {
+        guard let (top, levels) = domains[domain] else { return nil }
         var table = top
         for level in stride(from: levels, to: 1, by: -1) {
             let slot = table + 8 * ((iova >> UInt64(12 + 9 * (level - 1))) & 0x1FF)
             if memory.read64(slot) & 3 == 0 { memory.write64(slot, try page() | 3) }
             table = memory.read64(slot) & SecondLevelTranslation.addressMask
         }
-        memory.write64(table + 8 * ((iova >> 12) & 0x1FF), hostAddress & SecondLevelTranslation.addressMask | (write ? 2 : 0) | (read ? 1 : 0))
+        return table
     }
 }

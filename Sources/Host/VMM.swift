@@ -26,7 +26,10 @@ public final class VMM {
     public private(set) var machines: [String: Machine] = [:]
     /// Which VM each assigned function (routing ID) belongs to.
     public private(set) var assignment: [UInt16: String] = [:]
+    /// Host pages not given out yet; each VM's are drawn at random from them (a partial
+    /// Fisher-Yates shuffle: the pages a VM gets are a seeded random sample, in random order).
     var freePages: [UInt64]
+    var rng: DeterministicRNG
     /// Guest-physical memory each VM's kernel has handed out (a bump allocator from 1 MiB).
     var allocated: [String: UInt64] = [:]
     /// The interrupt remapping table (VT-d §9.10): its base, entries in use, and its size field.
@@ -51,8 +54,8 @@ public final class VMM {
     public init(memory: HostMemory, pool: Range<UInt64>, tableBase: UInt64, tablePages: Int, seed: UInt64) {
         self.memory = memory
         tables = RemappingTables(memory: memory, base: tableBase, pages: tablePages)
-        var rng = DeterministicRNG(seed: seed)
-        freePages = Array(pool.lowerBound / HostMemory.pageSize..<pool.upperBound / HostMemory.pageSize).shuffled(using: &rng)
+        rng = DeterministicRNG(seed: seed)
+        freePages = Array(pool.lowerBound / HostMemory.pageSize..<pool.upperBound / HostMemory.pageSize)
         interruptTable = (try? tables.page()) ?? 0
     }
 
@@ -63,8 +66,13 @@ public final class VMM {
         guard count <= freePages.count else {
             throw Failure.outOfMemory(vm: name, wanted: bytes, left: UInt64(freePages.count) * HostMemory.pageSize)
         }
-        let pages = Array(freePages.suffix(count))
-        freePages.removeLast(count)
+        var pages: [UInt64] = []
+        pages.reserveCapacity(count)
+        for _ in 0..<count {
+            let k = Int(rng.next() % UInt64(freePages.count))
+            freePages.swapAt(k, freePages.count - 1)
+            pages.append(freePages.removeLast())
+        }
         let machine = Machine(name: name, domain: UInt16(machines.count + 1), pages: pages)
         machines[name] = machine
         for page in pages { memory.assign(page: page, to: .vm(name)) }
@@ -77,11 +85,7 @@ public final class VMM {
         guard let machine = machines[vm] else { throw Failure.unknownVM(vm) }
         let fresh = tables.domains[machine.domain] == nil
         try tables.attach(requester: requester, domain: machine.domain)
-        if fresh {
-            for (k, page) in machine.pages.enumerated() {
-                try tables.map(domain: machine.domain, iova: UInt64(k) * HostMemory.pageSize, to: page * HostMemory.pageSize)
-            }
-        }
+        if fresh { try tables.map(domain: machine.domain, from: 0, hostPages: machine.pages) }
         assignment[requester] = vm
     }
 

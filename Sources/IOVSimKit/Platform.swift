@@ -31,7 +31,7 @@ public final class Platform {
     /// Host memory the VMs cannot have: the first 16 MiB (firmware, the host's own) and the
     /// last 16 MiB (the IOMMU's tables).
     public static let reservedHostMB = 32
-    let runSeed: UInt64
+    public let runSeed: UInt64
     /// The host's CPU: the PF drivers, the VMM and the VMs' VF drivers run on it as programs.
     public private(set) var cpu: HostCPU!
     /// Each VM's VF drivers, by function name (`nic0.pf0.vf1`), once the VMM has set up.

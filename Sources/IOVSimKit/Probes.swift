@@ -109,6 +109,7 @@ enum PlatformProbes {
     static func register(_ platform: Platform) {
         let sim = platform.simulator
         platform.host?.registerProbes(sim, prefix: "top.rc")
+        drivers(platform)
         for name in platform.nics.keys.sorted() {
             let controller = platform.nics[name]!
             for port in controller.ports { nic(sim, port) }
@@ -155,6 +156,34 @@ enum PlatformProbes {
                         UInt64(endpoint.memoryWritesReceived[.vf(pf: p, index: v)] ?? 0) & 0xFFFF_FFFF
                     }
                 }
+            }
+        }
+    }
+
+    /// The host CPU and the drivers that will run on it: each VM's VF driver by the function
+    /// it drives (`top.vm1.nic0.pf0.vf0.driver.phase`: 1 probe, 2 reset, 3 mailbox, 4 rings,
+    /// 5 running, 6 failed; frames taken and posted; interrupts), each PF's mailbox service.
+    /// The drivers start at bring-up, after the probes exist: each probe reads 0 until then.
+    static func drivers(_ platform: Platform) {
+        let sim = platform.simulator
+        sim.probe("top.cpu.programs_running", width: 8) { [unowned platform] in UInt64(min(platform.cpu.running, 255)) }
+        sim.probe("top.cpu.loads", width: 32) { [unowned platform] in platform.cpu.loads & 0xFFFF_FFFF }
+        sim.probe("top.cpu.stores", width: 32) { [unowned platform] in platform.cpu.stores & 0xFFFF_FFFF }
+        guard platform.model.host.map({ $0.iommu ?? true }) ?? false else { return }
+        for vm in platform.model.vm ?? [] {
+            for function in vm.functions where function.contains(".vf") {
+                let prefix = "top.\(vm.name).\(function).driver"
+                let driver = { [unowned platform] in platform.vfDrivers[function] }
+                sim.probe("\(prefix).phase", width: 3) { driver()?.phase.rawValue ?? 0 }
+                sim.probe("\(prefix).rx_frames", width: 32) { (driver()?.receivedFrames ?? 0) & 0xFFFF_FFFF }
+                sim.probe("\(prefix).tx_frames", width: 32) { (driver()?.sentFrames ?? 0) & 0xFFFF_FFFF }
+                sim.probe("\(prefix).interrupts", width: 32) { (driver()?.interrupts ?? 0) & 0xFFFF_FFFF }
+            }
+        }
+        for name in platform.nics.keys.sorted() {
+            for p in platform.model.device.pf.indices where platform.model.device.pf[p].sriov != nil {
+                let service = { [unowned platform] in platform.mailboxServices["\(name).pf\(p)"] }
+                sim.probe("top.\(name).pf\(p).driver.mailbox_answered", width: 16) { min(service()?.answered ?? 0, 0xFFFF) }
             }
         }
     }

@@ -2,8 +2,9 @@ import Host
 import NIC
 import RTL
 
-/// The model's `[[traffic]]`: frames each VM's driver sends, queued on the driver with the
-/// clock each may go (its share of the line rate), from the run's start. A frame goes to the
+/// The model's `[[traffic]]`: frames each VM's driver sends (sizes drawn from the entry's seed,
+/// else the run's), queued on the driver with the clock each may go (its share of the line
+/// rate), from the run's start. A frame goes to the
 /// MAC of the destination VF as its driver learnt it (VF_RESET), or to a station beyond the
 /// wire; its payload starts with the traffic entry and the frame's number, so every frame is
 /// unique, then counts bytes.
@@ -18,7 +19,7 @@ enum VMTraffic {
                   let port = platform.nics[from.device]?.ports[from.pf] else { continue }
             let destination = traffic.to == "wire" ? 0x02_77_00_00_00_00 | UInt64(t) : (platform.vfDrivers[traffic.to]?.mac ?? 0)
             guard destination != 0 else { continue }
-            var rng = DeterministicRNG(seed: traffic.seed ?? UInt64(t + 1))
+            var rng = DeterministicRNG(seed: traffic.seed ?? platform.runSeed &+ UInt64(t))
             let load = UInt64(traffic.load ?? 10), bitsPerSecond = port.receiveMAC.bitsPerSecond
             var bits: UInt64 = 0
             for k in 0..<traffic.frames {
@@ -38,7 +39,8 @@ enum VMTraffic {
         func octets(_ mac: UInt64) -> [UInt8] { (0..<6).map { UInt8(truncatingIfNeeded: mac >> UInt64(40 - 8 * $0)) } }
         func be32(_ v: Int) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: v >> (24 - 8 * $0)) } }
         var bytes = octets(destination) + octets(source) + [0x88, 0xB5] + be32(entry) + be32(number)
-        bytes += (bytes.count..<max(length, bytes.count)).map { UInt8(truncatingIfNeeded: $0) }
+        bytes.reserveCapacity(length)
+        while bytes.count < length { bytes.append(UInt8(truncatingIfNeeded: bytes.count)) }
         return EthernetFrame(bytes)
     }
 }

@@ -88,7 +88,8 @@ public final class MSIXTables {
         return (UInt64(e[1]) << 32 | UInt64(e[0]), e[2], e[3] & 1 == 1)
     }
 
-    public func pending(_ function: SRIOVDevice.FunctionID, vector v: Int) -> Bool { table(function).map { v < $0.pending.count && $0.pending[v] } ?? false }
+    /// A table never written has no pending bit (its vectors are all masked, none has fired).
+    public func pending(_ function: SRIOVDevice.FunctionID, vector v: Int) -> Bool { tables[function].map { v < $0.pending.count && $0.pending[v] } ?? false }
 
     func setPending(_ function: SRIOVDevice.FunctionID, vector v: Int, _ value: Bool) {
         guard var table = table(function), v < table.pending.count else { return }

@@ -59,7 +59,9 @@ struct FabricTests {
 
     @Test("100,000 TLPs at a root port: garbage never crashes it; every well-formed request from a real requester gets its own completion")
     func tlpFuzz() throws {
-        let model = try ModelLoader.load(path: Repository.model("i82599.toml"))
+        var model = try ModelLoader.load(path: Repository.model("i82599.toml"))
+        model.host = nil   // plain host memory: a read of any address below its limit succeeds
+        model.traffic = nil
         let platform = try Platform(model: model)
         platform.bringUp()
         let state = platform.state()
@@ -158,6 +160,6 @@ struct LineTraceTests {
         #expect(lines.contains { $0.hasPrefix("rc cpu:0 rp0:") })
         #expect(lines.contains { $0.hasPrefix("sw0 up:") && $0.contains("dp0:") && $0.contains("dp1:") })
         #expect(lines.contains { $0.hasPrefix("nic0 bus=3 functions=513 ") })
-        #expect(lines.contains { $0.hasPrefix("top.dma sources=0 requests=0") })
+        #expect(lines.contains { $0.hasPrefix("top.cpu programs=0/") }, "the PF set-up ran and finished; no VM, no driver left running")
     }
 }

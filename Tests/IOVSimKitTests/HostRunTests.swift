@@ -4,14 +4,17 @@ import IOVSimKit
 import Testing
 
 /// `iovsim run` with a `[host]` table: the VMM gives the VMs memory and domains after bring-up
-/// and turns the IOMMU on by MMIO; the stand-in DMA of the VMs' VFs goes through it.
+/// and turns the IOMMU on by MMIO; the VMs' drivers' DMA goes through it.
 @Suite("run with the host's IOMMU", .serialized)
 struct HostRunTests {
-    /// The 82576 model with `[host]` and the VMs' memory sizes given.
-    static func variant(vm1MB: Int = 64, vm2MB: Int = 64, host: String = "[host]\nmemory_mb = 1024\n") throws -> ModelVariant {
+    static let shippedHost = "[host]\nmemory_mb = 1024\niotlb_entries = 32\niotlb_ways = 4\n"
+
+    /// The 82576 model with the VMs' memory sizes given and `host` for its `[host]` table.
+    static func variant(vm1MB: Int = 64, vm2MB: Int = 64, host: String = shippedHost) throws -> ModelVariant {
         try ModelVariant("i82576.toml", [
-            ("[[vm]]\nname = \"vm1\"\n", "\(host)\n[[vm]]\nname = \"vm1\"\nmemory_mb = \(vm1MB)\n"),
+            ("[[vm]]\nname = \"vm1\"\n", "[[vm]]\nname = \"vm1\"\nmemory_mb = \(vm1MB)\n"),
             ("[[vm]]\nname = \"vm2\"\n", "[[vm]]\nname = \"vm2\"\nmemory_mb = \(vm2MB)\n"),
+            (shippedHost, host),
         ])
     }
 
@@ -29,29 +32,36 @@ struct HostRunTests {
         // The IOMMU's signals are in the VCD: on after bring-up, counting translations.
         let vcd = VCDFile(try String(contentsOfFile: options.vcd!, encoding: .utf8))
         #expect(vcd.changes["top.rc.iommu.enabled"]?.map(\.value) == [0, 1])
-        #expect((vcd.changes["top.rc.iommu.translations"]?.last?.value ?? 0) > 10_000 && vcd.changes["top.rc.guard.violations"]?.map(\.value) == [0])
+        #expect((vcd.changes["top.rc.iommu.translations"]?.last?.value ?? 0) > 1_000 && vcd.changes["top.rc.guard.violations"]?.map(\.value) == [0])
         let first = try #require(summary.host.first)
         #expect(first.hasPrefix("host: IOMMU on: "), "\(text)")
         let numbers = first.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
         let (translations, hits, misses) = (numbers[0], numbers[1], numbers[2])
-        // A requester's first request misses the context cache and is walked without an IOTLB lookup.
-        #expect(translations > 10_000 && hits + misses <= translations && hits * 10 > translations * 9 && misses < 200, "\(first)")
+        // A requester's first request misses the context cache and is walked without an IOTLB
+        // lookup; each VM's rings and buffers span a few hundred pages, so most lookups hit.
+        #expect(translations > 1_000 && hits + misses <= translations && hits * 10 > translations * 8 && misses < 200, "\(first)")
         #expect(first.contains(" 0 faults recorded, 0 requests blocked"))
         #expect(text.contains("vm1: 64 MiB in 16384 host pages, domain 1, functions 01:10.0, 01:10.1"), "\(text)")
         #expect(text.contains("guard: no DMA write outside its VM's pages") && summary.guardViolations == 0)
+        // Each VM's line: its IOTLB share and no faults.
+        for vm in ["vm1", "vm2"] {
+            let line = try #require(summary.vms.first { $0.hasPrefix("\(vm): ") })
+            #expect(line.contains("% of ") && line.contains("; 0 faults; 0 leaked, 0 corrupted"), "\(line)")
+        }
     }
 
-    @Test("a VM smaller than its VFs' buffers: the requests beyond its memory are blocked and recorded as faults, the rest go through, the guard stays quiet")
-    func blockedBeyondMemory() throws {
+    @Test("a VM too small for its drivers' rings: its drivers do not come up and say why; the other VM's run")
+    func tooSmallForRings() throws {
         let model = try Self.variant(vm2MB: 1)
         defer { model.remove() }
         var options = Runner.Options()
         options.cycles = 100_000
         let summary = try Runner.run(file: model.path, options: options)
-        let first = try #require(summary.host.first)
-        let numbers = first.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
-        #expect(numbers[3] > 0 && numbers[4] > 0, "faults recorded and requests blocked: \(first)")
-        #expect(summary.host.contains { $0.contains("fault: ") && $0.contains("source-id 0x182") }, "vm2's second VF (01:10.2 is 0x182) at 1 MiB and up")
+        let notes = summary.host.filter { $0.hasPrefix("note: ") }
+        #expect(notes.contains("note: nic0.pf0.vf1: the VF driver is not up (guest memory for the rings ran out)"), "\(notes)")
+        #expect(notes.contains("note: nic0.pf1.vf1: the VF driver is not up (guest memory for the rings ran out)"), "\(notes)")
+        let vm1 = try #require(summary.vms.first { $0.hasPrefix("vm1: ") })
+        #expect(!vm1.hasPrefix("vm1: received 0 frames"), "\(vm1)")
         #expect(summary.guardViolations == 0)
     }
 
@@ -78,18 +88,21 @@ struct HostRunTests {
         #expect(r.status == 1, "\(r.stdout)\(r.stderr)")
         let line = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("guard: ") })
         #expect(line.contains("01:10.0 (vm1) wrote host page 0x") && line.contains("which belongs to vm2"), "\(line)")
+        // vm1's driver took those frames from buffers the device never wrote: corrupt.
+        let vm1 = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("vm1: ") })
+        #expect(!vm1.hasSuffix(" 0 corrupted") && vm1.contains(" corrupted"), "\(vm1)")
         // The same model without the VMM bug runs clean.
         let fixed = try ModelVariant(text: try String(contentsOfFile: Repository.root.appendingPathComponent("Models/broken/vmm-maps-foreign-page.toml").path, encoding: .utf8)
-            .replacingOccurrences(of: "map_foreign = [{ guest_page = 3, vm = \"vm2\", page = 5 }]\n", with: ""))
+            .replacingOccurrences(of: "map_foreign = [{ guest_page = 257, vm = \"vm2\", page = 5 }]\n", with: ""))
         defer { fixed.remove() }
         let clean = try IOVSimBinary.run(["run", fixed.path, "--cycles", "100000"])
         #expect(clean.status == 0 && clean.stdout.contains("guard: no DMA write outside its VM's pages"))
     }
 
     @Test("map_foreign entries that cannot be are model errors naming the key", arguments: [
-        ("map_foreign = [{ guest_page = 3, vm = \"vm2\", page = 5 }]", "map_foreign = [{ guest_page = 3, vm = \"vm9\", page = 5 }]", "vm[0].map_foreign[0].vm", "is not a VM"),
-        ("map_foreign = [{ guest_page = 3, vm = \"vm2\", page = 5 }]", "map_foreign = [{ guest_page = 16384, vm = \"vm2\", page = 5 }]", "vm[0].map_foreign[0].guest_page", "0...16383"),
-        ("map_foreign = [{ guest_page = 3, vm = \"vm2\", page = 5 }]", "map_foreign = [{ guest_page = 3, vm = \"vm2\", page = -1 }]", "vm[0].map_foreign[0].page", "0...16383"),
+        ("map_foreign = [{ guest_page = 257, vm = \"vm2\", page = 5 }]", "map_foreign = [{ guest_page = 3, vm = \"vm9\", page = 5 }]", "vm[0].map_foreign[0].vm", "is not a VM"),
+        ("map_foreign = [{ guest_page = 257, vm = \"vm2\", page = 5 }]", "map_foreign = [{ guest_page = 16384, vm = \"vm2\", page = 5 }]", "vm[0].map_foreign[0].guest_page", "0...16383"),
+        ("map_foreign = [{ guest_page = 257, vm = \"vm2\", page = 5 }]", "map_foreign = [{ guest_page = 3, vm = \"vm2\", page = -1 }]", "vm[0].map_foreign[0].page", "0...16383"),
         ("[host]\nmemory_mb = 1024\n", "", "vm[0].map_foreign[0]", "no [host]"),
     ] as [(String, String, String, String)])
     func foreignErrors(_ c: (String, String, String, String)) throws {

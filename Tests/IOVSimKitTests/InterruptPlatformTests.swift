@@ -164,6 +164,6 @@ struct InterruptPlatformTests {
         bench.settle()
         let messages = platform.rootComplex.interruptMessages
         #expect(messages.count == 1 && messages.first.map { $0.requester == rid && $0.address == 0xFEE0_3000 && $0.data == 0x4061 } == true, "\(messages)")
-        #expect(bench.nic.dma.counters(port: 0).receivedFrames == 1 && pf.read("RDH[\(q)]") == 1)
+        #expect(bench.nic.dma.counters(port: 0).receivedFrames == 1 && pf.load("RDH[\(q)]") == 1)
     }
 }

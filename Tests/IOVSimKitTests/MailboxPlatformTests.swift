@@ -49,12 +49,13 @@ struct MailboxPlatformTests {
         }
 
         /// The PF reads VF `n`'s message (e1000_read_mbx_pf): take PFU, copy, write ACK (dropping PFU).
-        mutating func pfReceive(words: Int) throws -> [UInt32] {
-            #expect(pf.read(cause) & requestBit != 0, "VFREQ for VF \(n)")
+        mutating func pfReceive(words: Int) async throws -> [UInt32] {
+            #expect(await pf.read(cause) & requestBit != 0, "VFREQ for VF \(n)")
             pf.write(cause, requestBit)                                  // write 1 to clear
             pf.write(pfMailbox, try pfBit("PFU"))
-            #expect(pf.read(pfMailbox) & (try pfBit("PFU")) != 0, "the PF holds the buffer")
-            let message = (0..<words).map { pf.read(memory($0)) }
+            #expect(await pf.read(pfMailbox) & (try pfBit("PFU")) != 0, "the PF holds the buffer")
+            var message: [UInt32] = []
+            for k in 0..<words { message.append(await pf.read(memory(k))) }
             pf.write(pfMailbox, try pfBit("ACK"))
             return message
         }
@@ -82,7 +83,7 @@ struct MailboxPlatformTests {
 
     @Test("reset and set-MAC messages between the PF and two VFs by the register protocol: REQ/ACK/STS, VFU/PFU never both, read-to-clear PFSTS/PFACK/RSTD, VFLRE after a VF FLR, the VF's mailbox interrupt",
           arguments: ["i82576.toml", "i82599.toml"])
-    func exchange(_ model: String) throws {
+    func exchange(_ model: String) async throws {
         let bench = try Bench(model)
         let rc = bench.platform.rootComplex
         // VF 1's mailbox interrupt: vector 2 (IVAR_MISC), as igbvf/ixgbevf set it up.
@@ -102,33 +103,33 @@ struct MailboxPlatformTests {
             try bench.writeView(vf: vf, "CTRL", ends.bit(ends.i82576 ? "PVTCTRL[0]" : "VFCTRL[0]", "RST"))
             #expect(try bench.readView(vf: vf, "MAILBOX") & ends.vfBit("RSTD") != 0, "RSTD after the VF's reset")
             #expect(try bench.readView(vf: vf, "MAILBOX") & ends.vfBit("RSTD") == 0, "RSTD clears on read")
-            #expect(ends.pf.read(ends.reset) & 1 << UInt32(vf) != 0, "the PF sees VF \(vf)'s reset")
+            #expect(await ends.pf.read(ends.reset) & 1 << UInt32(vf) != 0, "the PF sees VF \(vf)'s reset")
             ends.pf.write(ends.reset, 1 << UInt32(vf))
-            #expect(ends.pf.read(ends.reset) & 1 << UInt32(vf) == 0)
+            #expect(await ends.pf.read(ends.reset) & 1 << UInt32(vf) == 0)
 
             // VF_RESET (0x01): the PF answers VF_RESET|ACK with the VF's MAC in words 1-2.
             try ends.vfSend([0x0000_0001])
-            #expect(try ends.pfReceive(words: 1) == [0x1])
+            #expect(try await ends.pfReceive(words: 1) == [0x1])
             let ackRead = try bench.readView(vf: vf, "MAILBOX")
             #expect(try ackRead & ends.vfBit("PFACK") != 0, "PFACK after the PF read the message")
             #expect(try bench.readView(vf: vf, "MAILBOX") & ends.vfBit("PFACK") == 0, "PFACK clears on read")
             let macLow = UInt32(truncatingIfNeeded: mac >> 16).byteSwapped, macHigh = UInt32(mac & 0xFFFF).byteSwapped >> 16
             try ends.pfSend([0x8000_0001, macLow, macHigh])
             #expect(try ends.vfReceive(words: 3) == [0x8000_0001, macLow, macHigh])
-            #expect(ends.pf.read(ends.cause) & ends.ackBit != 0, "VFACK: the VF took the reply")
+            #expect(await ends.pf.read(ends.cause) & ends.ackBit != 0, "VFACK: the VF took the reply")
             ends.pf.write(ends.cause, ends.ackBit)
 
             // SET_MAC_ADDR (0x02) with a new MAC, answered with ACK (and CTS).
             try ends.vfSend([0x0000_0002, 0x1100_0002, 0x0000_5544])
-            #expect(try ends.pfReceive(words: 3) == [0x2, 0x1100_0002, 0x5544])
+            #expect(try await ends.pfReceive(words: 3) == [0x2, 0x1100_0002, 0x5544])
             try ends.pfSend([0xA000_0002])
             #expect(try ends.vfReceive(words: 1) == [0xA000_0002])
 
             // VFU and PFU are never both granted.
             try bench.writeView(vf: vf, "MAILBOX", ends.vfBit("VFU"))
             ends.pf.write(ends.pfMailbox, try ends.pfBit("PFU"))
-            #expect(ends.pf.read(ends.pfMailbox) & (try ends.pfBit("PFU")) == 0, "PFU refused while the VF holds the buffer")
-            #expect(ends.pf.read(ends.pfMailbox) & (try ends.pfBit("VFU")) != 0)
+            #expect(await ends.pf.read(ends.pfMailbox) & (try ends.pfBit("PFU")) == 0, "PFU refused while the VF holds the buffer")
+            #expect(await ends.pf.read(ends.pfMailbox) & (try ends.pfBit("VFU")) != 0)
             ends.pf.write(ends.pfMailbox, try ends.pfBit("RVFU"))               // the PF takes it back from a stuck VF
             #expect(try bench.readView(vf: vf, "MAILBOX") & ends.vfBit("VFU") == 0)
         }
@@ -147,10 +148,10 @@ struct MailboxPlatformTests {
         config.write(rid2, pcie + 8, size: 2, 0x8000)
         bench.settle()
         var pf = try #require(bench.platform.pfDriver(device: "nic0", pf: 0))
-        #expect(pf.read(bench.family == "82576" ? "VFLRE" : "VFLREC[0]") & 1 << 2 != 0, "VFLRE after VF 2's FLR")
+        #expect(await pf.read(bench.family == "82576" ? "VFLRE" : "VFLREC[0]") & 1 << 2 != 0, "VFLRE after VF 2's FLR")
         #expect(bench.nic.dma.receiveRing(port: 0, queue: bench.family == "82576" ? 2 : 4).enabled == false)
         let enable = try bench.field("RXDCTL[0]", "ENABLE", 1)
-        #expect(pf.read(bench.family == "82576" ? "RXDCTL[2]" : "RXDCTL[4]") & enable == 0, "its queue's enable bit cleared")
+        #expect(await pf.read(bench.family == "82576" ? "RXDCTL[2]" : "RXDCTL[4]") & enable == 0, "its queue's enable bit cleared")
     }
 
     @Test("no offset of a VF's BAR0 reaches another VF's mailbox memory or mailbox register (every VF, every dword offset, both parts)",
@@ -179,7 +180,7 @@ struct MailboxPlatformTests {
 
     @Test("the PF driver's mailbox service and its policy: nothing before VF_RESET, the VF's MAC in the reset reply, an untrusted VF may not take another function's MAC nor go promiscuous, a trusted one may; an accepted SET_MAC_ADDR moves the VF's receive address",
           arguments: ["i82576.toml", "i82599.toml"])
-    func policy(_ model: String) throws {
+    func policy(_ model: String) async throws {
         let bench = try Bench(model)
         let platform = bench.platform
         let vfs = try #require(platform.pool(device: "nic0", pf: 0, vf: nil))
@@ -189,10 +190,10 @@ struct MailboxPlatformTests {
         typealias S = PFMailboxService<MMIOAccess>
         let nack = S.nack, ack = S.ack, cts = S.clearToSend
         /// VF `vf` sends `words`, the PF services its mailbox, the VF reads `count` reply words.
-        func exchange(_ vf: Int, _ words: [UInt32], reply count: Int = 1) throws -> [UInt32] {
+        func exchange(_ vf: Int, _ words: [UInt32], reply count: Int = 1) async throws -> [UInt32] {
             let ends = try Ends(bench, vf: vf)
             try ends.vfSend(words)
-            #expect(service.service() == 1)
+            #expect(await service.service() == 1)
             return try ends.vfReceive(words: count)
         }
         func macWords(_ mac: UInt64) -> [UInt32] {
@@ -200,12 +201,12 @@ struct MailboxPlatformTests {
             return [b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24, b[4] | b[5] << 8]
         }
         let vf1MAC = platform.macAddress(device: "nic0", pf: 0, vf: 1), vf2MAC = platform.macAddress(device: "nic0", pf: 0, vf: 2)
-        #expect(try exchange(1, [0x02] + macWords(0x02_00_00_00_00_77)) == [0x02 | nack], "not clear to send before VF_RESET")
-        #expect(try exchange(1, [0x01], reply: 3) == [0x01 | ack | cts] + macWords(vf1MAC), "VF_RESET: ACK, CTS and the VF's MAC")
-        #expect(try exchange(1, [0x02] + macWords(vf2MAC)) == [0x02 | nack | cts], "an untrusted VF may not take VF 2's MAC")
-        #expect(try exchange(1, [0x02] + macWords(platform.macAddress(device: "nic0", pf: 0))) == [0x02 | nack | cts], "nor the PF's")
-        #expect(try exchange(1, [0x06]) == [0x06 | nack | cts], "nor go promiscuous")
-        #expect(try exchange(1, [0x02] + macWords(0x02_00_00_00_00_77)) == [0x02 | ack | cts], "a MAC nobody has")
+        #expect(try await exchange(1, [0x02] + macWords(0x02_00_00_00_00_77)) == [0x02 | nack], "not clear to send before VF_RESET")
+        #expect(try await exchange(1, [0x01], reply: 3) == [0x01 | ack | cts] + macWords(vf1MAC), "VF_RESET: ACK, CTS and the VF's MAC")
+        #expect(try await exchange(1, [0x02] + macWords(vf2MAC)) == [0x02 | nack | cts], "an untrusted VF may not take VF 2's MAC")
+        #expect(try await exchange(1, [0x02] + macWords(platform.macAddress(device: "nic0", pf: 0))) == [0x02 | nack | cts], "nor the PF's")
+        #expect(try await exchange(1, [0x06]) == [0x06 | nack | cts], "nor go promiscuous")
+        #expect(try await exchange(1, [0x02] + macWords(0x02_00_00_00_00_77)) == [0x02 | ack | cts], "a MAC nobody has")
         // The sorter follows: frames to the new MAC reach pool 1.
         let port = bench.nic.ports[0], before = port.poolFrames[1]
         port.receive(DMAPlatformTests.frame(to: 0x02_00_00_00_00_77, from: 0x02_99_00_00_00_01, length: 60, seed: 1), atClock: platform.simulator.now,
@@ -213,8 +214,8 @@ struct MailboxPlatformTests {
         bench.settle()
         #expect(port.poolFrames[1] == before + 1, "the VF's receive address moved")
         // VF 2 is trusted.
-        #expect(try exchange(2, [0x01], reply: 3) == [0x01 | ack | cts] + macWords(vf2MAC))
-        #expect(try exchange(2, [0x06]) == [0x06 | ack | cts], "a trusted VF may go promiscuous")
+        #expect(try await exchange(2, [0x01], reply: 3) == [0x01 | ack | cts] + macWords(vf2MAC))
+        #expect(try await exchange(2, [0x06]) == [0x06 | ack | cts], "a trusted VF may go promiscuous")
         #expect(bench.nic.registers.ports[0].peek("VMOLR[2]", field: "ROPE") == 1)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import IOVSimKit
+import NIC
 import PCIe
 
 /// The repository's Models/ folder.
@@ -49,4 +50,10 @@ func runProgram(_ path: String, _ arguments: [String]) throws -> (status: Int32,
     try err.close()
     let stderr = try Data(contentsOf: errPath)
     return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+}
+
+extension PFDriver where Access == MMIOAccess {
+    /// A register read that blocks the test until its completion (the CPU's load between
+    /// clocks); the driver's own `read` is the async one programs use.
+    mutating func load(_ name: String) -> UInt32 { access.read(offset: map.register(named: name)!.offset) }
 }

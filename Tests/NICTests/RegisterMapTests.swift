@@ -71,15 +71,15 @@ struct RegisterMapTests {
 
     /// VF n's MAC 02:00:00:00:00:0n selects pool n; the PF is the last pool and the default.
     @Test("the sorter's case table, set up by register writes at each part's offsets", arguments: cases)
-    func sortingThroughRegisters(_ c: Case) {
+    func sortingThroughRegisters(_ c: Case) async {
         let map = c.family == "82576" ? RegisterMap.i82576 : RegisterMap.i82599
         var d = PFDriver(map)
         let pf = map.pools - 1
         for vf in 0..<7 { d.receiveAddress(vf, mac: 0x02_00_00_00_00_00 | UInt64(vf), pools: 1 << UInt64(vf)) }
         d.receiveAddress(7, mac: 0x00_1b_21_4c_8a_10, pools: 1 << UInt64(pf))
-        d.set("VT_CTL", "DEF_PL", UInt32(pf))
+        await d.set("VT_CTL", "DEF_PL", UInt32(pf))
         d.receiveEnable(map.pools == 64 ? ~0 : 0xFF)
-        if map.family == "82599" { d.set("MAXFRS", "MFS", 1518) }
+        if map.family == "82599" { await d.set("MAXFRS", "MFS", 1518) }
         func sort(_ frame: FrameHeader<Concrete>) -> ([Int], L2Sorter.DropReason) {
             let decision = L2Sorter.receive(frame, d.file.filterTables)
             return (Port.pools(decision.pools), L2Sorter.DropReason(rawValue: decision.dropReason.value)!)
@@ -90,31 +90,31 @@ struct RegisterMapTests {
             #expect(sort(Port.frame(to: vf(3))) == ([3], .delivered))
         case "unknown unicast":
             #expect(sort(Port.frame(to: 0x02_aa_bb_cc_dd_ee)) == ([pf], .delivered))
-            d.set("VT_CTL", "DIS_DEF_POOL", 1)
+            await d.set("VT_CTL", "DIS_DEF_POOL", 1)
             #expect(sort(Port.frame(to: 0x02_aa_bb_cc_dd_ee)) == ([], .noMatch))
         case "broadcast":
-            d.poolOption(1, "BAM")
-            d.poolOption(4, "BAM")
+            await d.poolOption(1, "BAM")
+            await d.poolOption(4, "BAM")
             #expect(sort(Port.frame(to: 0xFFFF_FFFF_FFFF)) == ([1, 4], .delivered))
         case "multicast":
-            d.poolOption(2, "ROMPE")
-            d.poolOption(5, "MPME")
+            await d.poolOption(2, "ROMPE")
+            await d.poolOption(5, "MPME")
             #expect(sort(Port.frame(to: 0x01_00_5e_00_00_fb)) == ([5], .delivered))
-            d.multicastHash(0xfb0)
+            await d.multicastHash(0xfb0)
             #expect(sort(Port.frame(to: 0x01_00_5e_00_00_fb)) == ([2, 5], .delivered))
         case "vlan":
-            d.vlanFiltering(true)
+            await d.vlanFiltering(true)
             d.vlanFilter(0, vlan: 100, pools: 1 << 3)
             d.vlanFilter(1, vlan: 200, pools: 1 << 4)
             #expect(sort(Port.frame(to: vf(3), vlan: 100)) == ([3], .delivered))
             #expect(sort(Port.frame(to: vf(3), vlan: 200)) == ([pf], .delivered))
-            d.set("VT_CTL", "DIS_DEF_POOL", 1)
+            await d.set("VT_CTL", "DIS_DEF_POOL", 1)
             #expect(sort(Port.frame(to: vf(3), vlan: 200)) == ([], .vlanFilter))
         case "untagged":
-            d.vlanFiltering(true)
-            d.set("VT_CTL", "DIS_DEF_POOL", 1)
+            await d.vlanFiltering(true)
+            await d.set("VT_CTL", "DIS_DEF_POOL", 1)
             #expect(sort(Port.frame(to: vf(2))) == ([], .vlanFilter))
-            d.poolOption(2, "AUPE")
+            await d.poolOption(2, "AUPE")
             #expect(sort(Port.frame(to: vf(2))) == ([2], .delivered))
         case "vfre":
             d.receiveEnable((map.pools == 64 ? ~0 : 0xFF) & ~(1 << 6))
@@ -124,15 +124,15 @@ struct RegisterMapTests {
             #expect(sort(Port.frame(to: vf(1), length: 1519)) == ([], .oversize))
             if map.family == "82576" {
                 // RCTL.LPE with RLPML for the port, VMOLR.LPE with its RLPML for the pool.
-                d.set("RCTL", "LPE", 1)
-                d.set("RLPML", "RLPML", 9018)
+                await d.set("RCTL", "LPE", 1)
+                await d.set("RLPML", "RLPML", 9018)
                 #expect(sort(Port.frame(to: vf(1), length: 9000)) == ([], .poolSizeLimit))
-                d.set("VMOLR[1]", "LPE", 1)
-                d.set("VMOLR[1]", "RLPML", 9018)
+                await d.set("VMOLR[1]", "LPE", 1)
+                await d.set("VMOLR[1]", "RLPML", 9018)
             } else {
                 // HLREG0.JUMBOEN with MAXFRS.MFS: one limit for the port and every pool.
-                d.set("HLREG0", "JUMBOEN", 1)
-                d.set("MAXFRS", "MFS", 9018)
+                await d.set("HLREG0", "JUMBOEN", 1)
+                await d.set("MAXFRS", "MFS", 9018)
             }
             #expect(sort(Port.frame(to: vf(1), length: 9000)) == ([1], .delivered))
             #expect(sort(Port.frame(to: vf(1), length: 9019)) == ([], .oversize))
@@ -140,25 +140,25 @@ struct RegisterMapTests {
     }
 
     @Test("anti-spoofing and VM-to-VM switching set up by register writes (DTXSWC; PFVFSPOOF, PFDTXGSWC)", arguments: ["82576", "82599"])
-    func transmitThroughRegisters(family: String) {
+    func transmitThroughRegisters(family: String) async {
         let map = family == "82576" ? RegisterMap.i82576 : RegisterMap.i82599
         var d = PFDriver(map)
         for vf in 0..<3 { d.receiveAddress(vf, mac: 0x02_00_00_00_00_00 | UInt64(vf), pools: 1 << UInt64(vf)) }
         d.receiveEnable(0x7)
         if family == "82576" { d.write("VFTE", 0x7) } else { d.write("VFTE[0]", 0x7) }
-        d.set("VT_CTL", "DIS_DEF_POOL", 1)
-        if family == "82599" { d.set("MAXFRS", "MFS", 1518) }
+        await d.set("VT_CTL", "DIS_DEF_POOL", 1)
+        if family == "82599" { await d.set("MAXFRS", "MFS", 1518) }
         func send(_ frame: FrameHeader<Concrete>, from pool: Int) -> (Bool, [Int], TransmitSwitch.DropReason) {
             let decision = TransmitSwitch.transmit(frame, pool: Bits(UInt64(pool)), d.file.filterTables, d.file.transmitSettings)
             return (decision.toWire.isSet, Port.pools(decision.localPools), TransmitSwitch.DropReason(rawValue: decision.dropReason.value)!)
         }
         let spoofed = Port.frame(to: 0x02_00_00_00_00_02, from: 0x02_00_00_00_00_00)
         #expect(send(spoofed, from: 1) == (true, [], .sent))
-        if family == "82576" { d.set("DTXSWC", "MAC_SPOOF", 0b10) } else { d.set("PFVFSPOOF[0]", "MACAS", 0b10) }
+        if family == "82576" { await d.set("DTXSWC", "MAC_SPOOF", 0b10) } else { await d.set("PFVFSPOOF[0]", "MACAS", 0b10) }
         #expect(send(spoofed, from: 1) == (false, [], .macSpoof))
         let honest = Port.frame(to: 0x02_00_00_00_00_02, from: 0x02_00_00_00_00_01)
         #expect(send(honest, from: 1) == (true, [], .sent))
-        if family == "82576" { d.set("DTXSWC", "VMDQ_LOOPBACK_EN", 1) } else { d.set("PFDTXGSWC", "VT_LBEN", 1) }
+        if family == "82576" { await d.set("DTXSWC", "VMDQ_LOOPBACK_EN", 1) } else { await d.set("PFDTXGSWC", "VT_LBEN", 1) }
         #expect(send(honest, from: 1) == (false, [2], .sent), "VF 1 to VF 2 stays inside the port")
     }
 }
