@@ -37,9 +37,11 @@ test: deps
 	$(SWIFT) test --skip-build
 
 # Builds; proves the 82599 model's isolation properties after simulating its firmware bring-up;
-# runs it for 100,000 clocks with its VMs' DMA traffic and its generator's frames on the 10 Gb/s
-# port, writing a VCD, a TLP log, a frame log and the wires' and pools' pcaps to out/;
-# writes the config-space dump the real `lspci -F out/i82599.lspci -vvv` decodes.
+# runs both shipped models for 300,000 clocks: bring-up, the PF drivers, the VMM and each VM's
+# VF drivers on the host CPU, then frames from the wire, between the VMs and to the wire, each
+# VM's frames accounted for; the 82599 run writes a VCD, a TLP log, a frame log and the wires'
+# and pools' pcaps to out/; writes the config-space dump the real `lspci -F out/i82599.lspci
+# -vvv` decodes.
 demo: build
 	@mkdir -p out
 	@echo "== iovsim prove Models/i82599.toml"
@@ -48,9 +50,12 @@ demo: build
 	@echo "== iovsim prove Models/broken/acs-redirect-off.toml (expected: violated, exit 1)"
 	-$(IOVSIM) prove Models/broken/acs-redirect-off.toml | grep -E -A1 "violated|properties over"
 	@echo
-	@echo "== iovsim run Models/i82599.toml --cycles 100000"
-	$(IOVSIM) run Models/i82599.toml --cycles 100000 --vcd out/i82599.vcd --tlp-log out/i82599.tlp.log --pcap-out out/pcap --frame-log out/i82599.frames.log --quiet
-	@echo "wrote out/i82599.vcd (open with: gtkwave out/i82599.vcd), out/i82599.tlp.log, out/i82599.frames.log and out/pcap/*.pcap (read with: tcpdump -r out/pcap/nic0.port0.wire-in.pcap)"
+	@echo "== iovsim run Models/i82599.toml --cycles 300000"
+	set -o pipefail; $(IOVSIM) run Models/i82599.toml --cycles 300000 --vcd out/i82599.vcd --tlp-log out/i82599.tlp.log --pcap-out out/pcap --frame-log out/i82599.frames.log --quiet | grep -v -E "frames per pool|\.pool[0-9]+\.pcap"
+	@echo "wrote out/i82599.vcd (open with: gtkwave out/i82599.vcd; the drivers: top.vm1.*.driver.*), out/i82599.tlp.log, out/i82599.frames.log and out/pcap/*.pcap (read with: tcpdump -r out/pcap/nic0.port0.wire-in.pcap)"
+	@echo
+	@echo "== iovsim run Models/i82576.toml --cycles 300000 (the VMs' lines)"
+	set -o pipefail; $(IOVSIM) run Models/i82576.toml --cycles 300000 --quiet | grep -E "^(model|bring-up|host|guard|vm[0-9])"
 	@echo
 	@echo "== iovsim lspci Models/i82599.toml --vf-enable 4"
 	$(IOVSIM) lspci Models/i82599.toml --vf-enable 4

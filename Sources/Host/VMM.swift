@@ -104,6 +104,36 @@ public final class VMM {
         try tables.map(domain: machine.domain, iova: guestPage * HostMemory.pageSize, to: hostPage * HostMemory.pageSize)
     }
 
+    /// Takes guest page `guestPage` out of `vm`'s domain and gives its host page back to the
+    /// free pool (no invalidation: the caller's, as on real hardware). The host page, or nil.
+    @discardableResult
+    public func unmap(vm: String, guestPage: UInt64) throws -> UInt64? {
+        guard let machine = machines[vm] else { throw Failure.unknownVM(vm) }
+        guard guestPage < UInt64(machine.pages.count) else { return nil }
+        try tables.unmap(domain: machine.domain, iova: guestPage * HostMemory.pageSize)
+        let page = machine.pages[Int(guestPage)]
+        memory.assign(page: page, to: .free)
+        return page
+    }
+
+    /// An IOTLB invalidation as intel-iommu writes it (`__iommu_flush_iotlb`): IVA with the
+    /// page for a page-selective one, then IOTLB with IVT, the granularity and the domain; the
+    /// program then waits for IVT to clear (`read`). False when it does not.
+    public enum Invalidation: String, Sendable { case page, domain, global }
+
+    public func invalidateIOTLB(_ scope: Invalidation, vm: String, guestPage: UInt64, write: (Int, UInt32) -> Void, read: (Int) async -> UInt32) async -> Bool {
+        typealias R = IOMMURegisters
+        let domain = UInt32(machines[vm]?.domain ?? 0)
+        if scope == .page {
+            write(R.offset("IVA_LO"), UInt32(truncatingIfNeeded: guestPage * HostMemory.pageSize))
+            write(R.offset("IVA_HI"), UInt32((guestPage * HostMemory.pageSize) >> 32))
+        }
+        let granularity: UInt32 = scope == .global ? 1 : scope == .domain ? 2 : 3
+        write(R.offset("IOTLB_HI"), [("IVT", 1), ("IIRG", granularity), ("DID", domain)].reduce(0) { R.field("IOTLB_HI", $1.0).setting($1.1, in: $0) })
+        for _ in 0..<100 where R.field("IOTLB_HI", "IVT").value(in: await read(R.offset("IOTLB_HI"))) == 0 { return true }
+        return false
+    }
+
     /// `bytes` of `vm`'s guest-physical memory for its kernel (a driver's rings and buffers),
     /// aligned to `alignment`; nil when the VM's memory is used up.
     public func allocate(vm: String, bytes: UInt64, alignment: UInt64 = 4096) -> UInt64? {

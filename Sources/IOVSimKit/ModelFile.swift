@@ -341,10 +341,24 @@ public struct VMModel: Codable, Sendable, Equatable {
     public var memoryMB: Int?
     /// A VMM bug to model: guest pages of this VM that the VMM maps onto pages of another VM.
     public var mapForeign: [ForeignPageModel]?
+    /// What the VMM does to this VM's mappings during the run.
+    public var events: [VMMEventModel]?
 
     enum CodingKeys: String, CodingKey {
-        case name, functions, memoryMB = "memory_mb", mapForeign = "map_foreign"
+        case name, functions, memoryMB = "memory_mb", mapForeign = "map_foreign", events
     }
+}
+
+/// A VMM action at a clock of the run: guest page `unmap` leaves the VM's IOMMU domain (its
+/// host page goes back to the free pool, as a balloon or a hot-unplug gives it back), then the
+/// IOTLB is invalidated as `invalidate` says: "page" (page-selective, the default), "domain",
+/// "global", or "none" (a VMM that forgets: the IOTLB may keep the old translation).
+public struct VMMEventModel: Codable, Sendable, Equatable {
+    public var clock: UInt64
+    public var unmap: Int
+    public var invalidate: String?
+
+    public static let invalidations = ["page", "domain", "global", "none"]
 }
 
 /// One page a buggy VMM maps wrongly: this VM's guest page `guest_page` onto guest page

@@ -183,6 +183,17 @@ struct ModelValidator {
                 let otherPages = (other.memoryMB ?? 64) * 256
                 guard (0..<otherPages).contains(foreign.page) else { throw fail("\(at).page", "\(other.name) has guest pages 0...\(otherPages - 1)") }
             }
+            for (k, event) in (vm.events ?? []).enumerated() {
+                let at = "vm[\(v)].events[\(k)]"
+                guard let host = model.host, host.iommu ?? true else {
+                    throw fail(at, "VMM events change IOMMU mappings: the model has no [host] with the IOMMU on")
+                }
+                let pages = (vm.memoryMB ?? 64) * 256
+                guard (0..<pages).contains(event.unmap) else { throw fail("\(at).unmap", "\(vm.name) has guest pages 0...\(pages - 1)") }
+                if let scope = event.invalidate, !VMMEventModel.invalidations.contains(scope) {
+                    throw fail("\(at).invalidate", "'\(scope)' is not an invalidation (expected one of: \(VMMEventModel.invalidations.joined(separator: ", ")))")
+                }
+            }
         }
     }
 

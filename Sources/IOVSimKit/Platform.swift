@@ -28,6 +28,8 @@ public final class Platform {
     public internal(set) var vmm: VMM?
     /// What the VMM's set-up could not do, one sentence each.
     public internal(set) var hostNotes: [String] = []
+    /// What the VMM did during the run (the model's `[[vm]] events`), one line each.
+    public internal(set) var vmmEvents: [String] = []
     /// Host memory the VMs cannot have: the first 16 MiB (firmware, the host's own) and the
     /// last 16 MiB (the IOMMU's tables).
     public static let reservedHostMB = 32

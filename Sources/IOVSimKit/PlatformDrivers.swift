@@ -46,6 +46,7 @@ extension Platform {
                 cpu.start("\(vm.name): \(text) driver") { await driver.run(interruptEntry: vmm.interruptEntry) }
             }
         }
+        startVMMEvents()
         let end = simulator.now + limit
         while vfDrivers.values.contains(where: { $0.phase != .running && $0.phase != .failed }), simulator.now < end {
             let next = max(simulator.nextEventClock ?? end, simulator.now)
@@ -53,6 +54,37 @@ extension Platform {
         }
         for (name, driver) in vfDrivers.sorted(by: { $0.key < $1.key }) where driver.phase != .running {
             hostNotes.append("\(name): the VF driver is not up (\(driver.failure ?? "still in \(driver.phase)"))")
+        }
+    }
+
+    /// The model's VMM events as one program on the host CPU: at each event's clock, the guest
+    /// page leaves the VM's domain, then the IOTLB invalidation asked for, by MMIO to the
+    /// IOMMU's registers (or none).
+    func startVMMEvents() {
+        guard let vmm else { return }
+        let events = (model.vm ?? []).flatMap { vm in (vm.events ?? []).map { (vm: vm.name, event: $0) } }.sorted { $0.event.clock < $1.event.clock }
+        guard !events.isEmpty else { return }
+        let cpu = self.cpu!, simulator = self.simulator
+        cpu.start("vmm: events") { [unowned self] in
+            for (vm, event) in events {
+                if event.clock > simulator.now { await cpu.delay(event.clock - simulator.now) }
+                let guestPage = UInt64(event.unmap)
+                var line = "clock \(simulator.now): \(vm) guest page \(guestPage) unmapped"
+                do {
+                    if let page = try vmm.unmap(vm: vm, guestPage: guestPage) { line += " (host page 0x\(String(page << 12, radix: 16)) freed)" }
+                } catch {
+                    line += ": \(error)"
+                }
+                if let scope = VMM.Invalidation(rawValue: event.invalidate ?? "page") {
+                    let done = await vmm.invalidateIOTLB(scope, vm: vm, guestPage: guestPage,
+                                                         write: { cpu.store(IOMMURegisters.base + UInt64($0), $1) },
+                                                         read: { await cpu.load(IOMMURegisters.base + UInt64($0)) })
+                    line += done ? "; \(scope == .page ? "page-selective" : scope == .domain ? "domain" : "global") IOTLB invalidation" : "; the IOTLB invalidation did not complete"
+                } else {
+                    line += "; no IOTLB invalidation (the IOTLB may still translate it)"
+                }
+                vmmEvents.append(line)
+            }
         }
     }
 

@@ -56,6 +56,7 @@ extension Platform {
             let assigned = vmm!.assignment.filter { $0.value == name }.keys.sorted().map { BDF($0).description }
             lines.append("  \(name): \(machine.bytes >> 20) MiB in \(machine.pages.count) host pages, domain \(machine.domain), functions \(assigned.joined(separator: ", "))")
         }
+        for event in vmmEvents { lines.append("  VMM: \(event)") }
         for fault in iommu.faults.prefix(3) { lines.append("  fault: \(fault)") }
         if host.violations.isEmpty {
             lines.append("guard: no DMA write outside its VM's pages")

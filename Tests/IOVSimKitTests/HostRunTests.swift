@@ -65,6 +65,68 @@ struct HostRunTests {
         #expect(summary.guardViolations == 0)
     }
 
+    /// The 82576 model where the VMM unmaps vm1's guest page 256 (its first VF driver's Rx
+    /// ring) at clock 200,000 and invalidates as `invalidate` says.
+    static func unmapRing(_ invalidate: String) throws -> ModelVariant {
+        try ModelVariant("i82576.toml", [("functions = [\"nic0.pf0.vf0\", \"nic0.pf1.vf0\"]\n",
+                                          "functions = [\"nic0.pf0.vf0\", \"nic0.pf1.vf0\"]\nevents = [{ clock = 200000, unmap = 256, invalidate = \"\(invalidate)\" }]\n")])
+    }
+
+    @Test("a VMM that unmaps a ring page in use and forgets the IOTLB: the VF goes on writing through the stale entry into the freed page, the guard names it, iovsim run exits 1")
+    func staleAfterUnmap() throws {
+        let model = try Self.unmapRing("none")
+        defer { model.remove() }
+        let r = try IOVSimBinary.run(["run", model.path, "--cycles", "300000"])
+        #expect(r.status == 1, "\(r.stdout)\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        let event = try #require(lines.first { $0.contains("VMM: clock 200000: vm1 guest page 256 unmapped") })
+        #expect(event.hasSuffix("no IOTLB invalidation (the IOTLB may still translate it)"), "\(event)")
+        let page = try #require(event.firstMatch(of: /host page (0x[0-9a-f]+) freed/)).1
+        let guardLine = try #require(lines.first { $0.hasPrefix("guard: ") })
+        #expect(guardLine.contains("01:10.0 (vm1) wrote host page \(page), which belongs to free"), "\(guardLine)")
+    }
+
+    @Test("the same unmap with a page-selective invalidation: the VF's next writes to the page are blocked and recorded (write denied, the VF's source-id, the page), the guard silent; vm1's lost frames are not delivered")
+    func blockedAfterInvalidation() throws {
+        let model = try Self.unmapRing("page")
+        defer { model.remove() }
+        var options = Runner.Options()
+        options.cycles = 300_000
+        var seen: Platform?
+        options.clockObserver = { platform, clock in if clock == 0 { seen = platform } }
+        let summary = try Runner.run(file: model.path, options: options)
+        #expect(summary.guardViolations == 0)
+        let page = try #require(seen?.vmm?.machines["vm1"]?.pages[256])
+        let event = "vm1 guest page 256 unmapped (host page 0x\(String(page << 12, radix: 16)) freed); page-selective IOTLB invalidation"
+        #expect(summary.host.contains { $0.hasSuffix(event) }, "\(summary.host)")
+        let faults = try #require(seen?.host?.iommu.faults)
+        #expect(!faults.isEmpty)
+        for fault in faults {
+            #expect(fault.sourceID == 0x180 && fault.address == 0x10_0000 && fault.isWrite && fault.code == SecondLevelTranslation.Reason.writeDenied.rawValue && fault.clock >= 200_000,
+                    "\(fault)")
+        }
+        let first = try #require(summary.host.first)
+        #expect(!first.contains(" 0 requests blocked"), "\(first)")
+        let vm1 = try #require(summary.vms.first { $0.hasPrefix("vm1: ") })
+        #expect(vm1.contains("queue: no descriptor or queue off") && !vm1.contains("; 0 faults;"), "\(vm1)")
+    }
+
+    @Test("VMM events that cannot be are model errors naming the key", arguments: [
+        ("events = [{ clock = 1, unmap = 16384 }]", "vm[0].events[0].unmap", "0...16383"),
+        ("events = [{ clock = 1, unmap = 3, invalidate = \"some\" }]", "vm[0].events[0].invalidate", "page, domain, global, none"),
+        ("events = [{ clock = 1, unmapp = 3 }]", "vm[0].events[0]", "unknown key"),
+    ] as [(String, String, String)])
+    func eventErrors(_ c: (String, String, String)) throws {
+        let text = try String(contentsOfFile: Repository.model("i82576.toml"), encoding: .utf8)
+            .replacingOccurrences(of: "functions = [\"nic0.pf0.vf0\", \"nic0.pf1.vf0\"]\n", with: "functions = [\"nic0.pf0.vf0\", \"nic0.pf1.vf0\"]\n\(c.0)\n")
+        do {
+            _ = try ModelLoader.parse(text, file: "events.toml")
+            Issue.record("no error for \(c.0)")
+        } catch let error as ModelError {
+            #expect(error.keyPath.hasPrefix(c.1) && error.message.contains(c.2), "\(error)")
+        }
+    }
+
     @Test("host keys out of range and VMs that do not fit are model errors naming the key", arguments: [
         ("[host]\nmemory_mb = 32\n", 64, "host.memory_mb", "64 ... 65536"),
         ("[host]\niotlb_entries = 10\niotlb_ways = 4\n", 64, "host.iotlb_entries", "do not divide"),
