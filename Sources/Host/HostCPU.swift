@@ -11,7 +11,7 @@ import RTL
 /// the programs' own, straight into host memory: coherent, no TLP.
 public final class HostCPU: Component {
     public let path: String
-    let simulator: Simulator
+    unowned let simulator: Simulator
     let rootComplex: FabricNode
     let executor = ProgramExecutor()
     /// Clocks a load waits for its completion before it reads all ones (completion timeout).
@@ -34,6 +34,8 @@ public final class HostCPU: Component {
     public private(set) var stores: UInt64 = 0
     public private(set) var timeouts: UInt64 = 0
     public private(set) var interruptsTaken: UInt64 = 0
+    /// The CPU stopped (`halt`): loads read all ones, delays and interrupt waits return at once.
+    public private(set) var halted = false
 
     public init(_ simulator: Simulator, path: String = "top.cpu", rootComplex: FabricNode) {
         self.simulator = simulator
@@ -78,10 +80,9 @@ public final class HostCPU: Component {
                     k += 1
                 }
             }
-            for (tag, entry) in outstanding where entry.deadline <= now {
-                outstanding[tag] = nil
+            for tag in outstanding.keys.sorted() where outstanding[tag]!.deadline <= now {
                 timeouts += 1
-                entry.resume.resume(returning: nil)
+                outstanding.removeValue(forKey: tag)!.resume.resume(returning: nil)
             }
         }
         while let first = timers.first, first.clock <= now {
@@ -102,8 +103,22 @@ public final class HostCPU: Component {
 
     // MARK: What programs call
 
+    /// Stops the CPU at the end of a run: every waiting program resumes (a load with all ones,
+    /// an interrupt wait with none) and runs on, without waiting, to its end; programs check
+    /// `halted` after each wait. Nothing is left suspended, so nothing holds the platform.
+    public func halt() {
+        halted = true
+        for tag in outstanding.keys.sorted() { outstanding.removeValue(forKey: tag)!.resume.resume(returning: nil) }
+        for timer in timers { timer.resume.resume() }
+        timers = []
+        for destination in waiting.keys.sorted() { for waiter in waiting[destination]! { waiter.resume.resume(returning: nil) } }
+        waiting = [:]
+        executor.runReady()
+    }
+
     func issue(_ request: TLP) async -> TLP? {
-        await withCheckedContinuation { (resume: CheckedContinuation<TLP?, Never>) in
+        if halted { return nil }
+        return await withCheckedContinuation { (resume: CheckedContinuation<TLP?, Never>) in
             var tlp = request
             while outstanding[nextTag] != nil { nextTag = nextTag == 0xFF ? 0x80 : nextTag + 1 }
             tlp.tag = nextTag
@@ -143,6 +158,7 @@ public final class HostCPU: Component {
 
     /// Waits `clocks` clocks (at least one).
     public func delay(_ clocks: UInt64) async {
+        if halted { return }
         await withCheckedContinuation { (resume: CheckedContinuation<Void, Never>) in
             order += 1
             let entry = (simulator.now + max(clocks, 1), order, resume)
@@ -156,6 +172,7 @@ public final class HostCPU: Component {
     /// vector, or nil when the time ran out.
     public func interrupt(destination: UInt32, vectors: Set<UInt8>, timeout: UInt64) async -> UInt8? {
         if let vector = take(destination, vectors) { return vector }
+        if halted { return nil }
         return await withCheckedContinuation { (resume: CheckedContinuation<UInt8?, Never>) in
             order += 1
             waiting[destination, default: []].append((vectors, simulator.now + max(timeout, 1), order, resume))

@@ -36,7 +36,7 @@ public final class PFMailboxProgram {
         }
         while !stopped {
             let taken = await cpu.interrupt(destination: VMM.hostDestination, vectors: [vector], timeout: watchdogClocks)
-            if stopped { break }
+            if stopped || cpu.halted { break }
             if taken != nil { interrupts += 1 }
             passes += 1
             answered += UInt64(await service.service())

@@ -113,11 +113,12 @@ public final class VFDriver {
     /// The whole driver: probe, reset, rings, then the loop until `stopped`.
     public func run(interruptEntry: (UInt16, UInt8, UInt32) -> (address: UInt64, data: UInt32)?) async {
         phase = .probe
-        guard await probe(interruptEntry) else { return }
+        guard await probe(interruptEntry), !cpu.halted else { return }
         phase = .reset
-        guard await reset() else { return }
+        guard await reset(), !cpu.halted else { return }
         phase = .rings
         let rx = await setUpReceive(), tx = await setUpTransmit()
+        guard !cpu.halted else { return }
         guard let rx, let tx else { return fail("guest memory for the rings ran out") }
         phase = .running
         await loop(rx: rx, tx: tx)
@@ -176,7 +177,7 @@ public final class VFDriver {
 
     /// Loads `address` until `done` holds (e1000_poll_for_*: a read, a pause, at most 2,000 times).
     func poll(_ address: UInt64, until done: (UInt32) -> Bool, tries: Int = 2000, pause: UInt64 = 250) async -> UInt32? {
-        for _ in 0..<tries {
+        for _ in 0..<tries where !cpu.halted {
             let value = await read(address)
             if done(value) { return value }
             await cpu.delay(pause)
@@ -282,7 +283,7 @@ public final class VFDriver {
                 if tx.inUse == tx.count { wait = setup.watchdogClocks }   // ring full: wait for DD
             }
             let vector = await cpu.interrupt(destination: destination, vectors: [queueVector, mailboxVector], timeout: wait)
-            if stopped { break }
+            if stopped || cpu.halted { break }
             if vector == nil { watchdogRuns += 1 } else { interrupts += 1 }
             if vector == mailboxVector { _ = await read(view("MAILBOX")) }   // PF messages: read-to-clear, nothing to act on
             cleanReceive(&rx)

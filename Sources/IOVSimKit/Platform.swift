@@ -132,6 +132,10 @@ public final class Platform {
         PlatformProbes.register(self)
     }
 
+    /// The programs on the host CPU hold the CPU (and through it the simulator) while they
+    /// wait: they end here, so a platform nobody holds goes away whole.
+    deinit { cpu?.halt() }
+
     /// Every routing element, the root complex first.
     public var elements: [FabricNode] { [rootComplex] + switches.keys.sorted().map { switches[$0]! } }
 

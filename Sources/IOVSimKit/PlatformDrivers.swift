@@ -68,6 +68,7 @@ extension Platform {
         cpu.start("vmm: events") { [unowned self] in
             for (vm, event) in events {
                 if event.clock > simulator.now { await cpu.delay(event.clock - simulator.now) }
+                if cpu.halted { return }
                 let guestPage = UInt64(event.unmap)
                 var line = "clock \(simulator.now): \(vm) guest page \(guestPage) unmapped"
                 do {
@@ -79,6 +80,7 @@ extension Platform {
                     let done = await vmm.invalidateIOTLB(scope, vm: vm, guestPage: guestPage,
                                                          write: { cpu.store(IOMMURegisters.base + UInt64($0), $1) },
                                                          read: { await cpu.load(IOMMURegisters.base + UInt64($0)) })
+                    if cpu.halted { return }
                     line += done ? "; \(scope == .page ? "page-selective" : scope == .domain ? "domain" : "global") IOTLB invalidation" : "; the IOTLB invalidation did not complete"
                 } else {
                     line += "; no IOTLB invalidation (the IOTLB may still translate it)"
@@ -88,9 +90,11 @@ extension Platform {
         }
     }
 
-    /// Stops every driver program at its next wake-up (the end of a run).
+    /// Stops every program on the host CPU (the end of a run): the drivers leave their loops,
+    /// nothing stays suspended.
     public func stopDrivers() {
         for driver in vfDrivers.values { driver.stopped = true }
         for service in mailboxServices.values { service.stopped = true }
+        cpu.halt()
     }
 }

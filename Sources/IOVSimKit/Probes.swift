@@ -90,7 +90,7 @@ enum PlatformProbes {
     /// as for VFs: a 64-pool port would otherwise add hundreds of signals).
     static func nic(_ sim: Simulator, _ port: EthernetPort) {
         let p = "top.\(port.path)"
-        sim.probe("\(p).rxmac.busy", width: 1) { port.receiveMAC.busy(at: sim.now) ? 1 : 0 }
+        sim.probe("\(p).rxmac.busy", width: 1) { [unowned sim] in port.receiveMAC.busy(at: sim.now) ? 1 : 0 }
         sim.probe("\(p).rxmac.frames", width: 32) { port.receiveMAC.received & 0xFFFF_FFFF }
         sim.probe("\(p).rxmac.runts", width: 32) { port.receiveMAC.runts & 0xFFFF_FFFF }
         sim.probe("\(p).sorter.pools", width: 64) { port.sorter.lastPools }
@@ -98,7 +98,7 @@ enum PlatformProbes {
         sim.probe("\(p).sorter.dropped", width: 32) { port.sorter.drops.values.reduce(0, +) & 0xFFFF_FFFF }
         sim.probe("\(p).txswitch.drop_reason", width: 2) { port.transmitter.lastReason.rawValue }
         sim.probe("\(p).txswitch.looped", width: 32) { port.transmitter.loopedFrames & 0xFFFF_FFFF }
-        sim.probe("\(p).txmac.busy", width: 1) { port.transmitMAC.busy(at: sim.now) ? 1 : 0 }
+        sim.probe("\(p).txmac.busy", width: 1) { [unowned sim] in port.transmitMAC.busy(at: sim.now) ? 1 : 0 }
         sim.probe("\(p).txmac.frames", width: 32) { port.transmitMAC.received & 0xFFFF_FFFF }
         for pool in Set(Array(0..<min(port.pools, tracedVFs)) + [port.pools - 1]).sorted() {
             sim.probe("\(p).pool\(pool).frames", width: 32) { port.poolFrames[pool] & 0xFFFF_FFFF }

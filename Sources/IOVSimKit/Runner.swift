@@ -86,6 +86,11 @@ public enum Runner {
         let model = try ModelLoader.load(path: file)
         let platform = try Platform(model: model, seed: options.seed)
         let simulator = platform.simulator
+        // At the end, the drivers stop and the clock hook lets go of the platform.
+        defer {
+            platform.stopDrivers()
+            simulator.onClock = nil
+        }
         var summary = Summary()
         summary.model = model.name
 
@@ -184,7 +189,6 @@ public enum Runner {
         summary.dmaRequests = platform.nics.values.reduce(0) { $0 + $1.dma.requester.writesIssued + $1.dma.requester.readsIssued }
         summary.vms = ledger.report()
         for (name, a) in ledger.accounts { summary.accounts[name] = (a.offered, a.delivered, a.dropped, a.inFlight, a.leaked, a.corrupted) }
-        platform.stopDrivers()
         summary.vcdBytes = vcd?.bytesWritten ?? 0
         summary.tlpLogLines = log?.lines ?? 0
         summary.componentTicks = simulator.ticks

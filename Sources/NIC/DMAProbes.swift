@@ -34,7 +34,7 @@ extension DMAEngine {
                 }
                 let function: SRIOVDevice.FunctionID = pool == p.map.pools - 1 ? .pf(port) : .vf(pf: port, index: pool)
                 let name = pool == p.map.pools - 1 ? "\(prefix).pf\(port)" : "\(prefix).pf\(port).vf\(pool)"
-                sim.probe("\(name).irq", width: 1) { self.interrupts.lastMessage[function] == sim.now ? 1 : 0 }
+                sim.probe("\(name).irq", width: 1) { [unowned sim] in self.interrupts.lastMessage[function] == sim.now ? 1 : 0 }
                 if pool < p.map.pools - 1 {
                     let index = registers.mailbox.indices.vfSide[pool]
                     sim.probe("\(name).mailbox", width: 8) { UInt64(self.registers.ports[port].values[index] & 0xFF) }

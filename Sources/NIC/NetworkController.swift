@@ -111,7 +111,7 @@ public final class EthernetPort {
 
         sorter.deliver = { [unowned self] pool, frame, clock in self.arrive(pool, frame, clock, looped: false) }
         transmitter.deliver = { [unowned self] pool, frame, clock in self.arrive(pool, frame, clock, looped: true) }
-        transmitter.toWire = { [unowned self] frame, clock in self.transmitMAC.offer(frame, atClock: clock, simulator: simulator) }
+        transmitter.toWire = { [unowned self, unowned simulator] frame, clock in self.transmitMAC.offer(frame, atClock: clock, simulator: simulator) }
         transmitter.sent = { pool, frame, _ in
             registers.count(.goodPacketsTransmitted, port: index, pool: pool)
             registers.count(.goodOctetsTransmitted, port: index, pool: pool, UInt32(frame.size))

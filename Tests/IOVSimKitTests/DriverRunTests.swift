@@ -3,6 +3,7 @@ import Host
 import IOVSimKit
 import NIC
 import PCIe
+import RTL
 import Testing
 
 /// The shipped models run as a hypervisor engineer would watch them: the VMM sets up, each VM's
@@ -88,5 +89,29 @@ struct DriverRunTests {
         #expect(phases == [0, 1, 2, 3, 4, 5], "probe, reset, mailbox, rings, running: \(phases)")
         #expect((file.changes["top.vm1.nic0.pf0.vf0.driver.rx_frames"]?.last?.value ?? 0) > 0)
         #expect((file.changes["top.nic0.pf0.driver.mailbox_answered"]?.last?.value ?? 0) >= 2, "VF_RESET of each VF on the port")
+    }
+
+    @Test("a platform nobody holds goes away whole, host memory and drivers included: every program on the host CPU ends, no closure holds the simulator", arguments: ["i82576.toml", "i82599.toml"])
+    func platformGoesAway(_ model: String) throws {
+        weak var weakPlatform: Platform?
+        weak var weakCPU: HostCPU?
+        weak var weakDriver: VFDriver?
+        weak var weakSimulator: Simulator?
+        weak var weakMemory: HostMemory?
+        do {
+            let platform = try Platform(model: try ModelLoader.load(path: Repository.model(model)))
+            platform.bringUp()
+            platform.simulator.run(clocks: 50_000)
+            #expect(platform.cpu.running > 0, "the drivers' loops and the mailbox services are running")
+            #expect(platform.vfDrivers.values.allSatisfy { $0.phase == .running })
+            weakPlatform = platform
+            weakCPU = platform.cpu
+            weakDriver = platform.vfDrivers.values.first
+            weakSimulator = platform.simulator
+            weakMemory = platform.host?.memory
+        }
+        // (Compared as flags: a failing #expect on the objects themselves would print their graphs.)
+        let freed = [weakPlatform == nil, weakCPU == nil, weakDriver == nil, weakSimulator == nil, weakMemory == nil]
+        #expect(freed == [true, true, true, true, true], "platform, CPU, a VF driver, simulator, host memory freed: \(freed)")
     }
 }
