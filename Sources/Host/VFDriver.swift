@@ -63,9 +63,9 @@ public final class VFDriver {
     public var received: ((EthernetFrame, UInt64) -> Void)?
     /// Called with every frame the driver puts on its Tx ring, and the clock.
     public var posted: ((EthernetFrame, UInt64) -> Void)?
-    /// Frames the VM will send, each from its clock on, in order.
-    var outgoing: [(frame: EthernetFrame, due: UInt64)] = []
-    var outgoingHead = 0
+    /// What the VM will send: sources of frames, each in the order of the clocks they may go
+    /// from, with its next frame drawn and how many it has left after that.
+    var sources: [(head: (frame: EthernetFrame, due: UInt64), left: Int, next: () -> (EthernetFrame, UInt64)?)] = []
     /// A frame's bytes taken from buffers before its EOP.
     var partial: [UInt8] = []
     public var stopped = false
@@ -81,14 +81,32 @@ public final class VFDriver {
         self.mailboxVector = mailboxVector
     }
 
-    /// The VM sends `frame` at or after `clock`.
-    public func send(_ frame: EthernetFrame, at clock: UInt64) {
-        let at = outgoing[outgoingHead...].lastIndex { $0.due <= clock }.map { $0 + 1 } ?? outgoingHead
-        outgoing.insert((frame, clock), at: at)
+    /// The VM sends `frames` frames that `next` draws one at a time, each with the clock it may
+    /// go from (not decreasing); they are drawn as they go, so a long run stays flat.
+    public func send(frames: Int, _ next: @escaping () -> (EthernetFrame, UInt64)?) {
+        guard frames > 0, let first = next() else { return }
+        sources.append(((first.0, first.1), frames - 1, next))
     }
 
-    /// Frames queued to send and not yet on the ring.
-    public var unsent: Int { outgoing.count - outgoingHead }
+    /// Frames the VM has still to put on its ring.
+    public var unsent: Int { sources.reduce(0) { $0 + 1 + $1.left } }
+
+    /// The source whose next frame may go first, and when.
+    var nextDue: (index: Int, due: UInt64)? {
+        sources.indices.min { sources[$0].head.due < sources[$1].head.due }.map { ($0, sources[$0].head.due) }
+    }
+
+    /// Takes source `k`'s next frame and draws the one after it.
+    func take(_ k: Int) -> EthernetFrame {
+        let frame = sources[k].head.frame
+        if sources[k].left > 0, let following = sources[k].next() {
+            sources[k].head = (following.0, following.1)
+            sources[k].left -= 1
+        } else {
+            sources.remove(at: k)
+        }
+        return frame
+    }
 
     // MARK: Registers
 
@@ -277,10 +295,9 @@ public final class VFDriver {
         var rx = rx, tx = tx
         while !stopped {
             var wait = setup.watchdogClocks
-            if outgoingHead < outgoing.count {
-                let due = outgoing[outgoingHead].due
+            if let due = nextDue?.due {
                 wait = due > cpu.simulator.now ? min(wait, due - cpu.simulator.now) : 1
-                if tx.inUse == tx.count { wait = setup.watchdogClocks }   // ring full: wait for DD
+                if tx.inUse >= tx.count - 1 { wait = setup.watchdogClocks }   // ring full: wait for DD
             }
             let vector = await cpu.interrupt(destination: destination, vectors: [queueVector, mailboxVector], timeout: wait)
             if stopped || cpu.halted { break }
@@ -326,9 +343,8 @@ public final class VFDriver {
     func transmit(_ ring: inout Ring) {
         let now = cpu.simulator.now
         var count = 0
-        while outgoingHead < outgoing.count, outgoing[outgoingHead].due <= now, ring.inUse < ring.count - 1 {
-            let frame = outgoing[outgoingHead].frame
-            outgoingHead += 1
+        while let next = nextDue, next.due <= now, ring.inUse < ring.count - 1 {
+            let frame = take(next.index)
             guard UInt64(frame.bytes.count) <= Self.bufferBytes else {
                 oversizeSends += 1
                 continue
@@ -343,10 +359,6 @@ public final class VFDriver {
             sentBytes += UInt64(frame.bytes.count)
             self.posted?(frame, now)
             count += 1
-        }
-        if outgoingHead > 1024, outgoingHead * 2 > outgoing.count {
-            outgoing.removeFirst(outgoingHead)
-            outgoingHead = 0
         }
         if count > 0 { write(queue("TDT"), UInt32(ring.use)) }
     }

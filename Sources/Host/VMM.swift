@@ -26,9 +26,13 @@ public final class VMM {
     public private(set) var machines: [String: Machine] = [:]
     /// Which VM each assigned function (routing ID) belongs to.
     public private(set) var assignment: [UInt16: String] = [:]
-    /// Host pages not given out yet; each VM's are drawn at random from them (a partial
-    /// Fisher-Yates shuffle: the pages a VM gets are a seeded random sample, in random order).
-    var freePages: [UInt64]
+    /// Host pages not given out yet, drawn at random (a Fisher-Yates shuffle done lazily: the
+    /// first `freeCount` slots of the pool, slot k holding `moved[k]` if a draw moved a page
+    /// there, else the pool's k-th page), so a VM's pages are a seeded random sample in random
+    /// order and a large host memory costs nothing until drawn from.
+    let poolBase: UInt64
+    var freeCount: UInt64
+    var moved: [UInt64: UInt64] = [:]
     var rng: DeterministicRNG
     /// Guest-physical memory each VM's kernel has handed out (a bump allocator from 1 MiB).
     var allocated: [String: UInt64] = [:]
@@ -55,7 +59,8 @@ public final class VMM {
         self.memory = memory
         tables = RemappingTables(memory: memory, base: tableBase, pages: tablePages)
         rng = DeterministicRNG(seed: seed)
-        freePages = Array(pool.lowerBound / HostMemory.pageSize..<pool.upperBound / HostMemory.pageSize)
+        poolBase = pool.lowerBound / HostMemory.pageSize
+        freeCount = pool.upperBound / HostMemory.pageSize - poolBase
         interruptTable = (try? tables.page()) ?? 0
     }
 
@@ -63,15 +68,17 @@ public final class VMM {
     @discardableResult
     public func createVM(_ name: String, bytes: UInt64) throws -> Machine {
         let count = Int((bytes + HostMemory.pageSize - 1) / HostMemory.pageSize)
-        guard count <= freePages.count else {
-            throw Failure.outOfMemory(vm: name, wanted: bytes, left: UInt64(freePages.count) * HostMemory.pageSize)
+        guard count <= freeCount else {
+            throw Failure.outOfMemory(vm: name, wanted: bytes, left: freeCount * HostMemory.pageSize)
         }
         var pages: [UInt64] = []
         pages.reserveCapacity(count)
         for _ in 0..<count {
-            let k = Int(rng.next() % UInt64(freePages.count))
-            freePages.swapAt(k, freePages.count - 1)
-            pages.append(freePages.removeLast())
+            let k = rng.next() % freeCount, last = freeCount - 1
+            pages.append(moved[k] ?? poolBase + k)
+            moved[k] = moved[last] ?? poolBase + last
+            moved[last] = nil
+            freeCount = last
         }
         let machine = Machine(name: name, domain: UInt16(machines.count + 1), pages: pages)
         machines[name] = machine

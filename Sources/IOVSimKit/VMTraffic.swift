@@ -9,7 +9,7 @@ import RTL
 /// wire; its payload starts with the traffic entry and the frame's number, so every frame is
 /// unique, then counts bytes.
 enum VMTraffic {
-    /// Queues every entry's frames on its driver; returns how many were queued.
+    /// Gives every entry's frames to its driver, drawn as they go; returns how many there are.
     @discardableResult
     static func start(_ platform: Platform) -> Int {
         let now = platform.simulator.now
@@ -21,14 +21,17 @@ enum VMTraffic {
             guard destination != 0 else { continue }
             var rng = DeterministicRNG(seed: traffic.seed ?? platform.runSeed &+ UInt64(t))
             let load = UInt64(traffic.load ?? 10), bitsPerSecond = port.receiveMAC.bitsPerSecond
-            var bits: UInt64 = 0
-            for k in 0..<traffic.frames {
+            var bits: UInt64 = 0, k = 0
+            let clockHz = platform.simulator.clockHz, source = driver.mac
+            driver.send(frames: traffic.frames) {
                 let length = [60, 124, 252, 508, 1020, 1514][Int(rng.next() % 6)]
-                let frame = Self.frame(to: destination, from: driver.mac, length: length, entry: t, number: k)
-                driver.send(frame, at: now + NICTraffic.scaled(bits, 100 * platform.simulator.clockHz, load * bitsPerSecond))
+                let frame = Self.frame(to: destination, from: source, length: length, entry: t, number: k)
+                let due = now &+ min(NICTraffic.scaled(bits, 100 * clockHz, load * bitsPerSecond), .max - now)
                 bits += UInt64(frame.wireBytes * 8)
-                queued += 1
+                k += 1
+                return (frame, due)
             }
+            queued += traffic.frames
         }
         return queued
     }
