@@ -136,8 +136,7 @@ public final class VFDriver {
         guard await reset(), !cpu.halted else { return }
         phase = .rings
         let rx = await setUpReceive(), tx = await setUpTransmit()
-        guard !cpu.halted else { return }
-        guard let rx, let tx else { return fail("guest memory for the rings ran out") }
+        guard let rx, let tx, !cpu.halted else { return }
         phase = .running
         await loop(rx: rx, tx: tx)
     }
@@ -246,13 +245,22 @@ public final class VFDriver {
         func buffer(_ k: Int) -> UInt64 { buffers + VFDriver.bufferBytes * UInt64(k) }
     }
 
+    /// A ring of `count` descriptors (128-byte aligned) and its 2 KiB buffers in guest memory.
+    func allocateRing(_ count: Int) -> (base: UInt64, buffers: UInt64)? {
+        guard let base = memory.allocate(UInt64(16 * count), alignment: 128), let buffers = memory.allocate(UInt64(count) * Self.bufferBytes) else {
+            fail("guest memory for the rings ran out")
+            return nil
+        }
+        return (base, buffers)
+    }
+
     /// igbvf_configure_rx / ixgbevf_configure_rx_ring: base, length, 2 KiB one-buffer advanced
     /// descriptors with drop-enable, head and tail 0, thresholds, enable (and wait for it to
     /// read back set), then every buffer but one given to the hardware.
     func setUpReceive() async -> Ring? {
         let count = setup.rxDescriptors
-        guard let base = memory.allocate(UInt64(16 * count), alignment: 128), let buffers = memory.allocate(UInt64(count) * Self.bufferBytes) else { return nil }
-        let ring = Ring(base: base, buffers: buffers, count: count)
+        guard let region = allocateRing(count) else { return nil }
+        let base = region.base, ring = Ring(base: base, buffers: region.buffers, count: count)
         for k in 0..<count { memory.store(ring.descriptor(k), AdvancedRxDescriptor(packetAddress: ring.buffer(k)).dwords) }
         write(queue("RDBAL"), UInt32(truncatingIfNeeded: base))
         write(queue("RDBAH"), UInt32(base >> 32))
@@ -274,7 +282,8 @@ public final class VFDriver {
 
     func setUpTransmit() async -> Ring? {
         let count = setup.txDescriptors
-        guard let base = memory.allocate(UInt64(16 * count), alignment: 128), let buffers = memory.allocate(UInt64(count) * Self.bufferBytes) else { return nil }
+        guard let region = allocateRing(count) else { return nil }
+        let base = region.base
         write(queue("TDBAL"), UInt32(truncatingIfNeeded: base))
         write(queue("TDBAH"), UInt32(base >> 32))
         write(queue("TDLEN"), UInt32(16 * count))
@@ -286,7 +295,7 @@ public final class VFDriver {
             fail("Tx queue 0 did not enable")
             return nil
         }
-        return Ring(base: base, buffers: buffers, count: count)
+        return Ring(base: base, buffers: region.buffers, count: count)
     }
 
     /// The interrupt handler and NAPI poll in one: runs on the queue vector, the mailbox
