@@ -123,11 +123,12 @@ public final class VMM {
         return page
     }
 
+    /// The granularity of an IOTLB invalidation (IOTLB_REG.IIRG: 3, 2, 1).
+    public enum Invalidation: String, Sendable { case page, domain, global }
+
     /// An IOTLB invalidation as intel-iommu writes it (`__iommu_flush_iotlb`): IVA with the
     /// page for a page-selective one, then IOTLB with IVT, the granularity and the domain; the
     /// program then waits for IVT to clear (`read`). False when it does not.
-    public enum Invalidation: String, Sendable { case page, domain, global }
-
     public func invalidateIOTLB(_ scope: Invalidation, vm: String, guestPage: UInt64, write: (Int, UInt32) -> Void, read: (Int) async -> UInt32) async -> Bool {
         typealias R = IOMMURegisters
         let domain = UInt32(machines[vm]?.domain ?? 0)

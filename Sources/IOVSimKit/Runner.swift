@@ -65,7 +65,7 @@ public enum Runner {
 
         public func render() -> String {
             var out = "model \(model): \(clocks) clocks = \(String(format: "%.3f", simulatedSeconds * 1e6)) us simulated in \(String(format: "%.2f", wallSeconds)) s wall (\(String(format: "%.0f", clocksPerSecond)) clocks/s, \(componentTicks) component ticks)\n"
-            out += "bring-up: \(configAccesses) config and MMIO requests, \(bringUpClocks) clocks (drivers up); NIC DMA requests issued: \(dmaRequests)\n"
+            out += "bring-up: \(configAccesses) config and MMIO requests, \(bringUpClocks) clocks; NIC DMA requests issued: \(dmaRequests)\n"
             out += "TLP hops by type: " + tlpHopsByType.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "\n"
             let active = perFunction.filter { $0.writesReceived > 0 }
             if !active.isEmpty {
