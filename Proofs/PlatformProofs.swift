@@ -38,6 +38,7 @@ public enum PlatformProofs {
             results += try apertures(block, state: state, limits: limits)
         }
         results += try peerToPeer(state, limits: limits, hooks: hooks)
+        if let dma = state.dma { results += try dmaIsolation(dma, limits: limits) }
         return results
     }
 
@@ -57,7 +58,7 @@ public enum PlatformProofs {
                 if !vms.isEmpty { p2p.append("\(vms.sorted().joined(separator: "+")) at \(element.name).\(port.name)") }
             }
         }
-        return [("routing IDs", routing), ("BAR apertures", bars), ("peer-to-peer", p2p)].filter { !$0.1.isEmpty }
+        return [("routing IDs", routing), ("BAR apertures", bars), ("peer-to-peer", p2p), ("DMA isolation", dmaCoverage(state.dma))].filter { !$0.1.isEmpty }
     }
 
     /// The same in one phrase for a summary line: "8 VFs of 2 PFs, 4 VF BARs, 3 ports with VM

@@ -95,6 +95,8 @@ public struct PlatformState: Sendable {
     public var elements: [Element]
     public var functions: [Function]
     public var vfBlocks: [VFBlock]
+    /// The host's IOMMU tables and caches, when the platform has them.
+    public var dma: DMAState?
 
     public init(elements: [Element], functions: [Function], vfBlocks: [VFBlock]) {
         self.elements = elements

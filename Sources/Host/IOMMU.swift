@@ -41,9 +41,11 @@ public final class IOMMU {
         translations += 1
         // Untranslated requests hit the caches; an entry keeps the permissions the walk found
         // (an access it does not allow walks the tables again, to fault or to refill).
-        if addressType == 0, let domain = iotlb.domain(of: requester), let entry = iotlb.lookup(domain: domain, page: address >> 12),
-           write ? entry.writable : entry.readable {
-            return entry.hostPage << 12 | address & 0xFFF
+        if addressType == 0, let domain = iotlb.domain(of: requester) {
+            let candidates = iotlb.candidates(page: address >> 12).map(CachedTranslation.Entry<Concrete>.init)
+            let cached = CachedTranslation.lookup(domain: Bits(UInt64(domain)), cached: Bit(true), address: Bits(address), write: Bit(write), entries: candidates)
+            _ = iotlb.lookup(domain: domain, page: address >> 12)   // the hit or miss counted, the entry made most recent
+            if cached.hit.isSet { return cached.hostAddress.value }
         }
         let request = SecondLevelTranslation.Request<Concrete>(requester: Bits(UInt64(requester)), address: Bits(address), write: Bit(write),
                                                                addressType: Bits(UInt64(addressType)))
@@ -96,5 +98,13 @@ public final class IOMMU {
     public func acknowledgeFaults(records: [Bool], overflow: Bool) {
         for k in slots.indices where k >= records.count || !records[k] { slots[k] = nil }
         if !overflow { primaryFaultOverflow = false }
+    }
+}
+
+extension CachedTranslation.Entry where A == Concrete {
+    /// An IOTLB entry's fields as the decision takes them.
+    public init(_ entry: IOTLB.Entry) {
+        self.init(domain: Bits(UInt64(entry.domain)), page: Bits(entry.page), hostPage: Bits(entry.hostPage), readable: Bit(entry.readable),
+                  writable: Bit(entry.writable))
     }
 }

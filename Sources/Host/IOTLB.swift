@@ -57,6 +57,15 @@ public struct IOTLB: Sendable {
         if let sourceID { contexts[sourceID] = nil } else { contexts.removeAll() }
     }
 
+    /// The entries of the set `page` falls in (where a lookup of it searches).
+    public func candidates(page: UInt64) -> [Entry] { storage[Int(page % UInt64(sets))] }
+
+    /// The context cache: requester -> domain.
+    public var cachedContexts: [UInt16: UInt16] { contexts }
+
+    /// Every entry held, set by set.
+    public var entries: [Entry] { storage.flatMap { $0 } }
+
     public mutating func lookup(domain: UInt16, page: UInt64) -> Entry? {
         let set = Int(page % UInt64(sets))
         guard let k = storage[set].firstIndex(where: { $0.domain == domain && $0.page == page }) else {

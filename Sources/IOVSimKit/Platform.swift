@@ -259,6 +259,8 @@ public final class Platform {
                 }
             }
         }
-        return PlatformState(elements: elements, functions: functions, vfBlocks: blocks)
+        var state = PlatformState(elements: elements, functions: functions, vfBlocks: blocks)
+        state.dma = dmaState(functions)
+        return state
     }
 }

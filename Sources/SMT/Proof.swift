@@ -37,6 +37,17 @@ public struct ProofOutcome: Sendable, Equatable {
     public let result: ProofResult
     public let seconds: Double
     public let smtlib2: String
+
+    /// One property checked in parts that together cover every value of its variables: violated
+    /// by the first violated part (its model), else unknown if a part is, else proved; the
+    /// queries one script, each part in its own (push)/(pop) scope.
+    public static func all(_ parts: [ProofOutcome]) -> ProofOutcome {
+        let deciding = parts.first { $0.result.counterexample != nil } ?? parts.first { $0.result.label == "unknown" }
+        let header = Solver.scriptHeader
+        let bodies = parts.map(\.smtlib2).filter { !$0.isEmpty }.map { $0.hasPrefix(header) ? String($0.dropFirst(header.count)) : $0 }
+        let script = bodies.isEmpty ? "" : header + bodies.map { "(push 1)\n\($0)(pop 1)\n" }.joined()
+        return ProofOutcome(result: deciding?.result ?? .proved, seconds: parts.reduce(0) { $0 + $1.seconds }, smtlib2: script)
+    }
 }
 
 /// A proof in progress: its own Z3 context, fresh variables, and checks of properties built
@@ -84,7 +95,7 @@ public final class ProofSession {
         }
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        return ProofOutcome(result: result, seconds: seconds, smtlib2: solver.smtlib2(askModel: result.counterexample != nil))
+        return ProofOutcome(result: result, seconds: seconds, smtlib2: limits.recordQueries ? solver.smtlib2(askModel: result.counterexample != nil) : "")
     }
 }
 

@@ -13,9 +13,13 @@ public enum SatResult: Sendable, Equatable {
 public struct SolverLimits: Sendable, Equatable {
     public var timeout: Duration?
     public var rlimit: UInt32?
-    public init(timeout: Duration? = nil, rlimit: UInt32? = nil) {
+    /// Keep each query's SMT-LIB2 text (for `--smt2`); printing a large query costs as much as
+    /// solving it, so a caller that will not write them turns this off.
+    public var recordQueries: Bool
+    public init(timeout: Duration? = nil, rlimit: UInt32? = nil, recordQueries: Bool = true) {
         self.timeout = timeout
         self.rlimit = rlimit
+        self.recordQueries = recordQueries
     }
 }
 
@@ -95,8 +99,11 @@ public final class Solver {
     /// The query as an SMT-LIB2 script that any solver can re-run. `(get-model)` only where
     /// the answer was sat: after unsat (or unknown) it is an error in SMT-LIB 2.6 §4.2.4, and
     /// solvers exit non-zero on it.
+    /// What every script starts with (once, before any scope).
+    public static let scriptHeader = "(set-option :produce-models true)\n(set-logic QF_BV)\n"
+
     public func smtlib2(askModel: Bool) -> String {
         let body = Z3_solver_to_string(context.raw, raw).map { String(cString: $0) } ?? ""
-        return "(set-option :produce-models true)\n(set-logic QF_BV)\n" + body + "(check-sat)\n" + (askModel ? "(get-model)\n" : "")
+        return Self.scriptHeader + body + "(check-sat)\n" + (askModel ? "(get-model)\n" : "")
     }
 }

@@ -29,6 +29,7 @@ struct Prove: ParsableCommand {
         do {
             var limits = try solverLimits(timeout: timeout)
             limits.rlimit = rlimit
+            limits.recordQueries = smt2 != nil
             return limits
         } catch let error as ValidationError {
             throw UsageError(error.message)

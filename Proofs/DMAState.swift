@@ -1,0 +1,66 @@
+/// What the DMA-isolation family needs of the configured host, as plain values (the VMM's
+/// tables and the IOMMU's caches at the clock of the proof): the tables each assigned
+/// function's walk can read, the owner of every host page a VM has, the IOTLB and context cache.
+public struct DMAState: Sendable {
+    /// A function the VMM assigned to a VM.
+    public struct Function: Sendable {
+        public let name: String
+        public let rid: UInt16
+        public let vm: String
+        /// Host pages (numbers) the function's walk can read: its root and context entries and
+        /// its domain's table tree, found by following every present entry.
+        public let tablePages: [UInt64]
+        public init(name: String, rid: UInt16, vm: String, tablePages: [UInt64]) {
+            self.name = name
+            self.rid = rid
+            self.vm = vm
+            self.tablePages = tablePages
+        }
+    }
+
+    /// An IOTLB entry (VT-d §6.2.2) and what it maps.
+    public struct CacheEntry: Sendable {
+        public let domain: UInt16
+        public let page: UInt64
+        public let hostPage: UInt64
+        public let readable: Bool
+        public let writable: Bool
+        public init(domain: UInt16, page: UInt64, hostPage: UInt64, readable: Bool, writable: Bool) {
+            self.domain = domain
+            self.page = page
+            self.hostPage = hostPage
+            self.readable = readable
+            self.writable = writable
+        }
+    }
+
+    public let translationEnabled: Bool
+    public let rootTable: UInt64
+    public let memorySize: UInt64
+    public let functions: [Function]
+    /// The 512 qwords of every table page any function's walk can read.
+    public let pages: [UInt64: [UInt64]]
+    /// The VM owning each host page a VM has; a page not here is free or the VMM's.
+    public let owners: [UInt64: String]
+    public let iotlb: [CacheEntry]
+    /// The context cache: requester -> domain.
+    public let contexts: [UInt16: UInt16]
+    /// The clock the state was taken at.
+    public let clock: UInt64
+
+    public init(translationEnabled: Bool, rootTable: UInt64, memorySize: UInt64, functions: [Function], pages: [UInt64: [UInt64]],
+                owners: [UInt64: String], iotlb: [CacheEntry], contexts: [UInt16: UInt16], clock: UInt64) {
+        self.translationEnabled = translationEnabled
+        self.rootTable = rootTable
+        self.memorySize = memorySize
+        self.functions = functions
+        self.pages = pages
+        self.owners = owners
+        self.iotlb = iotlb
+        self.contexts = contexts
+        self.clock = clock
+    }
+
+    /// A qword of the snapshot (zero outside its pages).
+    public func read64(_ address: UInt64) -> UInt64 { pages[address >> 12].map { $0[Int(address & 0xFFF) >> 3] } ?? 0 }
+}
