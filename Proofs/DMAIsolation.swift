@@ -89,10 +89,7 @@ extension PlatformProofs {
     static func dmaIsolation(_ dma: DMAState, limits: SolverLimits) throws -> [PropertyResult] {
         guard dma.translationEnabled else { return [] }
         var results: [PropertyResult] = []
-        let entries = dma.iotlb.map {
-            CachedTranslation.Entry<Symbolic>(domain: Bits(UInt64($0.domain)), page: Bits($0.page), hostPage: Bits($0.hostPage),
-                                               readable: Bit($0.readable), writable: Bit($0.writable))
-        }
+        let entries = dma.iotlb.map(CachedTranslation.Entry<Symbolic>.init)
         for f in dma.functions {
             // The IOTLB entries the function's requests can hit: its cached domain's.
             let domain = dma.contexts[f.rid]
@@ -165,11 +162,5 @@ extension PlatformProofs {
         guard let dma, dma.translationEnabled, !dma.functions.isEmpty else { return [] }
         let vms = Set(dma.functions.map(\.vm)).count
         return ["\(dma.functions.count) function\(dma.functions.count == 1 ? "" : "s") of \(vms) VM\(vms == 1 ? "" : "s") at clock \(dma.clock) (IOTLB \(dma.iotlb.count) entries, context cache \(dma.contexts.count))"]
-    }
-}
-
-extension CachedTranslation.Entry where A == Concrete {
-    init(_ e: DMAState.CacheEntry) {
-        self.init(domain: Bits(UInt64(e.domain)), page: Bits(e.page), hostPage: Bits(e.hostPage), readable: Bit(e.readable), writable: Bit(e.writable))
     }
 }

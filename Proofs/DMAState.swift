@@ -1,3 +1,5 @@
+import Host
+
 /// What the DMA-isolation family needs of the configured host, as plain values (the VMM's
 /// tables and the IOMMU's caches at the clock of the proof): the tables each assigned
 /// function's walk can read, the owner of every host page a VM has, the IOTLB and context cache.
@@ -18,22 +20,6 @@ public struct DMAState: Sendable {
         }
     }
 
-    /// An IOTLB entry (VT-d §6.2.2) and what it maps.
-    public struct CacheEntry: Sendable {
-        public let domain: UInt16
-        public let page: UInt64
-        public let hostPage: UInt64
-        public let readable: Bool
-        public let writable: Bool
-        public init(domain: UInt16, page: UInt64, hostPage: UInt64, readable: Bool, writable: Bool) {
-            self.domain = domain
-            self.page = page
-            self.hostPage = hostPage
-            self.readable = readable
-            self.writable = writable
-        }
-    }
-
     public let translationEnabled: Bool
     public let rootTable: UInt64
     public let memorySize: UInt64
@@ -42,14 +28,15 @@ public struct DMAState: Sendable {
     public let pages: [UInt64: [UInt64]]
     /// The VM owning each host page a VM has; a page not here is free or the VMM's.
     public let owners: [UInt64: String]
-    public let iotlb: [CacheEntry]
+    /// The IOTLB's entries (VT-d §6.2.2), every set.
+    public let iotlb: [IOTLB.Entry]
     /// The context cache: requester -> domain.
     public let contexts: [UInt16: UInt16]
     /// The clock the state was taken at.
     public let clock: UInt64
 
     public init(translationEnabled: Bool, rootTable: UInt64, memorySize: UInt64, functions: [Function], pages: [UInt64: [UInt64]],
-                owners: [UInt64: String], iotlb: [CacheEntry], contexts: [UInt16: UInt16], clock: UInt64) {
+                owners: [UInt64: String], iotlb: [IOTLB.Entry], contexts: [UInt16: UInt16], clock: UInt64) {
         self.translationEnabled = translationEnabled
         self.rootTable = rootTable
         self.memorySize = memorySize

@@ -101,8 +101,8 @@ public final class IOMMU {
     }
 }
 
-extension CachedTranslation.Entry where A == Concrete {
-    /// An IOTLB entry's fields as the decision takes them.
+extension CachedTranslation.Entry {
+    /// An IOTLB entry's fields as the decision takes them (constants in any algebra).
     public init(_ entry: IOTLB.Entry) {
         self.init(domain: Bits(UInt64(entry.domain)), page: Bits(entry.page), hostPage: Bits(entry.hostPage), readable: Bit(entry.readable),
                   writable: Bit(entry.writable))

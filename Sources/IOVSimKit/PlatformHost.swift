@@ -115,10 +115,7 @@ extension Platform {
         for machine in vmm.machines.values {
             for page in machine.pages { if case .vm(let name) = memory.owner(ofPage: page) { owners[page] = name } }
         }
-        let iotlb = iommu.iotlb.entries.map {
-            DMAState.CacheEntry(domain: $0.domain, page: $0.page, hostPage: $0.hostPage, readable: $0.readable, writable: $0.writable)
-        }
         return DMAState(translationEnabled: iommu.translationEnabled, rootTable: iommu.rootTable & mask, memorySize: memory.size, functions: assigned,
-                        pages: pages, owners: owners, iotlb: iotlb, contexts: iommu.iotlb.cachedContexts, clock: simulator.now)
+                        pages: pages, owners: owners, iotlb: iommu.iotlb.entries, contexts: iommu.iotlb.cachedContexts, clock: simulator.now)
     }
 }
