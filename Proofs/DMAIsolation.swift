@@ -143,18 +143,21 @@ extension PlatformProofs {
     static func explainDMA(_ cex: Counterexample, _ f: DMAState.Function, _ dma: DMAState) -> String {
         let address = cex["iova"] ?? 0
         let entries = dma.iotlb.map(CachedTranslation.Entry<Concrete>.init)
-        func concrete(_ write: Bool) -> (allowed: Bool, host: Bits<Concrete, 64>) {
-            let r = translate(f, dma, address: Bits<Concrete, 64>(address), write: Bit(write), tables: ConcreteSnapshot(state: dma), entries: entries)
+        func concrete(_ write: Bool, cache: [CachedTranslation.Entry<Concrete>]) -> (allowed: Bool, host: Bits<Concrete, 64>) {
+            let r = translate(f, dma, address: Bits<Concrete, 64>(address), write: Bit(write), tables: ConcreteSnapshot(state: dma), entries: cache)
             return (r.allowed.isSet, r.host)
         }
         // A write where the same address lets one through (what the replay sends), else the read.
-        let asWrite = concrete(true), write = cex["write"] == 1 || (asWrite.allowed && dma.owners[asWrite.host.value >> 12] != f.vm)
-        let host = concrete(write).host
+        let asWrite = concrete(true, cache: entries), write = cex["write"] == 1 || (asWrite.allowed && dma.owners[asWrite.host.value >> 12] != f.vm)
+        let host = concrete(write, cache: entries).host
         let cached = dma.contexts[f.rid].map { d in dma.iotlb.contains { $0.domain == d && $0.page == address >> 12 } } ?? false
+        // Stale: the tables alone would not give that page (they no longer map it, or map it elsewhere).
+        let walked = concrete(write, cache: [])
+        let via = !cached ? "its domain's tables give" : walked.allowed && walked.host == host ? "an IOTLB entry gives"
+            : "a stale IOTLB entry (the tables \(walked.allowed ? "now map it elsewhere" : "no longer map it")) gives"
         let page = host.value >> 12
         let owner = dma.owners[page] ?? (dma.pages[page] != nil ? "the VMM" : "no VM (free)")
-        return "\(f.name) (\(f.vm)) \(write ? "writes" : "reads") IOVA 0x\(String(address, radix: 16)): "
-            + (cached ? "a stale IOTLB entry" : "its domain's tables") + " give host page 0x\(String(page << 12, radix: 16)), which belongs to \(owner)"
+        return "\(f.name) (\(f.vm)) \(write ? "writes" : "reads") IOVA 0x\(String(address, radix: 16)): \(via) host page 0x\(String(page << 12, radix: 16)), which belongs to \(owner)"
     }
 
     /// "4 functions of 2 VMs, IOTLB 12 entries" for the coverage line.

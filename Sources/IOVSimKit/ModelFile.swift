@@ -18,6 +18,8 @@ public struct ModelFile: Codable, Sendable, Equatable {
     /// The host above the root complex: its memory and the IOMMU (omitted: plain memory, no
     /// translation).
     public var host: HostModel?
+    /// How `iovsim prove` takes the state (omitted: right after bring-up and the drivers).
+    public var prove: ProveModel?
 
     /// The platform, or the default one.
     public var effectivePlatform: PlatformModel {
@@ -75,6 +77,13 @@ public struct GeneratorModel: Codable, Sendable, Equatable {
     /// Percent of the line rate, 1...100 (default 100).
     public var load: Int?
     public var mix: FrameMixModel?
+}
+
+/// `[prove]`: `at` is the clock whose state the proofs take, after the model's traffic (its
+/// generators, the VMs' `[[traffic]]`, the VMM's events) ran to it: caches warm, mappings as the
+/// VMM left them. `iovsim prove --at` overrides it.
+public struct ProveModel: Codable, Sendable, Equatable {
+    public var at: UInt64?
 }
 
 /// Frames one VM sends through one of its VFs, as its driver posts them: to a VF of another

@@ -90,6 +90,13 @@ extension Platform {
         }
     }
 
+    /// The model's traffic from now: the pcaps and generators on the wires (`frames`, made before
+    /// bring-up) and what the VMs send.
+    func startTraffic(_ frames: NICTraffic) throws {
+        VMTraffic.start(self)
+        try frames.start()
+    }
+
     /// Stops every program on the host CPU (the end of a run): the drivers leave their loops,
     /// nothing stays suspended.
     public func stopDrivers() {

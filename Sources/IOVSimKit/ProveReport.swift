@@ -18,17 +18,35 @@ public struct ProveReport {
     public var coverage: [(family: String, items: [String])] = []
     /// All of it in one phrase, for the summary line.
     public var coverageSummary = ""
+    /// What the report should say about how the state was taken.
+    public var notes: [String] = []
+    /// The clock the state was taken at when the traffic ran first (`--at`); replays write then.
+    public var stateClock: UInt64?
 
     /// Brings the model up and checks every property. Throws `VacuousError` when bring-up did not
     /// give what the model asks for or nothing is left to check: a verdict on such a state would
     /// say nothing about the modelled platform.
-    public static func run(file: String, limits: SolverLimits, hooks: RoutingHooks = RoutingHooks()) throws -> ProveReport {
+    /// With `at` (else the model's `[prove] at`), the model's traffic runs to that clock first
+    /// and the proofs take the state then.
+    public static func run(file: String, limits: SolverLimits, hooks: RoutingHooks = RoutingHooks(), at: UInt64? = nil) throws -> ProveReport {
         let start = ContinuousClock.now
         let model = try ModelLoader.load(path: file)
         let platform = try Platform(model: model)
+        defer { platform.stopDrivers() }
+        let clock = at ?? model.prove?.at
+        let traffic = try clock.map { _ in try NICTraffic(platform: platform, pcapIn: []) }
         platform.bringUp()
         let shortfalls = platform.shortfalls()
         guard shortfalls.isEmpty else { throw VacuousError(file: file, reasons: shortfalls) }
+        var notes: [String] = []
+        if let clock, let traffic {
+            try platform.startTraffic(traffic)
+            if clock > platform.simulator.now {
+                platform.simulator.run(clocks: clock - platform.simulator.now)
+            } else {
+                notes.append("--at \(clock): bring-up and the drivers' set-up end at clock \(platform.simulator.now); the state is taken then")
+            }
+        }
         let state = platform.state()
         let results = try PlatformProofs.check(state, limits: limits, hooks: hooks)
         guard !results.isEmpty else {
@@ -39,6 +57,8 @@ public struct ProveReport {
                                  configAccesses: platform.configAccesses,
                                  seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
         report.file = file
+        report.notes = notes
+        report.stateClock = clock.map { max($0, platform.bringUpClocks) }
         report.coverage = PlatformProofs.coverage(state)
         report.coverageSummary = PlatformProofs.coverageSummary(state, coverage: report.coverage)
         return report
@@ -46,7 +66,7 @@ public struct ProveReport {
 
     /// `iovsim run` command that replays a violation as a cycle run, if it has one.
     public func replayCommand(_ r: PropertyResult) -> String? {
-        r.replay.map { "iovsim run \(file) --write \($0.function)@0x\(String($0.address, radix: 16)) --tlp-log replay.log" }
+        r.replay.map { "iovsim run \(file) --write \($0.function)@0x\(String($0.address, radix: 16))\(stateClock.map { "@\($0)" } ?? "") --tlp-log replay.log" }
     }
 
     /// "routing IDs: 64 VFs of nic0.pf0, 64 VFs of nic0.pf1", one line per family.
@@ -60,6 +80,8 @@ public struct ProveReport {
 
     public func table() -> String {
         var out = "model \(model): bring-up \(configAccesses) config requests in \(bringUpClocks) clocks\n"
+        if let stateClock { out += "state: at clock \(stateClock), after the model's traffic\n" }
+        for note in notes { out += "note: \(note)\n" }
         let widths = (family: 14, subject: 10, property: 72)
         out += pad("family", widths.family) + pad("subject", widths.subject) + pad("property", widths.property) + pad("result", 10) + "time\n"
         for r in results {

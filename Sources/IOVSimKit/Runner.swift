@@ -21,7 +21,7 @@ public enum Runner {
         public var vcdDate: String?
         /// Memory writes to issue right after bring-up, each from a function (`nic0.pf0.vf0`) to an
         /// address: how a peer-to-peer counterexample of `iovsim prove` is replayed in cycles.
-        public var writes: [(function: String, address: UInt64)] = []
+        public var writes: [(function: String, address: UInt64, clock: UInt64?)] = []
         /// pcap files of frames, each onto a port's wire (`nic0.port0`, the default: the first
         /// device's port 0) or sent by a function (`nic0.pf0.vf1`).
         public var pcapIn: [(path: String, target: String?)] = []
@@ -154,17 +154,23 @@ public enum Runner {
         summary.bringUpClocks = platform.bringUpClocks
         summary.configAccesses = platform.configAccesses
         let state = platform.state()
-        for write in options.writes {
+        /// A replayed write: one dword from the function's routing ID.
+        func send(_ write: (function: String, address: UInt64, clock: UInt64?)) throws {
             guard let function = state.functions.first(where: { $0.name == write.function }),
                   let endpoint = platform.endpoints[String(write.function.split(separator: ".")[0])] else {
                 throw VacuousError(file: file, reasons: ["--write: \(write.function) does not exist after bring-up"])
             }
             endpoint.send(TLP(kind: .memoryWrite, requesterID: function.rid, length: 1, address: write.address & ~3, payload: [0]), simulator: simulator)
         }
+        for write in options.writes where write.clock == nil { try send(write) }
         let ledger = FrameLedger(platform: platform)
         ledger.attach()
-        VMTraffic.start(platform)
-        try frames.start()
+        try platform.startTraffic(frames)
+        // Writes at a clock go when the traffic has run to it (a counterexample taken there).
+        for write in options.writes.filter({ $0.clock != nil }).sorted(by: { $0.clock! < $1.clock! }) {
+            if write.clock! > simulator.now { simulator.run(clocks: write.clock! - simulator.now) }
+            try send(write)
+        }
         // A replayed write gets at least 1,000 clocks to travel, however short the run.
         let end = max(options.cycles, options.writes.isEmpty ? 0 : simulator.now + 1_000)
         if simulator.now < end { simulator.run(clocks: end - simulator.now) }

@@ -20,6 +20,8 @@ struct Prove: ParsableCommand {
     @Argument(help: "Model file (TOML).") var model: String
     @Flag(help: "Print JSON instead of the table (a JSON error object on failure).") var json = false
     @Option(help: "Write every query as SMT-LIB2 into this directory.") var smt2: String?
+    @Option(help: "Run the model's traffic to this clock and prove on the state then (default: the model's [prove] at, else right after bring-up).")
+    var at: UInt64?
     @Option(help: "Solver timeout per property, in seconds (0 < S <= 604800).") var timeout: Double = 30
     @Option(help: "Z3 resource limit per property (rlimit): a machine-independent bound; past it the property is unknown.")
     var rlimit: UInt32?
@@ -38,7 +40,7 @@ struct Prove: ParsableCommand {
 
     func run() throws {
         try withExitStatus(json: json ? model : nil) {
-            let report = try ProveReport.run(file: model, limits: limits())
+            let report = try ProveReport.run(file: model, limits: limits(), at: at)
             if let smt2 { try report.writeSMT2(to: smt2) }
             print(json ? try report.json() : report.table(), terminator: json ? "\n" : "")
             if report.exitCode != 0 { throw ExitCode(report.exitCode) }

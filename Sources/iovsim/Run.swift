@@ -27,7 +27,7 @@ struct Run: ParsableCommand {
     @Option(help: "First clock written to the VCD.") var from: UInt64 = 0
     @Option(help: "Last clock written to the VCD.") var to: UInt64?
     @Option(name: .customLong("tlp-log"), help: "Write one line per TLP per hop here.") var tlpLog: String?
-    @Option(help: ArgumentHelp("After bring-up, FUNCTION writes to ADDRESS (replays a peer-to-peer counterexample).", valueName: "FUNCTION@ADDRESS"))
+    @Option(help: ArgumentHelp("After bring-up (or at CLOCK), FUNCTION writes to ADDRESS (replays a counterexample of prove).", valueName: "FUNCTION@ADDRESS[@CLOCK]"))
     var write: [String] = []
     @Option(name: .customLong("pcap-in"), help: ArgumentHelp("Frames from a pcap file onto a port's wire or sent by a function.", valueName: "FILE[@PORT|@FUNCTION]"))
     var pcapIn: [String] = []
@@ -44,18 +44,24 @@ struct Run: ParsableCommand {
     }
 
     /// `nic0.pf0.vf0@0x400a060000`.
-    static func parseWrite(_ text: String) -> (function: String, address: UInt64)? {
-        let parts = text.split(separator: "@")
-        guard parts.count == 2 else { return nil }
-        let text = parts[1].lowercased()
-        guard let address = text.hasPrefix("0x") ? UInt64(text.dropFirst(2), radix: 16) : UInt64(text) else { return nil }
-        return (String(parts[0]), address)
+    /// `FUNCTION@ADDRESS` or `FUNCTION@ADDRESS@CLOCK`.
+    static func parseWrite(_ text: String) -> (function: String, address: UInt64, clock: UInt64?)? {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2 || parts.count == 3, !parts[0].isEmpty else { return nil }
+        func number(_ s: Substring) -> UInt64? {
+            let text = s.lowercased()
+            return text.hasPrefix("0x") ? UInt64(text.dropFirst(2), radix: 16) : UInt64(text)
+        }
+        guard let address = number(parts[1]) else { return nil }
+        guard parts.count == 3 else { return (String(parts[0]), address, nil) }
+        guard let clock = number(parts[2]) else { return nil }
+        return (String(parts[0]), address, clock)
     }
 
     func validate() throws {
         guard cycles > 0 else { throw ValidationError("--cycles must be positive") }
         if let to, to < from { throw ValidationError("--to \(to) is before --from \(from)") }
-        for w in write where Self.parseWrite(w) == nil { throw ValidationError("--write '\(w)' is not FUNCTION@ADDRESS (e.g. nic0.pf0.vf0@0x400a060000)") }
+        for w in write where Self.parseWrite(w) == nil { throw ValidationError("--write '\(w)' is not FUNCTION@ADDRESS[@CLOCK] (e.g. nic0.pf0.vf0@0x400a060000)") }
     }
 
     func run() throws {

@@ -68,4 +68,44 @@ struct DMAIsolationProofTests {
             }
         }
     }
+
+    static let staleModel = Repository.root.appendingPathComponent("Models/broken/vmm-unmaps-without-invalidation.toml").path
+
+    @Test("a VMM that unmaps vm1's ring page without invalidating: at clock 205,000 (the model's [prove] at) vm1's VFs violate DMA isolation through the stale IOTLB entry; the replay, a write at that clock, lands in the freed page")
+    func staleIOTLB() throws {
+        let report = try ProveReport.run(file: Self.staleModel, limits: SolverLimits(recordQueries: false))
+        #expect(report.stateClock == 205_000 && report.table().contains("state: at clock 205000, after the model's traffic\n"))
+        let violated = report.violated.filter { $0.family == "DMA isolation" }
+        #expect(violated.map(\.subject).sorted() == ["nic0.pf0.vf0", "nic0.pf1.vf0"], "both of vm1's VFs share the domain and its IOTLB entry")
+        let first = try #require(violated.first { $0.subject == "nic0.pf0.vf0" })
+        let explanation = try #require(first.explanation)
+        #expect(explanation.hasPrefix("nic0.pf0.vf0 (vm1) writes IOVA 0x100") && explanation.contains("a stale IOTLB entry (the tables no longer map it) gives host page")
+                && explanation.hasSuffix("which belongs to no VM (free)"), "\(explanation)")
+        let replay = try #require(report.replayCommand(first))
+        #expect(replay.contains("@205000 "), "\(replay)")
+        let run = try IOVSimBinary.run(Array(replay.split(separator: " ").dropFirst().map(String.init).prefix(4)) + ["--cycles", "206000"])
+        #expect(run.status == 1, "\(run.stdout)\(run.stderr)")
+        let page = try #require(explanation.firstMatch(of: /host page (0x[0-9a-f]+)/)).1
+        let guardLine = try #require(run.stdout.split(separator: "\n").first { $0.hasPrefix("guard: ") })
+        #expect(guardLine.contains("first: clock 2050") && guardLine.contains("01:10.0 (vm1) wrote host page \(page), which belongs to free"), "\(guardLine)")
+    }
+
+    @Test("the same model proved where it should be: before the unmap (--at 150000), and after it when the VMM invalidates the page")
+    func staleIOTLBCounterparts() throws {
+        let before = try ProveReport.run(file: Self.staleModel, limits: SolverLimits(recordQueries: false), at: 150_000)
+        #expect(before.exitCode == 0, "\(before.table())")
+        let text = try String(contentsOfFile: Self.staleModel, encoding: .utf8)
+        let fixed = try ModelVariant(text: text.replacingOccurrences(of: "invalidate = \"none\"", with: "invalidate = \"page\""))
+        defer { fixed.remove() }
+        let invalidated = try ProveReport.run(file: fixed.path, limits: SolverLimits(recordQueries: false))
+        #expect(invalidated.exitCode == 0, "\(invalidated.table())")
+        #expect(invalidated.results.filter { $0.family == "DMA isolation" }.count == 4)
+    }
+
+    @Test("--at before the end of bring-up takes the state after bring-up and says so")
+    func atTooEarly() throws {
+        let report = try ProveReport.run(file: Repository.model("i82576.toml"), limits: SolverLimits(recordQueries: false), at: 10)
+        #expect(report.notes.contains { $0.hasPrefix("--at 10: bring-up and the drivers' set-up end at clock ") }, "\(report.notes)")
+        #expect(report.exitCode == 0)
+    }
 }

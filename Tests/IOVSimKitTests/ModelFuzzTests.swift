@@ -69,7 +69,7 @@ struct ModelFuzzTests {
         #expect(status.description.hasPrefix(file), "\(context): the message does not name the file: \(status)")
         if let model = error as? ModelError {
             #expect(!model.message.isEmpty, "\(context)")
-            let known = ["name", "description", "device", "platform", "vm", "generator", "host", "traffic"]
+            let known = ["name", "description", "device", "platform", "vm", "generator", "host", "traffic", "prove"]
             if !model.keyPath.isEmpty, let root = model.keyPath.split(whereSeparator: { $0 == "." || $0 == "[" }).first {
                 // A misspelt top-level key is named as such; every other key lies under one of the schema's.
                 #expect(known.contains(String(root)) || model.message.hasPrefix("unknown key"), "\(context): key \(model.keyPath)")
