@@ -97,8 +97,10 @@ extension PlatformProofs {
             var outcomes: [ProofOutcome] = []
             for part in parts(f, dma) {
                 // Another owner's pages among those this part can reach (the IOTLB's included).
-                // None: no address of the part can land outside the VM, whatever the walk does
-                // with it; the part needs no query.
+                // None: the part needs no query. This rests on the walk giving only pages its
+                // present entries name (and the IOTLB its entries' pages); checking that by the
+                // solver too, per part, is the next step (a walk that ignored the present bit
+                // would not show on a clean configuration today).
                 let foreign = (part.targets + cached).filter { run in (0..<run.count).contains { dma.owners[run.first + $0] != f.vm } }
                 guard !foreign.isEmpty else { continue }
                 let tables = SnapshotTables(pages: part.pages.compactMap { p in dma.pages[p].map { (p, $0) } }, memorySize: dma.memorySize)
