@@ -84,6 +84,9 @@ public struct GeneratorModel: Codable, Sendable, Equatable {
 /// VMM left them. `iovsim prove --at` overrides it.
 public struct ProveModel: Codable, Sendable, Equatable {
     public var at: UInt64?
+    /// The latest clock a proof may be taken at (4 s of simulated time at 250 MHz): a run to it
+    /// ends in minutes, not years.
+    public static let latest: UInt64 = 1_000_000_000
 }
 
 /// Frames one VM sends through one of its VFs, as its driver posts them: to a VF of another

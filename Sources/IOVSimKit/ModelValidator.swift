@@ -32,6 +32,7 @@ struct ModelValidator {
         try validatePlatform(model)
         try validateNIC(model)
         try validateTraffic(model)
+        if let at = model.prove?.at, at > ProveModel.latest { throw fail("prove.at", "value out of range: 0...\(ProveModel.latest) clocks") }
     }
 
     /// The register map family and what follows from it; generators on ports that exist.

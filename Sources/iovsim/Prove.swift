@@ -40,6 +40,7 @@ struct Prove: ParsableCommand {
 
     func run() throws {
         try withExitStatus(json: json ? model : nil) {
+            if let at, at > ProveModel.latest { throw UsageError("--at \(at): value out of range: 0...\(ProveModel.latest) clocks") }
             let report = try ProveReport.run(file: model, limits: limits(), at: at)
             if let smt2 { try report.writeSMT2(to: smt2) }
             print(json ? try report.json() : report.table(), terminator: json ? "\n" : "")

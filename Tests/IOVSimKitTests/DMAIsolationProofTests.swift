@@ -108,4 +108,17 @@ struct DMAIsolationProofTests {
         #expect(report.notes.contains { $0.hasPrefix("--at 10: bring-up and the drivers' set-up end at clock ") }, "\(report.notes)")
         #expect(report.exitCode == 0)
     }
+
+    @Test("a proof clock past the latest is refused, not run for years: --at is a usage error, [prove] at a model error naming the key")
+    func atOutOfRange() throws {
+        let flag = try IOVSimBinary.run(["prove", Repository.model("i82576.toml"), "--at", "99999999999"])
+        #expect(flag.status == ToolStatus.usage.rawValue && flag.stderr.contains("--at 99999999999: value out of range: 0...1000000000 clocks"), "\(flag.stderr)")
+        let text = try String(contentsOfFile: Self.staleModel, encoding: .utf8).replacingOccurrences(of: "at = 205000", with: "at = 99999999999")
+        do {
+            _ = try ModelLoader.parse(text, file: "late.toml")
+            Issue.record("no error for [prove] at = 99999999999")
+        } catch let error as ModelError {
+            #expect(error.keyPath == "prove.at" && error.message.contains("0...1000000000 clocks"), "\(error)")
+        }
+    }
 }
