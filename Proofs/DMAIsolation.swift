@@ -53,30 +53,33 @@ extension PlatformProofs {
         var targets: [(first: UInt64, count: UInt64)] = []
     }
 
-    /// The parts of `f`'s IOVA space, following its context entry into its domain's tree.
-    static func parts(_ f: DMAState.Function, _ dma: DMAState) -> [Part] {
+    /// The parts of `rid`'s IOVA space, following its root and context entries into its
+    /// domain's tree; `read64` reads the tables (host memory, or a snapshot of it).
+    static func parts(rid: UInt16, rootTable: UInt64, read64: (UInt64) -> UInt64) -> [Part] {
         let mask = SecondLevelTranslation.addressMask
-        let root = dma.rootTable >> 12
-        let rootEntry = dma.read64(dma.rootTable + 16 * UInt64(f.rid >> 8))
+        let root = rootTable >> 12
+        let rootEntry = read64(rootTable + 16 * UInt64(rid >> 8))
         guard rootEntry & 1 != 0 else { return [Part(pages: [root])] }
-        let context = (rootEntry & mask) + 16 * UInt64(f.rid & 0xFF)
-        let low = dma.read64(context), high = dma.read64(context + 8)
+        let context = (rootEntry & mask) + 16 * UInt64(rid & 0xFF)
+        let low = read64(context), high = read64(context + 8)
         let base = [root, context >> 12]
         guard low & 1 != 0 else { return [Part(pages: base)] }
         var parts: [Part] = []
         func descend(_ page: UInt64, level: Int, fixed: [(shift: Int, index: UInt64)], pages: [UInt64]) {
-            let entries = dma.pages[page] ?? Array(repeating: 0, count: 512), shift = 12 + 9 * (level - 1)
+            let shift = 12 + 9 * (level - 1)
             var here = Part(fixed: fixed, pages: pages + [page])
             var children: [UInt64] = []
-            for (k, entry) in entries.enumerated() where entry & 3 != 0 {
+            for k in 0..<UInt64(512) {
+                let entry = read64(page << 12 + 8 * k)
+                guard entry & 3 != 0 else { continue }
                 let target = (entry & mask) >> 12
                 if level == 1 {
                     here.targets.append((target, 1))
                 } else if level == 2, entry & 0x80 != 0 {
                     here.targets.append((target & ~0x1FF, 512))
-                } else if level > 2 || entry & 0x80 == 0 {
-                    children.append(UInt64(k))
-                    descend(target, level: level - 1, fixed: fixed + [(shift, UInt64(k))], pages: pages + [page])
+                } else {
+                    children.append(k)
+                    descend(target, level: level - 1, fixed: fixed + [(shift, k)], pages: pages + [page])
                 }
             }
             if !children.isEmpty { here.excluded = (shift, children) }
@@ -95,7 +98,7 @@ extension PlatformProofs {
             let domain = dma.contexts[f.rid]
             let cached = dma.iotlb.filter { $0.domain == domain }.map { (first: $0.hostPage, count: UInt64(1)) }
             var outcomes: [ProofOutcome] = []
-            for part in parts(f, dma) {
+            for part in parts(rid: f.rid, rootTable: dma.rootTable, read64: dma.read64) {
                 // Another owner's pages among those this part can reach (the IOTLB's included).
                 // None: the part needs no query. This rests on the walk giving only pages its
                 // present entries name (and the IOTLB its entries' pages); checking that by the

@@ -9,14 +9,10 @@ public struct DMAState: Sendable {
         public let name: String
         public let rid: UInt16
         public let vm: String
-        /// Host pages (numbers) the function's walk can read: its root and context entries and
-        /// its domain's table tree, found by following every present entry.
-        public let tablePages: [UInt64]
-        public init(name: String, rid: UInt16, vm: String, tablePages: [UInt64]) {
+        public init(name: String, rid: UInt16, vm: String) {
             self.name = name
             self.rid = rid
             self.vm = vm
-            self.tablePages = tablePages
         }
     }
 
@@ -46,6 +42,17 @@ public struct DMAState: Sendable {
         self.iotlb = iotlb
         self.contexts = contexts
         self.clock = clock
+    }
+
+    /// The table pages `rid`'s walk can read (its root and context pages, then every present
+    /// entry of its domain's tree, followed down): what a snapshot must hold. The same walk of
+    /// the tables as the one that splits the proof (`PlatformProofs.parts`).
+    public static func tablePages(rid: UInt16, rootTable: UInt64, read64: (UInt64) -> UInt64) -> [UInt64] {
+        var pages: [UInt64] = []
+        for part in PlatformProofs.parts(rid: rid, rootTable: rootTable, read64: read64) {
+            for page in part.pages where !pages.contains(page) { pages.append(page) }
+        }
+        return pages
     }
 
     /// A qword of the snapshot (zero outside its pages).

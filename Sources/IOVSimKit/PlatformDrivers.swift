@@ -47,11 +47,7 @@ extension Platform {
             }
         }
         startVMMEvents()
-        let end = simulator.now + limit
-        while vfDrivers.values.contains(where: { $0.phase != .running && $0.phase != .failed }), simulator.now < end {
-            let next = max(simulator.nextEventClock ?? end, simulator.now)
-            simulator.run(clocks: min(next, end - 1) - simulator.now + 1)
-        }
+        runUntil(limit: limit) { !vfDrivers.values.contains { $0.phase != .running && $0.phase != .failed } }
         for (name, driver) in vfDrivers.sorted(by: { $0.key < $1.key }) where driver.phase != .running {
             hostNotes.append("\(name): the VF driver is not up (\(driver.failure ?? "still in \(driver.phase)"))")
         }

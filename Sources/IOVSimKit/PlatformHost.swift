@@ -73,49 +73,23 @@ extension Platform {
 
 extension Platform {
     /// The IOMMU's tables and caches now, for the DMA-isolation proofs: for each function the
-    /// VMM assigned, the pages its walk can read (its root and context entries, then every
-    /// present entry of its domain's tree, followed down), their contents, the owner of every
-    /// VM page, the IOTLB and the context cache.
+    /// VMM assigned, the pages its walk can read (`DMAState.tablePages`) and their contents, the
+    /// owner of every VM page, the IOTLB and the context cache.
     func dmaState(_ functions: [PlatformState.Function]) -> DMAState? {
         guard let host, let vmm else { return nil }
-        let memory = host.memory, iommu = host.iommu, mask = SecondLevelTranslation.addressMask
+        let memory = host.memory, iommu = host.iommu, root = iommu.rootTable & SecondLevelTranslation.addressMask
         var pages: [UInt64: [UInt64]] = [:]
-        func snapshot(_ page: UInt64) {
-            if pages[page] == nil { pages[page] = (0..<512).map { memory.read64(page << 12 + 8 * UInt64($0)) } }
-        }
         var assigned: [DMAState.Function] = []
         for (rid, vm) in vmm.assignment.sorted(by: { $0.key < $1.key }) {
-            var reached: [UInt64] = []
-            func reach(_ page: UInt64) {
-                snapshot(page)
-                if !reached.contains(page) { reached.append(page) }
-            }
-            /// A table page at `level` and, below level 1, every table its present entries name.
-            func tree(_ page: UInt64, level: Int) {
-                guard !reached.contains(page) else { return }
-                reach(page)
-                guard level > 1 else { return }
-                for entry in pages[page]! where entry & 3 != 0 && !(level == 2 && entry & 0x80 != 0) {
-                    tree((entry & mask) >> 12, level: level - 1)
-                }
-            }
-            let root = iommu.rootTable & mask
-            reach(root >> 12)
-            let rootEntry = memory.read64(root + 16 * UInt64(rid >> 8))
-            if rootEntry & 1 != 0 {
-                let context = (rootEntry & mask) + 16 * UInt64(rid & 0xFF)
-                reach(context >> 12)
-                let low = memory.read64(context), high = memory.read64(context + 8)
-                if low & 1 != 0 { tree((low & mask) >> 12, level: Int(high & 7) + 2) }
-            }
+            for page in DMAState.tablePages(rid: rid, rootTable: root, read64: memory.read64) where pages[page] == nil { pages[page] = (0..<512).map { memory.read64(page << 12 + 8 * UInt64($0)) } }
             let name = functions.first { $0.rid == rid }?.name ?? BDF(rid).description
-            assigned.append(DMAState.Function(name: name, rid: rid, vm: vm, tablePages: reached))
+            assigned.append(DMAState.Function(name: name, rid: rid, vm: vm))
         }
         var owners: [UInt64: String] = [:]
         for machine in vmm.machines.values {
             for page in machine.pages { if case .vm(let name) = memory.owner(ofPage: page) { owners[page] = name } }
         }
-        return DMAState(translationEnabled: iommu.translationEnabled, rootTable: iommu.rootTable & mask, memorySize: memory.size, functions: assigned,
+        return DMAState(translationEnabled: iommu.translationEnabled, rootTable: root, memorySize: memory.size, functions: assigned,
                         pages: pages, owners: owners, iotlb: iommu.iotlb.entries, contexts: iommu.iotlb.cachedContexts, clock: simulator.now)
     }
 }

@@ -46,12 +46,17 @@ extension Platform {
     public func execute(_ name: String, limit: UInt64 = 10_000_000, _ body: @escaping () async -> Void) -> Bool {
         let index = cpu.programs.count
         cpu.start(name, body)
+        runUntil(limit: limit) { self.cpu.programs[index].finished }
+        return cpu.programs[index].finished
+    }
+
+    /// Runs the clock, skipping idle stretches, until `done` holds or `limit` clocks passed.
+    func runUntil(limit: UInt64, _ done: () -> Bool) {
         let end = simulator.now + limit
-        while !cpu.programs[index].finished, simulator.now < end {
+        while !done(), simulator.now < end {
             let next = max(simulator.nextEventClock ?? end, simulator.now)
             simulator.run(clocks: min(next, end - 1) - simulator.now + 1)
         }
-        return cpu.programs[index].finished
     }
 }
 

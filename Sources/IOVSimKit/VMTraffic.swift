@@ -39,9 +39,8 @@ enum VMTraffic {
     /// `length` bytes (FCS not included): destination, source, EtherType 0x88B5 (local
     /// experimental), the entry and number as 4 bytes each, then a counting payload.
     static func frame(to destination: UInt64, from source: UInt64, length: Int, entry: Int, number: Int) -> EthernetFrame {
-        func octets(_ mac: UInt64) -> [UInt8] { (0..<6).map { UInt8(truncatingIfNeeded: mac >> UInt64(40 - 8 * $0)) } }
         func be32(_ v: Int) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: v >> (24 - 8 * $0)) } }
-        var bytes = octets(destination) + octets(source) + [0x88, 0xB5] + be32(entry) + be32(number)
+        var bytes = MACWords.octets(destination) + MACWords.octets(source) + [0x88, 0xB5] + be32(entry) + be32(number)
         bytes.reserveCapacity(length)
         while bytes.count < length { bytes.append(UInt8(truncatingIfNeeded: bytes.count)) }
         return EthernetFrame(bytes)

@@ -8,6 +8,9 @@ public enum MACWords {
         return (o[0] | o[1] << 8 | o[2] << 16 | o[3] << 24, o[4] | o[5] << 8)
     }
 
+    /// The six octets in wire order, as a frame carries them.
+    public static func octets(_ mac: UInt64) -> [UInt8] { (0..<6).map { UInt8(truncatingIfNeeded: mac >> UInt64(40 - 8 * $0)) } }
+
     public static func decode(low: UInt32, high: UInt32) -> UInt64 {
         [low, low >> 8, low >> 16, low >> 24, high, high >> 8].reduce(0) { $0 << 8 | UInt64($1 & 0xFF) }
     }

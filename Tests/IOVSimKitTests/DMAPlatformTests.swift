@@ -144,8 +144,7 @@ struct DMAPlatformTests {
 
     /// A frame of `length` bytes (no FCS) to `destination`, its payload numbered by `seed`.
     static func frame(to destination: UInt64, from source: UInt64, length: Int, seed: Int) -> EthernetFrame {
-        func octets(_ mac: UInt64) -> [UInt8] { (0..<6).map { UInt8(truncatingIfNeeded: mac >> UInt64(40 - 8 * $0)) } }
-        let header = octets(destination) + octets(source) + [0x08, 0x00]
+        let header = MACWords.octets(destination) + MACWords.octets(source) + [0x08, 0x00]
         return EthernetFrame(header + (0..<(length - header.count)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ seed &* 13 &+ 1) })
     }
 

@@ -21,8 +21,7 @@ struct NICPlatformTests {
 
     /// A frame of `size` bytes on the wire (FCS included) to `destination`.
     static func frame(to destination: UInt64, from source: UInt64 = 0x02_10_00_00_00_01, vlan: UInt16? = nil, size: Int = 64) -> EthernetFrame {
-        func octets(_ mac: UInt64) -> [UInt8] { (0..<6).map { UInt8(truncatingIfNeeded: mac >> UInt64(40 - 8 * $0)) } }
-        var bytes = octets(destination) + octets(source)
+        var bytes = MACWords.octets(destination) + MACWords.octets(source)
         if let vlan { bytes += [0x81, 0x00, UInt8(vlan >> 8), UInt8(vlan & 0xFF)] }
         bytes += [0x08, 0x00]
         return EthernetFrame(bytes + Array(repeating: 0, count: max(0, size - 4 - bytes.count)))
