@@ -97,7 +97,7 @@ public enum Runner {
         // Everything that can be checked is checked before the first clock: --write targets,
         // globs, output paths. Output files are removed again if the run fails.
         for write in options.writes where FunctionName(write.function, model: model) == nil {
-            throw UsageError("--write \(write.function)@0x\(String(write.address, radix: 16)): '\(write.function)' is not a function of \(file) (expected DEVICE.pfN or DEVICE.pfN.vfM, e.g. \(model.effectivePlatform.device[0].name).pf0.vf0)")
+            throw UsageError("--write \(write.function)@0x\(String(write.address, radix: 16))\(write.clock.map { "@\($0)" } ?? ""): '\(write.function)' is not a function of \(file) (expected DEVICE.pfN or DEVICE.pfN.vfM, e.g. \(model.effectivePlatform.device[0].name).pf0.vf0)")
         }
         for glob in options.signals where simulator.probes.matching([glob]).isEmpty && !Glob.matches(glob, "top.clk") {
             throw UsageError("--signals '\(glob)' matches no signal (names look like top.rc.rp0.down.valid, top.nic0.pf0.cfg.num_vfs)")
