@@ -6,26 +6,79 @@ import SMT
 /// address, read or write — reaches only host pages of that VM, or is blocked. Evaluated through
 /// the functions the IOMMU runs: `CachedTranslation` on the IOTLB and context cache as they are
 /// at the clock of the proof, then `SecondLevelTranslation` on the tables the VMM wrote, read as
-/// terms from a snapshot of the pages the function's walk can reach. The host pages a request
-/// can reach are the targets of those tables' present leaf entries (4 KiB pages and 2 MiB
-/// superpages) and of the IOTLB's entries: the proof asks whether some address reaches one of
-/// them that another owner holds, split by the tables' structure (`Part`).
+/// terms from a snapshot of the pages the function's walk can reach.
+///
+/// The pages a VM owns are too many to name in a query (262,144 for 1 GiB), so the query says
+/// "owned" through an uninterpreted predicate, assumed true of each page a table entry or an
+/// IOTLB entry names that the VM owns, and asks whether an allowed request can reach a page
+/// the predicate is not known to hold for: the solver may make it false anywhere else. Leaf
+/// tables are read with their targets left out (`AbstractLeaves`): which entries are present
+/// is exact, a present entry that maps a page of the VM reads as one free word known only to
+/// be present and owned, anything else (a page of another owner, a not-present entry that is
+/// not zero) as its value; so the query does not grow with the VM's memory. The root and
+/// context entries and the upper tables are the snapshot's values. When that proof finds a
+/// request the snapshot's values do not confirm, the function is proved again leaf table by
+/// leaf table on the values alone (`Part`).
 extension PlatformProofs {
     /// The snapshot's qwords as terms: the word at `address` is selected by its page, then by
-    /// its index in the page; a page outside the snapshot reads zero.
+    /// its index in the page; a page outside the snapshot reads zero; a page in `abstract`
+    /// reads `leaf`.
     struct SnapshotTables: TranslationTables {
         let pages: [(page: UInt64, words: [UInt64])]
         let memorySize: UInt64
+        var leaves = AbstractLeaves()
 
         func read(_ address: Bits<Symbolic, 64>) -> (value: Bits<Symbolic, 64>, ok: Bit<Symbolic>) {
             let page = address >> Bits(12), index = (address >> Bits(3)) & Bits(0x1FF)
-            var value = Bits<Symbolic, 64>.zero
+            var value = leaves.read(page: page, index: index)
             for (p, words) in pages.reversed() {
                 var word = Bits<Symbolic, 64>.zero
                 for k in words.indices.reversed() where words[k] != 0 { word = mux(index .== Bits(UInt64(k)), Bits(words[k]), word) }
                 value = mux(page .== Bits(p), word, value)
             }
             return (value, address .< Bits(memorySize &- 7))
+        }
+    }
+
+    /// Leaf tables read with their targets left out: which entries are present is exact (runs
+    /// of indices per group of pages alike in that), a present entry reads `entry`, a word that
+    /// the VM's ownership cannot vouch for (a page of another owner, a not-present entry that
+    /// is not zero) reads its value, every other word zero.
+    struct AbstractLeaves {
+        /// (page runs, index runs): a page in the runs has its present entries at those indices.
+        var groups: [(pages: [(first: UInt64, end: UInt64)], indices: [(first: UInt64, end: UInt64)])] = []
+        var exceptions: [(page: UInt64, index: UInt64, value: UInt64)] = []
+        var entry: Bits<Symbolic, 64> = .zero
+
+        /// Groups `pages` of `dma` for `vm`.
+        init(pages: [UInt64], vm: String, dma: DMAState, entry: Bits<Symbolic, 64>) {
+            self.entry = entry
+            var byPresence: [[UInt64]: [UInt64]] = [:]
+            for page in pages {
+                guard let words = dma.pages[page] else { continue }
+                var present: [UInt64] = []
+                for (k, word) in words.enumerated() where word != 0 {
+                    if word & 3 != 0 && dma.owners[(word & SecondLevelTranslation.addressMask) >> 12] == vm {
+                        present.append(UInt64(k))
+                    } else {
+                        exceptions.append((page, UInt64(k), word))
+                    }
+                }
+                byPresence[present, default: []].append(page)
+            }
+            groups = byPresence.sorted { $0.value[0] < $1.value[0] }.map { (runs(Set($0.value)), runs(Set($0.key))) }
+        }
+
+        init() {}
+
+        func read(page: Bits<Symbolic, 64>, index: Bits<Symbolic, 64>) -> Bits<Symbolic, 64> {
+            func within(_ x: Bits<Symbolic, 64>, _ runs: [(first: UInt64, end: UInt64)]) -> Bit<Symbolic> {
+                Bit.any(runs.map { (x .>= Bits($0.first)) & (x .< Bits($0.end)) })
+            }
+            let present = Bit<Symbolic>.any(groups.map { within(page, $0.pages) & within(index, $0.indices) })
+            var value = mux(present, entry, .zero)
+            for e in exceptions.reversed() { value = mux((page .== Bits(e.page)) & (index .== Bits(e.index)), Bits(e.value), value) }
+            return value
         }
     }
 
@@ -51,6 +104,9 @@ extension PlatformProofs {
         var pages: [UInt64]
         /// Host pages the tables give here, as (first, count) runs.
         var targets: [(first: UInt64, count: UInt64)] = []
+        /// The level of the part's own table (1: a leaf table of 4 KiB pages); 0 for a part
+        /// that ends at the root or context entry.
+        var level = 0
     }
 
     /// The parts of `rid`'s IOVA space, following its root and context entries into its
@@ -67,7 +123,7 @@ extension PlatformProofs {
         var parts: [Part] = []
         func descend(_ page: UInt64, level: Int, fixed: [(shift: Int, index: UInt64)], pages: [UInt64]) {
             let shift = 12 + 9 * (level - 1)
-            var here = Part(fixed: fixed, pages: pages + [page])
+            var here = Part(fixed: fixed, pages: pages + [page], level: level)
             var children: [UInt64] = []
             for k in 0..<UInt64(512) {
                 let entry = read64(page << 12 + 8 * k)
@@ -89,67 +145,109 @@ extension PlatformProofs {
         return parts
     }
 
-    static func dmaIsolation(_ dma: DMAState, limits: SolverLimits) throws -> [PropertyResult] {
+    static func dmaIsolation(_ dma: DMAState, limits: SolverLimits, hooks: TranslationHooks) throws -> [PropertyResult] {
         guard dma.translationEnabled else { return [] }
         var results: [PropertyResult] = []
         let entries = dma.iotlb.map(CachedTranslation.Entry<Symbolic>.init)
         for f in dma.functions {
-            // The IOTLB entries the function's requests can hit: its cached domain's.
+            let parts = parts(rid: f.rid, rootTable: dma.rootTable, read64: dma.read64)
+            // The IOTLB entries the function's requests can hit (its cached domain's) that name a
+            // page of its VM.
             let domain = dma.contexts[f.rid]
-            let cached = dma.iotlb.filter { $0.domain == domain }.map { (first: $0.hostPage, count: UInt64(1)) }
-            var outcomes: [ProofOutcome] = []
-            for part in parts(rid: f.rid, rootTable: dma.rootTable, read64: dma.read64) {
-                // Another owner's pages among those this part can reach (the IOTLB's included).
-                // None: the part needs no query. This rests on the walk giving only pages its
-                // present entries name (and the IOTLB its entries' pages); checking that by the
-                // solver too, per part, is the next step (a walk that ignored the present bit
-                // would not show on a clean configuration today).
-                let foreign = (part.targets + cached).filter { run in (0..<run.count).contains { dma.owners[run.first + $0] != f.vm } }
-                guard !foreign.isEmpty else { continue }
-                let tables = SnapshotTables(pages: part.pages.compactMap { p in dma.pages[p].map { (p, $0) } }, memorySize: dma.memorySize)
-                outcomes.append(try withProof(limits: limits) { proof in
-                    let address = try proof.variable("iova", as: Bits<Symbolic, 64>.self)
-                    let write = try proof.variable("write", as: Bit<Symbolic>.self)
-                    func index(_ shift: Int) -> Bits<Symbolic, 64> { (address >> Bits(UInt64(shift))) & Bits(0x1FF) }
-                    var inPart = part.fixed.map { index($0.shift) .== Bits($0.index) }
-                    if let excluded = part.excluded { inPart += excluded.indices.map { index(excluded.shift) .!= Bits($0) } }
-                    let (allowed, host) = translate(f, dma, address: address, write: write, tables: tables, entries: entries)
-                    let page = host >> Bits(12)
-                    var lands = Bit<Symbolic>(0)
-                    for run in foreign { lands = lands | ((page .>= Bits(run.first)) & (page .< Bits(run.first + run.count))) }
-                    return try proof.check(~(allowed & lands), assuming: inPart)
-                })
-                if outcomes.last?.result.counterexample != nil { break }
+            let cached = dma.iotlb.filter { $0.domain == domain && dma.owners[$0.hostPage] == f.vm }.map(\.hostPage)
+            // Leaf tables read by no other level are read with their targets left out.
+            let inner = Set(parts.flatMap { $0.pages.dropLast() })
+            let leaves = Set(parts.filter { $0.level == 1 && !inner.contains($0.pages.last!) }.map { $0.pages.last! })
+            let concrete = parts.filter { !leaves.contains($0.pages.last ?? ~0) }
+            let pages = Set(concrete.flatMap(\.pages)).sorted().compactMap { p in dma.pages[p].map { (page: p, words: $0) } }
+            let known = concrete.flatMap(\.targets) + cached.map { (first: $0, count: UInt64(1)) }
+            var outcome = try withProof(limits: limits) { proof in
+                let entry = try proof.variable("leaf_entry", as: Bits<Symbolic, 64>.self)
+                let tables = SnapshotTables(pages: pages, memorySize: dma.memorySize,
+                                            leaves: AbstractLeaves(pages: leaves.sorted(), vm: f.vm, dma: dma, entry: entry))
+                let owned = proof.predicate("owned", over: Bits<Symbolic, 64>.self)
+                let entryPage = (entry & Bits(SecondLevelTranslation.addressMask)) >> Bits(12)
+                let assumptions = ownedPages(known, f, dma).map { owned(Bits($0)) } + [(entry & Bits(3)) .!= .zero, owned(entryPage)]
+                return try isolation(f, dma, proof: proof, tables: tables, entries: entries, owned: owned, assuming: assumptions, hooks: hooks)
             }
-            // Every part discharged by its tables: the query that remains says so (no page of
-            // another owner is reachable, so no request lands on one).
-            if outcomes.isEmpty { outcomes.append(try withProof(limits: limits) { try $0.check(Bit(1)) }) }
-            let outcome = ProofOutcome.all(outcomes)
+            // A request the abstraction allows that the snapshot's values do not confirm: prove
+            // again on the values, one leaf table at a time.
+            if let cex = outcome.result.counterexample, !reaches(cex, f, dma, hooks: hooks) {
+                var outcomes: [ProofOutcome] = []
+                for part in parts {
+                    let tables = SnapshotTables(pages: part.pages.compactMap { p in dma.pages[p].map { (p, $0) } }, memorySize: dma.memorySize)
+                    outcomes.append(try withProof(limits: limits) { proof in
+                        let owned = proof.predicate("owned", over: Bits<Symbolic, 64>.self)
+                        let assumptions = ownedPages(part.targets + cached.map { (first: $0, count: UInt64(1)) }, f, dma).map { owned(Bits($0)) }
+                        return try isolation(f, dma, proof: proof, tables: tables, entries: entries, owned: owned, assuming: assumptions, part: part, hooks: hooks)
+                    })
+                    if outcomes.last?.result.counterexample != nil { break }
+                }
+                outcome = outcome.refined(by: outcomes)
+            }
             results.append(PropertyResult(family: "DMA isolation", subject: f.name, property: "every request of \(f.vm)'s \(f.name) reaches only \(f.vm)'s pages or is blocked",
-                                          outcome: outcome, explanation: outcome.result.counterexample.map { explainDMA($0, f, dma) },
+                                          outcome: outcome, explanation: outcome.result.counterexample.map { explainDMA($0, f, dma, hooks: hooks) },
                                           replay: outcome.result.counterexample.flatMap { $0["iova"] }.map { (f.name, $0 & ~3) }))
         }
         return results
     }
 
+    /// The pages of `runs` that `f`'s VM owns.
+    static func ownedPages(_ runs: [(first: UInt64, count: UInt64)], _ f: DMAState.Function, _ dma: DMAState) -> [UInt64] {
+        var pages = Set<UInt64>()
+        for run in runs { for page in run.first..<(run.first + run.count) where dma.owners[page] == f.vm { pages.insert(page) } }
+        return pages.sorted()
+    }
+
+    /// Sorted pages as half-open runs.
+    static func runs(_ pages: Set<UInt64>) -> [(first: UInt64, end: UInt64)] {
+        var runs: [(first: UInt64, end: UInt64)] = []
+        for page in pages.sorted() {
+            if let last = runs.last, last.end == page { runs[runs.count - 1].end = page + 1 } else { runs.append((page, page + 1)) }
+        }
+        return runs
+    }
+
+    /// The query: any address (in `part`, if given), read or write; allowed -> `owned` of the
+    /// page it reaches.
+    static func isolation(_ f: DMAState.Function, _ dma: DMAState, proof: ProofSession, tables: SnapshotTables, entries: [CachedTranslation.Entry<Symbolic>],
+                          owned: (Bits<Symbolic, 64>) -> Bit<Symbolic>, assuming assumptions: [Bit<Symbolic>], part: Part? = nil,
+                          hooks: TranslationHooks) throws -> ProofOutcome {
+        let address = try proof.variable("iova", as: Bits<Symbolic, 64>.self)
+        let write = try proof.variable("write", as: Bit<Symbolic>.self)
+        func index(_ shift: Int) -> Bits<Symbolic, 64> { (address >> Bits(UInt64(shift))) & Bits(0x1FF) }
+        var inPart = (part?.fixed ?? []).map { index($0.shift) .== Bits($0.index) }
+        if let excluded = part?.excluded { inPart += excluded.indices.map { index(excluded.shift) .!= Bits($0) } }
+        let (allowed, host) = translate(f, dma, address: address, write: write, tables: tables, entries: entries, hooks: hooks)
+        return try proof.check(allowed.implies(owned(host >> Bits(12))), assuming: assumptions + inPart)
+    }
+
+    /// Whether the counterexample's request, replayed on the snapshot's values, reaches a page
+    /// `f`'s VM does not own.
+    static func reaches(_ cex: Counterexample, _ f: DMAState.Function, _ dma: DMAState, hooks: TranslationHooks) -> Bool {
+        let r = translate(f, dma, address: Bits<Concrete, 64>(cex["iova"] ?? 0), write: Bit(cex["write"] == 1), tables: ConcreteSnapshot(state: dma),
+                          entries: dma.iotlb.map(CachedTranslation.Entry<Concrete>.init), hooks: hooks)
+        return r.allowed.isSet && dma.owners[r.host.value >> 12] != f.vm
+    }
+
     /// What the IOMMU does with an untranslated request of `f`: the IOTLB, else the walk.
     static func translate<A, T: TranslationTables>(_ f: DMAState.Function, _ dma: DMAState, address: Bits<A, 64>, write: Bit<A>, tables: T,
-                                                   entries: [CachedTranslation.Entry<A>]) -> (allowed: Bit<A>, host: Bits<A, 64>) where T.A == A {
+                                                   entries: [CachedTranslation.Entry<A>], hooks: TranslationHooks) -> (allowed: Bit<A>, host: Bits<A, 64>) where T.A == A {
         let cachedDomain = dma.contexts[f.rid]
         let cache = CachedTranslation.lookup(domain: Bits(UInt64(cachedDomain ?? 0)), cached: Bit(cachedDomain != nil), address: address, write: write,
                                              entries: entries)
         let walk = SecondLevelTranslation.translate(rootTable: Bits(dma.rootTable), .init(requester: Bits(UInt64(f.rid)), address: address, write: write),
-                                                    tables: tables)
+                                                    tables: tables, hooks: hooks)
         return (cache.hit | walk.allowed, mux(cache.hit, cache.hostAddress, walk.hostAddress))
     }
 
     /// The counterexample replayed on the concrete functions: which request, through which
     /// cache or table, to whose page.
-    static func explainDMA(_ cex: Counterexample, _ f: DMAState.Function, _ dma: DMAState) -> String {
+    static func explainDMA(_ cex: Counterexample, _ f: DMAState.Function, _ dma: DMAState, hooks: TranslationHooks) -> String {
         let address = cex["iova"] ?? 0
         let entries = dma.iotlb.map(CachedTranslation.Entry<Concrete>.init)
         func concrete(_ write: Bool, cache: [CachedTranslation.Entry<Concrete>]) -> (allowed: Bool, host: Bits<Concrete, 64>) {
-            let r = translate(f, dma, address: Bits<Concrete, 64>(address), write: Bit(write), tables: ConcreteSnapshot(state: dma), entries: cache)
+            let r = translate(f, dma, address: Bits<Concrete, 64>(address), write: Bit(write), tables: ConcreteSnapshot(state: dma), entries: cache, hooks: hooks)
             return (r.allowed.isSet, r.host)
         }
         // A write where the same address lets one through (what the replay sends), else the read.
@@ -158,7 +256,9 @@ extension PlatformProofs {
         let cached = dma.contexts[f.rid].map { d in dma.iotlb.contains { $0.domain == d && $0.page == address >> 12 } } ?? false
         // Stale: the tables alone would not give that page (they no longer map it, or map it elsewhere).
         let walked = concrete(write, cache: [])
-        let via = !cached ? "its domain's tables give" : walked.allowed && walked.host == host ? "an IOTLB entry gives"
+        let unhooked = translate(f, dma, address: Bits<Concrete, 64>(address), write: Bit(write), tables: ConcreteSnapshot(state: dma), entries: [],
+                                 hooks: TranslationHooks()).allowed.isSet
+        let via = !cached ? (walked.allowed && !unhooked ? "the walk lets it through although the entry's permissions deny it, and gives" : "its domain's tables give") : walked.allowed && walked.host == host ? "an IOTLB entry gives"
             : "a stale IOTLB entry (the tables \(walked.allowed ? "now map it elsewhere" : "no longer map it")) gives"
         let page = host.value >> 12
         let owner = dma.owners[page] ?? (dma.pages[page] != nil ? "the VMM" : "no VM (free)")

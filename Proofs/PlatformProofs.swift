@@ -31,14 +31,14 @@ public struct PropertyResult: Sendable {
 /// `PortRouting`), with the configured state fixed and the VF index, address, requester and
 /// address type free.
 public enum PlatformProofs {
-    public static func check(_ state: PlatformState, limits: SolverLimits = SolverLimits(), hooks: RoutingHooks = RoutingHooks()) throws -> [PropertyResult] {
+    public static func check(_ state: PlatformState, limits: SolverLimits = SolverLimits(), hooks: ProofHooks = ProofHooks()) throws -> [PropertyResult] {
         var results: [PropertyResult] = []
         for block in state.vfBlocks {
             results += try routingIDs(block, state: state, limits: limits)
             results += try apertures(block, state: state, limits: limits)
         }
-        results += try peerToPeer(state, limits: limits, hooks: hooks)
-        if let dma = state.dma { results += try dmaIsolation(dma, limits: limits) }
+        results += try peerToPeer(state, limits: limits, hooks: hooks.routing)
+        if let dma = state.dma { results += try dmaIsolation(dma, limits: limits, hooks: hooks.translation) }
         return results
     }
 

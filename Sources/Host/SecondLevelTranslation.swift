@@ -75,7 +75,8 @@ public enum SecondLevelTranslation {
 
     /// Translates `request` with the root table at `rootTable` (RTADDR).
     @inlinable
-    public static func translate<T: TranslationTables>(rootTable: Bits<T.A, 64>, _ request: Request<T.A>, tables: T) -> Result<T.A> {
+    public static func translate<T: TranslationTables>(rootTable: Bits<T.A, 64>, _ request: Request<T.A>, tables: T,
+                                                       hooks: TranslationHooks = TranslationHooks()) -> Result<T.A> {
         typealias W = Bits<T.A, 64>
         let mask = W(addressMask)
         let bus: W = request.requester.extract(from: 8, as: Bits<T.A, 8>.self).zeroExtended()
@@ -127,8 +128,9 @@ public enum SecondLevelTranslation {
             done = done | (active & (isLeaf | ~present | ~entry.ok | reservedHere))
             table = mux(active, entry.value & mask, table)
         }
-        let permission = mux(request.write, mux(write, Bits<T.A, 8>(0), Bits(UInt64(Reason.writeDenied.rawValue))),
+        let checked = mux(request.write, mux(write, Bits<T.A, 8>(0), Bits(UInt64(Reason.writeDenied.rawValue))),
                              mux(read, Bits<T.A, 8>(0), Bits(UInt64(Reason.readDenied.rawValue))))
+        let permission = hooks.ignorePermissions ? Bits<T.A, 8>.zero : checked
         // Faults in the order the hardware finds them.
         func reason(_ r: Reason) -> Bits<T.A, 8> { Bits(UInt64(r.rawValue)) }
         var fault = permission
@@ -146,4 +148,13 @@ public enum SecondLevelTranslation {
         return Result(hostAddress: hostAddress, fault: fault, domain: domain, faultProcessingDisabled: faultProcessingDisabled,
                       readable: read, writable: write, walked: ~(passThrough | translated))
     }
+}
+
+/// Test-only mutations of the walk, for showing that the DMA-isolation proof catches a broken
+/// IOMMU: each turns a property violated on a platform where it holds.
+public struct TranslationHooks: Sendable, Equatable {
+    /// The permission check at the end of the walk is skipped: a request through a not-present
+    /// or read-only entry goes on.
+    public var ignorePermissions: Bool
+    public init(ignorePermissions: Bool = false) { self.ignorePermissions = ignorePermissions }
 }

@@ -28,7 +28,7 @@ public struct ProveReport {
     /// say nothing about the modelled platform.
     /// With `at` (else the model's `[prove] at`), the model's traffic runs to that clock first
     /// and the proofs take the state then.
-    public static func run(file: String, limits: SolverLimits, hooks: RoutingHooks = RoutingHooks(), at: UInt64? = nil) throws -> ProveReport {
+    public static func run(file: String, limits: SolverLimits, hooks: ProofHooks = ProofHooks(), at: UInt64? = nil) throws -> ProveReport {
         let start = ContinuousClock.now
         let model = try ModelLoader.load(path: file)
         let platform = try Platform(model: model)

@@ -43,10 +43,21 @@ public struct ProofOutcome: Sendable, Equatable {
     /// queries one script, each part in its own (push)/(pop) scope.
     public static func all(_ parts: [ProofOutcome]) -> ProofOutcome {
         let deciding = parts.first { $0.result.counterexample != nil } ?? parts.first { $0.result.label == "unknown" }
-        let header = Solver.scriptHeader
-        let bodies = parts.map(\.smtlib2).filter { !$0.isEmpty }.map { $0.hasPrefix(header) ? String($0.dropFirst(header.count)) : $0 }
+        let scripts = parts.map(\.smtlib2).filter { !$0.isEmpty }
+        let headers = ["QF_BV", "QF_UFBV"].map { Solver.scriptHeader(logic: $0) }
+        // The general logic when any part needs it.
+        let header = scripts.contains { $0.hasPrefix(headers[1]) } ? headers[1] : headers[0]
+        let bodies = scripts.map { script in headers.first { script.hasPrefix($0) }.map { String(script.dropFirst($0.count)) } ?? script }
         let script = bodies.isEmpty ? "" : header + bodies.map { "(push 1)\n\($0)(pop 1)\n" }.joined()
         return ProofOutcome(result: deciding?.result ?? .proved, seconds: parts.reduce(0) { $0 + $1.seconds }, smtlib2: script)
+    }
+
+    /// A query whose answer was too coarse to keep (a counterexample of an abstraction that the
+    /// concrete values do not confirm), decided again by `parts`: their verdict, its time and
+    /// query kept with theirs.
+    public func refined(by parts: [ProofOutcome]) -> ProofOutcome {
+        let joined = ProofOutcome.all([self] + parts), verdict = ProofOutcome.all(parts)
+        return ProofOutcome(result: verdict.result, seconds: joined.seconds, smtlib2: joined.smtlib2)
     }
 }
 
@@ -57,6 +68,8 @@ public final class ProofSession {
     public let context: Z3Context
     public let limits: SolverLimits
     private var variables: [(name: String, term: Term)] = []
+    /// The query uses uninterpreted functions (`predicate`): its logic is QF_UFBV.
+    private var usesFunctions = false
 
     init(limits: SolverLimits) throws {
         context = try Z3Context()
@@ -71,12 +84,26 @@ public final class ProofSession {
         return Bits(raw: .term(term))
     }
 
+    /// An uninterpreted predicate over `N`-bit words: the prover may choose its value at every
+    /// argument, except where an assumption fixes it. A set too large to write as a disjunction
+    /// (the pages a VM owns) is stated through one: `owned(page)` assumed for each page known
+    /// to be in it, then a property asks for `owned` of a term.
+    public func predicate<let N: Int>(_ name: String, over _: Bits<Symbolic, N>.Type = Bits<Symbolic, N>.self) -> (Bits<Symbolic, N>) -> Bit<Symbolic> {
+        let context = context
+        usesFunctions = true
+        return { argument in
+            Bit(raw: Symbolic.build(context) {
+                try context.apply(name, Symbolic.term(argument.raw, width: N, in: context), range: 1)
+            })
+        }
+    }
+
     /// Checks that `property` holds for every value of the variables satisfying every
     /// assumption: asserts the assumptions and the negated property and asks for a model.
     /// unsat -> proved; sat -> violated with the model's variable values; else unknown.
     public func check(_ property: Bit<Symbolic>, assuming assumptions: [Bit<Symbolic>] = []) throws -> ProofOutcome {
         let start = ContinuousClock.now
-        let solver = try Solver(context, limits: limits)
+        let solver = try Solver(context, limits: limits, logic: usesFunctions ? "QF_UFBV" : "QF_BV")
         let one = try context.numeral(1, width: 1)
         func isOne(_ wire: Bit<Symbolic>) throws -> Term {
             try context.eq(Symbolic.term(wire.raw, width: 1, in: context), one)

@@ -31,10 +31,14 @@ public final class Solver {
     /// Terms asserted so far, kept alive and available for the SMT-LIB2 dump.
     private var assertions: [Term] = []
 
-    public init(_ context: Z3Context, limits: SolverLimits = SolverLimits()) throws {
+    /// QF_BV, or QF_UFBV for goals with uninterpreted functions.
+    public let logic: String
+
+    public init(_ context: Z3Context, limits: SolverLimits = SolverLimits(), logic: String = "QF_BV") throws {
         self.context = context
+        self.logic = logic
         let c = context.raw
-        let solver = Z3_mk_solver_for_logic(c, Z3_mk_string_symbol(c, "QF_BV"))
+        let solver = Z3_mk_solver_for_logic(c, Z3_mk_string_symbol(c, logic))
         try context.check()
         guard let solver else { throw Z3Error(code: -1, message: "Z3_mk_solver_for_logic returned nothing") }
         Z3_solver_inc_ref(c, solver)
@@ -100,10 +104,10 @@ public final class Solver {
     /// the answer was sat: after unsat (or unknown) it is an error in SMT-LIB 2.6 §4.2.4, and
     /// solvers exit non-zero on it.
     /// What every script starts with (once, before any scope).
-    public static let scriptHeader = "(set-option :produce-models true)\n(set-logic QF_BV)\n"
+    public static func scriptHeader(logic: String = "QF_BV") -> String { "(set-option :produce-models true)\n(set-logic \(logic))\n" }
 
     public func smtlib2(askModel: Bool) -> String {
         let body = Z3_solver_to_string(context.raw, raw).map { String(cString: $0) } ?? ""
-        return Self.scriptHeader + body + "(check-sat)\n" + (askModel ? "(get-model)\n" : "")
+        return Self.scriptHeader(logic: logic) + body + "(check-sat)\n" + (askModel ? "(get-model)\n" : "")
     }
 }

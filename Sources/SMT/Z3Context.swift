@@ -107,6 +107,19 @@ public final class Z3Context {
         }
     }
 
+    /// `name` applied to `argument`: an uninterpreted function from `argument`'s bit-vectors to
+    /// `range`-bit ones, the same function for every application with the same name and widths.
+    public func apply(_ name: String, _ argument: Term, range: Int) throws -> Term {
+        let domainWidth = try width(of: argument)
+        let symbol = Z3_mk_string_symbol(raw, name)
+        try check()
+        var domain: [Z3_sort?] = [try bitVectorSort(width: domainWidth)]
+        let declaration = Z3_mk_func_decl(raw, symbol, 1, &domain, try bitVectorSort(width: range))
+        try check()
+        let arguments: [Z3_ast?] = [argument.ast]
+        return try arguments.withUnsafeBufferPointer { buffer in try make { Z3_mk_app($0, declaration, 1, buffer.baseAddress) } }
+    }
+
     /// The width of a bit-vector term.
     public func width(of term: Term) throws -> Int {
         let width = Z3_get_bv_sort_size(raw, Z3_get_sort(raw, term.ast))

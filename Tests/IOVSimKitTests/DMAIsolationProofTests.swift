@@ -1,4 +1,5 @@
 import Foundation
+import Host
 import IOVSimKit
 import Proofs
 import SMT
@@ -48,6 +49,22 @@ struct DMAIsolationProofTests {
         #expect(guardLine.contains("01:10.0 (vm1) wrote host page \(page), which belongs to vm2"), "\(guardLine)")
         let logText = try String(contentsOfFile: log, encoding: .utf8)
         #expect(logText.contains("MWr req=01:10.0 addr=0x\(String(address, radix: 16)) "), "the replayed write is in the TLP log")
+    }
+
+    @Test("a test hook that skips the IOMMU's permission check turns every function's DMA isolation violated: a request through a not-present entry reaches host page 0")
+    func permissionHook() throws {
+        let report = try ProveReport.run(file: Repository.model("i82576.toml"), limits: SolverLimits(recordQueries: false),
+                                         hooks: ProofHooks(translation: TranslationHooks(ignorePermissions: true)))
+        let dma = report.results.filter { $0.family == "DMA isolation" }
+        #expect(dma.count == 4)
+        for r in dma {
+            #expect(r.outcome.result.counterexample != nil, "\(r.subject): \(r.outcome.result.label)")
+            let explanation = r.explanation ?? ""
+            #expect(explanation.contains("the walk lets it through although the entry's permissions deny it, and gives host page 0x"), "\(explanation)")
+            #expect(!explanation.hasSuffix("belongs to \(r.subject == "nic0.pf0.vf0" || r.subject == "nic0.pf1.vf0" ? "vm1" : "vm2")"), "\(explanation)")
+        }
+        #expect(report.results.filter { $0.family != "DMA isolation" }.allSatisfy { $0.outcome.result == .proved }, "only its family")
+        #expect(report.exitCode == 1)
     }
 
     @Test("the SMT-LIB2 of a violated DMA property answers sat in the z3 binary; a proved one unsat")

@@ -131,7 +131,7 @@ struct ProveTests {
         let report = try ProveReport.run(file: Repository.model("sriov-512vf.toml"), limits: SolverLimits(timeout: .seconds(60)))
         #expect(report.exitCode == 0)
         let mutated = try ProveReport.run(file: Repository.model("sriov-512vf.toml"), limits: SolverLimits(timeout: .seconds(60)),
-                                          hooks: RoutingHooks(ignoreRequestRedirect: true))
+                                          hooks: ProofHooks(routing: RoutingHooks(ignoreRequestRedirect: true)))
         #expect(mutated.exitCode == 1)
         #expect(mutated.violated.map(\.subject) == ["sw0", "sw0"])
         #expect(mutated.violated.allSatisfy { $0.family == "peer-to-peer" })
