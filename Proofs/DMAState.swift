@@ -30,6 +30,13 @@ public struct DMAState: Sendable {
     public let contexts: [UInt16: UInt16]
     /// The clock the state was taken at.
     public let clock: UInt64
+    /// Interrupt remapping (GSTS.IRES), the table (IRTA) and its size field (S: 2^(S+1) entries);
+    /// the table's pages are among `pages`.
+    public var interruptRemapping = false
+    public var interruptTable: UInt64 = 0
+    public var interruptTableSize: UInt8 = 0
+    /// Each VM's interrupt destination.
+    public var destinations: [String: UInt32] = [:]
 
     public init(translationEnabled: Bool, rootTable: UInt64, memorySize: UInt64, functions: [Function], pages: [UInt64: [UInt64]],
                 owners: [UInt64: String], iotlb: [IOTLB.Entry], contexts: [UInt16: UInt16], clock: UInt64) {
@@ -53,6 +60,12 @@ public struct DMAState: Sendable {
             for page in part.pages where !pages.contains(page) { pages.append(page) }
         }
         return pages
+    }
+
+    /// The pages the interrupt remapping table spans.
+    public static func interruptTablePages(base: UInt64, sizeField: UInt8) -> [UInt64] {
+        let bytes = UInt64(16) << (UInt64(sizeField) + 1), first = (base & SecondLevelTranslation.addressMask) >> 12
+        return Array(first..<(first + (bytes + 4095) / 4096))
     }
 
     /// A qword of the snapshot (zero outside its pages).

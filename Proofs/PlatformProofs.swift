@@ -12,17 +12,20 @@ public struct PropertyResult: Sendable {
     public let outcome: ProofOutcome
     /// For a violation: the counterexample in domain terms, replayed on the concrete code.
     public let explanation: String?
-    /// For a peer-to-peer violation: the write to replay in a cycle run (`iovsim run --write`).
+    /// For a peer-to-peer, DMA or interrupt violation: the write to replay in a cycle run
+    /// (`iovsim run --write`), and the dword it writes when that matters (an MSI's data).
     public var replay: (function: String, address: UInt64)?
+    public var replayData: UInt32?
 
     public init(family: String, subject: String, property: String, outcome: ProofOutcome, explanation: String?,
-                replay: (function: String, address: UInt64)? = nil) {
+                replay: (function: String, address: UInt64)? = nil, replayData: UInt32? = nil) {
         self.family = family
         self.subject = subject
         self.property = property
         self.outcome = outcome
         self.explanation = explanation
         self.replay = replay
+        self.replayData = replayData
     }
 }
 
@@ -38,7 +41,11 @@ public enum PlatformProofs {
             results += try apertures(block, state: state, limits: limits)
         }
         results += try peerToPeer(state, limits: limits, hooks: hooks.routing)
-        if let dma = state.dma { results += try dmaIsolation(dma, limits: limits, hooks: hooks.translation) }
+        if let dma = state.dma {
+            results += try dmaIsolation(dma, limits: limits, hooks: hooks.translation)
+            let names = Dictionary(state.functions.map { ($0.rid, $0.name) }, uniquingKeysWith: { a, _ in a })
+            results += try interruptIsolation(dma, names: names, limits: limits, hooks: hooks.interrupt)
+        }
         return results
     }
 
@@ -58,7 +65,8 @@ public enum PlatformProofs {
                 if !vms.isEmpty { p2p.append("\(vms.sorted().joined(separator: "+")) at \(element.name).\(port.name)") }
             }
         }
-        return [("routing IDs", routing), ("BAR apertures", bars), ("peer-to-peer", p2p), ("DMA isolation", dmaCoverage(state.dma))].filter { !$0.1.isEmpty }
+        return [("routing IDs", routing), ("BAR apertures", bars), ("peer-to-peer", p2p), ("DMA isolation", dmaCoverage(state.dma)),
+                ("interrupt isolation", interruptCoverage(state.dma))].filter { !$0.1.isEmpty }
     }
 
     /// The same in one phrase for a summary line: "8 VFs of 2 PFs, 4 VF BARs, 3 ports with VM

@@ -8,9 +8,11 @@ import PCIe
 public struct ProofHooks: Sendable, Equatable {
     public var routing: RoutingHooks
     public var translation: TranslationHooks
+    public var interrupt: InterruptHooks
 
-    public init(routing: RoutingHooks = RoutingHooks(), translation: TranslationHooks = TranslationHooks()) {
+    public init(routing: RoutingHooks = RoutingHooks(), translation: TranslationHooks = TranslationHooks(), interrupt: InterruptHooks = InterruptHooks()) {
         self.routing = routing
         self.translation = translation
+        self.interrupt = interrupt
     }
 }

@@ -14,6 +14,10 @@ public final class HostBridge: HostMemoryPort {
     public private(set) var violations: [Violation] = []
     /// Every dword written into a page of another owner.
     public private(set) var violatingDwords: UInt64 = 0
+    /// Each VM's interrupt destination (its virtual interrupt controller).
+    public var destinations: [String: UInt32] = [:]
+    /// Interrupts a VM's function raised at a destination that is not its VM's, in order.
+    public private(set) var interruptViolations: [InterruptViolation] = []
     /// Interrupts delivered, by (destination, vector): each VM's virtual interrupt controller.
     public private(set) var interrupts: [Delivery: UInt64] = [:]
     /// Called with every interrupt delivered (the host CPU raises it at its destination).
@@ -36,6 +40,19 @@ public final class HostBridge: HostMemoryPort {
         public let owner: HostMemory.Owner
         public var description: String {
             "clock \(clock): \(BDF(requester)) (\(vm)) wrote host page 0x\(String(page << 12, radix: 16)), which belongs to \(owner)"
+        }
+    }
+
+    public struct InterruptViolation: Sendable, Equatable, CustomStringConvertible {
+        public let clock: UInt64
+        public let requester: UInt16
+        public let vm: String
+        public let delivery: Delivery
+        /// The VM whose destination it is, if any.
+        public let victim: String?
+        public var description: String {
+            "clock \(clock): \(BDF(requester)) (\(vm)) raised vector 0x\(String(delivery.vector, radix: 16)) at destination \(delivery.destination)"
+                + (victim.map { " (\($0)'s)" } ?? (delivery.destination == 0 ? " (the host's)" : ""))
         }
     }
 
@@ -65,6 +82,10 @@ public final class HostBridge: HostMemoryPort {
     public func interrupt(requester: UInt16, address: UInt64, data: UInt32, clock: UInt64) -> Bool {
         guard let (vector, destination) = iommu.remapInterrupt(requester: requester, address: address, data: data, clock: clock) else { return false }
         let delivery = Delivery(destination: destination, vector: vector)
+        if let vm = assignment[requester], destinations[vm] != destination {
+            interruptViolations.append(InterruptViolation(clock: clock, requester: requester, vm: vm, delivery: delivery,
+                                                          victim: destinations.first { $0.value == destination }?.key))
+        }
         interrupts[delivery, default: 0] += 1
         delivered?(delivery)
         return true

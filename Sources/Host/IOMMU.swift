@@ -70,9 +70,9 @@ public final class IOMMU {
     /// Without interrupt remapping the request is delivered as compatibility-format MSI:
     /// vector data[7:0], destination address[19:12].
     public func remapInterrupt(requester: UInt16, address: UInt64, data: UInt32, clock: UInt64) -> (vector: UInt8, destination: UInt32)? {
-        guard interruptRemappingEnabled else { return (UInt8(truncatingIfNeeded: data), UInt32(address >> 12 & 0xFF)) }
-        let result = InterruptRemapping.remap(tableBase: Bits(interruptTable), sizeField: Bits(UInt64(interruptTableSize)), requester: Bits(UInt64(requester)),
-                                              address: Bits(address), data: Bits(UInt64(data)), tables: HostMemoryTables(memory))
+        let result = InterruptRemapping.deliver(enabled: Bit(interruptRemappingEnabled), tableBase: Bits(interruptTable),
+                                                sizeField: Bits(UInt64(interruptTableSize)), requester: Bits(UInt64(requester)),
+                                                address: Bits(address), data: Bits(UInt64(data)), tables: HostMemoryTables(memory))
         if result.delivered.isSet { return (UInt8(result.vector.value), UInt32(result.destination.value)) }
         if !result.faultProcessingDisabled.isSet {
             record(FaultRecord(clock: clock, sourceID: requester, address: result.index.value << 48, code: UInt8(result.fault.value), isWrite: true))

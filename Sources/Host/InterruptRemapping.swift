@@ -54,7 +54,8 @@ public enum InterruptRemapping {
     /// `tableBase` of 2^(`sizeField` + 1) entries.
     @inlinable
     public static func remap<T: TranslationTables>(tableBase: Bits<T.A, 64>, sizeField: Bits<T.A, 4>, requester: Bits<T.A, 16>,
-                                                    address: Bits<T.A, 32>, data: Bits<T.A, 32>, tables: T) -> Result<T.A> {
+                                                    address: Bits<T.A, 32>, data: Bits<T.A, 32>, tables: T,
+                                                    hooks: InterruptHooks = InterruptHooks()) -> Result<T.A> {
         typealias W = Bits<T.A, 64>
         let remappable = address[bit: 4]
         let subhandleValid = address[bit: 3]
@@ -78,7 +79,8 @@ public enum InterruptRemapping {
         let idMatch = (requester & sqMask) .== (sid & sqMask)
         let bus = requester.extract(from: 8, as: Bits<T.A, 8>.self)
         let busMatch = (bus .>= sid.extract(from: 8, as: Bits<T.A, 8>.self)) & (bus .<= sid.truncated(to: Bits<T.A, 8>.self))
-        let sourceOK = mux(svt .== Bits(1), idMatch, mux(svt .== Bits(2), busMatch, svt .== .zero))
+        let validated = mux(svt .== Bits(1), idMatch, mux(svt .== Bits(2), busMatch, svt .== .zero))
+        let sourceOK = hooks.ignoreSourceValidation ? Bit<T.A>(1) : validated
 
         func reason(_ r: Reason) -> Bits<T.A, 8> { Bits(UInt64(r.rawValue)) }
         var fault = mux(sourceOK, Bits<T.A, 8>.zero, reason(.invalidSourceID))
@@ -89,4 +91,26 @@ public enum InterruptRemapping {
         fault = mux(remappable, fault, reason(.compatibilityFormat))
         return Result(fault: fault, vector: vector, destination: destination, index: index, faultProcessingDisabled: faultProcessingDisabled & present)
     }
+
+    /// What the interrupt path delivers for a device's write of `data` to `address` in the
+    /// interrupt range: with remapping enabled (GSTS.IRES) the remapped entry; without, the
+    /// compatibility format as the device wrote it (VT-d §5.1.1; Intel SDM §10.11): the
+    /// destination in address bits 19:12, the vector in data bits 7:0, whoever sent it.
+    @inlinable
+    public static func deliver<T: TranslationTables>(enabled: Bit<T.A>, tableBase: Bits<T.A, 64>, sizeField: Bits<T.A, 4>, requester: Bits<T.A, 16>,
+                                                      address: Bits<T.A, 32>, data: Bits<T.A, 32>, tables: T,
+                                                      hooks: InterruptHooks = InterruptHooks()) -> Result<T.A> {
+        let remapped = remap(tableBase: tableBase, sizeField: sizeField, requester: requester, address: address, data: data, tables: tables, hooks: hooks)
+        let destination: Bits<T.A, 32> = address.extract(from: 12, as: Bits<T.A, 8>.self).zeroExtended()
+        return Result(fault: mux(enabled, remapped.fault, .zero), vector: mux(enabled, remapped.vector, data.truncated()),
+                      destination: mux(enabled, remapped.destination, destination), index: remapped.index,
+                      faultProcessingDisabled: enabled & remapped.faultProcessingDisabled)
+    }
+}
+
+/// Test-only mutations of interrupt remapping (see `TranslationHooks`).
+public struct InterruptHooks: Sendable, Equatable {
+    /// The entry's source validation (SVT/SQ/SID) is skipped: any requester may use any entry.
+    public var ignoreSourceValidation: Bool
+    public init(ignoreSourceValidation: Bool = false) { self.ignoreSourceValidation = ignoreSourceValidation }
 }

@@ -40,6 +40,15 @@ public final class VMM {
     public private(set) var interruptTable: UInt64 = 0
     public private(set) var interruptEntries = 0
     public static let interruptTableSizeField: UInt8 = 7   // 2^(7+1) = 256 entries, one page
+    /// How each VM's interrupt entries validate their source (VT-d §9.10 SVT): `.requester`
+    /// (the default, as VFIO and intel-iommu do), or a VMM that validates less.
+    public var sourceValidation: [String: SourceValidation] = [:]
+
+    /// An interrupt entry's source validation: the requester's routing ID (SVT 01, SQ 00),
+    /// its bus (SVT 10, the bus range [bus, bus]: every function on the bus passes), none (SVT 00).
+    public enum SourceValidation: String, Sendable, CaseIterable {
+        case requester, bus, none
+    }
 
     public enum Failure: Error, Equatable, CustomStringConvertible {
         case outOfMemory(vm: String, wanted: UInt64, left: UInt64)
@@ -160,7 +169,13 @@ public final class VMM {
         guard interruptEntries < 1 << (Int(Self.interruptTableSizeField) + 1) else { return nil }
         let handle = UInt16(interruptEntries)
         interruptEntries += 1
-        let entry = InterruptRemapping.entry(vector: vector, destination: destination, sourceID: requester)
+        let validation = assignment[requester].flatMap { sourceValidation[$0] } ?? .requester
+        let bus = requester >> 8
+        let entry = switch validation {
+        case .requester: InterruptRemapping.entry(vector: vector, destination: destination, sourceID: requester)
+        case .bus: InterruptRemapping.entry(vector: vector, destination: destination, sourceID: bus << 8 | bus, validation: 2)
+        case .none: InterruptRemapping.entry(vector: vector, destination: destination, sourceID: 0, validation: 0)
+        }
         memory.write64(interruptTable + 16 * UInt64(handle), entry.low)
         memory.write64(interruptTable + 16 * UInt64(handle) + 8, entry.high)
         return (InterruptRemapping.messageAddress(handle: handle), 0)

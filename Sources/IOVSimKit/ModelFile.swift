@@ -355,9 +355,12 @@ public struct VMModel: Codable, Sendable, Equatable {
     public var mapForeign: [ForeignPageModel]?
     /// What the VMM does to this VM's mappings during the run.
     public var events: [VMMEventModel]?
+    /// How the VMM's interrupt remapping entries for this VM's functions validate the requester:
+    /// "requester" (the default), "bus", or "none" (a VMM bug: any device may use the entries).
+    public var sourceValidation: String?
 
     enum CodingKeys: String, CodingKey {
-        case name, functions, memoryMB = "memory_mb", mapForeign = "map_foreign", events
+        case name, functions, memoryMB = "memory_mb", mapForeign = "map_foreign", events, sourceValidation = "source_validation"
     }
 }
 

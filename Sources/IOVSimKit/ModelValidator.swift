@@ -1,3 +1,4 @@
+import Host
 import NIC
 import PCIe
 
@@ -183,6 +184,15 @@ struct ModelValidator {
                 }
                 let otherPages = (other.memoryMB ?? 64) * 256
                 guard (0..<otherPages).contains(foreign.page) else { throw fail("\(at).page", "\(other.name) has guest pages 0...\(otherPages - 1)") }
+            }
+            if let validation = vm.sourceValidation {
+                let at = "vm[\(v)].source_validation"
+                guard let host = model.host, host.iommu ?? true else {
+                    throw fail(at, "interrupt entries need the host's IOMMU: the model has no [host] with the IOMMU on")
+                }
+                guard VMM.SourceValidation(rawValue: validation) != nil else {
+                    throw fail(at, "'\(validation)' is not a source validation (expected one of: \(VMM.SourceValidation.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
             }
             for (k, event) in (vm.events ?? []).enumerated() {
                 let at = "vm[\(v)].events[\(k)]"

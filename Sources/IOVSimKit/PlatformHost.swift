@@ -15,7 +15,9 @@ extension Platform {
         let functions = state().functions
         for vm in model.vm ?? [] {
             do {
-                try vmm.createVM(vm.name, bytes: UInt64(vm.memoryMB ?? 64) << 20)
+                let machine = try vmm.createVM(vm.name, bytes: UInt64(vm.memoryMB ?? 64) << 20)
+                host.destinations[vm.name] = machine.destination
+                vmm.sourceValidation[vm.name] = vm.sourceValidation.flatMap(VMM.SourceValidation.init(rawValue:))
                 for name in vm.functions {
                     guard let rid = functions.first(where: { $0.name == name })?.rid else { continue }
                     try vmm.assign(requester: rid, to: vm.name)
@@ -66,15 +68,20 @@ extension Platform {
             let n = host.violations.count, dwords = host.violatingDwords
             lines.append("guard: \(dwords) dword\(dwords == 1 ? "" : "s") written into pages of another owner (\(n) report\(n == 1 ? "" : "s")); first: \(host.violations[0])")
         }
+        if let first = host.interruptViolations.first {
+            let n = host.interruptViolations.count
+            lines.append("guard: \(n) interrupt\(n == 1 ? "" : "s") raised at another VM's destination; first: \(first)")
+        }
         for note in hostNotes { lines.append("note: \(note)") }
         return lines
     }
 }
 
 extension Platform {
-    /// The IOMMU's tables and caches now, for the DMA-isolation proofs: for each function the
-    /// VMM assigned, the pages its walk can read (`DMAState.tablePages`) and their contents, the
-    /// owner of every VM page, the IOTLB and the context cache.
+    /// The IOMMU's tables and caches now, for the DMA- and interrupt-isolation proofs: for each
+    /// function the VMM assigned, the pages its walk can read (`DMAState.tablePages`) and their
+    /// contents, the owner of every VM page, the IOTLB and the context cache, the interrupt
+    /// remapping table and each VM's interrupt destination.
     func dmaState(_ functions: [PlatformState.Function]) -> DMAState? {
         guard let host, let vmm else { return nil }
         let memory = host.memory, iommu = host.iommu, root = iommu.rootTable & SecondLevelTranslation.addressMask
@@ -89,7 +96,15 @@ extension Platform {
         for machine in vmm.machines.values {
             for page in machine.pages { if case .vm(let name) = memory.owner(ofPage: page) { owners[page] = name } }
         }
-        return DMAState(translationEnabled: iommu.translationEnabled, rootTable: root, memorySize: memory.size, functions: assigned,
-                        pages: pages, owners: owners, iotlb: iommu.iotlb.entries, contexts: iommu.iotlb.cachedContexts, clock: simulator.now)
+        for page in DMAState.interruptTablePages(base: iommu.interruptTable, sizeField: iommu.interruptTableSize) where pages[page] == nil && page << 12 < memory.size {
+            pages[page] = (0..<512).map { memory.read64(page << 12 + 8 * UInt64($0)) }
+        }
+        var state = DMAState(translationEnabled: iommu.translationEnabled, rootTable: root, memorySize: memory.size, functions: assigned,
+                             pages: pages, owners: owners, iotlb: iommu.iotlb.entries, contexts: iommu.iotlb.cachedContexts, clock: simulator.now)
+        state.interruptRemapping = iommu.interruptRemappingEnabled
+        state.interruptTable = iommu.interruptTable
+        state.interruptTableSize = iommu.interruptTableSize
+        state.destinations = host.destinations
+        return state
     }
 }

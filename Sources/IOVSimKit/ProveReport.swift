@@ -66,7 +66,10 @@ public struct ProveReport {
 
     /// `iovsim run` command that replays a violation as a cycle run, if it has one.
     public func replayCommand(_ r: PropertyResult) -> String? {
-        r.replay.map { "iovsim run \(file) --write \($0.function)@0x\(String($0.address, radix: 16))\(stateClock.map { "@\($0)" } ?? "") --tlp-log replay.log" }
+        r.replay.map { replay in
+            "iovsim run \(file) --write \(replay.function)@0x\(String(replay.address, radix: 16))\(stateClock.map { "@\($0)" } ?? "")"
+                + (r.replayData.map { "=0x\(String($0, radix: 16))" } ?? "") + " --tlp-log replay.log"
+        }
     }
 
     /// "routing IDs: 64 VFs of nic0.pf0, 64 VFs of nic0.pf1", one line per family.

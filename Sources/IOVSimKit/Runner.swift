@@ -19,9 +19,10 @@ public enum Runner {
         public var progress = false
         /// Pinned $date for byte-comparable VCDs.
         public var vcdDate: String?
-        /// Memory writes to issue right after bring-up, each from a function (`nic0.pf0.vf0`) to an
-        /// address: how a peer-to-peer counterexample of `iovsim prove` is replayed in cycles.
-        public var writes: [(function: String, address: UInt64, clock: UInt64?)] = []
+        /// Memory writes to issue right after bring-up (or at their clock), each from a function
+        /// (`nic0.pf0.vf0`) to an address: how a peer-to-peer, DMA or interrupt counterexample
+        /// of `iovsim prove` is replayed in cycles.
+        public var writes: [ReplayWrite] = []
         /// pcap files of frames, each onto a port's wire (`nic0.port0`, the default: the first
         /// device's port 0) or sent by a function (`nic0.pf0.vf1`).
         public var pcapIn: [(path: String, target: String?)] = []
@@ -33,6 +34,20 @@ public enum Runner {
         /// themselves to check the VCD against.
         public var clockObserver: ((Platform, UInt64) -> Void)?
         public init() {}
+    }
+
+    /// One dword `data` that `function` writes to `address`, after bring-up or at `clock`.
+    public struct ReplayWrite: Sendable, Equatable {
+        public var function: String
+        public var address: UInt64
+        public var clock: UInt64?
+        public var data: UInt32
+        public init(function: String, address: UInt64, clock: UInt64? = nil, data: UInt32 = 0) {
+            self.function = function
+            self.address = address
+            self.clock = clock
+            self.data = data
+        }
     }
 
     public struct Summary: Sendable {
@@ -155,12 +170,12 @@ public enum Runner {
         summary.configAccesses = platform.configAccesses
         let state = platform.state()
         /// A replayed write: one dword from the function's routing ID.
-        func send(_ write: (function: String, address: UInt64, clock: UInt64?)) throws {
+        func send(_ write: ReplayWrite) throws {
             guard let function = state.functions.first(where: { $0.name == write.function }),
                   let endpoint = platform.endpoints[String(write.function.split(separator: ".")[0])] else {
                 throw VacuousError(file: file, reasons: ["--write: \(write.function) does not exist after bring-up"])
             }
-            endpoint.send(TLP(kind: .memoryWrite, requesterID: function.rid, length: 1, address: write.address & ~3, payload: [0]), simulator: simulator)
+            endpoint.send(TLP(kind: .memoryWrite, requesterID: function.rid, length: 1, address: write.address & ~3, payload: [write.data]), simulator: simulator)
         }
         for write in options.writes where write.clock == nil { try send(write) }
         let ledger = FrameLedger(platform: platform)
@@ -200,7 +215,7 @@ public enum Runner {
         summary.componentTicks = simulator.ticks
         summary.nic = frames.report()
         summary.host = platform.hostReport()
-        summary.guardViolations = platform.host?.violations.count ?? 0
+        summary.guardViolations = (platform.host?.violations.count ?? 0) + (platform.host?.interruptViolations.count ?? 0)
         summary.frameLogLines = frameLog?.lines ?? 0
         for name in platform.endpoints.keys.sorted() {
             let endpoint = platform.endpoints[name]!

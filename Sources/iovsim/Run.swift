@@ -27,7 +27,8 @@ struct Run: ParsableCommand {
     @Option(help: "First clock written to the VCD.") var from: UInt64 = 0
     @Option(help: "Last clock written to the VCD.") var to: UInt64?
     @Option(name: .customLong("tlp-log"), help: "Write one line per TLP per hop here.") var tlpLog: String?
-    @Option(help: ArgumentHelp("After bring-up (or at CLOCK), FUNCTION writes to ADDRESS (replays a counterexample of prove).", valueName: "FUNCTION@ADDRESS[@CLOCK]"))
+    @Option(help: ArgumentHelp("After bring-up (or at CLOCK), FUNCTION writes DATA (default 0) to ADDRESS (replays a counterexample of prove).",
+                               valueName: "FUNCTION@ADDRESS[@CLOCK][=DATA]"))
     var write: [String] = []
     @Option(name: .customLong("pcap-in"), help: ArgumentHelp("Frames from a pcap file onto a port's wire or sent by a function.", valueName: "FILE[@PORT|@FUNCTION]"))
     var pcapIn: [String] = []
@@ -43,25 +44,32 @@ struct Run: ParsableCommand {
         return target.contains(".") ? (String(text[..<at]), target) : (text, nil)
     }
 
-    /// `nic0.pf0.vf0@0x400a060000`.
-    /// `FUNCTION@ADDRESS` or `FUNCTION@ADDRESS@CLOCK`.
-    static func parseWrite(_ text: String) -> (function: String, address: UInt64, clock: UInt64?)? {
-        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+    /// `FUNCTION@ADDRESS`, `FUNCTION@ADDRESS@CLOCK`, either with `=DATA` (the dword written),
+    /// e.g. `nic0.pf0.vf0@0x400a060000`, `nic0.pf0.vf0@0xfee00030@150000=0x0`.
+    static func parseWrite(_ text: String) -> Runner.ReplayWrite? {
+        let sides = text.split(separator: "=", omittingEmptySubsequences: false)
+        guard sides.count <= 2 else { return nil }
+        let parts = sides[0].split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2 || parts.count == 3, !parts[0].isEmpty else { return nil }
         func number(_ s: Substring) -> UInt64? {
             let text = s.lowercased()
             return text.hasPrefix("0x") ? UInt64(text.dropFirst(2), radix: 16) : UInt64(text)
         }
         guard let address = number(parts[1]) else { return nil }
-        guard parts.count == 3 else { return (String(parts[0]), address, nil) }
+        var data: UInt32 = 0
+        if sides.count == 2 {
+            guard let value = number(sides[1]).flatMap({ UInt32(exactly: $0) }) else { return nil }
+            data = value
+        }
+        guard parts.count == 3 else { return Runner.ReplayWrite(function: String(parts[0]), address: address, clock: nil, data: data) }
         guard let clock = number(parts[2]) else { return nil }
-        return (String(parts[0]), address, clock)
+        return Runner.ReplayWrite(function: String(parts[0]), address: address, clock: clock, data: data)
     }
 
     func validate() throws {
         guard cycles > 0 else { throw ValidationError("--cycles must be positive") }
         if let to, to < from { throw ValidationError("--to \(to) is before --from \(from)") }
-        for w in write where Self.parseWrite(w) == nil { throw ValidationError("--write '\(w)' is not FUNCTION@ADDRESS[@CLOCK] (e.g. nic0.pf0.vf0@0x400a060000)") }
+        for w in write where Self.parseWrite(w) == nil { throw ValidationError("--write '\(w)' is not FUNCTION@ADDRESS[@CLOCK][=DATA] (e.g. nic0.pf0.vf0@0x400a060000)") }
     }
 
     func run() throws {
@@ -81,7 +89,8 @@ struct Run: ParsableCommand {
         try withExitStatus {
             let summary = try Runner.run(file: model, options: options)
             print(summary.render(), terminator: "")
-            // The run-time guard saw a DMA write land in another owner's page: a violation.
+            // The run-time guard saw a DMA write land in another owner's page, or an interrupt
+            // reach another VM: a violation.
             if summary.guardViolations > 0 { throw ExitCode(ToolStatus.violated.rawValue) }
         }
     }

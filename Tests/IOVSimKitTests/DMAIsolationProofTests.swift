@@ -35,19 +35,15 @@ struct DMAIsolationProofTests {
         // Guest page 257 is the one mapped onto vm2's page 5.
         let explanation = try #require(first.explanation)
         #expect(explanation.hasPrefix("nic0.pf0.vf0 (vm1) writes IOVA 0x101") && explanation.hasSuffix(", which belongs to vm2"), "\(explanation)")
-        let replay = try #require(report.replayCommand(first))
         let address = try #require(first.replay?.address)
         #expect(address >> 12 == 257)
         // The replay, as printed: a cycle run that makes the write; the guard names it.
-        let arguments = Array(replay.split(separator: " ").dropFirst().map(String.init))
-        let log = temporaryPath("replay.log")
-        defer { try? FileManager.default.removeItem(atPath: log) }
-        let run = try IOVSimBinary.run(arguments.map { $0 == "replay.log" ? log : $0 } + ["--cycles", "10000"])
-        #expect(run.status == 1, "\(run.stdout)\(run.stderr)")
+        let run = try runReplay(report, first)
+        #expect(run.status == 1, "\(run.stdout)")
         let guardLine = try #require(run.stdout.split(separator: "\n").first { $0.hasPrefix("guard: ") })
         let page = try #require(explanation.firstMatch(of: /host page (0x[0-9a-f]+)/)).1
         #expect(guardLine.contains("01:10.0 (vm1) wrote host page \(page), which belongs to vm2"), "\(guardLine)")
-        let logText = try String(contentsOfFile: log, encoding: .utf8)
+        let logText = run.log
         #expect(logText.contains("MWr req=01:10.0 addr=0x\(String(address, radix: 16)) "), "the replayed write is in the TLP log")
     }
 
@@ -98,10 +94,9 @@ struct DMAIsolationProofTests {
         let explanation = try #require(first.explanation)
         #expect(explanation.hasPrefix("nic0.pf0.vf0 (vm1) writes IOVA 0x100") && explanation.contains("a stale IOTLB entry (the tables no longer map it) gives host page")
                 && explanation.hasSuffix("which belongs to no VM (free)"), "\(explanation)")
-        let replay = try #require(report.replayCommand(first))
-        #expect(replay.contains("@205000 "), "\(replay)")
-        let run = try IOVSimBinary.run(Array(replay.split(separator: " ").dropFirst().map(String.init).prefix(4)) + ["--cycles", "206000"])
-        #expect(run.status == 1, "\(run.stdout)\(run.stderr)")
+        #expect(report.replayCommand(first)?.contains("@205000 ") == true)
+        let run = try runReplay(report, first, cycles: 206_000)
+        #expect(run.status == 1, "\(run.stdout)")
         let page = try #require(explanation.firstMatch(of: /host page (0x[0-9a-f]+)/)).1
         let guardLine = try #require(run.stdout.split(separator: "\n").first { $0.hasPrefix("guard: ") })
         #expect(guardLine.contains("first: clock 2050") && guardLine.contains("01:10.0 (vm1) wrote host page \(page), which belongs to free"), "\(guardLine)")

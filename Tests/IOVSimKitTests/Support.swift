@@ -2,6 +2,8 @@ import Foundation
 import IOVSimKit
 import NIC
 import PCIe
+import Proofs
+import Testing
 
 /// The repository's Models/ folder.
 enum Repository {
@@ -56,4 +58,15 @@ extension PFDriver where Access == MMIOAccess {
     /// A register read that blocks the test until its completion (the CPU's load between
     /// clocks); the driver's own `read` is the async one programs use.
     mutating func load(_ name: String) -> UInt32 { access.read(offset: map.register(named: name)!.offset) }
+}
+
+/// Runs the replay command `report` prints for `result`, as a user would paste it (the TLP log
+/// to a temporary file), for `cycles` clocks: its status and output, and the TLP log's text.
+func runReplay(_ report: ProveReport, _ result: PropertyResult, cycles: Int = 10_000) throws -> (status: Int32, stdout: String, log: String) {
+    let replay = try #require(report.replayCommand(result), "\(result.subject) has no replay")
+    let arguments = Array(replay.split(separator: " ").dropFirst().map(String.init))
+    let log = temporaryPath("replay.log")
+    defer { try? FileManager.default.removeItem(atPath: log) }
+    let run = try IOVSimBinary.run(arguments.map { $0 == "replay.log" ? log : $0 } + ["--cycles", "\(cycles)"])
+    return (run.status, run.stdout + run.stderr, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
 }

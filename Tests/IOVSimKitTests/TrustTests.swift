@@ -151,6 +151,7 @@ struct BadInputTests {
         Case(arguments: ["run", m, "--write", "nic9.pf0@0x10@500"], status: .usage, message: "--write nic9.pf0@0x10@500: 'nic9.pf0' is not a function of"),
         Case(arguments: ["run", m, "--write", "nic0.pf0@0x10@soon"], status: .usage, message: "is not FUNCTION@ADDRESS[@CLOCK]"),
         Case(arguments: ["run", m, "--write", "nic0.pf0.vf0"], status: .usage, message: "is not FUNCTION@ADDRESS"),
+        Case(arguments: ["run", m, "--write", "nic0.pf0.vf0@0xfee00010=0x100000000"], status: .usage, message: "is not FUNCTION@ADDRESS[@CLOCK][=DATA]"),
         Case(arguments: ["run", m, "--signals", "no.such.signal*", "--vcd", "/tmp/never.vcd"], status: .usage, message: "matches no signal"),
     ]
 
