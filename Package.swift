@@ -38,7 +38,7 @@ let package = Package(
         // Waveforms and logs: VCD writer, TLP log.
         .target(name: "Trace", dependencies: ["RTL", "PCIe"]),
         // The property suite: one file per property family.
-        .target(name: "Proofs", dependencies: ["RTL", "SMT", "PCIe", "Host"], path: "Proofs"),
+        .target(name: "Proofs", dependencies: ["RTL", "SMT", "PCIe", "NIC", "Host"], path: "Proofs"),
         .target(name: "IOVSimKit", dependencies: ["RTL", "SMT", "PCIe", "NIC", "Host", "Proofs", "Trace"]),
         .executableTarget(
             name: "iovsim",

@@ -16,9 +16,11 @@ public struct PropertyResult: Sendable {
     /// (`iovsim run --write`), and the dword it writes when that matters (an MSI's data).
     public var replay: (function: String, address: UInt64)?
     public var replayData: UInt32?
+    /// For an L2 or anti-spoofing violation: the frame to send in a cycle run (`iovsim run --frame`).
+    public var frame: FrameReplay?
 
     public init(family: String, subject: String, property: String, outcome: ProofOutcome, explanation: String?,
-                replay: (function: String, address: UInt64)? = nil, replayData: UInt32? = nil) {
+                replay: (function: String, address: UInt64)? = nil, replayData: UInt32? = nil, frame: FrameReplay? = nil) {
         self.family = family
         self.subject = subject
         self.property = property
@@ -26,6 +28,7 @@ public struct PropertyResult: Sendable {
         self.explanation = explanation
         self.replay = replay
         self.replayData = replayData
+        self.frame = frame
     }
 }
 
@@ -45,6 +48,11 @@ public enum PlatformProofs {
             results += try dmaIsolation(dma, limits: limits, hooks: hooks.translation)
             let names = Dictionary(state.functions.map { ($0.rid, $0.name) }, uniquingKeysWith: { a, _ in a })
             results += try interruptIsolation(dma, names: names, limits: limits, hooks: hooks.interrupt)
+        }
+        if let nic = state.nic {
+            results += try l2Isolation(nic, limits: limits, hooks: hooks.sorter)
+            results += try antiSpoofing(nic, limits: limits, hooks: hooks.transmit)
+            results += try registerWindows(nic, limits: limits, hooks: hooks.window)
         }
         return results
     }
@@ -66,7 +74,7 @@ public enum PlatformProofs {
             }
         }
         return [("routing IDs", routing), ("BAR apertures", bars), ("peer-to-peer", p2p), ("DMA isolation", dmaCoverage(state.dma)),
-                ("interrupt isolation", interruptCoverage(state.dma))].filter { !$0.1.isEmpty }
+                ("interrupt isolation", interruptCoverage(state.dma))] + nicCoverage(state.nic).filter { !$0.1.isEmpty }
     }
 
     /// The same in one phrase for a summary line: "8 VFs of 2 PFs, 4 VF BARs, 3 ports with VM
@@ -77,6 +85,15 @@ public enum PlatformProofs {
         let pairs = coverage.first { $0.family == "peer-to-peer" }?.items.count ?? 0
         return "\(vfs) VFs of \(state.vfBlocks.count) PF\(state.vfBlocks.count == 1 ? "" : "s"), \(bars) VF BAR\(bars == 1 ? "" : "s"), " +
             "\(pairs) port\(pairs == 1 ? "" : "s") with VM traffic"
+    }
+
+    /// The NIC families' coverage: VMs per port, VFs of VMs.
+    static func nicCoverage(_ nic: NICState?) -> [(family: String, items: [String])] {
+        guard let nic else { return [] }
+        let l2 = nic.ports.filter { !$0.vms.isEmpty }.map { "\($0.vms.joined(separator: "+")) at \($0.name)" }
+        let vfs = nic.ports.map { port in (port.name, port.pools.filter { $0.vm != nil && $0.vf != nil }.count) }.filter { $0.1 > 0 }
+        let perPort = vfs.map { "\($0.1) VF\($0.1 == 1 ? "" : "s") of VMs at \($0.0)" }
+        return [("L2 isolation", l2), ("anti-spoofing", perPort), ("register windows", perPort)].filter { !$0.1.isEmpty }
     }
 
     // MARK: Routing IDs

@@ -97,6 +97,8 @@ public struct PlatformState: Sendable {
     public var vfBlocks: [VFBlock]
     /// The host's IOMMU tables and caches, when the platform has them.
     public var dma: DMAState?
+    /// The NICs' filters and pools, when the platform has a NIC.
+    public var nic: NICState?
 
     public init(elements: [Element], functions: [Function], vfBlocks: [VFBlock]) {
         self.elements = elements

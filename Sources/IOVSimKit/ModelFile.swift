@@ -358,10 +358,20 @@ public struct VMModel: Codable, Sendable, Equatable {
     /// How the VMM's interrupt remapping entries for this VM's functions validate the requester:
     /// "requester" (the default), "bus", or "none" (a VMM bug: any device may use the entries).
     public var sourceValidation: String?
+    /// MACs the administrator gives the VM's VFs (`ip link set PF vf N mac ...`), instead of
+    /// IOVSim's 02:00:DD:PP:00:VV.
+    public var mac: [VFMACModel]?
 
     enum CodingKeys: String, CodingKey {
-        case name, functions, memoryMB = "memory_mb", mapForeign = "map_foreign", events, sourceValidation = "source_validation"
+        case name, functions, memoryMB = "memory_mb", mapForeign = "map_foreign", events, sourceValidation = "source_validation", mac
     }
+}
+
+/// One VF's MAC as the administrator sets it: `function` (one of the VM's VFs), `address`
+/// (six hex octets, unicast).
+public struct VFMACModel: Codable, Sendable, Equatable {
+    public var function: String
+    public var address: String
 }
 
 /// A VMM action at a clock of the run: guest page `unmap` leaves the VM's IOMMU domain (its

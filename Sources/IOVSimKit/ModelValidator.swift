@@ -194,6 +194,14 @@ struct ModelValidator {
                     throw fail(at, "'\(validation)' is not a source validation (expected one of: \(VMM.SourceValidation.allCases.map(\.rawValue).joined(separator: ", ")))")
                 }
             }
+            for (k, mac) in (vm.mac ?? []).enumerated() {
+                let at = "vm[\(v)].mac[\(k)]"
+                guard vm.functions.contains(mac.function), FunctionName(mac.function, model: model)?.vf != nil else {
+                    throw fail("\(at).function", "'\(mac.function)' is not one of \(vm.name)'s VFs (\(vm.functions.joined(separator: ", ")))")
+                }
+                guard let address = MACWords.parse(mac.address) else { throw fail("\(at).address", "'\(mac.address)' is not a MAC (six hex octets: 02:00:00:00:00:01)") }
+                guard address >> 40 & 1 == 0 else { throw fail("\(at).address", "\(mac.address) is a group address; a VF's MAC is unicast") }
+            }
             for (k, event) in (vm.events ?? []).enumerated() {
                 let at = "vm[\(v)].events[\(k)]"
                 guard let host = model.host, host.iommu ?? true else {

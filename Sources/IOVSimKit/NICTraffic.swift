@@ -1,5 +1,6 @@
 import Foundation
 import NIC
+import Proofs
 import RTL
 import Trace
 
@@ -16,9 +17,12 @@ final class NICTraffic {
     }
 
     struct Input {
+        /// The file, or `--frame SPEC` for a frame given on the command line.
         let path: String
         let records: [Pcap.Record]
         let target: Target
+        /// The clock its first frame goes at (default: when the traffic starts).
+        var at: UInt64?
     }
 
     let platform: Platform
@@ -32,15 +36,15 @@ final class NICTraffic {
     /// The first error writing a pcap mid-run (reported when the run ends).
     var writeError: OutputError?
 
-    /// Checks every `--pcap-in` target and reads every file, before the first clock.
-    init(platform: Platform, pcapIn: [(path: String, target: String?)]) throws {
+    /// Checks every `--pcap-in` and `--frame` target and reads every file, before the first clock.
+    init(platform: Platform, pcapIn: [(path: String, target: String?)], frames: [FrameReplay] = []) throws {
         self.platform = platform
         let model = platform.model
         let first = model.effectivePlatform.device[0].name
         var inputs: [Input] = []
         for (path, text) in pcapIn {
             guard model.device.nic != nil else { throw UsageError("--pcap-in \(path): \(platform.model.name) has no NIC ([device.nic]) to take frames") }
-            let target = try Self.target(text ?? "\(first).port0", model: model)
+            let target = try Self.target(text ?? "\(first).port0", model: model, option: "--pcap-in \(path)@\(text ?? "")")
             do {
                 inputs.append(Input(path: path, records: try Pcap.read(path: path), target: target))
             } catch let error as Pcap.FormatError {
@@ -48,6 +52,11 @@ final class NICTraffic {
             } catch {
                 throw InputError(path: path, reason: (error as NSError).localizedDescription)
             }
+        }
+        for frame in frames {
+            guard model.device.nic != nil else { throw UsageError("--frame \(frame): \(platform.model.name) has no NIC ([device.nic]) to take frames") }
+            let target = try Self.target(frame.from, model: model, option: "--frame \(frame)")
+            inputs.append(Input(path: "--frame \(frame)", records: [Pcap.Record(nanoseconds: 0, bytes: frame.frame.bytes)], target: target, at: frame.clock))
         }
         self.inputs = inputs
         // The sources are components: made now, before the first clock; fed from `start`.
@@ -63,7 +72,7 @@ final class NICTraffic {
     }
 
     /// `nic0.port1`, `nic0.pf0` or `nic0.pf0.vf3`.
-    static func target(_ text: String, model: ModelFile) throws -> Target {
+    static func target(_ text: String, model: ModelFile, option: String) throws -> Target {
         let parts = text.split(separator: ".").map(String.init)
         if parts.count == 2, parts[1].hasPrefix("port"), let n = Int(parts[1].dropFirst(4)),
            model.effectivePlatform.device.contains(where: { $0.name == parts[0] }), model.device.pf.indices.contains(n) {
@@ -71,7 +80,7 @@ final class NICTraffic {
         }
         if let function = FunctionName(text, model: model) { return Target(device: function.device, port: function.pf, function: function) }
         let device = model.effectivePlatform.device[0].name
-        throw UsageError("--pcap-in ...@\(text): not a port or function of \(model.name) (expected \(device).port0 for the wire, or \(device).pf0.vf1 for frames that VF sends)")
+        throw UsageError("\(option): '\(text)' is not a port or function of \(model.name) (expected \(device).port0 for the wire, or \(device).pf0.vf1 for frames that VF sends)")
     }
 
     /// `value * numerator / denominator` without overflow in the product; saturates at the
@@ -168,12 +177,13 @@ final class NICTraffic {
             let nic = platform.nics[input.target.device]!
             if let f = input.target.function {
                 guard let pool = platform.pool(device: f.device, pf: f.pf, vf: f.vf) else {
-                    throw UsageError("--pcap-in \(input.path)@\(f): \(f) has no pool on the \(nic.registers.ports[f.pf].map.family) after bring-up")
+                    throw UsageError("\(input.path.hasPrefix("--frame") ? input.path : "--pcap-in \(input.path)@\(f)"): \(f) has no pool on the \(nic.registers.ports[f.pf].map.family) after bring-up")
                 }
                 source.target = .pool(pool)
             }
             // The capture's own spacing, from its first frame, in clocks.
             let records = input.records, t0 = records.map(\.nanoseconds).min() ?? 0
+            let now = max(now, input.at ?? now)
             var k = 0
             source.next = {
                 guard k < records.count else { return nil }

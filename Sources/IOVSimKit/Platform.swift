@@ -261,6 +261,7 @@ public final class Platform {
         }
         var state = PlatformState(elements: elements, functions: functions, vfBlocks: blocks)
         state.dma = dmaState(functions)
+        state.nic = nicState()
         return state
     }
 }

@@ -1,6 +1,7 @@
 import Host
 import NIC
 import PCIe
+import Proofs
 import RTL
 
 /// A PF's registers as its driver reaches them: dword loads and stores at its BAR0, each a
@@ -91,7 +92,12 @@ extension Platform {
 
     /// The MAC of VF `vf` of PF `pf` (Linux leaves VFs' MACs to the administrator, `ip link set
     /// PF vf N mac ...`; IOVSim's are locally administered): 02:00:DD:PP:00:VV.
+    /// A VM's `mac` entry for the VF takes precedence.
     public func macAddress(device: String, pf: Int, vf: Int) -> UInt64 {
+        let name = "\(device).pf\(pf).vf\(vf)"
+        for vm in model.vm ?? [] {
+            if let set = vm.mac?.first(where: { $0.function == name }), let mac = MACWords.parse(set.address) { return mac }
+        }
         let d = UInt64(model.effectivePlatform.device.firstIndex { $0.name == device } ?? 0)
         return 0x02_00_00_00_00_00 | (d & 0xFF) << 24 | UInt64(pf & 0xFF) << 16 | UInt64(vf & 0xFF)
     }
@@ -139,5 +145,30 @@ extension Platform {
                 configAccesses += config.accesses
             }
         }
+    }
+}
+
+extension Platform {
+    /// The NICs' filters and transmit settings now, and whose each pool in use is: for the L2,
+    /// anti-spoofing and register-window proofs.
+    func nicState() -> NICState? {
+        guard !nics.isEmpty else { return nil }
+        let owner = owners()
+        var ports: [NICState.Port] = []
+        for name in nics.keys.sorted() {
+            let nic = nics[name]!, endpoint = endpoints[name]!
+            for p in endpoint.device.pfs.indices where p < nic.registers.ports.count {
+                let (filters, transmit) = nic.registers.filters(port: p)
+                var pools: [NICState.Pool] = []
+                let vfs = pool(device: name, pf: p, vf: nil) ?? 0
+                for vf in 0..<vfs {
+                    let function = "\(name).pf\(p).vf\(vf)"
+                    pools.append(NICState.Pool(index: vf, function: function, vm: owner[function], vf: vf))
+                }
+                pools.append(NICState.Pool(index: vfs, function: "\(name).pf\(p)", vm: owner["\(name).pf\(p)"], vf: nil))
+                ports.append(NICState.Port(name: "\(name).port\(p)", map: nic.registers.ports[p].map, filters: filters, transmit: transmit, pools: pools))
+            }
+        }
+        return NICState(ports: ports)
     }
 }

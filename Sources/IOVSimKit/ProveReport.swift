@@ -66,7 +66,11 @@ public struct ProveReport {
 
     /// `iovsim run` command that replays a violation as a cycle run, if it has one.
     public func replayCommand(_ r: PropertyResult) -> String? {
-        r.replay.map { replay in
+        if var frame = r.frame {
+            frame.clock = stateClock
+            return "iovsim run \(file) --frame \(frame) --pcap-out replay"
+        }
+        return r.replay.map { replay in
             "iovsim run \(file) --write \(replay.function)@0x\(String(replay.address, radix: 16))\(stateClock.map { "@\($0)" } ?? "")"
                 + (r.replayData.map { "=0x\(String($0, radix: 16))" } ?? "") + " --tlp-log replay.log"
         }

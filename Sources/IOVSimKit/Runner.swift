@@ -26,6 +26,9 @@ public enum Runner {
         /// pcap files of frames, each onto a port's wire (`nic0.port0`, the default: the first
         /// device's port 0) or sent by a function (`nic0.pf0.vf1`).
         public var pcapIn: [(path: String, target: String?)] = []
+        /// Frames given on the command line (`--frame`): how an L2 or anti-spoofing counterexample
+        /// of `iovsim prove` is replayed.
+        public var frames: [FrameReplay] = []
         /// Directory for the pcaps the run writes (wire in/out per port, one per pool).
         public var pcapOut: String?
         /// One line per frame per stage.
@@ -145,7 +148,7 @@ public enum Runner {
             summary.vcdSignals = writer.probes.count
         }
         let log = try options.tlpLog.map { path in try output(path) { try TLPLog(path: path) } }
-        let frames = try NICTraffic(platform: platform, pcapIn: options.pcapIn)
+        let frames = try NICTraffic(platform: platform, pcapIn: options.pcapIn, frames: options.frames)
         if options.pcapOut != nil || options.frameLog != nil, platform.nics.isEmpty {
             throw UsageError("\(options.pcapOut != nil ? "--pcap-out" : "--frame-log"): \(file) has no NIC ([device.nic]), so no frames")
         }

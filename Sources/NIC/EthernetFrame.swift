@@ -17,6 +17,16 @@ public struct EthernetFrame: Sendable, Equatable {
     /// Bytes of wire time the frame takes, gap included: 84 for a minimum frame.
     public var wireBytes: Int { Self.preambleAndSFD + size + Self.interFrameGap }
 
+    /// A frame of `size` bytes (FCS included) from `source` to `destination`, with an 802.1Q tag
+    /// for `vlan` if given, an IPv4 EtherType and a counting payload.
+    public init(destination: UInt64, source: UInt64, size: Int, vlan: UInt16? = nil) {
+        var bytes = MACWords.octets(destination) + MACWords.octets(source)
+        if let vlan { bytes += [0x81, 0x00, UInt8(vlan >> 8 & 0x0F), UInt8(vlan & 0xFF)] }
+        bytes += [0x08, 0x00]
+        let payload = max(0, size - Self.fcs - bytes.count)
+        self.init(bytes + (0..<payload).map { UInt8(truncatingIfNeeded: $0) })
+    }
+
     /// Shorter than a destination, a source and an EtherType: not a frame a MAC accepts.
     public var isRunt: Bool { bytes.count < 14 }
 

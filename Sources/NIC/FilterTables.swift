@@ -121,3 +121,7 @@ public struct FilterTables<A: BitVectorAlgebra> {
         self.maxLength = maxLength
     }
 }
+
+extension FilterTables: Sendable where A.Word: Sendable {}
+extension FilterTables.ReceiveAddress: Sendable where A.Word: Sendable {}
+extension FilterTables.VLANFilter: Sendable where A.Word: Sendable {}

@@ -32,15 +32,9 @@ public struct FrameGenerator {
     mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : Int(rng.next() % UInt64(n)) }
 
 
-    /// A frame of `size` bytes (FCS included) from the generator's station to `destination`,
-    /// an IPv4 EtherType and a counting payload.
+    /// A frame of `size` bytes (FCS included) from the generator's station to `destination`.
     func frame(to destination: UInt64, size: Int, vlan: UInt16? = nil) -> EthernetFrame {
-        var bytes = MACWords.octets(destination) + MACWords.octets(source)
-        if let vlan { bytes += [0x81, 0x00, UInt8(vlan >> 8 & 0x0F), UInt8(vlan & 0xFF)] }
-        bytes += [0x08, 0x00]
-        let payload = max(0, size - EthernetFrame.fcs - bytes.count)
-        bytes += (0..<payload).map { UInt8(truncatingIfNeeded: $0) }
-        return EthernetFrame(bytes)
+        EthernetFrame(destination: destination, source: source, size: size, vlan: vlan)
     }
 
     /// The next frame and its kind.

@@ -81,7 +81,7 @@ public enum L2Sorter {
 
     /// The pools of one port that receive `frame`, and why none does.
     @inlinable
-    public static func receive<A>(_ frame: FrameHeader<A>, _ t: FilterTables<A>) -> Decision<A> {
+    public static func receive<A>(_ frame: FrameHeader<A>, _ t: FilterTables<A>, hooks: SorterHooks = SorterHooks()) -> Decision<A> {
         let zero = Bits<A, 64>.zero
         let standard = standardLimit(tagged: frame.tagged)
         let oversize = frame.length .> mux(t.longPacketEnable, t.maxLength.zeroExtended(), standard)
@@ -91,7 +91,7 @@ public enum L2Sorter {
         var exactMatch = Bit<A>(0)
         for entry in t.receiveAddresses {
             let hit = entry.valid & (entry.address .== frame.destination)
-            exact = exact | mux(hit, entry.pools, zero)
+            exact = exact | mux(hit, hooks.exactMatchSelectsEveryPool ? Bits<A, 64>.max : entry.pools, zero)
             exactMatch = exactMatch | hit
         }
         let index = hashIndex(frame.destination, offset: t.multicastOffset)
@@ -127,4 +127,11 @@ public enum L2Sorter {
             mux((selected & t.receiveEnable) .== zero, Bits(DropReason.receiveDisabled.rawValue), Bits(DropReason.poolSizeLimit.rawValue)))))
         return Decision(addressPools: addressPools, exactMatch: exactMatch, pools: pools, dropReason: reason)
     }
+}
+
+/// Test-only mutations of the sorter (see `TranslationHooks` in Host).
+public struct SorterHooks: Sendable, Equatable {
+    /// An exact receive-address match selects every pool, not the entry's (POOLSEL/MPSAR ignored).
+    public var exactMatchSelectsEveryPool: Bool
+    public init(exactMatchSelectsEveryPool: Bool = false) { self.exactMatchSelectsEveryPool = exactMatchSelectsEveryPool }
 }

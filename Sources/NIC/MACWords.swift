@@ -14,4 +14,21 @@ public enum MACWords {
     public static func decode(low: UInt32, high: UInt32) -> UInt64 {
         [low, low >> 8, low >> 16, low >> 24, high, high >> 8].reduce(0) { $0 << 8 | UInt64($1 & 0xFF) }
     }
+
+    /// `02:00:00:00:00:01`.
+    public static func text(_ mac: UInt64) -> String {
+        octets(mac).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: ":")
+    }
+
+    /// A MAC written as six hex octets separated by colons; nil for anything else.
+    public static func parse(_ text: String) -> UInt64? {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 6 else { return nil }
+        var mac: UInt64 = 0
+        for part in parts {
+            guard (1...2).contains(part.count), let octet = UInt8(part, radix: 16) else { return nil }
+            mac = mac << 8 | UInt64(octet)
+        }
+        return mac
+    }
 }

@@ -80,7 +80,8 @@ public enum TransmitSwitch {
 
     /// What happens to `frame` sent by `pool`.
     @inlinable
-    public static func transmit<A>(_ frame: FrameHeader<A>, pool: Bits<A, 6>, _ tables: FilterTables<A>, _ settings: Settings<A>) -> Decision<A> {
+    public static func transmit<A>(_ frame: FrameHeader<A>, pool: Bits<A, 6>, _ tables: FilterTables<A>, _ settings: Settings<A>,
+                                   hooks: TransmitHooks = TransmitHooks()) -> Decision<A> {
         // VLAN insertion.
         let vmvir = lookup(settings.vlanInsert, pool)
         let action: Bits<A, 2> = vmvir.extract(from: 30)
@@ -92,7 +93,7 @@ public enum TransmitSwitch {
 
         // Anti-spoofing against the pool's own filters.
         let ownMAC = Bit<A>.any(tables.receiveAddresses.map { entry in
-            entry.valid & (entry.address .== sent.source) & has(entry.pools, pool)
+            entry.valid & (entry.address .== sent.source) & (hooks.sourceCheckIgnoresPool ? Bit(1) : has(entry.pools, pool))
         })
         let ownVLAN = Bit<A>.any(tables.vlanFilters.map { filter in
             filter.valid & (filter.vlanID .== sent.vlanID) & has(filter.pools, pool)
@@ -114,4 +115,13 @@ public enum TransmitSwitch {
         let toWire = goes & ~(switching & sent.isUnicast & rx.exactMatch)
         return Decision(frame: sent, toWire: toWire, localPools: localPools, dropReason: reason)
     }
+}
+
+extension TransmitSwitch.Settings: Sendable where A.Word: Sendable {}
+
+/// Test-only mutations of the transmit switch (see `TranslationHooks` in Host).
+public struct TransmitHooks: Sendable, Equatable {
+    /// The MAC anti-spoof check accepts any valid receive address, not only the pool's own.
+    public var sourceCheckIgnoresPool: Bool
+    public init(sourceCheckIgnoresPool: Bool = false) { self.sourceCheckIgnoresPool = sourceCheckIgnoresPool }
 }

@@ -98,7 +98,7 @@ public enum VFRegisterWindow {
     /// The 82576 VF view (igbvf; QEMU igbvf.c `vf_to_pf_addr`, sriov-facts §1.3): VF `vf` (0-7)
     /// accessing `offset` of its BAR0 (16 KiB).
     @inlinable
-    public static func i82576<A>(vf: Bits<A, 3>, offset: Bits<A, 16>) -> Target<A> {
+    public static func i82576<A>(vf: Bits<A, 3>, offset: Bits<A, 16>, hooks: WindowHooks = WindowHooks()) -> Target<A> {
         let n: Bits<A, 20> = vf.zeroExtended()
         var d = Decoder<A>(offset)
         let o = d.offset
@@ -113,7 +113,7 @@ public enum VFRegisterWindow {
         d.on(d.at(0x1700), Bits<A, 20>(0x11700) + n * 4)              // IVAR0 -> VTIVAR(n)
         d.on(d.at(0x1740), Bits<A, 20>(0x11720) + n * 4)              // IVAR_MISC -> VTIVAR_MISC(n)
         d.on(d.at(0x0C40), Bits<A, 20>(0x0C40) + n * 4)               // V2PMAILBOX(0) -> V2PMAILBOX(n)
-        d.on(d.within(0x0800, 0x083C), o + n * Bits(0x40))            // VMBMEM(0) -> VMBMEM(n)
+        d.on(d.within(0x0800, 0x083C), o + (n + hooks.mailboxDelta()) * Bits(0x40))   // VMBMEM(0) -> VMBMEM(n)
         for (_, vfOffset) in RegisterMap.i82576VFStatistics {
             d.on(d.at(vfOffset), mirror + Bits(UInt64(vfOffset - 0xF00)))  // VFGPRC ... -> PVFGPRC(n) ...
         }
@@ -136,7 +136,7 @@ public enum VFRegisterWindow {
     /// at `RegisterMap.i82599VFPrivateBase + 0x1000 n`; the mailbox memory is the PF's
     /// PFMBMEM(n).
     @inlinable
-    public static func i82599<A>(vf: Bits<A, 6>, offset: Bits<A, 16>) -> Target<A> {
+    public static func i82599<A>(vf: Bits<A, 6>, offset: Bits<A, 16>, hooks: WindowHooks = WindowHooks()) -> Target<A> {
         let n: Bits<A, 20> = vf.zeroExtended()
         var d = Decoder<A>(offset)
         let o = d.offset
@@ -146,7 +146,7 @@ public enum VFRegisterWindow {
         let ownRegisters = d.at(0x0000) | d.within(0x0100, 0x0114) | d.within(0x0120, 0x012C) | d.at(0x0140) | d.at(0x02FC) | d.at(0x0300)
             | d.within(0x0820, 0x0828)
         d.on(ownRegisters, own + o)
-        d.on(d.within(0x0200, 0x023C), o - Bits(0x200) + Bits(0x13000) + n * Bits(0x40))   // VFMBMEM -> PFMBMEM(n)
+        d.on(d.within(0x0200, 0x023C), o - Bits(0x200) + Bits(0x13000) + (n + hooks.mailboxDelta()) * Bits(0x40))   // VFMBMEM -> PFMBMEM(n)
         for (_, vfOffset) in RegisterMap.i82599VFStatistics {
             d.on(d.at(vfOffset), own + Bits(UInt64(vfOffset < 0x2000 ? 0xE00 + vfOffset - 0x1000 : 0xF00 + vfOffset - 0x2000)))
         }
@@ -160,4 +160,13 @@ public enum VFRegisterWindow {
         d.shared(0x0010, 0x42A4)                                      // VFLINKS -> LINKS
         return d.result
     }
+}
+
+/// Test-only mutations of the VF register windows (see `TranslationHooks` in Host).
+public struct WindowHooks: Sendable, Equatable {
+    /// The mailbox memory decodes to the next VF's (an off-by-one in the window's decoder).
+    public var mailboxOfNextVF: Bool
+    public init(mailboxOfNextVF: Bool = false) { self.mailboxOfNextVF = mailboxOfNextVF }
+
+    @inlinable func mailboxDelta<A>() -> Bits<A, 20> { Bits(mailboxOfNextVF ? 1 : 0) }
 }

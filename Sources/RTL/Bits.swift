@@ -205,3 +205,12 @@ extension Bits where A == Concrete, N == 1 {
     @inlinable @inline(__always)
     public var isSet: Bool { raw != 0 }
 }
+
+/// A word of an algebra whose values are plain data (the concrete one) crosses threads freely.
+extension Bits: Sendable where A.Word: Sendable {}
+
+extension Bits {
+    /// The same value as a constant of another algebra (a configured value the prover reads).
+    @inlinable
+    public func lifted<B: BitVectorAlgebra>(to _: B.Type = B.self) -> Bits<B, N> where A == Concrete { Bits<B, N>(value) }
+}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import IOVSimKit
+import Proofs
 
 /// `iovsim run MODEL`: a cycle run with optional waveforms and TLP log.
 struct Run: ParsableCommand {
@@ -32,6 +33,9 @@ struct Run: ParsableCommand {
     var write: [String] = []
     @Option(name: .customLong("pcap-in"), help: ArgumentHelp("Frames from a pcap file onto a port's wire or sent by a function.", valueName: "FILE[@PORT|@FUNCTION]"))
     var pcapIn: [String] = []
+    @Option(name: .customLong("frame"), help: ArgumentHelp("A frame onto a port's wire or sent by a function (replays an L2 or anti-spoofing counterexample of prove).",
+                                                           valueName: "from=PORT|FUNCTION,dst=MAC[,src=MAC][,vlan=ID][,len=BYTES][,at=CLOCK]"))
+    var frame: [String] = []
     @Option(name: .customLong("pcap-out"), help: ArgumentHelp("Write the wires' and the pools' frames as pcaps into this directory.", valueName: "DIR"))
     var pcapOut: String?
     @Option(name: .customLong("frame-log"), help: "Write one line per frame per stage here.") var frameLog: String?
@@ -69,6 +73,9 @@ struct Run: ParsableCommand {
     func validate() throws {
         guard cycles > 0 else { throw ValidationError("--cycles must be positive") }
         if let to, to < from { throw ValidationError("--to \(to) is before --from \(from)") }
+        for f in frame where FrameReplay.parse(f) == nil {
+            throw ValidationError("--frame '\(f)' is not from=PORT|FUNCTION,dst=MAC[,src=MAC][,vlan=1...4094][,len=64...9018][,at=CLOCK] (e.g. from=nic0.port0,dst=02:00:00:00:00:00)")
+        }
         for w in write where Self.parseWrite(w) == nil { throw ValidationError("--write '\(w)' is not FUNCTION@ADDRESS[@CLOCK][=DATA] (e.g. nic0.pf0.vf0@0x400a060000)") }
     }
 
@@ -84,6 +91,7 @@ struct Run: ParsableCommand {
         options.progress = !quiet
         options.writes = write.compactMap(Self.parseWrite)
         options.pcapIn = pcapIn.map(Self.parsePcapIn)
+        options.frames = frame.compactMap(FrameReplay.parse)
         options.pcapOut = pcapOut
         options.frameLog = frameLog
         try withExitStatus {
