@@ -53,6 +53,6 @@ let package = Package(
         .testTarget(name: "TraceTests", dependencies: ["Trace", "RTL"]),
         .testTarget(name: "NICTests", dependencies: ["NIC", "RTL", "SMT", "Trace"]),
         .testTarget(name: "HostTests", dependencies: ["Host", "RTL", "SMT"]),
-        .testTarget(name: "IOVSimKitTests", dependencies: ["IOVSimKit", "iovsim", "NIC", "Host"]),
+        .testTarget(name: "IOVSimKitTests", dependencies: ["IOVSimKit", "iovsim", "NIC", "Host", "Trace"]),
     ]
 )

@@ -176,17 +176,7 @@ struct L2SorterFuzzTests {
             let outcome = try withProof { proof in
                 // The tables as constants of the symbolic interpretation.
                 func s<let N: Int>(_ b: Bits<C, N>) -> Bits<Symbolic, N> { Bits(b.value) }
-                let tables = FilterTables<Symbolic>(
-                    receiveAddresses: concreteTables.receiveAddresses.map { .init(address: s($0.address), valid: s($0.valid), pools: s($0.pools)) },
-                    multicastTable: concreteTables.multicastTable.map(s), unicastTable: concreteTables.unicastTable.map(s),
-                    multicastOffset: s(concreteTables.multicastOffset), vlanFilterEnable: s(concreteTables.vlanFilterEnable),
-                    vlanFilters: concreteTables.vlanFilters.map { .init(vlanID: s($0.vlanID), valid: s($0.valid), pools: s($0.pools)) },
-                    acceptUntagged: s(concreteTables.acceptUntagged), acceptHashedMulticast: s(concreteTables.acceptHashedMulticast),
-                    acceptHashedUnicast: s(concreteTables.acceptHashedUnicast), acceptBroadcast: s(concreteTables.acceptBroadcast),
-                    multicastPromiscuous: s(concreteTables.multicastPromiscuous), poolLongPacketEnable: s(concreteTables.poolLongPacketEnable),
-                    poolMaxLength: concreteTables.poolMaxLength.map(s),
-                    defaultPool: s(concreteTables.defaultPool), disableDefaultPool: s(concreteTables.disableDefaultPool),
-                    receiveEnable: s(concreteTables.receiveEnable), longPacketEnable: s(concreteTables.longPacketEnable), maxLength: s(concreteTables.maxLength))
+                let tables = concreteTables.lifted(to: Symbolic.self)
                 var agree: [Bit<Symbolic>] = [], pinned: [Bit<Symbolic>] = []
                 for (k, f) in frames.enumerated() {
                     let dst = try proof.variable("f\(k)_dst", as: Bits<Symbolic, 48>.self)

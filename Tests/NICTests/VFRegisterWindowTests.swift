@@ -94,8 +94,8 @@ struct VFRegisterWindowTests {
                 let oa = try proof.variable("offset_a", as: Bits<Symbolic, 16>.self), ob = try proof.variable("offset_b", as: Bits<Symbolic, 16>.self)
                 return (window(a, oa), window(b, ob), a .!= b)
             }
-            let (ta, tb, differ) = family == "82576" ? try targets(Bits<Symbolic, 3>.self, VFRegisterWindow.i82576)
-                                                     : try targets(Bits<Symbolic, 6>.self, VFRegisterWindow.i82599)
+            let (ta, tb, differ) = family == "82576" ? try targets(Bits<Symbolic, 3>.self) { VFRegisterWindow.i82576(vf: $0, offset: $1) }
+                                                     : try targets(Bits<Symbolic, 6>.self) { VFRegisterWindow.i82599(vf: $0, offset: $1) }
             let first = onlyWritable ? ta.writable : ta.hit
             return try proof.check(~(first & tb.hit & (ta.pfOffset .== tb.pfOffset)), assuming: [differ])
         }
