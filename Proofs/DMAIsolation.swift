@@ -110,8 +110,9 @@ extension PlatformProofs {
     }
 
     /// The parts of `rid`'s IOVA space, following its root and context entries into its
-    /// domain's tree; `read64` reads the tables (host memory, or a snapshot of it).
-    static func parts(rid: UInt16, rootTable: UInt64, read64: (UInt64) -> UInt64) -> [Part] {
+    /// domain's tree; `read64` reads the tables (host memory, or a snapshot of it). `trees`
+    /// keeps each tree's parts (below the context entry) for the next function that shares it.
+    static func parts(rid: UInt16, rootTable: UInt64, read64: (UInt64) -> UInt64, trees: inout [UInt64: [Part]]) -> [Part] {
         let mask = SecondLevelTranslation.addressMask
         let root = rootTable >> 12
         let rootEntry = read64(rootTable + 16 * UInt64(rid >> 8))
@@ -120,6 +121,18 @@ extension PlatformProofs {
         let low = read64(context), high = read64(context + 8)
         let base = [root, context >> 12]
         guard low & 1 != 0 else { return [Part(pages: base)] }
+        let key = (low & mask) | (high & 7)
+        if trees[key] == nil { trees[key] = tree((low & mask) >> 12, levels: Int(high & 7) + 2, read64: read64) }
+        return trees[key]!.map { part in
+            var part = part
+            part.pages = base + part.pages
+            return part
+        }
+    }
+
+    /// The parts of the tree whose top table is `page`, `levels` deep, their pages from the top.
+    static func tree(_ page: UInt64, levels: Int, read64: (UInt64) -> UInt64) -> [Part] {
+        let mask = SecondLevelTranslation.addressMask
         var parts: [Part] = []
         func descend(_ page: UInt64, level: Int, fixed: [(shift: Int, index: UInt64)], pages: [UInt64]) {
             let shift = 12 + 9 * (level - 1)
@@ -141,61 +154,88 @@ extension PlatformProofs {
             if !children.isEmpty { here.excluded = (shift, children) }
             parts.append(here)
         }
-        descend((low & mask) >> 12, level: Int(high & 7) + 2, fixed: [], pages: base)
+        descend(page, level: levels, fixed: [], pages: [])
         return parts
     }
 
     static func dmaIsolation(_ dma: DMAState, limits: SolverLimits, hooks: TranslationHooks) throws -> [PropertyResult] {
         guard dma.translationEnabled else { return [] }
-        var results: [PropertyResult] = []
-        let entries = dma.iotlb.map(CachedTranslation.Entry<Symbolic>.init)
-        for f in dma.functions {
-            let parts = parts(rid: f.rid, rootTable: dma.rootTable, read64: dma.read64)
-            // The IOTLB entries the function's requests can hit (its cached domain's) that name a
-            // page of its VM.
-            let domain = dma.contexts[f.rid]
-            let cached = dma.iotlb.filter { $0.domain == domain && dma.owners[$0.hostPage] == f.vm }.map(\.hostPage)
-            // Leaf tables read by no other level are read with their targets left out.
-            let inner = Set(parts.flatMap { $0.pages.dropLast() })
-            let leaves = Set(parts.filter { $0.level == 1 && !inner.contains($0.pages.last!) }.map { $0.pages.last! })
-            let concrete = parts.filter { !leaves.contains($0.pages.last ?? ~0) }
-            let pages = Set(concrete.flatMap(\.pages)).sorted().compactMap { p in dma.pages[p].map { (page: p, words: $0) } }
-            let known = concrete.flatMap(\.targets) + cached.map { (first: $0, count: UInt64(1)) }
-            var outcome = try withProof(limits: limits) { proof in
-                let entry = try proof.variable("leaf_entry", as: Bits<Symbolic, 64>.self)
-                let tables = SnapshotTables(pages: pages, memorySize: dma.memorySize,
-                                            leaves: AbstractLeaves(pages: leaves.sorted(), vm: f.vm, dma: dma, entry: entry))
-                let owned = proof.predicate("owned", over: Bits<Symbolic, 64>.self)
-                let entryPage = (entry & Bits(SecondLevelTranslation.addressMask)) >> Bits(12)
-                let assumptions = ownedPages(known, f, dma).map { owned(Bits($0)) } + [(entry & Bits(3)) .!= .zero, owned(entryPage)]
-                return try isolation(f, dma, proof: proof, tables: tables, entries: entries, owned: owned, assuming: assumptions, hooks: hooks)
-            }
-            // A request the abstraction allows that the snapshot's values do not confirm: prove
-            // again on the values, one leaf table at a time.
-            if let cex = outcome.result.counterexample, !reaches(cex, f, dma, hooks: hooks) {
-                var outcomes: [ProofOutcome] = []
-                for part in parts {
-                    let tables = SnapshotTables(pages: part.pages.compactMap { p in dma.pages[p].map { (p, $0) } }, memorySize: dma.memorySize)
-                    outcomes.append(try withProof(limits: limits) { proof in
-                        let owned = proof.predicate("owned", over: Bits<Symbolic, 64>.self)
-                        let assumptions = ownedPages(part.targets + cached.map { (first: $0, count: UInt64(1)) }, f, dma).map { owned(Bits($0)) }
-                        return try isolation(f, dma, proof: proof, tables: tables, entries: entries, owned: owned, assuming: assumptions, part: part, hooks: hooks)
-                    })
-                    if outcomes.last?.result.counterexample != nil { break }
-                }
-                outcome = outcome.refined(by: outcomes)
-            }
-            results.append(PropertyResult(family: "DMA isolation", subject: f.name, property: "every request of \(f.vm)'s \(f.name) reaches only \(f.vm)'s pages or is blocked",
-                                          outcome: outcome, explanation: outcome.result.counterexample.map { explainDMA($0, f, dma, hooks: hooks) },
-                                          replay: outcome.result.counterexample.flatMap { $0["iova"] }.map { (f.name, $0 & ~3) }))
+        var trees: [UInt64: [Part]] = [:]
+        var parts: [UInt16: [Part]] = [:]
+        for f in dma.functions { parts[f.rid] = self.parts(rid: f.rid, rootTable: dma.rootTable, read64: dma.read64, trees: &trees) }
+        let outcomes = try perVM(dma.functions) { try isolation($0, vm: $0[0].vm, dma, parts: parts, limits: limits, hooks: hooks) }
+        return dma.functions.map { f in
+            let outcome = outcomes[f.rid]!, cex = outcome.result.counterexample
+            return PropertyResult(family: "DMA isolation", subject: f.name, property: "every request of \(f.vm)'s \(f.name) reaches only \(f.vm)'s pages or is blocked",
+                                  outcome: outcome, explanation: cex.map { explainDMA($0, f, dma, hooks: hooks) },
+                                  replay: cex.flatMap { $0["iova"] }.map { (f.name, $0 & ~3) })
         }
-        return results
     }
 
-    /// The pages of `runs` that `f`'s VM owns.
-    static func ownedPages(_ runs: [(first: UInt64, count: UInt64)], _ f: DMAState.Function, _ dma: DMAState) -> [UInt64] {
+    /// `query` once for all of each VM's functions (the requester free among them: they share
+    /// the VM's domain and tables, so the query is the size of one function's); where that is
+    /// not proved, once per function, for each one's own verdict and witness.
+    static func perVM(_ functions: [DMAState.Function], _ query: ([DMAState.Function]) throws -> ProofOutcome) rethrows -> [UInt16: ProofOutcome] {
+        var outcomes: [UInt16: ProofOutcome] = [:]
+        for vm in Set(functions.map(\.vm)).sorted() {
+            let group = functions.filter { $0.vm == vm }
+            if group.count > 1 {
+                let shared = try query(group)
+                if shared.result == .proved {
+                    for f in group { outcomes[f.rid] = shared }
+                    continue
+                }
+            }
+            for f in group { outcomes[f.rid] = try query([f]) }
+        }
+        return outcomes
+    }
+
+    /// DMA isolation of `functions` (all of VM `vm`), the requester free among them: the query
+    /// with the leaf tables' targets left out, then, if its counterexample is not confirmed by
+    /// the snapshot's values, one query per leaf table on the values alone.
+    static func isolation(_ functions: [DMAState.Function], vm: String, _ dma: DMAState, parts byFunction: [UInt16: [Part]], limits: SolverLimits,
+                          hooks: TranslationHooks) throws -> ProofOutcome {
+        let entries = dma.iotlb.map(CachedTranslation.Entry<Symbolic>.init)
+        var parts: [Part] = []
+        for f in functions { parts += byFunction[f.rid] ?? [] }
+        // The IOTLB entries the functions' requests can hit (their cached domains') that name a
+        // page of the VM.
+        let domains = Set(functions.compactMap { dma.contexts[$0.rid] })
+        let cached = dma.iotlb.filter { domains.contains($0.domain) && dma.owners[$0.hostPage] == vm }.map { (first: $0.hostPage, count: UInt64(1)) }
+        // Leaf tables read by no other level are read with their targets left out.
+        let inner = Set(parts.flatMap { $0.pages.dropLast() })
+        let leaves = Set(parts.filter { $0.level == 1 && !inner.contains($0.pages.last!) }.map { $0.pages.last! })
+        let concrete = parts.filter { !leaves.contains($0.pages.last ?? ~0) }
+        let pages = Set(concrete.flatMap(\.pages)).sorted().compactMap { p in dma.pages[p].map { (page: p, words: $0) } }
+        let outcome = try withProof(limits: limits) { proof in
+            let entry = try proof.variable("leaf_entry", as: Bits<Symbolic, 64>.self)
+            let tables = SnapshotTables(pages: pages, memorySize: dma.memorySize, leaves: AbstractLeaves(pages: leaves.sorted(), vm: vm, dma: dma, entry: entry))
+            let owned = proof.predicate("owned", over: Bits<Symbolic, 64>.self)
+            let entryPage = (entry & Bits(SecondLevelTranslation.addressMask)) >> Bits(12)
+            let assumptions = ownedPages(concrete.flatMap(\.targets) + cached, vm, dma).map { owned(Bits($0)) } + [(entry & Bits(3)) .!= .zero, owned(entryPage)]
+            return try query(functions, dma, proof: proof, tables: tables, entries: entries, owned: owned, assuming: assumptions, hooks: hooks)
+        }
+        // A request the abstraction allows that the snapshot's values do not confirm: prove
+        // again on the values, one leaf table at a time.
+        guard let cex = outcome.result.counterexample, !reaches(cex, functions, dma, hooks: hooks) else { return outcome }
+        var outcomes: [ProofOutcome] = []
+        for part in parts {
+            let tables = SnapshotTables(pages: part.pages.compactMap { p in dma.pages[p].map { (p, $0) } }, memorySize: dma.memorySize)
+            outcomes.append(try withProof(limits: limits) { proof in
+                let owned = proof.predicate("owned", over: Bits<Symbolic, 64>.self)
+                let assumptions = ownedPages(part.targets + cached, vm, dma).map { owned(Bits($0)) }
+                return try query(functions, dma, proof: proof, tables: tables, entries: entries, owned: owned, assuming: assumptions, part: part, hooks: hooks)
+            })
+            if outcomes.last?.result.counterexample != nil { break }
+        }
+        return outcome.refined(by: outcomes)
+    }
+
+    /// The pages of `runs` that `vm` owns.
+    static func ownedPages(_ runs: [(first: UInt64, count: UInt64)], _ vm: String, _ dma: DMAState) -> [UInt64] {
         var pages = Set<UInt64>()
-        for run in runs { for page in run.first..<(run.first + run.count) where dma.owners[page] == f.vm { pages.insert(page) } }
+        for run in runs { for page in run.first..<(run.first + run.count) where dma.owners[page] == vm { pages.insert(page) } }
         return pages.sorted()
     }
 
@@ -208,35 +248,45 @@ extension PlatformProofs {
         return runs
     }
 
-    /// The query: any address (in `part`, if given), read or write; allowed -> `owned` of the
-    /// page it reaches.
-    static func isolation(_ f: DMAState.Function, _ dma: DMAState, proof: ProofSession, tables: SnapshotTables, entries: [CachedTranslation.Entry<Symbolic>],
-                          owned: (Bits<Symbolic, 64>) -> Bit<Symbolic>, assuming assumptions: [Bit<Symbolic>], part: Part? = nil,
-                          hooks: TranslationHooks) throws -> ProofOutcome {
+    /// The query: any of `functions` as the requester, any address (in `part`, if given), read or
+    /// write, any address type (untranslated, translation request, translated); allowed ->
+    /// `owned` of the page it reaches (for a translation request: of the translation it returns).
+    static func query(_ functions: [DMAState.Function], _ dma: DMAState, proof: ProofSession, tables: SnapshotTables, entries: [CachedTranslation.Entry<Symbolic>],
+                      owned: (Bits<Symbolic, 64>) -> Bit<Symbolic>, assuming assumptions: [Bit<Symbolic>], part: Part? = nil,
+                      hooks: TranslationHooks) throws -> ProofOutcome {
+        let requester = try proof.variable("requester", as: Bits<Symbolic, 16>.self)
         let address = try proof.variable("iova", as: Bits<Symbolic, 64>.self)
         let write = try proof.variable("write", as: Bit<Symbolic>.self)
+        let addressType = try proof.variable("address_type", as: Bits<Symbolic, 2>.self)
         func index(_ shift: Int) -> Bits<Symbolic, 64> { (address >> Bits(UInt64(shift))) & Bits(0x1FF) }
         var inPart = (part?.fixed ?? []).map { index($0.shift) .== Bits($0.index) }
         if let excluded = part?.excluded { inPart += excluded.indices.map { index(excluded.shift) .!= Bits($0) } }
-        let (allowed, host) = translate(f, dma, address: address, write: write, tables: tables, entries: entries, hooks: hooks)
-        return try proof.check(allowed.implies(owned(host >> Bits(12))), assuming: assumptions + inPart)
+        let among = Bit<Symbolic>.any(functions.map { requester .== Bits(UInt64($0.rid)) })
+        let (allowed, host) = translate(requester, dma, address: address, write: write, addressType: addressType, tables: tables, entries: entries, hooks: hooks)
+        return try proof.check(allowed.implies(owned(host >> Bits(12))), assuming: assumptions + inPart + [among])
     }
 
     /// Whether the counterexample's request, replayed on the snapshot's values, reaches a page
-    /// `f`'s VM does not own.
-    static func reaches(_ cex: Counterexample, _ f: DMAState.Function, _ dma: DMAState, hooks: TranslationHooks) -> Bool {
-        let r = translate(f, dma, address: Bits<Concrete, 64>(cex["iova"] ?? 0), write: Bit(cex["write"] == 1), tables: ConcreteSnapshot(state: dma),
+    /// the functions' VM does not own.
+    static func reaches(_ cex: Counterexample, _ functions: [DMAState.Function], _ dma: DMAState, hooks: TranslationHooks) -> Bool {
+        let r = translate(Bits<Concrete, 16>(cex["requester"] ?? 0), dma, address: Bits(cex["iova"] ?? 0), write: Bit(cex["write"] == 1),
+                          addressType: Bits(cex["address_type"] ?? 0), tables: ConcreteSnapshot(state: dma),
                           entries: dma.iotlb.map(CachedTranslation.Entry<Concrete>.init), hooks: hooks)
-        return r.allowed.isSet && dma.owners[r.host.value >> 12] != f.vm
+        return r.allowed.isSet && dma.owners[r.host.value >> 12] != functions[0].vm
     }
 
-    /// What the IOMMU does with an untranslated request of `f`: the IOTLB, else the walk.
-    static func translate<A, T: TranslationTables>(_ f: DMAState.Function, _ dma: DMAState, address: Bits<A, 64>, write: Bit<A>, tables: T,
-                                                   entries: [CachedTranslation.Entry<A>], hooks: TranslationHooks) -> (allowed: Bit<A>, host: Bits<A, 64>) where T.A == A {
-        let cachedDomain = dma.contexts[f.rid]
-        let cache = CachedTranslation.lookup(domain: Bits(UInt64(cachedDomain ?? 0)), cached: Bit(cachedDomain != nil), address: address, write: write,
-                                             entries: entries)
-        let walk = SecondLevelTranslation.translate(rootTable: Bits(dma.rootTable), .init(requester: Bits(UInt64(f.rid)), address: address, write: write),
+    /// What the IOMMU does with a request of `requester`: the IOTLB (untranslated requests of a
+    /// requester whose domain the context cache holds), else the walk.
+    static func translate<A, T: TranslationTables>(_ requester: Bits<A, 16>, _ dma: DMAState, address: Bits<A, 64>, write: Bit<A>, addressType: Bits<A, 2>,
+                                                   tables: T, entries: [CachedTranslation.Entry<A>], hooks: TranslationHooks) -> (allowed: Bit<A>, host: Bits<A, 64>) where T.A == A {
+        var domain = Bits<A, 16>.zero, cached = Bit<A>(0)
+        for (rid, d) in dma.contexts.sorted(by: { $0.key < $1.key }) {
+            let this = requester .== Bits(UInt64(rid))
+            domain = mux(this, Bits(UInt64(d)), domain)
+            cached = cached | this
+        }
+        let cache = CachedTranslation.lookup(domain: domain, cached: cached, address: address, write: write, addressType: addressType, entries: entries)
+        let walk = SecondLevelTranslation.translate(rootTable: Bits(dma.rootTable), .init(requester: requester, address: address, write: write, addressType: addressType),
                                                     tables: tables, hooks: hooks)
         return (cache.hit | walk.allowed, mux(cache.hit, cache.hostAddress, walk.hostAddress))
     }
@@ -244,25 +294,35 @@ extension PlatformProofs {
     /// The counterexample replayed on the concrete functions: which request, through which
     /// cache or table, to whose page.
     static func explainDMA(_ cex: Counterexample, _ f: DMAState.Function, _ dma: DMAState, hooks: TranslationHooks) -> String {
-        let address = cex["iova"] ?? 0
+        let address = cex["iova"] ?? 0, addressType = cex["address_type"] ?? 0
         let entries = dma.iotlb.map(CachedTranslation.Entry<Concrete>.init)
-        func concrete(_ write: Bool, cache: [CachedTranslation.Entry<Concrete>]) -> (allowed: Bool, host: Bits<Concrete, 64>) {
-            let r = translate(f, dma, address: Bits<Concrete, 64>(address), write: Bit(write), tables: ConcreteSnapshot(state: dma), entries: cache, hooks: hooks)
+        func concrete(_ write: Bool, cache: [CachedTranslation.Entry<Concrete>], hooks: TranslationHooks = hooks) -> (allowed: Bool, host: Bits<Concrete, 64>) {
+            let r = translate(Bits<Concrete, 16>(UInt64(f.rid)), dma, address: Bits(address), write: Bit(write), addressType: Bits(addressType),
+                              tables: ConcreteSnapshot(state: dma), entries: cache, hooks: hooks)
             return (r.allowed.isSet, r.host)
         }
         // A write where the same address lets one through (what the replay sends), else the read.
         let asWrite = concrete(true, cache: entries), write = cex["write"] == 1 || (asWrite.allowed && dma.owners[asWrite.host.value >> 12] != f.vm)
         let host = concrete(write, cache: entries).host
-        let cached = dma.contexts[f.rid].map { d in dma.iotlb.contains { $0.domain == d && $0.page == address >> 12 } } ?? false
-        // Stale: the tables alone would not give that page (they no longer map it, or map it elsewhere).
-        let walked = concrete(write, cache: [])
-        let unhooked = translate(f, dma, address: Bits<Concrete, 64>(address), write: Bit(write), tables: ConcreteSnapshot(state: dma), entries: [],
-                                 hooks: TranslationHooks()).allowed.isSet
-        let via = !cached ? (walked.allowed && !unhooked ? "the walk lets it through although the entry's permissions deny it, and gives" : "its domain's tables give") : walked.allowed && walked.host == host ? "an IOTLB entry gives"
-            : "a stale IOTLB entry (the tables \(walked.allowed ? "now map it elsewhere" : "no longer map it")) gives"
         let page = host.value >> 12
         let owner = dma.owners[page] ?? (dma.pages[page] != nil ? "the VMM" : "no VM (free)")
-        return "\(f.name) (\(f.vm)) \(write ? "writes" : "reads") IOVA 0x\(String(address, radix: 16)): \(via) host page 0x\(String(page << 12, radix: 16)), which belongs to \(owner)"
+        let target = "host page 0x\(String(page << 12, radix: 16)), which belongs to \(owner)"
+        switch addressType {
+        case 2:
+            return "\(f.name) (\(f.vm)) \(write ? "writes" : "reads") 0x\(String(address, radix: 16)) as a translated request (AT 10): its context entry allows translated "
+                + "requests (TT 01, device-TLB), so the IOMMU passes it untranslated to \(target)"
+        default:
+            let cached = addressType == 0 && dma.contexts[f.rid].map { d in dma.iotlb.contains { $0.domain == d && $0.page == address >> 12 } } ?? false
+            // Stale: the tables alone would not give that page (they no longer map it, or map it elsewhere).
+            let walked = concrete(write, cache: [])
+            let unhooked = concrete(write, cache: [], hooks: TranslationHooks()).allowed
+            let via = !cached ? (walked.allowed && !unhooked ? "the walk lets it through although the entry's permissions deny it, and gives" : "its domain's tables give")
+                : walked.allowed && walked.host == host ? "an IOTLB entry gives"
+                : "a stale IOTLB entry (the tables \(walked.allowed ? "now map it elsewhere" : "no longer map it")) gives"
+            let request = addressType == 1 ? "asks for the translation of IOVA 0x\(String(address, radix: 16)) for a \(write ? "write" : "read") (AT 01)"
+                : "\(write ? "writes" : "reads") IOVA 0x\(String(address, radix: 16))"
+            return "\(f.name) (\(f.vm)) \(request): \(via) \(target)"
+        }
     }
 
     /// "4 functions of 2 VMs, IOTLB 12 entries" for the coverage line.

@@ -51,13 +51,13 @@ public struct DMAState: Sendable {
         self.clock = clock
     }
 
-    /// The table pages `rid`'s walk can read (its root and context pages, then every present
-    /// entry of its domain's tree, followed down): what a snapshot must hold. The same walk of
-    /// the tables as the one that splits the proof (`PlatformProofs.parts`).
-    public static func tablePages(rid: UInt16, rootTable: UInt64, read64: (UInt64) -> UInt64) -> [UInt64] {
-        var pages: [UInt64] = []
-        for part in PlatformProofs.parts(rid: rid, rootTable: rootTable, read64: read64) {
-            for page in part.pages where !pages.contains(page) { pages.append(page) }
+    /// The table pages the walks of `rids` can read (their root and context pages, then every
+    /// present entry of their domains' trees, followed down): what a snapshot must hold. The same
+    /// walk of the tables as the one that splits the proof (`PlatformProofs.parts`).
+    public static func tablePages(rids: [UInt16], rootTable: UInt64, read64: (UInt64) -> UInt64) -> Set<UInt64> {
+        var pages = Set<UInt64>(), trees: [UInt64: [PlatformProofs.Part]] = [:]
+        for rid in rids {
+            for part in PlatformProofs.parts(rid: rid, rootTable: rootTable, read64: read64, trees: &trees) { pages.formUnion(part.pages) }
         }
         return pages
     }

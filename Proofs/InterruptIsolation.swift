@@ -14,34 +14,37 @@ extension PlatformProofs {
         guard dma.translationEnabled || dma.interruptRemapping else { return [] }
         let pages = DMAState.interruptTablePages(base: dma.interruptTable, sizeField: dma.interruptTableSize).compactMap { p in dma.pages[p].map { (page: p, words: $0) } }
         let tables = SnapshotTables(pages: pages, memorySize: dma.memorySize)
-        var results: [PropertyResult] = []
-        for f in dma.functions {
-            guard let own = dma.destinations[f.vm] else { continue }
-            let outcome = try withProof(limits: limits) { proof in
+        let outcomes = try perVM(dma.functions.filter { dma.destinations[$0.vm] != nil }) { functions in
+            try withProof(limits: limits) { proof in
+                let requester = try proof.variable("requester", as: Bits<Symbolic, 16>.self)
                 let address = try proof.variable("msi_address", as: Bits<Symbolic, 32>.self)
                 let data = try proof.variable("msi_data", as: Bits<Symbolic, 32>.self)
-                let r = deliver(f, dma, address: address, data: data, tables: tables, hooks: hooks)
-                return try proof.check(r.delivered.implies(r.destination .== Bits(UInt64(own))), assuming: [(address >> Bits(20)) .== Bits(0xFEE)])
+                let r = deliver(requester, dma, address: address, data: data, tables: tables, hooks: hooks)
+                let among = Bit<Symbolic>.any(functions.map { requester .== Bits(UInt64($0.rid)) })
+                let own = Bits<Symbolic, 32>(UInt64(dma.destinations[functions[0].vm]!))
+                return try proof.check(r.delivered.implies(r.destination .== own), assuming: [(address >> Bits(20)) .== Bits(0xFEE), among])
             }
-            let cex = outcome.result.counterexample
-            results.append(PropertyResult(family: "interrupt isolation", subject: f.name,
-                                          property: "every MSI write of \(f.vm)'s \(f.name) reaches only \(f.vm)'s destination or is blocked",
-                                          outcome: outcome, explanation: cex.map { explainInterrupt($0, f, dma, names: names, hooks: hooks) },
-                                          replay: cex.map { (f.name, $0["msi_address"] ?? 0) }, replayData: cex.map { UInt32($0["msi_data"] ?? 0) }))
         }
-        return results
+        return dma.functions.compactMap { f in
+            guard let outcome = outcomes[f.rid] else { return nil }
+            let cex = outcome.result.counterexample
+            return PropertyResult(family: "interrupt isolation", subject: f.name,
+                                  property: "every MSI write of \(f.vm)'s \(f.name) reaches only \(f.vm)'s destination or is blocked",
+                                  outcome: outcome, explanation: cex.map { explainInterrupt($0, f, dma, names: names, hooks: hooks) },
+                                  replay: cex.map { (f.name, $0["msi_address"] ?? 0) }, replayData: cex.map { UInt32($0["msi_data"] ?? 0) })
+        }
     }
 
-    static func deliver<A, T: TranslationTables>(_ f: DMAState.Function, _ dma: DMAState, address: Bits<A, 32>, data: Bits<A, 32>, tables: T,
+    static func deliver<A, T: TranslationTables>(_ requester: Bits<A, 16>, _ dma: DMAState, address: Bits<A, 32>, data: Bits<A, 32>, tables: T,
                                                  hooks: InterruptHooks) -> InterruptRemapping.Result<A> where T.A == A {
         InterruptRemapping.deliver(enabled: Bit(dma.interruptRemapping), tableBase: Bits(dma.interruptTable), sizeField: Bits(UInt64(dma.interruptTableSize)),
-                                   requester: Bits(UInt64(f.rid)), address: address, data: data, tables: tables, hooks: hooks)
+                                   requester: requester, address: address, data: data, tables: tables, hooks: hooks)
     }
 
     /// The counterexample replayed: which entry, what validation, whose destination.
     static func explainInterrupt(_ cex: Counterexample, _ f: DMAState.Function, _ dma: DMAState, names: [UInt16: String], hooks: InterruptHooks) -> String {
         let address = cex["msi_address"] ?? 0, data = cex["msi_data"] ?? 0
-        let r = deliver(f, dma, address: Bits<Concrete, 32>(address), data: Bits(data), tables: ConcreteSnapshot(state: dma), hooks: hooks)
+        let r = deliver(Bits<Concrete, 16>(UInt64(f.rid)), dma, address: Bits(address), data: Bits(data), tables: ConcreteSnapshot(state: dma), hooks: hooks)
         let destination = UInt32(r.destination.value)
         let victim = dma.destinations.first { $0.value == destination }?.key ?? (destination == 0 ? "the host" : "no VM")
         let write = "\(f.name) (\(f.vm)) writes 0x\(String(data, radix: 16)) to 0x\(String(address, radix: 16))"

@@ -12,13 +12,14 @@ extension PlatformProofs {
         for port in nic.ports {
             let map = port.map
             let shared = ["STATUS", "LINKS"].compactMap { map.register(named: $0)?.offset }
+            let owned = map.offsetsByVF
             for pool in port.pools where pool.vm != nil {
                 guard let vf = pool.vf else { continue }
                 func window<A>(_ offset: Bits<A, 16>) -> VFRegisterWindow.Target<A> {
                     map.family == "82576" ? VFRegisterWindow.i82576(vf: Bits(UInt64(vf)), offset: offset, hooks: hooks)
                                           : VFRegisterWindow.i82599(vf: Bits(UInt64(vf)), offset: offset, hooks: hooks)
                 }
-                let own = map.offsets(ownedByVF: vf)
+                let own = owned[vf] ?? []
                 let outcome = try withProof(limits: limits) { proof in
                     let offset = try proof.variable("offset", as: Bits<Symbolic, 16>.self)
                     let t = window(offset)

@@ -23,15 +23,18 @@ public enum CachedTranslation {
         }
     }
 
-    /// Whether `entries` answer an untranslated access to `address` by a requester of `domain`
-    /// (`cached`: the context cache holds its domain), and the host address they give.
+    /// Whether `entries` answer an access to `address` by a requester of `domain` (`cached`:
+    /// the context cache holds its domain), and the host address they give. Only untranslated
+    /// requests (Address Type 00) use the IOTLB; translation requests and translated requests
+    /// go to the walk (VT-d §4.2).
     @inlinable
-    public static func lookup<A>(domain: Bits<A, 16>, cached: Bit<A>, address: Bits<A, 64>, write: Bit<A>,
+    public static func lookup<A>(domain: Bits<A, 16>, cached: Bit<A>, address: Bits<A, 64>, write: Bit<A>, addressType: Bits<A, 2> = .zero,
                                  entries: [Entry<A>]) -> (hit: Bit<A>, hostAddress: Bits<A, 64>) {
         let page = address >> Bits(12)
         var hit = Bit<A>(0), host = Bits<A, 64>.zero
+        let untranslated = addressType .== .zero
         for e in entries.reversed() {
-            let matches = cached & (e.domain .== domain) & (e.page .== page) & mux(write, e.writable, e.readable)
+            let matches = untranslated & cached & (e.domain .== domain) & (e.page .== page) & mux(write, e.writable, e.readable)
             host = mux(matches, (e.hostPage << Bits(12)) | (address & Bits(0xFFF)), host)
             hit = hit | matches
         }

@@ -41,10 +41,11 @@ public final class IOMMU {
         translations += 1
         // Untranslated requests hit the caches; an entry keeps the permissions the walk found
         // (an access it does not allow walks the tables again, to fault or to refill).
-        if addressType == 0, let domain = iotlb.domain(of: requester) {
+        if let domain = iotlb.domain(of: requester) {
             let candidates = iotlb.candidates(page: address >> 12).map(CachedTranslation.Entry<Concrete>.init)
-            let cached = CachedTranslation.lookup(domain: Bits(UInt64(domain)), cached: Bit(true), address: Bits(address), write: Bit(write), entries: candidates)
-            _ = iotlb.lookup(domain: domain, page: address >> 12)   // the hit or miss counted, the entry made most recent
+            let cached = CachedTranslation.lookup(domain: Bits(UInt64(domain)), cached: Bit(true), address: Bits(address), write: Bit(write),
+                                                  addressType: Bits(UInt64(addressType)), entries: candidates)
+            if addressType == 0 { _ = iotlb.lookup(domain: domain, page: address >> 12) }   // the hit or miss counted, the entry made most recent
             if cached.hit.isSet { return cached.hostAddress.value }
         }
         let request = SecondLevelTranslation.Request<Concrete>(requester: Bits(UInt64(requester)), address: Bits(address), write: Bit(write),

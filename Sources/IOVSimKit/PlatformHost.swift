@@ -87,8 +87,11 @@ extension Platform {
         let memory = host.memory, iommu = host.iommu, root = iommu.rootTable & SecondLevelTranslation.addressMask
         var pages: [UInt64: [UInt64]] = [:]
         var assigned: [DMAState.Function] = []
-        for (rid, vm) in vmm.assignment.sorted(by: { $0.key < $1.key }) {
-            for page in DMAState.tablePages(rid: rid, rootTable: root, read64: memory.read64) where pages[page] == nil { pages[page] = (0..<512).map { memory.read64(page << 12 + 8 * UInt64($0)) } }
+        let assignment = vmm.assignment.sorted(by: { $0.key < $1.key })
+        for page in DMAState.tablePages(rids: assignment.map(\.key), rootTable: root, read64: memory.read64) {
+            pages[page] = (0..<512).map { memory.read64(page << 12 + 8 * UInt64($0)) }
+        }
+        for (rid, vm) in assignment {
             let name = functions.first { $0.rid == rid }?.name ?? BDF(rid).description
             assigned.append(DMAState.Function(name: name, rid: rid, vm: vm))
         }

@@ -16,8 +16,7 @@ extension RegisterMap {
         let name = register.name
         let base = name.firstIndex(of: "[").map { String(name[..<$0]) } ?? name
         let index = name.firstIndex(of: "[").flatMap { open in Int(name[name.index(after: open)...].prefix { $0.isNumber }) }
-        let rings = Set((family == "82576" ? RegisterMap.i82576RxQueueRegisters + RegisterMap.i82576TxQueueRegisters
-                                            : RegisterMap.i82599RxQueueRegisters + RegisterMap.i82599TxQueueRegisters).map(\.name))
+        let rings = family == "82576" ? Self.i82576Rings : Self.i82599Rings
         if family == "82576" {
             if (0x10000..<0x10000 + 0x100 * pools).contains(register.offset) { return (register.offset - 0x10000) / 0x100 }
             guard let index else { return nil }
@@ -39,6 +38,13 @@ extension RegisterMap {
         }
     }
 
-    /// The offsets of every register VF `vf` owns, ascending.
-    public func offsets(ownedByVF vf: Int) -> [Int] { registers.filter { self.vf(owning: $0) == vf }.map(\.offset) }
+    static let i82576Rings = Set((RegisterMap.i82576RxQueueRegisters + RegisterMap.i82576TxQueueRegisters).map(\.name))
+    static let i82599Rings = Set((RegisterMap.i82599RxQueueRegisters + RegisterMap.i82599TxQueueRegisters).map(\.name))
+
+    /// The offsets of the registers each VF owns, ascending, by VF.
+    public var offsetsByVF: [Int: [Int]] {
+        var owned: [Int: [Int]] = [:]
+        for register in registers { if let vf = vf(owning: register) { owned[vf, default: []].append(register.offset) } }
+        return owned
+    }
 }
