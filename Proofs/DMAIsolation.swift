@@ -1,4 +1,5 @@
 import Host
+import PCIe
 import RTL
 import SMT
 
@@ -202,7 +203,9 @@ extension PlatformProofs {
         // The IOTLB entries the functions' requests can hit (their cached domains') that name a
         // page of the VM.
         let domains = Set(functions.compactMap { dma.contexts[$0.rid] })
-        let cached = dma.iotlb.filter { domains.contains($0.domain) && dma.owners[$0.hostPage] == vm }.map { (first: $0.hostPage, count: UInt64(1)) }
+        let rids = Set(functions.map(\.rid))
+        let cached = (dma.iotlb.filter { domains.contains($0.domain) }.map(\.hostPage) + dma.atc.filter { rids.contains($0.requester) }.map(\.hostPage))
+            .filter { dma.owners[$0] == vm }.map { (first: $0, count: UInt64(1)) }
         // Leaf tables read by no other level are read with their targets left out.
         let inner = Set(parts.flatMap { $0.pages.dropLast() })
         let leaves = Set(parts.filter { $0.level == 1 && !inner.contains($0.pages.last!) }.map { $0.pages.last! })
@@ -262,7 +265,8 @@ extension PlatformProofs {
         var inPart = (part?.fixed ?? []).map { index($0.shift) .== Bits($0.index) }
         if let excluded = part?.excluded { inPart += excluded.indices.map { index(excluded.shift) .!= Bits($0) } }
         let among = Bit<Symbolic>.any(functions.map { requester .== Bits(UInt64($0.rid)) })
-        let (allowed, host) = translate(requester, dma, address: address, write: write, addressType: addressType, tables: tables, entries: entries, hooks: hooks)
+        let (allowed, host) = translate(requester, dma, address: address, write: write, addressType: addressType, tables: tables, entries: entries,
+                                        atc: dma.atc.map(CachedTranslation.Entry<Symbolic>.init), hooks: hooks)
         return try proof.check(allowed.implies(owned(host >> Bits(12))), assuming: assumptions + inPart + [among])
     }
 
@@ -271,34 +275,42 @@ extension PlatformProofs {
     static func reaches(_ cex: Counterexample, _ functions: [DMAState.Function], _ dma: DMAState, hooks: TranslationHooks) -> Bool {
         let r = translate(Bits<Concrete, 16>(cex["requester"] ?? 0), dma, address: Bits(cex["iova"] ?? 0), write: Bit(cex["write"] == 1),
                           addressType: Bits(cex["address_type"] ?? 0), tables: ConcreteSnapshot(state: dma),
-                          entries: dma.iotlb.map(CachedTranslation.Entry<Concrete>.init), hooks: hooks)
+                          entries: dma.iotlb.map(CachedTranslation.Entry<Concrete>.init), atc: dma.atc.map(CachedTranslation.Entry<Concrete>.init), hooks: hooks)
         return r.allowed.isSet && dma.owners[r.host.value >> 12] != functions[0].vm
     }
 
-    /// What the IOMMU does with a request of `requester`: the IOTLB (untranslated requests of a
-    /// requester whose domain the context cache holds), else the walk.
+    /// What a request of `requester` for `address` reaches: a function with ATS sends a
+    /// translated request only for an address its ATC translates, to the host address the ATC
+    /// gives (`atc`: every function's entries, the requester as their domain); the IOMMU then
+    /// takes it from the IOTLB (untranslated requests of a requester whose domain the context
+    /// cache holds), else from the walk.
     static func translate<A, T: TranslationTables>(_ requester: Bits<A, 16>, _ dma: DMAState, address: Bits<A, 64>, write: Bit<A>, addressType: Bits<A, 2>,
-                                                   tables: T, entries: [CachedTranslation.Entry<A>], hooks: TranslationHooks) -> (allowed: Bit<A>, host: Bits<A, 64>) where T.A == A {
+                                                   tables: T, entries: [CachedTranslation.Entry<A>], atc: [CachedTranslation.Entry<A>],
+                                                   hooks: TranslationHooks) -> (allowed: Bit<A>, host: Bits<A, 64>) where T.A == A {
+        let ats = Bit<A>.any(dma.deviceTLBs.sorted().map { requester .== Bits(UInt64($0)) })
+        let viaATC = ats & (addressType .== Bits(2))
+        let device = CachedTranslation.lookup(domain: requester, cached: Bit(1), address: address, write: write, entries: atc)
+        let sent = mux(viaATC, device.hostAddress, address)
         var domain = Bits<A, 16>.zero, cached = Bit<A>(0)
         for (rid, d) in dma.contexts.sorted(by: { $0.key < $1.key }) {
             let this = requester .== Bits(UInt64(rid))
             domain = mux(this, Bits(UInt64(d)), domain)
             cached = cached | this
         }
-        let cache = CachedTranslation.lookup(domain: domain, cached: cached, address: address, write: write, addressType: addressType, entries: entries)
-        let walk = SecondLevelTranslation.translate(rootTable: Bits(dma.rootTable), .init(requester: requester, address: address, write: write, addressType: addressType),
+        let cache = CachedTranslation.lookup(domain: domain, cached: cached, address: sent, write: write, addressType: addressType, entries: entries)
+        let walk = SecondLevelTranslation.translate(rootTable: Bits(dma.rootTable), .init(requester: requester, address: sent, write: write, addressType: addressType),
                                                     tables: tables, hooks: hooks)
-        return (cache.hit | walk.allowed, mux(cache.hit, cache.hostAddress, walk.hostAddress))
+        return ((cache.hit | walk.allowed) & (~viaATC | device.hit), mux(cache.hit, cache.hostAddress, walk.hostAddress))
     }
 
     /// The counterexample replayed on the concrete functions: which request, through which
     /// cache or table, to whose page.
     static func explainDMA(_ cex: Counterexample, _ f: DMAState.Function, _ dma: DMAState, hooks: TranslationHooks) -> String {
         let address = cex["iova"] ?? 0, addressType = cex["address_type"] ?? 0
-        let entries = dma.iotlb.map(CachedTranslation.Entry<Concrete>.init)
+        let entries = dma.iotlb.map(CachedTranslation.Entry<Concrete>.init), atc = dma.atc.map(CachedTranslation.Entry<Concrete>.init)
         func concrete(_ write: Bool, cache: [CachedTranslation.Entry<Concrete>], hooks: TranslationHooks = hooks) -> (allowed: Bool, host: Bits<Concrete, 64>) {
             let r = translate(Bits<Concrete, 16>(UInt64(f.rid)), dma, address: Bits(address), write: Bit(write), addressType: Bits(addressType),
-                              tables: ConcreteSnapshot(state: dma), entries: cache, hooks: hooks)
+                              tables: ConcreteSnapshot(state: dma), entries: cache, atc: atc, hooks: hooks)
             return (r.allowed.isSet, r.host)
         }
         // A write where the same address lets one through (what the replay sends), else the read.
@@ -308,6 +320,13 @@ extension PlatformProofs {
         let owner = dma.owners[page] ?? (dma.pages[page] != nil ? "the VMM" : "no VM (free)")
         let target = "host page 0x\(String(page << 12, radix: 16)), which belongs to \(owner)"
         switch addressType {
+        case 2 where dma.deviceTLBs.contains(f.rid):
+            let walked = translate(Bits<Concrete, 16>(UInt64(f.rid)), dma, address: Bits(address), write: Bit(write), addressType: .zero,
+                                   tables: ConcreteSnapshot(state: dma), entries: [], atc: [], hooks: hooks)
+            let entry = walked.allowed.isSet ? walked.host.value >> 12 == page ? "an entry of its ATC" : "a stale entry of its ATC (the tables now map it elsewhere)"
+                : "a stale entry of its ATC (the tables no longer map it)"
+            return "\(f.name) (\(f.vm)) \(write ? "writes" : "reads") IOVA 0x\(String(address, radix: 16)): \(entry) gives \(target); the device sends it as a "
+                + "translated request (AT 10), which the IOMMU passes (context entry TT 01, device-TLB)"
         case 2:
             return "\(f.name) (\(f.vm)) \(write ? "writes" : "reads") 0x\(String(address, radix: 16)) as a translated request (AT 10): its context entry allows translated "
                 + "requests (TT 01, device-TLB), so the IOMMU passes it untranslated to \(target)"
@@ -329,6 +348,7 @@ extension PlatformProofs {
     static func dmaCoverage(_ dma: DMAState?) -> [String] {
         guard let dma, dma.translationEnabled, !dma.functions.isEmpty else { return [] }
         let vms = Set(dma.functions.map(\.vm)).count
-        return ["\(dma.functions.count) function\(dma.functions.count == 1 ? "" : "s") of \(vms) VM\(vms == 1 ? "" : "s") at clock \(dma.clock) (IOTLB \(dma.iotlb.count) entries, context cache \(dma.contexts.count))"]
+        return ["\(dma.functions.count) function\(dma.functions.count == 1 ? "" : "s") of \(vms) VM\(vms == 1 ? "" : "s") at clock \(dma.clock) (IOTLB \(dma.iotlb.count) entries, context cache \(dma.contexts.count)"
+            + (dma.deviceTLBs.isEmpty ? ")" : "; ATS on for \(dma.deviceTLBs.count) function\(dma.deviceTLBs.count == 1 ? "" : "s"), their ATCs \(dma.atc.count) entries)")]
     }
 }

@@ -1,4 +1,6 @@
 import Host
+import PCIe
+import RTL
 
 /// What the DMA-isolation family needs of the configured host, as plain values (the VMM's
 /// tables and the IOMMU's caches at the clock of the proof): the tables each assigned
@@ -37,6 +39,26 @@ public struct DMAState: Sendable {
     public var interruptTableSize: UInt8 = 0
     /// Each VM's interrupt destination.
     public var destinations: [String: UInt32] = [:]
+    /// The functions whose context entries allow ATS (Translation Type 01), and the entries of
+    /// their devices' Address Translation Caches: a translated request such a function sends
+    /// carries the host address its ATC gives (PCIe ATS 1.1 §2), which the IOMMU passes.
+    public var deviceTLBs: Set<UInt16> = []
+    public var atc: [ATCEntry] = []
+
+    public struct ATCEntry: Sendable, Equatable {
+        public let requester: UInt16
+        public let page: UInt64
+        public let hostPage: UInt64
+        public let readable: Bool
+        public let writable: Bool
+        public init(requester: UInt16, page: UInt64, hostPage: UInt64, readable: Bool, writable: Bool) {
+            self.requester = requester
+            self.page = page
+            self.hostPage = hostPage
+            self.readable = readable
+            self.writable = writable
+        }
+    }
 
     public init(translationEnabled: Bool, rootTable: UInt64, memorySize: UInt64, functions: [Function], pages: [UInt64: [UInt64]],
                 owners: [UInt64: String], iotlb: [IOTLB.Entry], contexts: [UInt16: UInt16], clock: UInt64) {
@@ -70,4 +92,13 @@ public struct DMAState: Sendable {
 
     /// A qword of the snapshot (zero outside its pages).
     public func read64(_ address: UInt64) -> UInt64 { pages[address >> 12].map { $0[Int(address & 0xFFF) >> 3] } ?? 0 }
+}
+
+extension CachedTranslation.Entry {
+    /// An ATC entry as the decision takes it, the requester as its domain (each function's cache
+    /// answers only that function's requests).
+    public init(_ entry: DMAState.ATCEntry) {
+        self.init(domain: Bits(UInt64(entry.requester)), page: Bits(entry.page), hostPage: Bits(entry.hostPage), readable: Bit(entry.readable),
+                  writable: Bit(entry.writable))
+    }
 }

@@ -77,6 +77,14 @@ public final class HostBridge: HostMemoryPort {
         iommu.translate(requester: requester, address: address, write: write, addressType: addressType, clock: clock)
     }
 
+    public func translationRequest(requester: UInt16, address: UInt64, clock: UInt64) -> (address: UInt64, read: Bool, write: Bool)? {
+        iommu.translationRequest(requester: requester, address: address)
+    }
+
+    public func invalidationCompleted(requester: UInt16) {
+        if iommu.deviceInvalidationCompleted() { registers.processQueue() }
+    }
+
     public func contains(_ address: UInt64) -> Bool { memory.contains(address) }
 
     public func interrupt(requester: UInt16, address: UInt64, data: UInt32, clock: UInt64) -> Bool {

@@ -1,3 +1,4 @@
+import PCIe
 import RTL
 
 /// The remapping hardware in the root complex, concrete side (VT-d §3, §6, §7): with
@@ -27,6 +28,12 @@ public final class IOMMU {
     public var interruptTable: UInt64 = 0
     public var interruptTableSize: UInt8 = 0
     public var interruptRemappingEnabled = false
+    /// Device-TLB invalidations (ATS Invalidate Requests) sent and not yet completed, and what
+    /// sends one: (the function, its page, pages) (VT-d §6.5.2.5).
+    public internal(set) var pendingDeviceInvalidations = 0
+    public var sendDeviceInvalidation: ((UInt16, UInt64, UInt64) -> Void)?
+    public private(set) var deviceInvalidationsSent: UInt64 = 0
+    public private(set) var deviceInvalidationsCompleted: UInt64 = 0
 
     public init(memory: HostMemory, faultRecords: Int = 8, iotlbEntries: Int = 64, iotlbWays: Int = 4) {
         self.memory = memory
@@ -64,6 +71,36 @@ public final class IOMMU {
             record(FaultRecord(clock: clock, sourceID: requester, address: address & ~0xFFF, code: UInt8(result.fault.value), isWrite: write))
         }
         return nil
+    }
+
+    /// A device-TLB invalidation descriptor: the Invalidate Request goes to the function.
+    func invalidateDeviceTLB(sourceID: UInt16, page: UInt64, pages: UInt64) {
+        guard let send = sendDeviceInvalidation else { return }
+        pendingDeviceInvalidations += 1
+        deviceInvalidationsSent += 1
+        send(sourceID, page, pages)
+    }
+
+    /// An Invalidation Completion arrived; true when none is pending any more.
+    func deviceInvalidationCompleted() -> Bool {
+        deviceInvalidationsCompleted += 1
+        pendingDeviceInvalidations = max(0, pendingDeviceInvalidations - 1)
+        return pendingDeviceInvalidations == 0
+    }
+
+    /// A device's Translation Request for the page of `address` (ATS 1.1 §2.1; VT-d §4.2.3): the
+    /// walk as for an untranslated read, answered with the host page and the permissions along
+    /// it; nil when the request may not be translated (no device-TLB in the context entry, no
+    /// mapping). Nothing is recorded: the device learns it from R = W = 0.
+    public func translationRequest(requester: UInt16, address: UInt64) -> (address: UInt64, read: Bool, write: Bool)? {
+        guard translationEnabled else { return (address & ~0xFFF, true, true) }
+        translations += 1
+        let request = SecondLevelTranslation.Request<Concrete>(requester: Bits(UInt64(requester)), address: Bits(address & ~0xFFF), write: Bit(false),
+                                                               addressType: Bits(1))
+        let result = SecondLevelTranslation.translate(rootTable: Bits(rootTable), request, tables: HostMemoryTables(memory))
+        let permission = UInt64(SecondLevelTranslation.Reason.readDenied.rawValue)
+        guard result.allowed.isSet || result.fault.value == permission, result.readable.isSet || result.writable.isSet else { return nil }
+        return (result.hostAddress.value & ~0xFFF, result.readable.isSet, result.writable.isSet)
     }
 
     /// Remaps an interrupt request (a write to 0xFEEx_xxxx) from `requester`: its (vector,

@@ -168,8 +168,20 @@ public final class IOMMURegisters {
                 case 2: iommu.iotlb.invalidate(.domain(domain))
                 default: iommu.iotlb.invalidate(.pages(domain: domain, address: high & ~0xFFF, mask: Int(high & 0x3F)))
                 }
-            case 3, 4: break
+            case 3:
+                // Device-TLB invalidate (VT-d §6.5.2.5): SID in bits 47:32; the address in bits
+                // 63:12 of the high qword, S (bit 0) for a range given by its lowest clear bit.
+                let address = high & ~0xFFF
+                let pages: UInt64 = high & 1 == 0 ? 1 : UInt64(1) << UInt64((~(address >> 12)).trailingZeroBitCount + 1)
+                iommu.invalidateDeviceTLB(sourceID: UInt16(truncatingIfNeeded: low >> 32), page: address >> 12, pages: pages)
+            case 4: break
             case 5:
+                // A wait waits for every device-TLB invalidation before it (§6.5.2.8): the queue
+                // stops here until their completions arrive.
+                if iommu.pendingDeviceInvalidations > 0 {
+                    file.hardwareStore(index: file.map.index(named: "IQH_LO")!, UInt32(head << 4))
+                    return
+                }
                 if low >> 5 & 1 == 1 { iommu.memory.write32(high & ~3, UInt32(truncatingIfNeeded: low >> 32)) }
             default:
                 file.hardwareStore(index: file.map.index(named: "FSTS")!, fsts.field("IQE")!.setting(1, in: value("FSTS")))

@@ -32,7 +32,9 @@ public struct RemappingTables {
 
     /// Points `requester`'s context entry at `domain`'s tables (created on first use):
     /// present, translation type 00 (untranslated requests only), the domain's width.
-    public mutating func attach(requester: UInt16, domain: UInt16, levels: Int = 3) throws {
+    /// `deviceTLB`: the context entry's Translation Type is 01 (VT-d §9.3): the device may send
+    /// Translation Requests and translated requests (ATS); else 00, untranslated only.
+    public mutating func attach(requester: UInt16, domain: UInt16, levels: Int = 3, deviceTLB: Bool = false) throws {
         let top: UInt64
         if let existing = domains[domain] {
             top = existing.top
@@ -43,7 +45,7 @@ public struct RemappingTables {
         let rootEntry = root + 16 * UInt64(requester >> 8)
         if memory.read64(rootEntry) & 1 == 0 { memory.write64(rootEntry, try page() | 1) }
         let entry = (memory.read64(rootEntry) & SecondLevelTranslation.addressMask) + 16 * UInt64(requester & 0xFF)
-        memory.write64(entry, top | 1)
+        memory.write64(entry, top | (deviceTLB ? 1 << 2 : 0) | 1)
         memory.write64(entry + 8, UInt64((domains[domain]?.levels ?? levels) - 2) | UInt64(domain) << 8)
     }
 

@@ -43,6 +43,8 @@ public final class VMM {
     /// How each VM's interrupt entries validate their source (VT-d §9.10 SVT): `.requester`
     /// (the default, as VFIO and intel-iommu do), or a VMM that validates less.
     public var sourceValidation: [String: SourceValidation] = [:]
+    /// The functions whose context entries allow ATS (Translation Type 01).
+    public private(set) var deviceTLBs: Set<UInt16> = []
 
     /// An interrupt entry's source validation: the requester's routing ID (SVT 01, SQ 00),
     /// its bus (SVT 10, the bus range [bus, bus]: every function on the bus passes), none (SVT 00).
@@ -97,10 +99,13 @@ public final class VMM {
 
     /// Assigns the function at `requester` to VM `vm`: its context entry points at the VM's
     /// domain, whose tables map every guest-physical page of the VM (read and write).
-    public func assign(requester: UInt16, to vm: String) throws {
+    /// `deviceTLB`: the function uses ATS, so its context entry allows Translation Requests and
+    /// translated requests (intel-iommu does this for devices whose ATS it enables).
+    public func assign(requester: UInt16, to vm: String, deviceTLB: Bool = false) throws {
         guard let machine = machines[vm] else { throw Failure.unknownVM(vm) }
         let fresh = tables.domains[machine.domain] == nil
-        try tables.attach(requester: requester, domain: machine.domain)
+        try tables.attach(requester: requester, domain: machine.domain, deviceTLB: deviceTLB)
+        if deviceTLB { deviceTLBs.insert(requester) }
         if fresh { try tables.map(domain: machine.domain, from: 0, hostPages: machine.pages) }
         assignment[requester] = vm
     }
@@ -138,9 +143,16 @@ public final class VMM {
     /// An IOTLB invalidation as intel-iommu writes it (`__iommu_flush_iotlb`): IVA with the
     /// page for a page-selective one, then IOTLB with IVT, the granularity and the domain; the
     /// program then waits for IVT to clear (`read`). False when it does not.
+    /// With queued invalidation on, the same as an IOTLB descriptor (type 2: granularity,
+    /// DID, the page in the high qword) and a wait.
     public func invalidateIOTLB(_ scope: Invalidation, vm: String, guestPage: UInt64, write: (Int, UInt32) -> Void, read: (Int) async -> UInt32) async -> Bool {
         typealias R = IOMMURegisters
         let domain = UInt32(machines[vm]?.domain ?? 0)
+        if queue != nil {
+            let granularity: UInt64 = scope == .global ? 1 : scope == .domain ? 2 : 3
+            return await submit([(low: 2 | granularity << 4 | UInt64(domain) << 16, high: scope == .page ? guestPage * HostMemory.pageSize : 0)],
+                                write: write, read: read, polls: 100)
+        }
         if scope == .page {
             write(R.offset("IVA_LO"), UInt32(truncatingIfNeeded: guestPage * HostMemory.pageSize))
             write(R.offset("IVA_HI"), UInt32((guestPage * HostMemory.pageSize) >> 32))
@@ -208,6 +220,60 @@ public final class VMM {
         set("GCMD", [("TE", 1), ("SIRTP", 1)])
         guard isSet("GSTS", "IRTPS") else { return false }
         set("GCMD", [("TE", 1), ("IRE", 1)])
-        return isSet("GSTS", "IRES")
+        guard isSet("GSTS", "IRES") else { return false }
+        // Queued invalidation (intel-iommu dmar_enable_qi), needed for device-TLB invalidations:
+        // only when a function uses ATS; then every invalidation goes through the queue.
+        guard !deviceTLBs.isEmpty else { return true }
+        guard let base = try? tables.page(), let status = try? tables.page() else { return false }
+        write(R.offset("IQA_LO"), UInt32(truncatingIfNeeded: base))   // QS 0: 256 descriptors, one page
+        write(R.offset("IQA_HI"), UInt32(base >> 32))
+        write(R.offset("IQT_LO"), 0)
+        set("GCMD", [("TE", 1), ("IRE", 1), ("QIE", 1)])
+        guard isSet("GSTS", "QIES") else { return false }
+        queue = InvalidationQueue(base: base, status: status)
+        return true
+    }
+
+    /// The invalidation queue the VMM submits to, once queued invalidation is on.
+    public struct InvalidationQueue: Sendable {
+        public let base: UInt64
+        /// Where wait descriptors write their status.
+        public let status: UInt64
+        var tail: UInt64 = 0
+        var sequence: UInt32 = 0
+    }
+    public private(set) var queue: InvalidationQueue?
+
+    /// Submits `descriptors` and a wait descriptor that writes a fresh status word when every one
+    /// before it is done (intel-iommu qi_submit_sync): writes them at the tail, moves IQT, then
+    /// polls the status word, reading FSTS between polls (each read a round trip), up to
+    /// `polls` times. False when the queue is off or the wait did not finish.
+    func submit(_ descriptors: [(low: UInt64, high: UInt64)], write: (Int, UInt32) -> Void, read: (Int) async -> UInt32, polls: Int) async -> Bool {
+        guard var q = queue else { return false }
+        q.sequence &+= 1
+        let wait = (low: UInt64(5) | 1 << 5 | UInt64(q.sequence) << 32, high: q.status)
+        for d in descriptors + [wait] {
+            memory.write64(q.base + 16 * q.tail, d.low)
+            memory.write64(q.base + 16 * q.tail + 8, d.high)
+            q.tail = (q.tail + 1) % 256
+        }
+        queue = q
+        write(IOMMURegisters.offset("IQT_LO"), UInt32(q.tail << 4))
+        for _ in 0..<polls {
+            if memory.read32(q.status) == q.sequence { return true }
+            _ = await read(IOMMURegisters.offset("FSTS"))
+        }
+        return memory.read32(q.status) == q.sequence
+    }
+
+    /// Device-TLB invalidations of `guestPage` for every ATS function of `vm` (intel-iommu
+    /// qi_flush_dev_iotlb: one descriptor per function, SID and the page, then a wait). The
+    /// functions that did not complete it within `polls` FSTS reads are returned.
+    public func invalidateDeviceTLBs(vm: String, guestPage: UInt64, write: (Int, UInt32) -> Void, read: (Int) async -> UInt32,
+                                     polls: Int = 2_000) async -> [UInt16] {
+        let functions = deviceTLBs.filter { assignment[$0] == vm }.sorted()
+        guard !functions.isEmpty else { return [] }
+        let descriptors = functions.map { (low: UInt64(3) | UInt64($0) << 32, high: guestPage * HostMemory.pageSize) }
+        return await submit(descriptors, write: write, read: read, polls: polls) ? [] : functions
     }
 }

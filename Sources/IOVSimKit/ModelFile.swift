@@ -58,11 +58,15 @@ public struct NICModel: Codable, Sendable, Equatable {
     /// MAC and VLAN anti-spoofing on the VFs, as the PF driver sets it (default true, Linux's
     /// default; `ip link set PF vf N spoofchk off` turns it off).
     public var spoofCheck: Bool?
+    /// A device bug to model: ATS Invalidate Requests are neither applied to the ATC nor
+    /// completed (default false).
+    public var ignoresATSInvalidation: Bool?
 
     enum CodingKeys: String, CodingKey {
         case registers, portSpeedGbps = "port_speed_gbps", sorterLatency = "sorter_latency", rxPacketBuffer = "rx_packet_buffer"
         case txPacketBuffer = "tx_packet_buffer"
         case pools, receiveAddresses = "receive_addresses", vlanFilters = "vlan_filters", spoofCheck = "spoof_check"
+        case ignoresATSInvalidation = "ignores_ats_invalidation"
     }
 }
 
@@ -361,9 +365,13 @@ public struct VMModel: Codable, Sendable, Equatable {
     /// MACs the administrator gives the VM's VFs (`ip link set PF vf N mac ...`), instead of
     /// IOVSim's 02:00:DD:PP:00:VV.
     public var mac: [VFMACModel]?
+    /// The VMM enables ATS on the VM's functions that have the capability (intel-iommu with
+    /// device-TLB support: context entries with Translation Type 01, ATS Control Enable set);
+    /// every unmap then also invalidates their ATCs. Default false.
+    public var ats: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case name, functions, memoryMB = "memory_mb", mapForeign = "map_foreign", events, sourceValidation = "source_validation", mac
+        case name, functions, memoryMB = "memory_mb", mapForeign = "map_foreign", events, sourceValidation = "source_validation", mac, ats
     }
 }
 

@@ -185,6 +185,9 @@ struct ModelValidator {
                 let otherPages = (other.memoryMB ?? 64) * 256
                 guard (0..<otherPages).contains(foreign.page) else { throw fail("\(at).page", "\(other.name) has guest pages 0...\(otherPages - 1)") }
             }
+            if vm.ats == true, !(model.host.map { $0.iommu ?? true } ?? false) {
+                throw fail("vm[\(v)].ats", "ATS needs the host's IOMMU (device-TLB support): the model has no [host] with the IOMMU on")
+            }
             if let validation = vm.sourceValidation {
                 let at = "vm[\(v)].source_validation"
                 guard let host = model.host, host.iommu ?? true else {

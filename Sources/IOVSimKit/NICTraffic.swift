@@ -249,6 +249,12 @@ final class NICTraffic {
             lines.append("\(name) DMA: \(r.writesIssued) writes, \(r.readsIssued) reads issued (\(r.tagStalls) clocks waiting for a tag), "
                          + "\(r.failedReads) failed reads, \(r.unexpectedCompletions) unexpected completions; MSI-X: \(i.messages) messages "
                          + "(\(i.throttled) held by EITR, \(i.maskedEvents) pending while masked)")
+            if !r.atc.isEmpty || r.translationRequests > 0 {
+                lines.append("\(name) ATS: on for \(r.atc.count) function\(r.atc.count == 1 ? "" : "s"); \(r.translationRequests) translation requests, "
+                             + "\(r.translatedRequests) translated requests, \(r.translationFailures) requests dropped without a translation; "
+                             + "\(r.invalidationsApplied) invalidations applied\(r.ignoresInvalidations ? " (the device ignores them)" : ""); "
+                             + "ATC entries: \(r.atc.values.reduce(0) { $0 + $1.entries.count })")
+            }
         }
         for note in platform.nicNotes { lines.append("note: \(note)") }
         for name in writers.keys.sorted() {

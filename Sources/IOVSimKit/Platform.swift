@@ -73,6 +73,13 @@ public final class Platform {
             let unit = IOMMU(memory: memory, faultRecords: model.faultRecords ?? 8, iotlbEntries: model.iotlbEntries ?? 64, iotlbWays: model.iotlbWays ?? 4)
             host = HostBridge(memory: memory, iommu: unit)
             rootComplex.host = host
+            // The IOMMU's ATS Invalidate Requests go down from the root complex, routed by ID.
+            unit.sendDeviceInvalidation = { [unowned rootComplex, unowned simulator] rid, page, pages in
+                let address = page << 12 | (pages > 1 ? (pages / 2 - 1) << 12 | 1 << 11 : 0)
+                rootComplex.submit(TLP(kind: .messageWithData, requesterID: 0, length: 2, targetID: rid, messageRouting: TLP.routedByID,
+                                       messageCode: TLP.invalidateRequest, payload: [UInt32(truncatingIfNeeded: address), UInt32(address >> 32)]),
+                                   simulator: simulator)
+            }
         }
         var pending: [(node: FabricNode, ports: [PortModel], path: [(element: String, port: Int)])] = [(rootComplex, platform.rootPort, [])]
         while !pending.isEmpty {
@@ -120,6 +127,8 @@ public final class Platform {
                         controller.dma.functions = endpoint
                         endpoint.configWritten = { [unowned simulator] function in controller.dma.post(.configWritten(function), simulator) }
                         endpoint.functionReset = { function in controller.functionLevelReset(function) }
+                        endpoint.messageReceived = { message in controller.dma.invalidate(message) }
+                        controller.dma.ignoresATSInvalidations = nic.ignoresATSInvalidation ?? false
                         nics[m.below] = controller
                     }
                     paths[m.below] = hop

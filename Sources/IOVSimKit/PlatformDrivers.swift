@@ -78,6 +78,14 @@ extension Platform {
                                                          read: { await cpu.load(IOMMURegisters.base + UInt64($0)) })
                     if cpu.halted { return }
                     line += done ? "; \(scope == .page ? "page-selective" : scope == .domain ? "domain" : "global") IOTLB invalidation" : "; the IOTLB invalidation did not complete"
+                    // The ATCs of the VM's functions with ATS (intel-iommu: after the IOTLB).
+                    if vmm.deviceTLBs.contains(where: { vmm.assignment[$0] == vm }) {
+                        let late = await vmm.invalidateDeviceTLBs(vm: vm, guestPage: guestPage, write: { cpu.store(IOMMURegisters.base + UInt64($0), $1) },
+                                                                  read: { await cpu.load(IOMMURegisters.base + UInt64($0)) })
+                        if cpu.halted { return }
+                        line += late.isEmpty ? "; device-TLB invalidation completed"
+                            : "; device-TLB invalidation not completed by \(late.map { BDF($0).description }.joined(separator: ", ")) (its ATC may still translate it)"
+                    }
                 } else {
                     line += "; no IOTLB invalidation (the IOTLB may still translate it)"
                 }

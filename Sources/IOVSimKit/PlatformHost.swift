@@ -20,7 +20,8 @@ extension Platform {
                 vmm.sourceValidation[vm.name] = vm.sourceValidation.flatMap(VMM.SourceValidation.init(rawValue:))
                 for name in vm.functions {
                     guard let rid = functions.first(where: { $0.name == name })?.rid else { continue }
-                    try vmm.assign(requester: rid, to: vm.name)
+                    let ats = (vm.ats ?? false) && atsControlOffset(rid) != nil
+                    try vmm.assign(requester: rid, to: vm.name, deviceTLB: ats)
                 }
             } catch {
                 hostNotes.append("\(vm.name): \(error)")
@@ -42,10 +43,28 @@ extension Platform {
                                   read: { cpu.memoryRead(IOMMURegisters.base + UInt64($0)) ?? 0 }) {
             hostNotes.append("the IOMMU did not confirm the VMM's enable sequence")
         }
+        // ATS on for the functions whose context entries allow it (intel-iommu pci_enable_ats:
+        // ATS Control with Enable and STU 0, 4 KiB).
+        for rid in vmm.deviceTLBs.sorted() {
+            if let offset = atsControlOffset(rid) { _ = cpu.write(rid, offset, size: 2, 0x8000) }
+        }
         configAccesses += cpu.accesses
         host.assignment = vmm.assignment
         self.vmm = vmm
         startDrivers()
+    }
+
+    /// The config offset of the ATS Control register of the function at `rid`, if it has ATS.
+    func atsControlOffset(_ rid: UInt16) -> Int? {
+        for endpoint in endpoints.values {
+            guard let function = endpoint.device.function(at: rid) else { continue }
+            let config: ConfigSpace? = switch function {
+            case .pf(let p): endpoint.device.pfs[p].config
+            case .vf(let p, let i): endpoint.device.pfs[p].vfs[i].config
+            }
+            return config?.register(named: "ATS Control")?.offset
+        }
+        return nil
     }
 
     /// The summary's host lines: the IOMMU's work, the interrupts delivered, the guard.
@@ -108,6 +127,12 @@ extension Platform {
         state.interruptTable = iommu.interruptTable
         state.interruptTableSize = iommu.interruptTableSize
         state.destinations = host.destinations
+        state.deviceTLBs = vmm.deviceTLBs
+        for nic in nics.values {
+            for (rid, cache) in nic.dma.requester.atc.sorted(by: { $0.key < $1.key }) {
+                state.atc += cache.entries.map { DMAState.ATCEntry(requester: rid, page: $0.page, hostPage: $0.hostPage, readable: $0.readable, writable: $0.writable) }
+            }
+        }
         return state
     }
 }

@@ -172,13 +172,19 @@ public enum Runner {
         summary.bringUpClocks = platform.bringUpClocks
         summary.configAccesses = platform.configAccesses
         let state = platform.state()
-        /// A replayed write: one dword from the function's routing ID.
+        /// A replayed write: one dword from the function's routing ID, issued by the NIC's DMA
+        /// engine where there is one (so a function with ATS sends it through its ATC, as its
+        /// DMA would), else put on the device's link as it is.
         func send(_ write: ReplayWrite) throws {
-            guard let function = state.functions.first(where: { $0.name == write.function }),
-                  let endpoint = platform.endpoints[String(write.function.split(separator: ".")[0])] else {
+            let device = String(write.function.split(separator: ".")[0])
+            guard let function = state.functions.first(where: { $0.name == write.function }), let endpoint = platform.endpoints[device] else {
                 throw VacuousError(file: file, reasons: ["--write: \(write.function) does not exist after bring-up"])
             }
-            endpoint.send(TLP(kind: .memoryWrite, requesterID: function.rid, length: 1, address: write.address & ~3, payload: [write.data]), simulator: simulator)
+            if let nic = platform.nics[device] {
+                nic.dma.issue(requester: function.rid, write: true, address: write.address & ~3, dwords: [write.data], length: 1, simulator)
+            } else {
+                endpoint.send(TLP(kind: .memoryWrite, requesterID: function.rid, length: 1, address: write.address & ~3, payload: [write.data]), simulator: simulator)
+            }
         }
         for write in options.writes where write.clock == nil { try send(write) }
         let ledger = FrameLedger(platform: platform)

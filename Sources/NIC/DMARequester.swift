@@ -74,6 +74,25 @@ public struct DMARequester: Sendable {
     public private(set) var failedReads: UInt64 = 0
     public private(set) var tagStalls: UInt64 = 0
 
+    // ATS (PCIe ATS 1.1 §2-§3): the functions with ATS enabled and their caches.
+    /// The Address Translation Cache of each requester with ATS enabled.
+    public internal(set) var atc: [UInt16: DeviceATC] = [:]
+    /// A model of a device bug: Invalidate Requests are taken and neither applied nor completed.
+    public var ignoresInvalidations = false
+    /// Translation requests in flight, by tag: (requester, page).
+    var translating: [Int: ATCKey] = [:]
+    /// Pages the IOMMU gave no translation for (R = W = 0): the request waiting for it fails.
+    var untranslatable: Set<ATCKey> = []
+    public private(set) var translationRequests: UInt64 = 0
+    public private(set) var translatedRequests: UInt64 = 0
+    public private(set) var translationFailures: UInt64 = 0
+    public private(set) var invalidationsApplied: UInt64 = 0
+
+    struct ATCKey: Hashable, Sendable {
+        let requester: UInt16
+        let page: UInt64
+    }
+
     public init(settings: Settings = Settings()) {
         self.settings = settings
         freeTags = (0..<UInt8(clamping: max(1, min(256, settings.tags)))).reversed()
@@ -167,11 +186,71 @@ public struct DMARequester: Sendable {
         }
     }
 
+    /// Turns ATS on for exactly `requesters` (their ATS Control Enable): a new one starts with an
+    /// empty cache, one turned off loses its cache.
+    public mutating func enableATS(_ requesters: Set<UInt16>, capacity: Int = 32) {
+        for rid in atc.keys where !requesters.contains(rid) { atc[rid] = nil }
+        for rid in requesters where atc[rid] == nil { atc[rid] = DeviceATC(capacity: capacity) }
+    }
+
+    /// An Invalidate Request for `requester`: the `pages` pages from `page` leave its cache.
+    /// False when the device ignores it (`ignoresInvalidations`): no completion is owed then.
+    public mutating func invalidate(requester: UInt16, page: UInt64, pages: UInt64) -> Bool {
+        guard !ignoresInvalidations else { return false }
+        atc[requester]?.invalidate(page: page, pages: pages)
+        invalidationsApplied += 1
+        return true
+    }
+
+    /// What the translation stage does with a request at the head of its queue.
+    enum Translation {
+        /// It may go (translated if its function has ATS and the cache held the page).
+        case go
+        /// It waits for a translation; the Translation Request to send first, if one is due.
+        case wait(TLP?)
+        /// The IOMMU gave no translation: the request is not sent.
+        case fail
+    }
+
+    /// The translation stage: a request of a function with ATS, not yet translated and not an
+    /// interrupt message, goes to the host address its cache holds, as a translated request;
+    /// on a miss a Translation Request (a memory read with Address Type 01 for the page, one
+    /// 8-byte Translation Completion entry) goes first and the request waits for it.
+    mutating func translate(_ tlp: inout TLP) -> Translation {
+        guard var cache = atc[tlp.requesterID], tlp.addressType == 0, tlp.address >> 20 != 0xFEE else { return .go }
+        let key = ATCKey(requester: tlp.requesterID, page: tlp.address >> 12)
+        if let host = cache.lookup(address: tlp.address, write: tlp.kind == .memoryWrite) {
+            atc[tlp.requesterID] = cache
+            tlp.address = host
+            tlp.addressType = 2
+            translatedRequests += 1
+            return .go
+        }
+        if untranslatable.remove(key) != nil { return .fail }
+        guard !translating.values.contains(key) else { return .wait(nil) }
+        guard outstanding.count < settings.tags, let tag = freeTags.popLast() else {
+            tagStalls += 1
+            return .wait(nil)
+        }
+        translating[Int(tag)] = key
+        outstanding[Int(tag)] = Outstanding(read: .max, offset: 0, remaining: 8)
+        translationRequests += 1
+        return .wait(TLP(kind: .memoryRead, requesterID: key.requester, tag: tag, length: 2, lastBE: 0xF, address: key.page << 12, addressType: 1))
+    }
+
     /// The next request to put on the link, if one may go: a posted write, else a read when a
-    /// tag is free.
+    /// tag is free; a Translation Request first when either waits for one.
     public mutating func next() -> TLP? {
         if postedHead < posted.count {
-            let tlp = posted[postedHead]
+            var tlp = posted[postedHead]
+            switch translate(&tlp) {
+            case .go: break
+            case .wait(let request): return request
+            case .fail:
+                postedHead += 1
+                translationFailures += 1
+                return nil
+            }
             postedHead += 1
             if postedHead > 256, postedHead * 2 > posted.count {
                 posted.removeFirst(postedHead)
@@ -186,6 +265,19 @@ public struct DMARequester: Sendable {
             return nil
         }
         var (tlp, read, offset, bytes) = nonPosted[nonPostedHead]
+        switch translate(&tlp) {
+        case .go: break
+        case .wait(let request):
+            freeTags.append(tag)
+            return request
+        case .fail:
+            freeTags.append(tag)
+            nonPostedHead += 1
+            translationFailures += 1
+            reads[read]?.failure = .unsupportedRequest
+            reads[read]?.pendingRequests -= 1
+            return nil
+        }
         nonPostedHead += 1
         if nonPostedHead > 256, nonPostedHead * 2 > nonPosted.count {
             nonPosted.removeFirst(nonPostedHead)
@@ -202,6 +294,22 @@ public struct DMARequester: Sendable {
     /// unsuccessful or inconsistent one fails its read.
     public mutating func complete(_ tlp: TLP) {
         completionsReceived += 1
+        if tlp.isCompletion, let key = translating[Int(tlp.tag)], key.requester == tlp.requesterID {
+            // A Translation Completion (ATS 1.1 §2.2.2): R (bit 0), W (bit 1), the translated
+            // address in bits 63:12 of the 8-byte entry; R = W = 0 or an unsuccessful status:
+            // no translation.
+            translating[Int(tlp.tag)] = nil
+            outstanding[Int(tlp.tag)] = nil
+            if Int(tlp.tag) < settings.tags { freeTags.insert(tlp.tag, at: 0) }
+            let low = tlp.payload.first ?? 0, high = tlp.payload.count > 1 ? tlp.payload[1] : 0
+            if tlp.status == .successful, tlp.kind == .completionWithData, low & 3 != 0 {
+                atc[key.requester]?.insert(DeviceATC.Entry(page: key.page, hostPage: (UInt64(high) << 32 | UInt64(low & ~0xFFF)) >> 12,
+                                                           readable: low & 1 != 0, writable: low & 2 != 0))
+            } else {
+                untranslatable.insert(key)
+            }
+            return
+        }
         guard tlp.isCompletion, var o = outstanding[Int(tlp.tag)], var read = reads[o.read], read.requester == tlp.requesterID else {
             unexpectedCompletions += 1
             return

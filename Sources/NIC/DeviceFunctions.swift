@@ -15,6 +15,8 @@ public protocol DeviceFunctions: AnyObject {
     /// Max Payload Size, Max Read Request Size and the tag limit from PF 0's Device Control
     /// (VFs' fields are reserved: the PF's apply, SR-IOV 1.1 §3.5.6).
     var requestSettings: DMARequester.Settings { get }
+    /// The routing IDs of the functions whose ATS Control has Enable set (ATS 1.1 §5.1.3).
+    var atsEnabledRequesters: Set<UInt16> { get }
     /// MSI-X Enable and Function Mask of a function's MSI-X capability (nil: none).
     func msixControl(_ function: SRIOVDevice.FunctionID) -> (enabled: Bool, functionMask: Bool)?
     /// A request the function issued completed unsuccessfully: the requester logs it in its
@@ -44,6 +46,15 @@ extension Endpoint: DeviceFunctions {
         let mrrs = config.value(of: "maxReadRequestSize", in: "Device Control") ?? 2
         let extended = config.value(of: "extendedTagFieldEnable", in: "Device Control") ?? 0
         return DMARequester.Settings(maxPayload: 128 << Int(min(mps, 5)), maxReadRequest: 128 << Int(min(mrrs, 5)), tags: extended == 1 ? 256 : 32)
+    }
+
+    public var atsEnabledRequesters: Set<UInt16> {
+        var rids = Set<UInt16>()
+        for (p, pf) in device.pfs.enumerated() {
+            if pf.config.value(of: "enable", in: "ATS Control") == 1 { rids.insert(device.rid(of: .pf(p))) }
+            for (i, vf) in pf.vfs.enumerated() where vf.config.value(of: "enable", in: "ATS Control") == 1 { rids.insert(device.rid(of: .vf(pf: p, index: i))) }
+        }
+        return rids
     }
 
     public func msixControl(_ function: SRIOVDevice.FunctionID) -> (enabled: Bool, functionMask: Bool)? {

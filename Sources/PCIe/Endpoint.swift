@@ -21,6 +21,9 @@ public final class Endpoint: Component {
     public var deviceCompletions: Channel<TLP>?
     /// After a config write to a function (MSI-X Function Mask, Bus Master Enable ...).
     public var configWritten: ((SRIOVDevice.FunctionID) -> Void)?
+    /// A message routed by ID to one of the device's functions (an ATS Invalidate Request);
+    /// the message to send back, if any (its Invalidation Completion).
+    public var messageReceived: ((TLP) -> TLP?)?
     /// After a Function Level Reset of a function.
     public var functionReset: ((SRIOVDevice.FunctionID) -> Void)?
     var outbox: [TLP] = []
@@ -96,6 +99,8 @@ public final class Endpoint: Component {
             config(tlp, simulator)
         } else if tlp.kind == .memoryRead || tlp.kind == .memoryWrite {
             memory(tlp, simulator)
+        } else if tlp.isIDRoutedMessage, device.function(at: tlp.targetID) != nil, let handler = messageReceived {
+            if let answer = handler(tlp) { reply(answer, simulator: simulator) }
         } else {
             counters.dropped += 1
         }
@@ -105,7 +110,7 @@ public final class Endpoint: Component {
     /// config request's target, a memory request's decoded BAR; "UR" where none is.
     func destination(of tlp: TLP) -> String {
         let function: SRIOVDevice.FunctionID?
-        if tlp.isCompletion || tlp.isConfig {
+        if tlp.isCompletion || tlp.isConfig || tlp.isIDRoutedMessage {
             function = device.function(at: tlp.isCompletion ? tlp.requesterID : tlp.targetID)
         } else if tlp.kind == .memoryRead || tlp.kind == .memoryWrite {
             function = decodeMemory(tlp.address)

@@ -181,7 +181,7 @@ public final class FabricNode: Component {
     /// The routing fields of a decoded TLP.
     static func fields(_ tlp: TLP) -> RouteFields<Concrete> {
         RouteFields(
-            idRouted: Bit(tlp.isConfig || tlp.isCompletion), isCompletion: Bit(tlp.isCompletion), isConfig: Bit(tlp.isConfig),
+            idRouted: Bit(tlp.isConfig || tlp.isCompletion || tlp.isIDRoutedMessage), isCompletion: Bit(tlp.isCompletion), isConfig: Bit(tlp.isConfig),
             targetID: Bits(UInt64(tlp.isCompletion ? tlp.requesterID : tlp.targetID)), address: Bits(tlp.address),
             requesterID: Bits(UInt64(tlp.requesterID)), addressType: Bits(UInt64(tlp.addressType)))
     }
@@ -305,6 +305,11 @@ public final class FabricNode: Component {
             counters.dropped += 1
             return true
         }
+        if tlp.isIDRoutedMessage, tlp.messageCode == TLP.invalidationCompletion {
+            observer?(Hop(clock: simulator.now, node: path, ingress: ingressName(ingress), egress: "IOMMU", tlp: tlp))
+            host?.invalidationCompleted(requester: tlp.requesterID)
+            return true
+        }
         if tlp.kind == .memoryWrite, Self.interruptRange.contains(tlp.address) {
             let data = tlp.payload.first ?? 0
             let delivered = host?.interrupt(requester: tlp.requesterID, address: tlp.address, data: data, clock: simulator.now) ?? true
@@ -317,6 +322,7 @@ public final class FabricNode: Component {
             return true
         }
         guard tlp.kind == .memoryRead || tlp.kind == .memoryWrite else { return refuse(tlp, ingress: ingress, label: "UR", simulator) }
+        if tlp.kind == .memoryRead, tlp.addressType == 1 { return translationRequest(tlp, ingress: ingress, simulator) }
         // Where the request lands: through the host's IOMMU when there is a host (a blocked
         // read gets UR, a blocked write is dropped; the IOMMU records the fault), else the
         // plain memory below `hostMemoryLimit`.
@@ -350,6 +356,19 @@ public final class FabricNode: Component {
         }
         for completion in completions { _ = send(completion, to: ingress, from: "memory", simulator) }
         return true
+    }
+
+    /// A Translation Request (ATS 1.1 §2.2): the IOMMU translates the page and the root complex
+    /// answers with one Translation Completion entry, R and W in bits 0-1 and the translated
+    /// address in bits 63:12 (R = W = 0: no translation; without a host: UR).
+    func translationRequest(_ tlp: TLP, ingress: Int, _ simulator: Simulator) -> Bool {
+        guard let host else { return refuse(tlp, ingress: ingress, label: "UR", simulator) }
+        guard let channel = reverse(of: ingress), channel.room >= 1 else { return false }
+        let t = host.translationRequest(requester: tlp.requesterID, address: tlp.address & ~0xFFF, clock: simulator.now)
+        let entry = t.map { ($0.address & ~0xFFF) | ($0.read ? 1 : 0) | ($0.write ? 2 : 0) } ?? 0
+        observer?(Hop(clock: simulator.now, node: path, ingress: ingressName(ingress), egress: "translation", tlp: tlp))
+        return send(TLP(kind: .completionWithData, requesterID: tlp.requesterID, tag: tlp.tag, length: 2, targetID: 0, byteCount: 8,
+                        payload: [UInt32(truncatingIfNeeded: entry), UInt32(entry >> 32)]), to: ingress, from: "translation", simulator)
     }
 
     /// A CPU load or store of the host's own registers (the IOMMU's), answered in the root complex.

@@ -59,6 +59,11 @@ public protocol HostMemoryPort: AnyObject {
     /// The host address a device's request at `address` reaches, or nil when the IOMMU blocks
     /// it (and records the fault).
     func translate(requester: UInt16, address: UInt64, length: Int, write: Bool, addressType: UInt8, clock: UInt64) -> UInt64?
+    /// A Translation Request (ATS 1.1 §2.1, a memory read with Address Type 01): the host page
+    /// `address` translates to and the permissions, or nil (R = W = 0 in the completion).
+    func translationRequest(requester: UInt16, address: UInt64, clock: UInt64) -> (address: UInt64, read: Bool, write: Bool)?
+    /// A device's Invalidation Completion (ATS 1.1 §3.2) for an Invalidate Request the host sent.
+    func invalidationCompleted(requester: UInt16)
     /// `address` is host memory.
     func contains(_ address: UInt64) -> Bool
     func read32(_ address: UInt64) -> UInt32
@@ -72,4 +77,12 @@ public protocol HostMemoryPort: AnyObject {
     func ownsRegister(_ address: UInt64) -> Bool
     func readRegister(_ address: UInt64) -> UInt32
     func writeRegister(_ address: UInt64, _ value: UInt32, byteEnables: UInt8)
+}
+
+extension HostMemoryPort {
+    /// A device's Invalidation Completion for an Invalidate Request the host sent it.
+    public func invalidationCompleted(requester: UInt16) {}
+
+    /// Without an IOMMU there is nothing to translate with: no translation.
+    public func translationRequest(requester: UInt16, address: UInt64, clock: UInt64) -> (address: UInt64, read: Bool, write: Bool)? { nil }
 }

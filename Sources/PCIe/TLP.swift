@@ -70,6 +70,13 @@ public struct TLP: Sendable, Equatable, CustomStringConvertible {
 
     public var isPosted: Bool { kind == .memoryWrite || kind == .message || kind == .messageWithData }
     public var isCompletion: Bool { kind == .completion || kind == .completionWithData }
+    /// Message routing 010: by the target ID (PCIe Base 4.0 Table 2-18).
+    public static let routedByID: UInt8 = 0b010
+    /// ATS messages (ATS 1.1 §2.3, §3): Invalidate Request (MsgD, the untranslated address and
+    /// S in its 8-byte payload) and Invalidation Completion (Msg), both routed by ID.
+    public static let invalidateRequest: UInt8 = 0x01, invalidationCompletion: UInt8 = 0x02
+    /// A message routed by ID.
+    public var isIDRoutedMessage: Bool { (kind == .message || kind == .messageWithData) && messageRouting == Self.routedByID }
     public var isConfig: Bool { [.configRead0, .configWrite0, .configRead1, .configWrite1].contains(kind) }
     public var isRequest: Bool { !isCompletion }
     public var hasData: Bool { [.memoryWrite, .configWrite0, .configWrite1, .completionWithData, .messageWithData].contains(kind) }
@@ -119,7 +126,8 @@ public struct TLP: Sendable, Equatable, CustomStringConvertible {
                 }
                 dws.append(UInt32(truncatingIfNeeded: address) & ~3)
             default:
-                dws.append(UInt32(truncatingIfNeeded: address >> 32))
+                // A message routed by ID carries its target in bytes 8-9 (PCIe Base 4.0 §2.2.8).
+                dws.append(messageRouting == Self.routedByID ? UInt32(targetID) << 16 : UInt32(truncatingIfNeeded: address >> 32))
                 dws.append(UInt32(truncatingIfNeeded: address))
             }
         }
@@ -207,7 +215,12 @@ public struct TLP: Sendable, Equatable, CustomStringConvertible {
             tlp.tag = UInt8((dw1 >> 8) & 0xFF)
             tlp.messageCode = UInt8(dw1 & 0xFF)
             tlp.messageRouting = type & 7
-            tlp.address = UInt64(dw2) << 32 | UInt64(dws[3])
+            if tlp.messageRouting == Self.routedByID {
+                tlp.targetID = UInt16(dw2 >> 16)
+                tlp.address = UInt64(dws[3])
+            } else {
+                tlp.address = UInt64(dw2) << 32 | UInt64(dws[3])
+            }
         }
         tlp.payload = hasData ? Array(dws[headerDWs...]) : []
         return .success(tlp)
@@ -216,8 +229,16 @@ public struct TLP: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         var s = "\(kind.rawValue) req=\(BDF(requesterID)) tag=\(tag)"
         if isConfig { s += " target=\(BDF(targetID)) reg=0x\(String(register, radix: 16))" }
-        if kind == .memoryRead || kind == .memoryWrite { s += " addr=0x\(String(address, radix: 16)) len=\(length)" }
+        if kind == .memoryRead || kind == .memoryWrite {
+            s += " addr=0x\(String(address, radix: 16)) len=\(length)"
+            // Address Type (ATS 1.1 §2.1): 01 a Translation Request, 10 a translated request.
+            if addressType != 0 { s += addressType == 1 ? " AT=translation-request" : addressType == 2 ? " AT=translated" : " AT=reserved" }
+        }
         if isCompletion { s += " cpl=\(BDF(targetID)) \(status.label) bytes=\(byteCount)" }
+        if kind == .message || kind == .messageWithData {
+            s += " code=0x\(String(messageCode, radix: 16))" + (messageRouting == Self.routedByID ? " target=\(BDF(targetID))" : "")
+            if kind == .messageWithData, payload.count == 2 { s += " addr=0x\(String(UInt64(payload[1]) << 32 | UInt64(payload[0]), radix: 16))" }
+        }
         return s
     }
 }

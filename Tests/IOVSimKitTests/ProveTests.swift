@@ -37,6 +37,7 @@ struct ProveTests {
         "acs-redirect-off.toml": "peer-to-peer", "bus-range-too-small.toml": "routing IDs", "offset-stride-collision.toml": "routing IDs",
         "vf-bar-below-page-size.toml": "BAR apertures", "vmm-maps-foreign-page.toml": "DMA isolation", "vmm-unmaps-without-invalidation.toml": "DMA isolation",
         "vmm-irte-without-source-validation.toml": "interrupt isolation", "two-vms-same-mac.toml": "L2 isolation", "spoof-check-off.toml": "anti-spoofing",
+        "ats-stale-atc.toml": "DMA isolation",
     ]
 
     @Test("every model in Models/broken/ violates exactly its family, and every other property of it is proved; exit 1")

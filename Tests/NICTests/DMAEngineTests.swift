@@ -66,6 +66,7 @@ struct DMAEngineTests {
         }
         func busMasterEnabled(_ function: SRIOVDevice.FunctionID) -> Bool { true }
         var requestSettings: DMARequester.Settings { DMARequester.Settings(maxPayload: 128, maxReadRequest: 128, tags: 8) }
+        var atsEnabledRequesters: Set<UInt16> { [] }
         func msixControl(_ function: SRIOVDevice.FunctionID) -> (enabled: Bool, functionMask: Bool)? { nil }
         func requestFailed(_ function: SRIOVDevice.FunctionID, status: TLP.CompletionStatus) { failed.append((function, status)) }
     }

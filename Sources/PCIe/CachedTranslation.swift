@@ -1,6 +1,7 @@
 import RTL
 
-/// The IOTLB's part of a translation (VT-d §6.2), written once over the algebra: an untranslated
+/// A cache of translations, written once over the algebra: the IOMMU's IOTLB (VT-d §6.2) and a
+/// device's Address Translation Cache (PCIe ATS 1.1 §2) decide with it. An untranslated
 /// request whose page an entry of its domain holds, with the permission the access needs, takes
 /// the entry's host page without a walk; anything else walks the tables. The concrete IOMMU
 /// decides its hits with it (and keeps its LRU and counters); the prover runs it on the cache
