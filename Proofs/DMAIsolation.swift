@@ -27,11 +27,13 @@ extension PlatformProofs {
     struct SnapshotTables: TranslationTables {
         let pages: [(page: UInt64, words: [UInt64])]
         let memorySize: UInt64
-        var leaves = AbstractLeaves()
+        /// Tables read with their entries left out, one level each.
+        var abstract: [AbstractLevel] = []
 
         func read(_ address: Bits<Symbolic, 64>) -> (value: Bits<Symbolic, 64>, ok: Bit<Symbolic>) {
             let page = address >> Bits(12), index = (address >> Bits(3)) & Bits(0x1FF)
-            var value = leaves.read(page: page, index: index)
+            var value = Bits<Symbolic, 64>.zero
+            for level in abstract { value = level.read(page: page, index: index, otherwise: value) }
             for (p, words) in pages.reversed() {
                 var word = Bits<Symbolic, 64>.zero
                 for k in words.indices.reversed() where words[k] != 0 { word = mux(index .== Bits(UInt64(k)), Bits(words[k]), word) }
@@ -41,46 +43,43 @@ extension PlatformProofs {
         }
     }
 
-    /// Leaf tables read with their targets left out: which entries are present is exact (runs
-    /// of indices per group of pages alike in that), a present entry reads `entry`, a word that
-    /// the VM's ownership cannot vouch for (a page of another owner, a not-present entry that
-    /// is not zero) reads its value, every other word zero.
-    struct AbstractLeaves {
-        /// (page runs, index runs): a page in the runs has its present entries at those indices.
+    /// The tables of one level read with their entries left out: which entries are present is
+    /// exact (runs of indices per group of pages alike in that), a present entry that `fits`
+    /// reads `entry` (a free word the query constrains to what every fitting entry is: a page
+    /// the VM owns, for leaf tables; a pointer to one of the next level's abstract tables with
+    /// the entries' common flags, for level-2 tables), any other word its value, zero elsewhere.
+    /// A walk reads each level once, so one word per level stands for all of its entries.
+    struct AbstractLevel {
+        /// (page runs, index runs): a page in the runs has its fitting entries at those indices.
         var groups: [(pages: [(first: UInt64, end: UInt64)], indices: [(first: UInt64, end: UInt64)])] = []
         var exceptions: [(page: UInt64, index: UInt64, value: UInt64)] = []
-        var entry: Bits<Symbolic, 64> = .zero
+        let entry: Bits<Symbolic, 64>
 
-        /// Groups `pages` of `dma` for `vm`.
-        init(pages: [UInt64], vm: String, dma: DMAState, entry: Bits<Symbolic, 64>) {
+        init(pages: [UInt64], dma: DMAState, entry: Bits<Symbolic, 64>, fits: (UInt64) -> Bool) {
             self.entry = entry
             var byPresence: [[UInt64]: [UInt64]] = [:]
             for page in pages {
                 guard let words = dma.pages[page] else { continue }
                 var present: [UInt64] = []
                 for (k, word) in words.enumerated() where word != 0 {
-                    if word & 3 != 0 && dma.owners[(word & SecondLevelTranslation.addressMask) >> 12] == vm {
-                        present.append(UInt64(k))
-                    } else {
-                        exceptions.append((page, UInt64(k), word))
-                    }
+                    if fits(word) { present.append(UInt64(k)) } else { exceptions.append((page, UInt64(k), word)) }
                 }
                 byPresence[present, default: []].append(page)
             }
             groups = byPresence.sorted { $0.value[0] < $1.value[0] }.map { (runs(Set($0.value)), runs(Set($0.key))) }
         }
 
-        init() {}
-
-        func read(page: Bits<Symbolic, 64>, index: Bits<Symbolic, 64>) -> Bits<Symbolic, 64> {
-            func within(_ x: Bits<Symbolic, 64>, _ runs: [(first: UInt64, end: UInt64)]) -> Bit<Symbolic> {
-                Bit.any(runs.map { (x .>= Bits($0.first)) & (x .< Bits($0.end)) })
-            }
+        func read(page: Bits<Symbolic, 64>, index: Bits<Symbolic, 64>, otherwise: Bits<Symbolic, 64>) -> Bits<Symbolic, 64> {
             let present = Bit<Symbolic>.any(groups.map { within(page, $0.pages) & within(index, $0.indices) })
-            var value = mux(present, entry, .zero)
+            var value = mux(present, entry, otherwise)
             for e in exceptions.reversed() { value = mux((page .== Bits(e.page)) & (index .== Bits(e.index)), Bits(e.value), value) }
             return value
         }
+    }
+
+    /// `x` is in one of `runs` (half-open).
+    static func within(_ x: Bits<Symbolic, 64>, _ runs: [(first: UInt64, end: UInt64)]) -> Bit<Symbolic> {
+        Bit.any(runs.map { (x .>= Bits($0.first)) & (x .< Bits($0.end)) })
     }
 
     /// The same snapshot for the concrete replay of a counterexample.
@@ -206,17 +205,31 @@ extension PlatformProofs {
         let rids = Set(functions.map(\.rid))
         let cached = (dma.iotlb.filter { domains.contains($0.domain) }.map(\.hostPage) + dma.atc.filter { rids.contains($0.requester) }.map(\.hostPage))
             .filter { dma.owners[$0] == vm }.map { (first: $0, count: UInt64(1)) }
-        // Leaf tables read by no other level are read with their targets left out.
-        let inner = Set(parts.flatMap { $0.pages.dropLast() })
+        // Leaf tables read by no other level are read with their targets left out; level-2
+        // tables whose entries all point to such leaf tables with one set of flags, too.
+        let mask = SecondLevelTranslation.addressMask
+        let inner = Set(parts.flatMap { $0.pages.dropLast() }), base = Set(parts.flatMap { $0.pages.prefix(2) })
         let leaves = Set(parts.filter { $0.level == 1 && !inner.contains($0.pages.last!) }.map { $0.pages.last! })
-        let concrete = parts.filter { !leaves.contains($0.pages.last ?? ~0) }
-        let pages = Set(concrete.flatMap(\.pages)).sorted().compactMap { p in dma.pages[p].map { (page: p, words: $0) } }
+        let level2 = parts.filter { $0.level == 2 && !base.contains($0.pages.last!) && !leaves.contains($0.pages.last!) }.map { $0.pages.last! }
+        let flags = level2.lazy.compactMap { dma.pages[$0]?.first { $0 & 3 != 0 } }.first.map { $0 & ~mask } ?? 0
+        let pointers = Set(level2)
+        // A pointer stands for any of the leaf tables every entry of which fits; one to a leaf
+        // table with a word that does not (read as its value) stays a value itself, so the walk
+        // reaches that word only through the index that leads there.
+        let ownLeaf = { (word: UInt64) in word & 3 != 0 && dma.owners[(word & mask) >> 12] == vm }
+        let clean = leaves.filter { page in dma.pages[page]?.allSatisfy { $0 == 0 || ownLeaf($0) } ?? false }
+        let pages = Set(parts.flatMap(\.pages)).subtracting(leaves).subtracting(pointers).sorted().compactMap { p in dma.pages[p].map { (page: p, words: $0) } }
+        let known = parts.filter { !leaves.contains($0.pages.last ?? ~0) }.flatMap(\.targets) + cached
         let outcome = try withProof(limits: limits) { proof in
             let entry = try proof.variable("leaf_entry", as: Bits<Symbolic, 64>.self)
-            let tables = SnapshotTables(pages: pages, memorySize: dma.memorySize, leaves: AbstractLeaves(pages: leaves.sorted(), vm: vm, dma: dma, entry: entry))
+            let pointer = try proof.variable("table_entry", as: Bits<Symbolic, 64>.self)
             let owned = proof.predicate("owned", over: Bits<Symbolic, 64>.self)
-            let entryPage = (entry & Bits(SecondLevelTranslation.addressMask)) >> Bits(12)
-            let assumptions = ownedPages(concrete.flatMap(\.targets) + cached, vm, dma).map { owned(Bits($0)) } + [(entry & Bits(3)) .!= .zero, owned(entryPage)]
+            let leafLevel = AbstractLevel(pages: leaves.sorted(), dma: dma, entry: entry, fits: ownLeaf)
+            let pointerLevel = AbstractLevel(pages: level2.sorted(), dma: dma, entry: pointer) { $0 & ~mask == flags && clean.contains(($0 & mask) >> 12) }
+            let tables = SnapshotTables(pages: pages, memorySize: dma.memorySize, abstract: [leafLevel, pointerLevel])
+            let entryPage = (entry & Bits(mask)) >> Bits(12), pointerPage = (pointer & Bits(mask)) >> Bits(12)
+            let assumptions = ownedPages(known, vm, dma).map { owned(Bits($0)) } + [(entry & Bits(3)) .!= .zero, owned(entryPage),
+                (pointer & Bits(~mask)) .== Bits(flags), within(pointerPage, runs(clean))]
             return try query(functions, dma, proof: proof, tables: tables, entries: entries, owned: owned, assuming: assumptions, hooks: hooks)
         }
         // A request the abstraction allows that the snapshot's values do not confirm: prove
