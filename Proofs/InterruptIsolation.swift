@@ -15,15 +15,23 @@ extension PlatformProofs {
         let pages = DMAState.interruptTablePages(base: dma.interruptTable, sizeField: dma.interruptTableSize).compactMap { p in dma.pages[p].map { (page: p, words: $0) } }
         let tables = SnapshotTables(pages: pages, memorySize: dma.memorySize)
         let outcomes = try perVM(dma.functions.filter { dma.destinations[$0.vm] != nil }) { functions in
-            try withProof(limits: limits) { proof in
-                let requester = try proof.variable("requester", as: Bits<Symbolic, 16>.self)
-                let address = try proof.variable("msi_address", as: Bits<Symbolic, 32>.self)
-                let data = try proof.variable("msi_data", as: Bits<Symbolic, 32>.self)
-                let r = deliver(requester, dma, address: address, data: data, tables: tables, hooks: hooks)
-                let among = Bit<Symbolic>.any(functions.map { requester .== Bits(UInt64($0.rid)) })
-                let own = Bits<Symbolic, 32>(UInt64(dma.destinations[functions[0].vm]!))
-                return try proof.check(r.delivered.implies(r.destination .== own), assuming: [(address >> Bits(20)) .== Bits(0xFEE), among])
+            func query(plain: Bool) throws -> ProofOutcome {
+                try withProof(limits: limits) { proof in
+                    let requester = try proof.variable("requester", as: Bits<Symbolic, 16>.self)
+                    let address = try proof.variable("msi_address", as: Bits<Symbolic, 32>.self)
+                    let data = try proof.variable("msi_data", as: Bits<Symbolic, 32>.self)
+                    let r = deliver(requester, dma, address: address, data: data, tables: tables, hooks: hooks)
+                    let among = Bit<Symbolic>.any(functions.map { requester .== Bits(UInt64($0.rid)) })
+                    let own = Bits<Symbolic, 32>(UInt64(dma.destinations[functions[0].vm]!))
+                    // A plain witness first asked for: the handle alone (no subhandle), data 0.
+                    let plainness = plain ? [~address[bit: 3], data .== .zero] : []
+                    return try proof.check(r.delivered.implies(r.destination .== own), assuming: [(address >> Bits(20)) .== Bits(0xFEE), among] + plainness)
+                }
             }
+            let outcome = try query(plain: false)
+            guard outcome.result.counterexample != nil, functions.count == 1 else { return outcome }
+            let plain = try query(plain: true)
+            return plain.result.counterexample != nil ? plain : outcome
         }
         return dma.functions.compactMap { f in
             guard let outcome = outcomes[f.rid] else { return nil }

@@ -114,6 +114,15 @@ struct DMAIsolationProofTests {
         #expect(invalidated.results.filter { $0.family == "DMA isolation" }.count == 4)
     }
 
+    @Test("the 82599 model proved at clock 300,000, after its VMs' traffic has filled the IOTLB: every family, the IOTLB's 64 entries in the state")
+    func warmCaches() throws {
+        let report = try ProveReport.run(file: Repository.model("i82599.toml"), limits: SolverLimits(recordQueries: false), at: 300_000)
+        #expect(report.exitCode == 0, "\(report.table())")
+        #expect(report.table().contains("state: at clock 300000, after the model's traffic\n"))
+        #expect(report.coverageLines.contains { $0.hasPrefix("DMA isolation: 4 functions of 2 VMs at clock 300000 (IOTLB 64 entries, context cache 4)") },
+                "\(report.coverageLines)")
+    }
+
     @Test("--at before the end of bring-up takes the state after bring-up and says so")
     func atTooEarly() throws {
         let report = try ProveReport.run(file: Repository.model("i82576.toml"), limits: SolverLimits(recordQueries: false), at: 10)
