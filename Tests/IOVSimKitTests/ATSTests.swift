@@ -65,11 +65,6 @@ struct ATSTests {
     @Test("ats on a VM needs the host's IOMMU: a model error naming the key")
     func needsHost() throws {
         let text = try String(contentsOfFile: Self.model, encoding: .utf8).replacingOccurrences(of: "[host]\nmemory_mb = 1024\n", with: "[host]\nmemory_mb = 1024\niommu = false\n")
-        do {
-            _ = try ModelLoader.parse(text, file: "ats.toml")
-            Issue.record("no error")
-        } catch let error as ModelError {
-            #expect(error.keyPath == "vm[0].ats" && error.message.contains("IOMMU"), "\(error)")
-        }
+        expectModelError(text, key: "vm[0].ats", message: "IOMMU")
     }
 }

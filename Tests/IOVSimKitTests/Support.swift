@@ -70,3 +70,15 @@ func runReplay(_ report: ProveReport, _ result: PropertyResult, cycles: Int = 10
     let run = try IOVSimBinary.run(arguments.map { $0 == "replay.log" ? log : $0 } + ["--cycles", "\(cycles)"])
     return (run.status, run.stdout + run.stderr, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
 }
+
+/// Parsing model `text` fails with an error at `key` whose message contains `message`.
+func expectModelError(_ text: String, key: String, message: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    do {
+        _ = try ModelLoader.parse(text, file: "model.toml")
+        Issue.record("no error at \(key)", sourceLocation: sourceLocation)
+    } catch let error as ModelError {
+        #expect(error.keyPath == key && error.message.contains(message), "\(error)", sourceLocation: sourceLocation)
+    } catch {
+        Issue.record("not a model error: \(error)", sourceLocation: sourceLocation)
+    }
+}
