@@ -208,9 +208,14 @@ extension PlatformProofs {
         // Leaf tables read by no other level are read with their targets left out; level-2
         // tables whose entries all point to such leaf tables with one set of flags, too.
         let mask = SecondLevelTranslation.addressMask
-        let inner = Set(parts.flatMap { $0.pages.dropLast() }), base = Set(parts.flatMap { $0.pages.prefix(2) })
-        let leaves = Set(parts.filter { $0.level == 1 && !inner.contains($0.pages.last!) }.map { $0.pages.last! })
-        let level2 = parts.filter { $0.level == 2 && !base.contains($0.pages.last!) && !leaves.contains($0.pages.last!) }.map { $0.pages.last! }
+        // The levels each page is read at (a page read at two levels, or as a root or context
+        // page, stays a value).
+        var levels: [UInt64: Set<Int>] = [:]
+        for part in parts where part.level > 0 {
+            for (j, page) in part.pages.enumerated() { levels[page, default: []].insert(j < 2 ? 0 : part.level + part.pages.count - 1 - j) }
+        }
+        let leaves = Set(levels.filter { $0.value == [1] }.keys)
+        let level2 = levels.filter { $0.value == [2] }.keys.sorted()
         let flags = level2.lazy.compactMap { dma.pages[$0]?.first { $0 & 3 != 0 } }.first.map { $0 & ~mask } ?? 0
         let pointers = Set(level2)
         // A pointer stands for any of the leaf tables every entry of which fits; one to a leaf
@@ -225,7 +230,7 @@ extension PlatformProofs {
             let pointer = try proof.variable("table_entry", as: Bits<Symbolic, 64>.self)
             let owned = proof.predicate("owned", over: Bits<Symbolic, 64>.self)
             let leafLevel = AbstractLevel(pages: leaves.sorted(), dma: dma, entry: entry, fits: ownLeaf)
-            let pointerLevel = AbstractLevel(pages: level2.sorted(), dma: dma, entry: pointer) { $0 & ~mask == flags && clean.contains(($0 & mask) >> 12) }
+            let pointerLevel = AbstractLevel(pages: level2, dma: dma, entry: pointer) { $0 & ~mask == flags && clean.contains(($0 & mask) >> 12) }
             let tables = SnapshotTables(pages: pages, memorySize: dma.memorySize, abstract: [leafLevel, pointerLevel])
             let entryPage = (entry & Bits(mask)) >> Bits(12), pointerPage = (pointer & Bits(mask)) >> Bits(12)
             let assumptions = ownedPages(known, vm, dma).map { owned(Bits($0)) } + [(entry & Bits(3)) .!= .zero, owned(entryPage),
