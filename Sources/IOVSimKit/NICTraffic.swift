@@ -129,7 +129,7 @@ final class NICTraffic {
             writers[name] = w
             return w
         } catch {
-            writeError = OutputError(path: path, reason: "permission denied or not a regular file")
+            writeError = OutputError(path: path, reason: (error as? OutputFile.Failure)?.reason ?? "\(error)")
             return nil
         }
     }

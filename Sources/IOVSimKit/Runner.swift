@@ -39,6 +39,29 @@ public enum Runner {
         public init() {}
     }
 
+    /// The `count` names nearest `glob`: the longest run of the glob's text before its first
+    /// wildcard that a name starts with, then the fewest differing characters, then by name.
+    static func closest(to glob: String, among names: [String], count: Int = 5) -> [String] {
+        let literal = Array(glob.prefix { !"*?[".contains($0) })
+        func shared(_ name: String) -> Int { zip(literal, name).prefix { $0 == $1 }.count }
+        func distance(_ name: String) -> Int {
+            let a = literal, b = Array(name)
+            var row = Array(0...b.count)
+            for i in 1...max(1, a.count) where !a.isEmpty {
+                var previous = row[0]
+                row[0] = i
+                for j in 1...max(1, b.count) where !b.isEmpty {
+                    let keep = row[j]
+                    row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                    previous = keep
+                }
+            }
+            return row[b.count]
+        }
+        let ranked = names.map { (name: $0, shared: shared($0), distance: distance($0)) }
+        return ranked.sorted { ($0.shared, -$0.distance, $1.name) > ($1.shared, -$1.distance, $0.name) }.prefix(count).map(\.name)
+    }
+
     /// One dword `data` that `function` writes to `address`, after bring-up or at `clock`.
     public struct ReplayWrite: Sendable, Equatable {
         public var function: String
@@ -78,12 +101,19 @@ public enum Runner {
         public var host: [String] = []
         public var guardViolations = 0
         public var frameLogLines = 0
+        /// The clocks asked for (`--cycles`), when the run went further (bring-up is not cut short).
+        public var requestedClocks: UInt64?
 
         public var clocksPerSecond: Double { wallSeconds > 0 ? Double(clocks) / wallSeconds : 0 }
 
         public func render() -> String {
             var out = "model \(model): \(clocks) clocks = \(String(format: "%.3f", simulatedSeconds * 1e6)) us simulated in \(String(format: "%.2f", wallSeconds)) s wall (\(String(format: "%.0f", clocksPerSecond)) clocks/s, \(componentTicks) component ticks)\n"
             out += "bring-up: \(configAccesses) config and MMIO requests, \(bringUpClocks) clocks; NIC DMA requests issued: \(dmaRequests)\n"
+            if let requested = requestedClocks, requested < clocks {
+                out += "note: --cycles \(requested) ends before "
+                    + (requested < bringUpClocks ? "bring-up and the drivers' set-up do (\(bringUpClocks) clocks)" : "the replayed writes have had 1,000 clocks")
+                    + "; the run went on to clock \(clocks)\n"
+            }
             out += "TLP hops by type: " + tlpHopsByType.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "\n"
             let active = perFunction.filter { $0.writesReceived > 0 }
             if !active.isEmpty {
@@ -118,7 +148,8 @@ public enum Runner {
             throw UsageError("--write \(write.function)@0x\(String(write.address, radix: 16))\(write.clock.map { "@\($0)" } ?? ""): '\(write.function)' is not a function of \(file) (expected DEVICE.pfN or DEVICE.pfN.vfM, e.g. \(model.effectivePlatform.device[0].name).pf0.vf0)")
         }
         for glob in options.signals where simulator.probes.matching([glob]).isEmpty && !Glob.matches(glob, "top.clk") {
-            throw UsageError("--signals '\(glob)' matches no signal (names look like top.rc.rp0.down.valid, top.nic0.pf0.cfg.num_vfs)")
+            let closest = Self.closest(to: glob, among: ["top.clk"] + simulator.probes.probes.map(\.path))
+            throw UsageError("--signals '\(glob)' matches no signal; the closest: \(closest.joined(separator: ", "))")
         }
         var created: [String] = []
         var succeeded = false
@@ -132,10 +163,10 @@ public enum Runner {
                 let opened = try open()
                 created.append(path)
                 return opened
+            } catch let failure as OutputFile.Failure {
+                throw OutputError(path: path, reason: failure.reason)
             } catch {
-                let folder = (path as NSString).deletingLastPathComponent
-                let why = FileManager.default.fileExists(atPath: folder.isEmpty ? "." : folder) ? "permission denied or not a regular file" : "no such directory '\(folder)'"
-                throw OutputError(path: path, reason: why)
+                throw OutputError(path: path, reason: (error as NSError).localizedDescription)
             }
         }
         var vcd: VCDWriter?
@@ -214,6 +245,7 @@ public enum Runner {
         let elapsed = ContinuousClock.now - start
         summary.wallSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         summary.clocks = simulator.now
+        summary.requestedClocks = options.cycles < simulator.now ? options.cycles : nil
         summary.simulatedSeconds = simulator.simulatedSeconds
         summary.tlpHopsByType = kinds
         summary.dmaRequests = platform.nics.values.reduce(0) { $0 + $1.dma.requester.writesIssued + $1.dma.requester.readsIssued }

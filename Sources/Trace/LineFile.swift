@@ -8,9 +8,7 @@ final class LineFile {
     private(set) var lines = 0
 
     init(path: String, header: String) throws {
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
-        }
+        let handle = try OutputFile.create(path)
         self.handle = handle
         buffer.reserveCapacity(1 << 16)
         write(header)

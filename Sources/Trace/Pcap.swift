@@ -108,9 +108,9 @@ public enum Pcap {
 
     /// Writes `records` as a classic pcap file.
     public static func write(_ records: [Record], path: String) throws {
-        guard FileManager.default.createFile(atPath: path, contents: Data(encode(records))) else {
-            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
-        }
+        let handle = try OutputFile.create(path)
+        defer { try? handle.close() }
+        handle.write(Data(encode(records)))
     }
 }
 
@@ -124,9 +124,7 @@ public final class PcapWriter {
     public private(set) var bytes = 0
 
     public init(path: String) throws {
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
-        }
+        let handle = try OutputFile.create(path)
         self.path = path
         self.handle = handle
         buffer = Pcap.header

@@ -38,9 +38,7 @@ public final class VCDWriter {
 
     /// `clockName` is the clock signal's path (`top.clk`); it is written when it matches the globs.
     public init(path: String, probes: [Probe], clockHz: UInt64, clockName: String = "top.clk", options: Options = Options()) throws {
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
-        }
+        let handle = try OutputFile.create(path)
         self.handle = handle
         self.options = options
         let selected = options.globs.isEmpty ? probes : probes.filter { probe in options.globs.contains { Glob.matches($0, probe.path) } }

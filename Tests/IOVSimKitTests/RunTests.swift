@@ -117,6 +117,17 @@ struct RunTests {
         #expect(a.log.split(separator: "\n").count > 1_000)
     }
 
+    @Test("--cycles shorter than bring-up: the run goes on to the end of bring-up and the summary says so; longer: no note")
+    func shortRun() throws {
+        let short = try IOVSimBinary.run(["run", Repository.model("i82576.toml"), "--cycles", "1000", "--quiet"])
+        #expect(short.status == 0, "\(short.stderr)")
+        let bringUp = try #require(short.stdout.firstMatch(of: /bring-up: \d+ config and MMIO requests, (\d+) clocks/)).1
+        #expect(short.stdout.contains("note: --cycles 1000 ends before bring-up and the drivers' set-up do (\(bringUp) clocks); the run went on to clock \(bringUp)\n"),
+                "\(short.stdout)")
+        let long = try IOVSimBinary.run(["run", Repository.model("i82576.toml"), "--cycles", "20000", "--quiet"])
+        #expect(long.status == 0 && long.stdout.contains("model i82576: 20000 clocks") && !long.stdout.contains("note: --cycles"), "\(long.stdout)")
+    }
+
     @Test("the command line: summary, --signals, --from/--to, --tlp-log")
     func commandLine() throws {
         let vcd = Self.temporary("vcd"), log = Self.temporary("log")

@@ -103,9 +103,14 @@ struct VacuityTests {
         #expect(smt2.stderr.contains("/proc/iovsim-no-such/dir: cannot write"))
 
         let model = Repository.model("i82599.toml")
-        let missingDir = try IOVSimBinary.run(["run", model, "--cycles", "100", "--vcd", "/nonexistent-dir/x.vcd", "--quiet"])
-        #expect(missingDir.status == ToolStatus.cannotWrite.rawValue)
-        #expect(missingDir.stderr.contains("no such directory '/nonexistent-dir'"))
+        // The path and the operating system's reason, for each kind of output.
+        for option in ["--vcd", "--tlp-log", "--frame-log"] {
+            let missingDir = try IOVSimBinary.run(["run", model, "--cycles", "100", option, "/nonexistent-dir/x.out", "--quiet"])
+            #expect(missingDir.status == ToolStatus.cannotWrite.rawValue)
+            #expect(missingDir.stderr.contains("/nonexistent-dir/x.out: cannot write: No such file or directory"), "\(option): \(missingDir.stderr)")
+        }
+        let pcaps = try IOVSimBinary.run(["run", model, "--cycles", "10000", "--pcap-out", "/proc/iovsim", "--quiet"])
+        #expect(pcaps.status == ToolStatus.cannotWrite.rawValue && pcaps.stderr.contains("/proc/iovsim"), "\(pcaps.stderr)")
 
         // The VCD opens fine, the TLP log is a directory: nothing is left behind.
         let vcd = temporaryPath("partial.vcd")
@@ -152,7 +157,10 @@ struct BadInputTests {
         Case(arguments: ["run", m, "--write", "nic0.pf0@0x10@soon"], status: .usage, message: "is not FUNCTION@ADDRESS[@CLOCK]"),
         Case(arguments: ["run", m, "--write", "nic0.pf0.vf0"], status: .usage, message: "is not FUNCTION@ADDRESS"),
         Case(arguments: ["run", m, "--write", "nic0.pf0.vf0@0xfee00010=0x100000000"], status: .usage, message: "is not FUNCTION@ADDRESS[@CLOCK][=DATA]"),
-        Case(arguments: ["run", m, "--signals", "no.such.signal*", "--vcd", "/tmp/never.vcd"], status: .usage, message: "matches no signal"),
+        Case(arguments: ["run", m, "--signals", "no.such.signal*", "--vcd", "/tmp/never.vcd"], status: .usage, message: "matches no signal; the closest: "),
+        // A glob that matches nothing names the nearest signals: a misspelt VF driver signal.
+        Case(arguments: ["run", Repository.model("i82576.toml"), "--signals", "top.nic0.pf0.vf0.driverr*", "--vcd", "/tmp/never.vcd"], status: .usage,
+             message: "--signals 'top.nic0.pf0.vf0.driverr*' matches no signal; the closest: top.nic0.pf0.vf0."),
     ]
 
     @Test("each gets its message and status", arguments: cases)
