@@ -11,11 +11,22 @@ extension PlatformProofs {
     /// "vm2", "host" for the PF's pool, "unassigned" for a VF no VM has.
     static func owner(_ pool: NICState.Pool) -> String { pool.vm ?? (pool.vf == nil ? "host" : "unassigned") }
 
-    static func antiSpoofing(_ nic: NICState, limits: SolverLimits, hooks: TransmitHooks) throws -> [PropertyResult] {
+    static func antiSpoofing(_ nic: NICState, limits: SolverLimits, hooks: TransmitHooks, jobs: Int = 1) throws -> [PropertyResult] {
         var results: [PropertyResult] = []
         for port in nic.ports {
-            let tables = port.filters.lifted(to: Symbolic.self), settings = port.transmit.lifted(to: Symbolic.self)
-            for pool in port.pools where pool.vm != nil && pool.vf != nil {
+            results += try parallelMap(port.pools.filter { $0.vm != nil && $0.vf != nil }, jobs: jobs) { pool in
+                try antiSpoofing(pool, port, limits: limits, hooks: hooks)
+            }.flatMap { $0 }
+        }
+        return results
+    }
+
+    /// The MAC and the VLAN property of one VF's pool.
+    static func antiSpoofing(_ pool: NICState.Pool, _ port: NICState.Port, limits: SolverLimits, hooks: TransmitHooks) throws -> [PropertyResult] {
+        var results: [PropertyResult] = []
+        let tables = port.filters.lifted(to: Symbolic.self), settings = port.transmit.lifted(to: Symbolic.self)
+        do {
+            do {
                 let bit = UInt64(1) << UInt64(pool.index)
                 let macs = port.filters.receiveAddresses.filter { $0.valid.isSet && $0.pools.value & bit != 0 }.map { $0.address.value }
                 let vlans = port.filters.vlanFilters.filter { $0.valid.isSet && $0.pools.value & bit != 0 }.map { $0.vlanID.value }

@@ -95,7 +95,7 @@ extension PlatformProofs {
     /// per leaf table, one per table for the indices that lead to no further table), every
     /// part still symbolic in every address bit it does not fix, the parts together covering
     /// every address.
-    struct Part {
+    struct Part: Sendable {
         /// (shift, index): address bits shift+8...shift equal index.
         var fixed: [(shift: Int, index: UInt64)] = []
         /// (shift, indices): address bits shift+8...shift equal none of the indices.
@@ -158,12 +158,12 @@ extension PlatformProofs {
         return parts
     }
 
-    static func dmaIsolation(_ dma: DMAState, limits: SolverLimits, hooks: TranslationHooks) throws -> [PropertyResult] {
+    static func dmaIsolation(_ dma: DMAState, limits: SolverLimits, hooks: TranslationHooks, jobs: Int = 1) throws -> [PropertyResult] {
         guard dma.translationEnabled else { return [] }
         var trees: [UInt64: [Part]] = [:]
         var parts: [UInt16: [Part]] = [:]
         for f in dma.functions { parts[f.rid] = self.parts(rid: f.rid, rootTable: dma.rootTable, read64: dma.read64, trees: &trees) }
-        let outcomes = try perVM(dma.functions) { try isolation($0, vm: $0[0].vm, dma, parts: parts, limits: limits, hooks: hooks) }
+        let outcomes = try perVM(dma.functions, jobs: jobs) { [parts] in try isolation($0, vm: $0[0].vm, dma, parts: parts, limits: limits, hooks: hooks) }
         return dma.functions.map { f in
             let outcome = outcomes[f.rid]!, cex = outcome.result.counterexample
             return PropertyResult(family: "DMA isolation", subject: f.name, property: "every request of \(f.vm)'s \(f.name) reaches only \(f.vm)'s pages or is blocked",
@@ -175,20 +175,16 @@ extension PlatformProofs {
     /// `query` once for all of each VM's functions (the requester free among them: they share
     /// the VM's domain and tables, so the query is the size of one function's); where that is
     /// not proved, once per function, for each one's own verdict and witness.
-    static func perVM(_ functions: [DMAState.Function], _ query: ([DMAState.Function]) throws -> ProofOutcome) rethrows -> [UInt16: ProofOutcome] {
-        var outcomes: [UInt16: ProofOutcome] = [:]
-        for vm in Set(functions.map(\.vm)).sorted() {
-            let group = functions.filter { $0.vm == vm }
+    static func perVM(_ functions: [DMAState.Function], jobs: Int, _ query: @escaping @Sendable ([DMAState.Function]) throws -> ProofOutcome) throws -> [UInt16: ProofOutcome] {
+        let groups = Set(functions.map(\.vm)).sorted().map { vm in functions.filter { $0.vm == vm } }
+        let decided = try parallelMap(groups, jobs: jobs) { group -> [(UInt16, ProofOutcome)] in
             if group.count > 1 {
                 let shared = try query(group)
-                if shared.result == .proved {
-                    for f in group { outcomes[f.rid] = shared }
-                    continue
-                }
+                if shared.result == .proved { return group.map { ($0.rid, shared) } }
             }
-            for f in group { outcomes[f.rid] = try query([f]) }
+            return try group.map { ($0.rid, try query([$0])) }
         }
-        return outcomes
+        return Dictionary(decided.joined().map { $0 }, uniquingKeysWith: { a, _ in a })
     }
 
     /// DMA isolation of `functions` (all of VM `vm`), the requester free among them: the query

@@ -10,17 +10,16 @@ import SMT
 /// at the clock of the proof (and, with remapping off, the compatibility format, where the
 /// device names the destination itself).
 extension PlatformProofs {
-    static func interruptIsolation(_ dma: DMAState, names: [UInt16: String], limits: SolverLimits, hooks: InterruptHooks) throws -> [PropertyResult] {
+    static func interruptIsolation(_ dma: DMAState, names: [UInt16: String], limits: SolverLimits, hooks: InterruptHooks, jobs: Int = 1) throws -> [PropertyResult] {
         guard dma.translationEnabled || dma.interruptRemapping else { return [] }
         let pages = DMAState.interruptTablePages(base: dma.interruptTable, sizeField: dma.interruptTableSize).compactMap { p in dma.pages[p].map { (page: p, words: $0) } }
-        let tables = SnapshotTables(pages: pages, memorySize: dma.memorySize)
-        let outcomes = try perVM(dma.functions.filter { dma.destinations[$0.vm] != nil }) { functions in
+        let outcomes = try perVM(dma.functions.filter { dma.destinations[$0.vm] != nil }, jobs: jobs) { functions in
             func query(plain: Bool) throws -> ProofOutcome {
                 try withProof(limits: limits) { proof in
                     let requester = try proof.variable("requester", as: Bits<Symbolic, 16>.self)
                     let address = try proof.variable("msi_address", as: Bits<Symbolic, 32>.self)
                     let data = try proof.variable("msi_data", as: Bits<Symbolic, 32>.self)
-                    let r = deliver(requester, dma, address: address, data: data, tables: tables, hooks: hooks)
+                    let r = deliver(requester, dma, address: address, data: data, tables: SnapshotTables(pages: pages, memorySize: dma.memorySize), hooks: hooks)
                     let among = Bit<Symbolic>.any(functions.map { requester .== Bits(UInt64($0.rid)) })
                     let own = Bits<Symbolic, 32>(UInt64(dma.destinations[functions[0].vm]!))
                     // A plain witness first asked for: the handle alone (no subhandle), data 0.

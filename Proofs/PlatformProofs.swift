@@ -37,22 +37,22 @@ public struct PropertyResult: Sendable {
 /// `PortRouting`), with the configured state fixed and the VF index, address, requester and
 /// address type free.
 public enum PlatformProofs {
-    public static func check(_ state: PlatformState, limits: SolverLimits = SolverLimits(), hooks: ProofHooks = ProofHooks()) throws -> [PropertyResult] {
-        var results: [PropertyResult] = []
-        for block in state.vfBlocks {
-            results += try routingIDs(block, state: state, limits: limits)
-            results += try apertures(block, state: state, limits: limits)
-        }
+    /// `jobs`: properties checked on up to that many threads; the results (and their order)
+    /// are the same for any number.
+    public static func check(_ state: PlatformState, limits: SolverLimits = SolverLimits(), hooks: ProofHooks = ProofHooks(), jobs: Int = 1) throws -> [PropertyResult] {
+        var results = try parallelMap(state.vfBlocks, jobs: jobs) { block in
+            try routingIDs(block, state: state, limits: limits) + apertures(block, state: state, limits: limits)
+        }.flatMap { $0 }
         results += try peerToPeer(state, limits: limits, hooks: hooks.routing)
         if let dma = state.dma {
-            results += try dmaIsolation(dma, limits: limits, hooks: hooks.translation)
+            results += try dmaIsolation(dma, limits: limits, hooks: hooks.translation, jobs: jobs)
             let names = Dictionary(state.functions.map { ($0.rid, $0.name) }, uniquingKeysWith: { a, _ in a })
-            results += try interruptIsolation(dma, names: names, limits: limits, hooks: hooks.interrupt)
+            results += try interruptIsolation(dma, names: names, limits: limits, hooks: hooks.interrupt, jobs: jobs)
         }
         if let nic = state.nic {
             results += try l2Isolation(nic, limits: limits, hooks: hooks.sorter)
-            results += try antiSpoofing(nic, limits: limits, hooks: hooks.transmit)
-            results += try registerWindows(nic, limits: limits, hooks: hooks.window)
+            results += try antiSpoofing(nic, limits: limits, hooks: hooks.transmit, jobs: jobs)
+            results += try registerWindows(nic, limits: limits, hooks: hooks.window, jobs: jobs)
         }
         return results
     }

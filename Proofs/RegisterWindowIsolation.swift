@@ -7,14 +7,14 @@ import SMT
 /// or the device's status registers every VF may read; a write reaches only its own. Evaluated
 /// through `VFRegisterWindow`, the mapping the NIC's register file decodes VF accesses with.
 extension PlatformProofs {
-    static func registerWindows(_ nic: NICState, limits: SolverLimits, hooks: WindowHooks) throws -> [PropertyResult] {
+    static func registerWindows(_ nic: NICState, limits: SolverLimits, hooks: WindowHooks, jobs: Int = 1) throws -> [PropertyResult] {
         var results: [PropertyResult] = []
         for port in nic.ports {
             let map = port.map
             let shared = ["STATUS", "LINKS"].compactMap { map.register(named: $0)?.offset }
             let owned = map.offsetsByVF
-            for pool in port.pools where pool.vm != nil {
-                guard let vf = pool.vf else { continue }
+            results += try parallelMap(port.pools.filter { $0.vm != nil && $0.vf != nil }, jobs: jobs) { pool -> PropertyResult in
+                let vf = pool.vf!
                 func window<A>(_ offset: Bits<A, 16>) -> VFRegisterWindow.Target<A> {
                     map.family == "82576" ? VFRegisterWindow.i82576(vf: Bits(UInt64(vf)), offset: offset, hooks: hooks)
                                           : VFRegisterWindow.i82599(vf: Bits(UInt64(vf)), offset: offset, hooks: hooks)
@@ -36,9 +36,9 @@ extension PlatformProofs {
                     return "\(pool.function) (\(pool.vm!)) \(t.writable.isSet ? "writes" : "reads") offset 0x\(String(offset, radix: 16)) of its BAR0: it reaches "
                         + "\(register?.name ?? "PF offset") at 0x\(String(target, radix: 16)), which is \(whose)"
                 }
-                results.append(PropertyResult(family: "register windows", subject: pool.function,
-                                              property: "every offset of \(pool.vm!)'s \(pool.function) BAR0 reaches only its own registers",
-                                              outcome: outcome, explanation: explanation))
+                return PropertyResult(family: "register windows", subject: pool.function,
+                                      property: "every offset of \(pool.vm!)'s \(pool.function) BAR0 reaches only its own registers",
+                                      outcome: outcome, explanation: explanation)
             }
         }
         return results

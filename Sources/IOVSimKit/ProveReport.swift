@@ -28,7 +28,8 @@ public struct ProveReport {
     /// say nothing about the modelled platform.
     /// With `at` (else the model's `[prove] at`), the model's traffic runs to that clock first
     /// and the proofs take the state then.
-    public static func run(file: String, limits: SolverLimits, hooks: ProofHooks = ProofHooks(), at: UInt64? = nil) throws -> ProveReport {
+    /// `jobs`: properties checked at once (the report is the same for any number).
+    public static func run(file: String, limits: SolverLimits, hooks: ProofHooks = ProofHooks(), at: UInt64? = nil, jobs: Int = 1) throws -> ProveReport {
         let start = ContinuousClock.now
         let model = try ModelLoader.load(path: file)
         let platform = try Platform(model: model)
@@ -48,7 +49,7 @@ public struct ProveReport {
             }
         }
         let state = platform.state()
-        let results = try PlatformProofs.check(state, limits: limits, hooks: hooks)
+        let results = try PlatformProofs.check(state, limits: limits, hooks: hooks, jobs: jobs)
         guard !results.isEmpty else {
             throw VacuousError(file: file, reasons: ["nothing to check: no PF has VFs enabled and no VM owns a function below a switch or root port"])
         }

@@ -25,6 +25,8 @@ struct Prove: ParsableCommand {
     @Option(help: "Solver timeout per property, in seconds (0 < S <= 604800).") var timeout: Double = 30
     @Option(help: "Z3 resource limit per property (rlimit): a machine-independent bound; past it the property is unknown.")
     var rlimit: UInt32?
+    @Option(help: "Properties checked at once, each with its own Z3 context (1 ... 256; default: the machine's cores). The output is the same for any number.")
+    var jobs: Int?
 
     /// Checked in `run`, so that `--json` gets its error object for a bad value too.
     func limits() throws -> SolverLimits {
@@ -41,7 +43,8 @@ struct Prove: ParsableCommand {
     func run() throws {
         try withExitStatus(json: json ? model : nil) {
             if let at, at > ProveModel.latest { throw UsageError("--at \(at): value out of range: 0...\(ProveModel.latest) clocks") }
-            let report = try ProveReport.run(file: model, limits: limits(), at: at)
+            if let jobs, !(1...256).contains(jobs) { throw UsageError("--jobs \(jobs): value out of range: 1...256") }
+            let report = try ProveReport.run(file: model, limits: limits(), at: at, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount)
             if let smt2 { try report.writeSMT2(to: smt2) }
             print(json ? try report.json() : report.table(), terminator: json ? "\n" : "")
             if report.exitCode != 0 { throw ExitCode(report.exitCode) }

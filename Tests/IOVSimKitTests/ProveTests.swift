@@ -32,6 +32,21 @@ struct ProveTests {
         }
     }
 
+    @Test("--jobs 2 gives the same results in the same order as --jobs 1: verdicts, counterexamples, explanations, replays",
+          arguments: ["Models/i82599.toml", "Models/broken/spoof-check-off.toml", "Models/broken/vmm-maps-foreign-page.toml", "Models/broken/vmm-irte-without-source-validation.toml"])
+    func jobs(_ model: String) throws {
+        let file = Repository.root.appendingPathComponent(model).path
+        let one = try ProveReport.run(file: file, limits: SolverLimits(recordQueries: false), jobs: 1)
+        let two = try ProveReport.run(file: file, limits: SolverLimits(recordQueries: false), jobs: 2)
+        func rows(_ r: ProveReport) -> [String] {
+            r.results.map { "\($0.family)|\($0.subject)|\($0.property)|\($0.outcome.result)|\($0.explanation ?? "")|\(r.replayCommand($0) ?? "")" }
+        }
+        #expect(rows(one) == rows(two))
+        #expect(one.exitCode == two.exitCode)
+        let bad = try IOVSimBinary.run(["prove", file, "--jobs", "0"])
+        #expect(bad.status == ToolStatus.usage.rawValue && bad.stderr.contains("--jobs 0: value out of range: 1...256"), "\(bad.stderr)")
+    }
+
     /// The one family each broken model breaks (its comment says why).
     static let brokenFamilies = [
         "acs-redirect-off.toml": "peer-to-peer", "bus-range-too-small.toml": "routing IDs", "offset-stride-collision.toml": "routing IDs",
