@@ -25,6 +25,7 @@ let package = Package(
                 .product(name: "NIC", package: iovsim),
                 .product(name: "Trace", package: iovsim),
                 .product(name: "IOVSimKit", package: iovsim),
+                .product(name: "SMT", package: iovsim),
             ],
             path: "Benchmarks/IOVSim",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

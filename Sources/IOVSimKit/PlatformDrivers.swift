@@ -101,6 +101,13 @@ extension Platform {
         try frames.start()
     }
 
+    /// The model's own traffic (its generators and `[[traffic]]`) for a caller that drives the
+    /// simulator itself (a benchmark): call before `bringUp()`, and what it returns after it.
+    public func prepareModelTraffic() throws -> () throws -> Void {
+        let frames = try NICTraffic(platform: self, pcapIn: [])
+        return { [unowned self] in try self.startTraffic(frames) }
+    }
+
     /// Stops every program on the host CPU (the end of a run): the drivers leave their loops,
     /// nothing stays suspended.
     public func stopDrivers() {

@@ -30,6 +30,7 @@ let benchmarks: @Sendable () -> Void = {
     vcdBenchmarks()
     simulationBenchmarks()
     sorterBenchmarks()
+    proofBenchmarks()
 
     Benchmark("RID hand-written UInt16 (384 VFs)") { benchmark in
         for _ in benchmark.scaledIterations {
