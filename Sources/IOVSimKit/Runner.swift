@@ -195,7 +195,7 @@ public enum Runner {
         let progress = options.progress ? Progress(total: options.cycles) : nil
         let observer = options.clockObserver
         simulator.onClock = { clock in
-            vcd?.sample(clock: clock)
+            vcd?.sample(clock: clock, quiet: simulator.quiet)
             progress?.update(clock: clock)
             observer?(platform, clock)
         }

@@ -27,6 +27,10 @@ public final class Simulator {
     private var inStep = false
     /// Component ticks performed: work done, for "idle costs nothing" checks and reports.
     public private(set) var ticks: UInt64 = 0
+    /// The clock just stepped ticked no component and committed no channel: no state changed,
+    /// so no probe's value did (a channel's item becoming visible wakes its consumer, which
+    /// ticks). A trace may skip sampling it.
+    public private(set) var quiet = false
     /// Called after every clock's commit with that clock's number, whoever advances the clock
     /// (a run loop or firmware waiting for a completion): where tracers hook in.
     public var onClock: ((UInt64) -> Void)?
@@ -91,6 +95,7 @@ public final class Simulator {
         if !isElaborated { elaborate() }
         inStep = true
         defer { inStep = false }
+        let ticksBefore = ticks
         // The heap yields wake-ups in (clock, index) order, so ticks run in declaration order.
         while let top = agenda.peek, top.clock <= now {
             agenda.pop()
@@ -99,6 +104,7 @@ public final class Simulator {
             ticks += 1
             components[top.index].tick(self)
         }
+        quiet = ticks == ticksBefore && dirty.isEmpty
         for channel in dirty { channel.commit() }
         dirty.removeAll(keepingCapacity: true)
         dirtySet.removeAll(keepingCapacity: true)

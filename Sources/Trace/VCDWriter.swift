@@ -125,8 +125,9 @@ public final class VCDWriter {
         buffer.append(0x0A)
     }
 
-    /// Samples every probe after clock `clock` committed; writes the changes.
-    public func sample(clock: UInt64) {
+    /// Samples every probe after clock `clock` committed; writes the changes. `quiet`: nothing
+    /// changed this clock (`Simulator.quiet`), so only the clock's edges are written.
+    public func sample(clock: UInt64, quiet: Bool = false) {
         guard clock >= options.from, clock <= options.to else { return }
         let time = clock * periodPS
         appendTime(time)
@@ -136,7 +137,7 @@ public final class VCDWriter {
             emit("$dumpvars\n")
         }
         if !clockBytes.isEmpty { appendValue(1, width: 1, code: clockBytes) }
-        for k in probes.indices {
+        for k in probes.indices where first || !quiet {
             let v = probes[k].sample()
             if first || v != last[k] {
                 last[k] = v
