@@ -10,8 +10,11 @@ import RTL
 /// again only after software wrote to them (hardware counting does not change them).
 public final class NICRegisters: MemoryMappedRegisters {
     public private(set) var ports: [RegisterFile]
-    /// Software writes per port: the decoded filters are stale when this moved.
+    /// Software writes per port to the registers the filters are decoded from: the decoded
+    /// filters are stale when this moved.
     public private(set) var writes: [UInt64]
+    /// Per port, the registers the last decode of the filters read (empty: not decoded yet).
+    var filterInputs: [Set<Int>]
     var decoded: [(writes: UInt64, tables: FilterTables<Concrete>, settings: TransmitSwitch.Settings<Concrete>)?]
     /// Per pool, the register index of each statistics counter (`Statistic`), or nil.
     let statistics: [[Int?]]
@@ -40,6 +43,7 @@ public final class NICRegisters: MemoryMappedRegisters {
         ports = Array(repeating: RegisterFile(map: map), count: pfs)
         writes = Array(repeating: 0, count: pfs)
         decoded = Array(repeating: nil, count: pfs)
+        filterInputs = Array(repeating: [], count: pfs)
         statistics = (0..<map.pools).map { pool in Statistic.allCases.map { $0.register(pool: pool, map: map).flatMap(map.index(named:)) } }
     }
 
@@ -82,7 +86,8 @@ public final class NICRegisters: MemoryMappedRegisters {
             return
         }
         ports[p].write(offset: pfOffset, value: value, byteEnables: byteEnables)
-        writes[p] += 1
+        // A doorbell or an interrupt mask does not touch the filters: no decode again for it.
+        if ports[p].resolve(pfOffset).map({ filterInputs[p].isEmpty || filterInputs[p].contains($0) }) ?? true { writes[p] += 1 }
         if let k = ports[p].resolve(pfOffset) {
             if let (select, field) = rateSelect, let factor = rateFactor, k == select || k == factor {
                 let queue = Int(field.value(in: ports[p].values[select])) % max(1, rateFactors[p].count)
@@ -96,6 +101,7 @@ public final class NICRegisters: MemoryMappedRegisters {
     public func functionLevelReset(port p: Int, vf: Int) {
         guard p < ports.count, vf < ports[p].map.pools else { return }
         let effects = mailbox.functionLevelReset(port: p, vf: vf, file: &ports[p])
+        writes[p] += 1   // the reset clears the VF's VFRE / VFTE bits
         for effect in effects { mailboxEffect?(effect) }
     }
 
@@ -111,7 +117,11 @@ public final class NICRegisters: MemoryMappedRegisters {
     /// The port's receive filters and transmit settings as its registers set them now.
     public func filters(port p: Int) -> (tables: FilterTables<Concrete>, settings: TransmitSwitch.Settings<Concrete>) {
         if let d = decoded[p], d.writes == writes[p] { return (d.tables, d.settings) }
-        let tables = ports[p].filterTables, settings = ports[p].transmitSettings
+        var file = ports[p]
+        let log = RegisterFile.ReadLog()
+        file.readLog = log
+        let tables = file.filterTables, settings = file.transmitSettings
+        filterInputs[p] = log.indices
         decoded[p] = (writes[p], tables, settings)
         return (tables, settings)
     }

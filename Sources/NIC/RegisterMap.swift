@@ -135,7 +135,18 @@ public struct RegisterFile: Sendable {
     }
 
     /// The value without side effects (for decode, dumps and traces).
-    public func peek(_ name: String) -> UInt32 { map.index(named: name).map { values[$0] } ?? 0 }
+    public func peek(_ name: String) -> UInt32 {
+        guard let k = map.index(named: name) else { return 0 }
+        readLog?.indices.insert(k)
+        return values[k]
+    }
+
+    /// When set, every register `peek` reads is noted here: what a decode depends on.
+    var readLog: ReadLog?
+
+    final class ReadLog: @unchecked Sendable {   // filled by one decode on one thread
+        var indices = Set<Int>()
+    }
 
     /// A field's value without side effects.
     public func peek(_ name: String, field: String) -> UInt32 {
