@@ -4,33 +4,36 @@
 ///
 /// Elaboration (adding components, channels and probes) happens before the first clock;
 /// `elaborate()` freezes the probe list so a tracer can write its header once.
+///
+/// The state the clock loop touches every step is `@exclusivity(unchecked)`: a simulator runs on
+/// one thread, and the dynamic checks were half of the run time of a loaded platform.
 public final class Simulator {
     /// The current clock (cycle number).
-    public private(set) var now: UInt64 = 0
+    @exclusivity(unchecked) public private(set) var now: UInt64 = 0
     /// Clock frequency, for converting clocks to simulated time.
     public let clockHz: UInt64
     /// The run's one random stream; every random choice in a run draws from it.
     public var rng: DeterministicRNG
 
-    public private(set) var components: [any Component] = []
-    private var indexOf: [ObjectIdentifier: Int] = [:]
+    @exclusivity(unchecked) public private(set) var components: [any Component] = []
+    @exclusivity(unchecked) private var indexOf: [ObjectIdentifier: Int] = [:]
     private var channels: [any AnyChannel] = []
-    private var dirty: [any AnyChannel] = []
-    private var dirtySet: Set<ObjectIdentifier> = []
+    @exclusivity(unchecked) private var dirty: [any AnyChannel] = []
+    @exclusivity(unchecked) private var dirtySet: Set<ObjectIdentifier> = []
     /// Wake-ups as a min-heap of (clock, component index); `scheduled` dedupes per clock.
-    private var agenda = MinHeap()
+    @exclusivity(unchecked) private var agenda = MinHeap()
     /// The clock of each component's most recent wake-up request and tick, to drop duplicates.
-    private var lastWake: [UInt64] = []
-    private var lastTick: [UInt64] = []
+    @exclusivity(unchecked) private var lastWake: [UInt64] = []
+    @exclusivity(unchecked) private var lastTick: [UInt64] = []
     public private(set) var probes = ProbeRegistry()
     public private(set) var isElaborated = false
-    private var inStep = false
+    @exclusivity(unchecked) private var inStep = false
     /// Component ticks performed: work done, for "idle costs nothing" checks and reports.
-    public private(set) var ticks: UInt64 = 0
+    @exclusivity(unchecked) public private(set) var ticks: UInt64 = 0
     /// The clock just stepped ticked no component and committed no channel: no state changed,
     /// so no probe's value did (a channel's item becoming visible wakes its consumer, which
     /// ticks). A trace may skip sampling it.
-    public private(set) var quiet = false
+    @exclusivity(unchecked) public private(set) var quiet = false
     /// Called after every clock's commit with that clock's number, whoever advances the clock
     /// (a run loop or firmware waiting for a completion): where tracers hook in.
     public var onClock: ((UInt64) -> Void)?
