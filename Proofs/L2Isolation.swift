@@ -24,11 +24,10 @@ extension PlatformProofs {
         return (header, sane)
     }
 
-    /// The counterexample's frame, and the replay that sends it from `from`.
-    static func frame(_ cex: Counterexample, from: String) -> (header: FrameHeader<Concrete>, replay: FrameReplay) {
-        let tagged = cex["tagged"] == 1, vlan = UInt16(cex["vlan"] ?? 0)
-        let replay = FrameReplay(from: from, destination: cex["dst"] ?? 0, source: cex["src"] ?? 0, vlan: tagged ? vlan : nil, length: Int(cex["len"] ?? 64))
-        return (replay.frame.header, replay)
+    /// The counterexample's frame, as the replay that sends it from `from`.
+    static func frame(_ cex: Counterexample, from: String) -> FrameReplay {
+        FrameReplay(from: from, destination: cex["dst"] ?? 0, source: cex["src"] ?? 0, vlan: cex["tagged"] == 1 ? UInt16(cex["vlan"] ?? 0) : nil,
+                    length: Int(cex["len"] ?? 64))
     }
 
     static func mac(_ value: UInt64) -> String { MACWords.text(value) }
@@ -67,7 +66,7 @@ extension PlatformProofs {
                 func result(_ property: String, _ outcome: ProofOutcome, violates: (FrameHeader<Concrete>, L2Sorter.Decision<Concrete>) -> Bool,
                             explain: (FrameHeader<Concrete>, L2Sorter.Decision<Concrete>) -> String) -> PropertyResult {
                     let replay = outcome.result.counterexample.map { cex in
-                        plain(frame(cex, from: port.name).replay, keepSource: false) { violates($0, L2Sorter.receive($0, port.filters, hooks: hooks)) }
+                        plain(frame(cex, from: port.name), keepSource: false) { violates($0, L2Sorter.receive($0, port.filters, hooks: hooks)) }
                     }
                     return PropertyResult(family: "L2 isolation", subject: "\(vm) at \(port.name)", property: property, outcome: outcome,
                                           explanation: replay.map { explain($0.frame.header, L2Sorter.receive($0.frame.header, port.filters, hooks: hooks)) },
