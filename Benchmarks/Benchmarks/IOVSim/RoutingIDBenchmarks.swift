@@ -31,6 +31,7 @@ let benchmarks: @Sendable () -> Void = {
     simulationBenchmarks()
     sorterBenchmarks()
     proofBenchmarks()
+    idleAndTraceBenchmarks()
 
     Benchmark("RID hand-written UInt16 (384 VFs)") { benchmark in
         for _ in benchmark.scaledIterations {
