@@ -41,13 +41,15 @@ enum PlatformProbes {
     }
 
     /// A register and each of its fields, read through `config` when sampled.
-    static func config(_ simulator: Simulator, prefix: String, register: ConfigRegister, config: @escaping () -> ConfigSpace?) {
+    /// `read(offset, size)` reads the function's config space in place (a probe that copied the
+    /// config space on every sample cost more than the simulation it traced).
+    static func config(_ simulator: Simulator, prefix: String, register: ConfigRegister, read: @escaping (Int, Int) -> UInt32?) {
         let name = "\(prefix).\(snake(register.name))"
-        simulator.probe(name, width: register.size * 8) { UInt64(config()?.read(offset: register.offset, size: register.size) ?? 0) }
+        simulator.probe(name, width: register.size * 8) { UInt64(read(register.offset, register.size) ?? 0) }
         guard register.fields.count > 1 else { return }
         for field in register.fields {
             simulator.probe("\(name)_.\(snake(field: field.name))", width: field.width) {
-                guard let value = config()?.read(offset: register.offset, size: register.size) else { return 0 }
+                guard let value = read(register.offset, register.size) else { return 0 }
                 return UInt64((value & field.mask) >> UInt32(field.lsb))
             }
         }
@@ -128,7 +130,7 @@ enum PlatformProbes {
             for (k, port) in node.ports.enumerated() {
                 for name in portRegisters {
                     guard let register = port.config.register(named: name) else { continue }
-                    config(sim, prefix: "top.\(node.path).\(port.name).cfg", register: register) { node.ports[k].config }
+                    config(sim, prefix: "top.\(node.path).\(port.name).cfg", register: register) { node.ports[k].config.read(offset: $0, size: $1) }
                 }
             }
         }
@@ -138,7 +140,7 @@ enum PlatformProbes {
             for p in endpoint.device.pfs.indices {
                 for register in pfRegisters {
                     guard let r = endpoint.device.pfs[p].config.register(named: register) else { continue }
-                    config(sim, prefix: "top.\(name).pf\(p).cfg", register: r) { endpoint.device.pfs[p].config }
+                    config(sim, prefix: "top.\(name).pf\(p).cfg", register: r) { endpoint.device.pfs[p].config.read(offset: $0, size: $1) }
                 }
                 // The first VFs and every VF a VM owns (a 512-VF device would otherwise add
                 // thousands of signals nobody asked for).
@@ -146,11 +148,14 @@ enum PlatformProbes {
                 let owned = owners.keys.compactMap { FunctionName($0, model: platform.model) }
                     .filter { $0.device == name && $0.pf == p }.compactMap(\.vf)
                 for v in Set(Array(0..<min(tracedVFs, total)) + owned.filter { $0 < total }).sorted() {
-                    let vf = { endpoint.device.pfs[p].vfs.count > v ? endpoint.device.pfs[p].vfs[v] : nil }
-                    sim.probe("top.\(name).pf\(p).vf\(v).present", width: 1) { vf() == nil ? 0 : 1 }
-                    sim.probe("top.\(name).pf\(p).vf\(v).rid", width: 16) { UInt64(vf()?.rid ?? 0) }
+                    // Read in place: a copy of the VF per sample was most of a traced run.
+                    let present = { endpoint.device.pfs[p].vfs.count > v }
+                    sim.probe("top.\(name).pf\(p).vf\(v).present", width: 1) { present() ? 1 : 0 }
+                    sim.probe("top.\(name).pf\(p).vf\(v).rid", width: 16) { present() ? UInt64(endpoint.device.pfs[p].vfs[v].rid) : 0 }
                     if let command = endpoint.device.pfs[p].config.register(named: "Command") {
-                        sim.probe("top.\(name).pf\(p).vf\(v).cfg.command", width: 16) { UInt64(vf()?.config.read(offset: command.offset, size: 2) ?? 0) }
+                        sim.probe("top.\(name).pf\(p).vf\(v).cfg.command", width: 16) {
+                            present() ? UInt64(endpoint.device.pfs[p].vfs[v].config.read(offset: command.offset, size: 2) ?? 0) : 0
+                        }
                     }
                     sim.probe("top.\(name).pf\(p).vf\(v).writes_received", width: 32) {
                         UInt64(endpoint.memoryWritesReceived[.vf(pf: p, index: v)] ?? 0) & 0xFFFF_FFFF

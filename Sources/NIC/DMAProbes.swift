@@ -24,13 +24,13 @@ extension DMAEngine {
             for pool in pools where pool < p.map.pools {
                 let q = p.map.firstQueue(ofPool: pool)
                 for (name, receive) in [("rxq", true), ("txq", false)] {
-                    let ring = { receive ? p.rx[q] : p.tx[q] }
                     let tail = (receive ? p.rxRegisters[q] : p.txRegisters[q]).tail
                     let queue = "\(path).pool\(pool).\(name)"
-                    sim.probe("\(queue).enabled", width: 1) { ring().enabled ? 1 : 0 }
-                    sim.probe("\(queue).head", width: 16) { UInt64(ring().head) }
+                    // The ring read in place (a copy per sample costs more than the simulation).
+                    sim.probe("\(queue).enabled", width: 1) { (receive ? p.rx[q].enabled : p.tx[q].enabled) ? 1 : 0 }
+                    sim.probe("\(queue).head", width: 16) { UInt64(receive ? p.rx[q].head : p.tx[q].head) }
                     sim.probe("\(queue).tail", width: 16) { UInt64(self.registers.ports[port].values[tail] & 0xFFFF) }
-                    sim.probe("\(queue).prefetched", width: 8) { UInt64(min(ring().cached, 0xFF)) }
+                    sim.probe("\(queue).prefetched", width: 8) { UInt64(min(receive ? p.rx[q].cached : p.tx[q].cached, 0xFF)) }
                 }
                 let function: SRIOVDevice.FunctionID = pool == p.map.pools - 1 ? .pf(port) : .vf(pf: port, index: pool)
                 let name = pool == p.map.pools - 1 ? "\(prefix).pf\(port)" : "\(prefix).pf\(port).vf\(pool)"
