@@ -21,6 +21,7 @@ extension Platform {
                 for name in vm.functions {
                     guard let rid = functions.first(where: { $0.name == name })?.rid else { continue }
                     let ats = (vm.ats ?? false) && atsControlOffset(rid) != nil
+                    if vm.ats == true, !ats { hostNotes.append("\(vm.name): ats = true, but \(name) has no ATS capability: it sends untranslated requests only") }
                     try vmm.assign(requester: rid, to: vm.name, deviceTLB: ats)
                 }
             } catch {

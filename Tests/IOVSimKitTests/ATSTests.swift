@@ -62,6 +62,16 @@ struct ATSTests {
         #expect(!ats.contains(" 0 translated requests") && ats.contains(" 2 invalidations applied"), "\(ats)")
     }
 
+    @Test("ats on a VM whose functions have no ATS capability: the run says so, and the VM's requests stay untranslated")
+    func noCapability() throws {
+        let variant = try ModelVariant("i82576.toml", [("functions = [\"nic0.pf0.vf0\", \"nic0.pf1.vf0\"]\n", "functions = [\"nic0.pf0.vf0\", \"nic0.pf1.vf0\"]\nats = true\n")])
+        defer { variant.remove() }
+        let run = try IOVSimBinary.run(["run", variant.path, "--cycles", "20000", "--quiet"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("note: vm1: ats = true, but nic0.pf0.vf0 has no ATS capability: it sends untranslated requests only"), "\(run.stdout)")
+        #expect(!run.stdout.contains("nic0 ATS:"), "no function has ATS on")
+    }
+
     @Test("ats on a VM needs the host's IOMMU: a model error naming the key")
     func needsHost() throws {
         let text = try String(contentsOfFile: Self.model, encoding: .utf8).replacingOccurrences(of: "[host]\nmemory_mb = 1024\n", with: "[host]\nmemory_mb = 1024\niommu = false\n")
