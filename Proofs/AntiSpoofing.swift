@@ -57,7 +57,7 @@ extension PlatformProofs {
             let explanation = replay.map(\.frame.header).map { header -> String in
                 let d = TransmitSwitch.transmit(header, pool: Bits(UInt64(pool.index)), port.filters, port.transmit, hooks: hooks)
                 let source = header.source.value
-                let holder = port.pools.first { p in port.filters.receiveAddresses.contains { $0.valid.isSet && $0.address.value == source && $0.pools.value >> UInt64(p.index) & 1 == 1 } }
+                let holder = port.pools(holding: source).first
                 let whose = macs.contains(source) ? "its own address" : holder.map { "\($0.function)'s address, \(owner($0))" } ?? "an address no pool has"
                 let tag = d.frame.tagged.isSet ? " VLAN \(d.frame.vlanID.value)" + (vlans.contains(d.frame.vlanID.value) ? "" : " (not one of its VLANs)") : ""
                 var reaches: [String] = []

@@ -199,7 +199,7 @@ extension PlatformProofs {
         // page of the VM.
         let domains = Set(functions.compactMap { dma.contexts[$0.rid] })
         let rids = Set(functions.map(\.rid))
-        let cached = (dma.iotlb.filter { domains.contains($0.domain) }.map(\.hostPage) + dma.atc.filter { rids.contains($0.requester) }.map(\.hostPage))
+        let cached = (dma.iotlb.filter { domains.contains($0.domain) }.map(\.hostPage) + dma.atc.filter { rids.contains($0.requester) }.map(\.entry.hostPage))
             .filter { dma.owners[$0] == vm }.map { (first: $0, count: UInt64(1)) }
         // Leaf tables read by no other level are read with their targets left out; level-2
         // tables whose entries all point to such leaf tables with one set of flags, too.

@@ -1,4 +1,5 @@
 import Host
+import NIC
 import PCIe
 import RTL
 
@@ -45,18 +46,13 @@ public struct DMAState: Sendable {
     public var deviceTLBs: Set<UInt16> = []
     public var atc: [ATCEntry] = []
 
+    /// An entry of a function's ATC, with the function it belongs to.
     public struct ATCEntry: Sendable, Equatable {
         public let requester: UInt16
-        public let page: UInt64
-        public let hostPage: UInt64
-        public let readable: Bool
-        public let writable: Bool
-        public init(requester: UInt16, page: UInt64, hostPage: UInt64, readable: Bool, writable: Bool) {
+        public let entry: DeviceATC.Entry
+        public init(requester: UInt16, entry: DeviceATC.Entry) {
             self.requester = requester
-            self.page = page
-            self.hostPage = hostPage
-            self.readable = readable
-            self.writable = writable
+            self.entry = entry
         }
     }
 
@@ -97,8 +93,9 @@ public struct DMAState: Sendable {
 extension CachedTranslation.Entry {
     /// An ATC entry as the decision takes it, the requester as its domain (each function's cache
     /// answers only that function's requests).
-    public init(_ entry: DMAState.ATCEntry) {
-        self.init(domain: Bits(UInt64(entry.requester)), page: Bits(entry.page), hostPage: Bits(entry.hostPage), readable: Bit(entry.readable),
+    public init(_ cached: DMAState.ATCEntry) {
+        let entry = cached.entry
+        self.init(domain: Bits(UInt64(cached.requester)), page: Bits(entry.page), hostPage: Bits(entry.hostPage), readable: Bit(entry.readable),
                   writable: Bit(entry.writable))
     }
 }

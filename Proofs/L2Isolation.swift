@@ -83,7 +83,7 @@ extension PlatformProofs {
                         addresses.contains(header.destination.value) && d.pools.value & others != 0
                     }
                     results.append(result("unicast to \(vm)'s addresses reaches no pool of another VM", outcome, violates: leaks) { header, d in
-                        let owner = port.pools.first { p in port.filters.receiveAddresses.contains { $0.valid.isSet && $0.address.value == header.destination.value && $0.pools.value >> UInt64(p.index) & 1 == 1 && p.vm == vm } }
+                        let owner = port.pools(holding: header.destination.value).first { $0.vm == vm }
                         return "a frame to \(mac(header.destination.value))" + (owner.map { " (\($0.function)'s address, \(vm))" } ?? "")
                             + " reaches \(describe(d.pools.value & others, port))"
                     })
@@ -104,7 +104,7 @@ extension PlatformProofs {
                 // entry nor the hash with ROMPE accounts for.
                 let unaddressed = { (header: FrameHeader<Concrete>, d: L2Sorter.Decision<Concrete>) -> Bool in
                     let f = port.filters, dst = header.destination.value
-                    let exact = f.receiveAddresses.filter { $0.valid.isSet && $0.address.value == dst }.reduce(UInt64(0)) { $0 | $1.pools.value }
+                    let exact = port.poolMap(holding: dst)
                     let hashed = L2Sorter.tableBit(f.multicastTable, L2Sorter.hashIndex(header.destination, offset: f.multicastOffset)).isSet ? f.acceptHashedMulticast.value : 0
                     let allowed = header.isBroadcast.isSet ? f.acceptBroadcast.value : header.isMulticast.isSet ? exact | hashed : addresses.contains(dst) ? ~0 : 0
                     return d.pools.value & mine & ~allowed != 0

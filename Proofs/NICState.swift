@@ -41,6 +41,17 @@ public struct NICState: Sendable {
         /// The pools of `vm` as a bitmap.
         public func poolMap(_ vm: String) -> UInt64 { pools.filter { $0.vm == vm }.reduce(0) { $0 | 1 << UInt64($1.index) } }
         public func pool(_ index: Int) -> Pool? { pools.first { $0.index == index } }
+        /// The pools the valid receive-address entries for `mac` select, as a bitmap.
+        public func poolMap(holding mac: UInt64) -> UInt64 {
+            filters.receiveAddresses.filter { $0.valid.isSet && $0.address.value == mac }.reduce(0) { $0 | $1.pools.value }
+        }
+
+        /// The same pools, those in use.
+        public func pools(holding mac: UInt64) -> [Pool] {
+            let selected = poolMap(holding: mac)
+            return pools.filter { selected >> UInt64($0.index) & 1 == 1 }
+        }
+
         /// The unicast addresses of valid receive-address entries that select a pool of `vm`.
         public func addresses(of vm: String) -> [UInt64] {
             let pools = poolMap(vm)

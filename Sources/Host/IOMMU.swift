@@ -32,8 +32,6 @@ public final class IOMMU {
     /// sends one: (the function, its page, pages) (VT-d §6.5.2.5).
     public internal(set) var pendingDeviceInvalidations = 0
     public var sendDeviceInvalidation: ((UInt16, UInt64, UInt64) -> Void)?
-    public private(set) var deviceInvalidationsSent: UInt64 = 0
-    public private(set) var deviceInvalidationsCompleted: UInt64 = 0
 
     public init(memory: HostMemory, faultRecords: Int = 8, iotlbEntries: Int = 64, iotlbWays: Int = 4) {
         self.memory = memory
@@ -77,13 +75,11 @@ public final class IOMMU {
     func invalidateDeviceTLB(sourceID: UInt16, page: UInt64, pages: UInt64) {
         guard let send = sendDeviceInvalidation else { return }
         pendingDeviceInvalidations += 1
-        deviceInvalidationsSent += 1
         send(sourceID, page, pages)
     }
 
     /// An Invalidation Completion arrived; true when none is pending any more.
     func deviceInvalidationCompleted() -> Bool {
-        deviceInvalidationsCompleted += 1
         pendingDeviceInvalidations = max(0, pendingDeviceInvalidations - 1)
         return pendingDeviceInvalidations == 0
     }

@@ -170,10 +170,9 @@ public final class IOMMURegisters {
                 }
             case 3:
                 // Device-TLB invalidate (VT-d §6.5.2.5): SID in bits 47:32; the address in bits
-                // 63:12 of the high qword, S (bit 0) for a range given by its lowest clear bit.
-                let address = high & ~0xFFF
-                let pages: UInt64 = high & 1 == 0 ? 1 : UInt64(1) << UInt64((~(address >> 12)).trailingZeroBitCount + 1)
-                iommu.invalidateDeviceTLB(sourceID: UInt16(truncatingIfNeeded: low >> 32), page: address >> 12, pages: pages)
+                // 63:12 of the high qword, S in bit 0.
+                let range = TLP.invalidationRange(address: high & ~0xFFF, size: high & 1 != 0)
+                iommu.invalidateDeviceTLB(sourceID: UInt16(truncatingIfNeeded: low >> 32), page: range.page, pages: range.pages)
             case 4: break
             case 5:
                 // A wait waits for every device-TLB invalidation before it (§6.5.2.8): the queue

@@ -137,8 +137,12 @@ public final class VMM {
         return page
     }
 
-    /// The granularity of an IOTLB invalidation (IOTLB_REG.IIRG: 3, 2, 1).
-    public enum Invalidation: String, Sendable { case page, domain, global }
+    /// The granularity of an IOTLB invalidation.
+    public enum Invalidation: String, Sendable {
+        case page, domain, global
+        /// As IOTLB_REG.IIRG and the IOTLB descriptor's G field encode it: 3, 2, 1.
+        var granularity: UInt32 { self == .global ? 1 : self == .domain ? 2 : 3 }
+    }
 
     /// An IOTLB invalidation as intel-iommu writes it (`__iommu_flush_iotlb`): IVA with the
     /// page for a page-selective one, then IOTLB with IVT, the granularity and the domain; the
@@ -149,16 +153,14 @@ public final class VMM {
         typealias R = IOMMURegisters
         let domain = UInt32(machines[vm]?.domain ?? 0)
         if queue != nil {
-            let granularity: UInt64 = scope == .global ? 1 : scope == .domain ? 2 : 3
-            return await submit([(low: 2 | granularity << 4 | UInt64(domain) << 16, high: scope == .page ? guestPage * HostMemory.pageSize : 0)],
+            return await submit([(low: 2 | UInt64(scope.granularity) << 4 | UInt64(domain) << 16, high: scope == .page ? guestPage * HostMemory.pageSize : 0)],
                                 write: write, read: read, polls: 100)
         }
         if scope == .page {
             write(R.offset("IVA_LO"), UInt32(truncatingIfNeeded: guestPage * HostMemory.pageSize))
             write(R.offset("IVA_HI"), UInt32((guestPage * HostMemory.pageSize) >> 32))
         }
-        let granularity: UInt32 = scope == .global ? 1 : scope == .domain ? 2 : 3
-        write(R.offset("IOTLB_HI"), [("IVT", 1), ("IIRG", granularity), ("DID", domain)].reduce(0) { R.field("IOTLB_HI", $1.0).setting($1.1, in: $0) })
+        write(R.offset("IOTLB_HI"), [("IVT", 1), ("IIRG", scope.granularity), ("DID", domain)].reduce(0) { R.field("IOTLB_HI", $1.0).setting($1.1, in: $0) })
         for _ in 0..<100 where R.field("IOTLB_HI", "IVT").value(in: await read(R.offset("IOTLB_HI"))) == 0 { return true }
         return false
     }

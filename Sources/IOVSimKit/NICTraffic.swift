@@ -17,8 +17,8 @@ final class NICTraffic {
     }
 
     struct Input {
-        /// The file, or `--frame SPEC` for a frame given on the command line.
-        let path: String
+        /// The option that gave it, for messages: `--pcap-in FILE@TARGET` or `--frame SPEC`.
+        let option: String
         let records: [Pcap.Record]
         let target: Target
         /// The clock its first frame goes at (default: when the traffic starts).
@@ -44,9 +44,10 @@ final class NICTraffic {
         var inputs: [Input] = []
         for (path, text) in pcapIn {
             guard model.device.nic != nil else { throw UsageError("--pcap-in \(path): \(platform.model.name) has no NIC ([device.nic]) to take frames") }
-            let target = try Self.target(text ?? "\(first).port0", model: model, option: "--pcap-in \(path)@\(text ?? "")")
+            let option = "--pcap-in \(path)@\(text ?? "\(first).port0")"
+            let target = try Self.target(text ?? "\(first).port0", model: model, option: option)
             do {
-                inputs.append(Input(path: path, records: try Pcap.read(path: path), target: target))
+                inputs.append(Input(option: option, records: try Pcap.read(path: path), target: target))
             } catch let error as Pcap.FormatError {
                 throw InputError(path: path, reason: error.message + " (\(error.field))")
             } catch {
@@ -55,8 +56,9 @@ final class NICTraffic {
         }
         for frame in frames {
             guard model.device.nic != nil else { throw UsageError("--frame \(frame): \(platform.model.name) has no NIC ([device.nic]) to take frames") }
-            let target = try Self.target(frame.from, model: model, option: "--frame \(frame)")
-            inputs.append(Input(path: "--frame \(frame)", records: [Pcap.Record(nanoseconds: 0, bytes: frame.frame.bytes)], target: target, at: frame.clock))
+            let option = "--frame \(frame)"
+            let target = try Self.target(frame.from, model: model, option: option)
+            inputs.append(Input(option: option, records: [Pcap.Record(nanoseconds: 0, bytes: frame.frame.bytes)], target: target, at: frame.clock))
         }
         self.inputs = inputs
         // The sources are components: made now, before the first clock; fed from `start`.
@@ -177,7 +179,7 @@ final class NICTraffic {
             let nic = platform.nics[input.target.device]!
             if let f = input.target.function {
                 guard let pool = platform.pool(device: f.device, pf: f.pf, vf: f.vf) else {
-                    throw UsageError("\(input.path.hasPrefix("--frame") ? input.path : "--pcap-in \(input.path)@\(f)"): \(f) has no pool on the \(nic.registers.ports[f.pf].map.family) after bring-up")
+                    throw UsageError("\(input.option): \(f) has no pool on the \(nic.registers.ports[f.pf].map.family) after bring-up")
                 }
                 source.target = .pool(pool)
             }

@@ -75,10 +75,7 @@ public final class Platform {
             rootComplex.host = host
             // The IOMMU's ATS Invalidate Requests go down from the root complex, routed by ID.
             unit.sendDeviceInvalidation = { [unowned rootComplex, unowned simulator] rid, page, pages in
-                let address = page << 12 | (pages > 1 ? (pages / 2 - 1) << 12 | 1 << 11 : 0)
-                rootComplex.submit(TLP(kind: .messageWithData, requesterID: 0, length: 2, targetID: rid, messageRouting: TLP.routedByID,
-                                       messageCode: TLP.invalidateRequest, payload: [UInt32(truncatingIfNeeded: address), UInt32(address >> 32)]),
-                                   simulator: simulator)
+                rootComplex.submit(TLP.invalidateRequest(to: rid, page: page, pages: pages), simulator: simulator)
             }
         }
         var pending: [(node: FabricNode, ports: [PortModel], path: [(element: String, port: Int)])] = [(rootComplex, platform.rootPort, [])]

@@ -58,12 +58,7 @@ extension Platform {
     /// The config offset of the ATS Control register of the function at `rid`, if it has ATS.
     func atsControlOffset(_ rid: UInt16) -> Int? {
         for endpoint in endpoints.values {
-            guard let function = endpoint.device.function(at: rid) else { continue }
-            let config: ConfigSpace? = switch function {
-            case .pf(let p): endpoint.device.pfs[p].config
-            case .vf(let p, let i): endpoint.device.pfs[p].vfs[i].config
-            }
-            return config?.register(named: "ATS Control")?.offset
+            if let function = endpoint.device.function(at: rid) { return endpoint.config(of: function)?.register(named: "ATS Control")?.offset }
         }
         return nil
     }
@@ -108,9 +103,10 @@ extension Platform {
         var pages: [UInt64: [UInt64]] = [:]
         var assigned: [DMAState.Function] = []
         let assignment = vmm.assignment.sorted(by: { $0.key < $1.key })
-        for page in DMAState.tablePages(rids: assignment.map(\.key), rootTable: root, read64: memory.read64) {
-            pages[page] = (0..<512).map { memory.read64(page << 12 + 8 * UInt64($0)) }
-        }
+        // The pages the functions' walks and the interrupt remapping read.
+        let read = DMAState.tablePages(rids: assignment.map(\.key), rootTable: root, read64: memory.read64)
+            .union(DMAState.interruptTablePages(base: iommu.interruptTable, sizeField: iommu.interruptTableSize))
+        for page in read where page << 12 < memory.size { pages[page] = (0..<512).map { memory.read64(page << 12 + 8 * UInt64($0)) } }
         for (rid, vm) in assignment {
             let name = functions.first { $0.rid == rid }?.name ?? BDF(rid).description
             assigned.append(DMAState.Function(name: name, rid: rid, vm: vm))
@@ -118,9 +114,6 @@ extension Platform {
         var owners: [UInt64: String] = [:]
         for machine in vmm.machines.values {
             for page in machine.pages { if case .vm(let name) = memory.owner(ofPage: page) { owners[page] = name } }
-        }
-        for page in DMAState.interruptTablePages(base: iommu.interruptTable, sizeField: iommu.interruptTableSize) where pages[page] == nil && page << 12 < memory.size {
-            pages[page] = (0..<512).map { memory.read64(page << 12 + 8 * UInt64($0)) }
         }
         var state = DMAState(translationEnabled: iommu.translationEnabled, rootTable: root, memorySize: memory.size, functions: assigned,
                              pages: pages, owners: owners, iotlb: iommu.iotlb.entries, contexts: iommu.iotlb.cachedContexts, clock: simulator.now)
@@ -131,7 +124,7 @@ extension Platform {
         state.deviceTLBs = vmm.deviceTLBs
         for nic in nics.values {
             for (rid, cache) in nic.dma.requester.atc.sorted(by: { $0.key < $1.key }) {
-                state.atc += cache.entries.map { DMAState.ATCEntry(requester: rid, page: $0.page, hostPage: $0.hostPage, readable: $0.readable, writable: $0.writable) }
+                state.atc += cache.entries.map { DMAState.ATCEntry(requester: rid, entry: $0) }
             }
         }
         return state

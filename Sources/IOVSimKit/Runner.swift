@@ -44,16 +44,17 @@ public enum Runner {
     static func closest(to glob: String, among names: [String], count: Int = 5) -> [String] {
         let literal = Array(glob.prefix { !"*?[".contains($0) })
         func shared(_ name: String) -> Int { zip(literal, name).prefix { $0 == $1 }.count }
+        /// Edit distance (Levenshtein), one row at a time.
         func distance(_ name: String) -> Int {
-            let a = literal, b = Array(name)
+            let b = Array(name)
             var row = Array(0...b.count)
-            for i in 1...max(1, a.count) where !a.isEmpty {
-                var previous = row[0]
-                row[0] = i
-                for j in 1...max(1, b.count) where !b.isEmpty {
-                    let keep = row[j]
-                    row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
-                    previous = keep
+            for (i, x) in literal.enumerated() {
+                var diagonal = row[0]
+                row[0] = i + 1
+                for (j, y) in b.enumerated() {
+                    let above = row[j + 1]
+                    row[j + 1] = min(above + 1, row[j] + 1, diagonal + (x == y ? 0 : 1))
+                    diagonal = above
                 }
             }
             return row[b.count]

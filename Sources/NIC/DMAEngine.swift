@@ -115,27 +115,25 @@ public final class DMAEngine: Component {
             ports.map { "p\($0.port.index):buf=\($0.receiveBufferBytes)" }.joined(separator: " ")
     }
 
-    /// Queues an event for the next clock (mailbox interrupts, config writes).
-    /// An ATS Invalidate Request for one of the functions (ATS 1.1 §3.1): the pages leave its
-    /// cache and the Invalidation Completion goes back to the requester (the root complex),
-    /// unless the device ignores it (`requester.ignoresInvalidations`).
     /// A model of a device bug: Invalidate Requests taken and neither applied nor completed.
     public var ignoresATSInvalidations: Bool {
         get { requester.ignoresInvalidations }
         set { requester.ignoresInvalidations = newValue }
     }
 
+    /// An ATS Invalidate Request for one of the functions (ATS 1.1 §3.1): the pages leave its
+    /// cache and the Invalidation Completion goes back to the requester (the root complex),
+    /// unless the device ignores it (`requester.ignoresInvalidations`).
     public func invalidate(_ message: TLP) -> TLP? {
         guard message.messageCode == TLP.invalidateRequest, message.payload.count == 2 else { return nil }
         let address = UInt64(message.payload[1]) << 32 | UInt64(message.payload[0])
-        // S (bit 11): the range is given by the lowest clear address bit from 12 up.
-        let pages: UInt64 = address & 0x800 == 0 ? 1 : UInt64(1) << UInt64((~(address >> 12)).trailingZeroBitCount + 1)
-        let page = (address >> 12) & ~(pages - 1)
-        guard requester.invalidate(requester: message.targetID, page: page, pages: pages) else { return nil }
+        let range = TLP.invalidationRange(address: address, size: address & 0x800 != 0)
+        guard requester.invalidate(requester: message.targetID, page: range.page, pages: range.pages) else { return nil }
         return TLP(kind: .message, requesterID: message.targetID, tag: message.tag, length: 0, targetID: message.requesterID,
                    messageRouting: TLP.routedByID, messageCode: TLP.invalidationCompletion)
     }
 
+    /// Queues an event for the next clock (mailbox interrupts, config writes).
     public func post(_ event: Event, _ simulator: Simulator) {
         events.append(event)
         simulator.wake(self, after: 1)

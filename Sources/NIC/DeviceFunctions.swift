@@ -29,7 +29,7 @@ extension Endpoint: DeviceFunctions {
 
     public func routingID(_ function: SRIOVDevice.FunctionID) -> UInt16 { device.rid(of: function) }
 
-    func config(of function: SRIOVDevice.FunctionID) -> ConfigSpace? {
+    public func config(of function: SRIOVDevice.FunctionID) -> ConfigSpace? {
         switch function {
         case .pf(let p): p < device.pfs.count ? device.pfs[p].config : nil
         case .vf(let p, let i): p < device.pfs.count && i < device.pfs[p].vfs.count ? device.pfs[p].vfs[i].config : nil

@@ -75,6 +75,35 @@ public struct TLP: Sendable, Equatable, CustomStringConvertible {
     /// ATS messages (ATS 1.1 §2.3, §3): Invalidate Request (MsgD, the untranslated address and
     /// S in its 8-byte payload) and Invalidation Completion (Msg), both routed by ID.
     public static let invalidateRequest: UInt8 = 0x01, invalidationCompletion: UInt8 = 0x02
+    /// The pages an invalidation names, in the form ATS Invalidate Requests (ATS 1.1 §3.1.2)
+    /// and VT-d's device-TLB descriptors (§6.5.2.5) share: without S one page; with S a
+    /// power-of-two range whose size the lowest clear address bit from bit 12 up gives (bit k
+    /// clear: 2^(k-11) pages), aligned to it.
+    public static func invalidationRange(address: UInt64, size: Bool) -> (page: UInt64, pages: UInt64) {
+        let pages: UInt64 = size ? UInt64(1) << UInt64((~(address >> 12)).trailingZeroBitCount + 1) : 1
+        return ((address >> 12) & ~(pages - 1), pages)
+    }
+
+    /// An ATS Invalidate Request from the root complex to `function` for `pages` pages from
+    /// `page` (a power of two, `page` aligned to it): MsgD routed by ID, the address and S in
+    /// its 8-byte payload.
+    public static func invalidateRequest(to function: UInt16, page: UInt64, pages: UInt64) -> TLP {
+        let address = page << 12 | (pages > 1 ? (pages / 2 - 1) << 12 | 1 << 11 : 0)
+        return TLP(kind: .messageWithData, requesterID: 0, length: 2, targetID: function, messageRouting: routedByID, messageCode: invalidateRequest,
+                   payload: [UInt32(truncatingIfNeeded: address), UInt32(address >> 32)])
+    }
+
+    /// The Address Type in words for logs (ATS 1.1 §2.1): 01 a Translation Request, 10 a
+    /// translated request; nil for an untranslated one.
+    public var addressTypeLabel: String? {
+        switch addressType {
+        case 0: nil
+        case 1: "translation-request"
+        case 2: "translated"
+        default: "reserved"
+        }
+    }
+
     /// A message routed by ID.
     public var isIDRoutedMessage: Bool { (kind == .message || kind == .messageWithData) && messageRouting == Self.routedByID }
     public var isConfig: Bool { [.configRead0, .configWrite0, .configRead1, .configWrite1].contains(kind) }
@@ -231,8 +260,7 @@ public struct TLP: Sendable, Equatable, CustomStringConvertible {
         if isConfig { s += " target=\(BDF(targetID)) reg=0x\(String(register, radix: 16))" }
         if kind == .memoryRead || kind == .memoryWrite {
             s += " addr=0x\(String(address, radix: 16)) len=\(length)"
-            // Address Type (ATS 1.1 §2.1): 01 a Translation Request, 10 a translated request.
-            if addressType != 0 { s += addressType == 1 ? " AT=translation-request" : addressType == 2 ? " AT=translated" : " AT=reserved" }
+            if let label = addressTypeLabel { s += " AT=\(label)" }
         }
         if isCompletion { s += " cpl=\(BDF(targetID)) \(status.label) bytes=\(byteCount)" }
         if kind == .message || kind == .messageWithData {

@@ -22,8 +22,7 @@ public final class TLPLog {
         } else if t.isIDRoutedMessage {
             target = "id=\(BDF(t.targetID)) code=0x\(String(t.messageCode, radix: 16))"
         } else {
-            // Address Type (ATS 1.1 §2.1): a Translation Request, a translated request.
-            target = "addr=0x\(String(t.address, radix: 16))" + (t.addressType == 1 ? " at=translation-request" : t.addressType == 2 ? " at=translated" : "")
+            target = "addr=0x\(String(t.address, radix: 16))" + (t.addressTypeLabel.map { " at=\($0)" } ?? "")
         }
         let status = t.isCompletion ? t.status.label : "-"
         return "\(hop.clock) \(hop.node) \(hop.ingress)->\(hop.egress) \(t.kind.rawValue) req=\(BDF(t.requesterID)) \(target) tag=\(t.tag) len=\(t.length) \(status)"

@@ -118,21 +118,10 @@ public final class VCDWriter {
         buffer.append(0x0A)
     }
 
-    /// `#time` in decimal, written digit by digit (no String per clock).
     @inline(__always)
     func appendTime(_ time: UInt64) {
         buffer.append(0x23)
-        var digits: (UInt64, Int) = (1, 1)
-        while digits.0 <= time / 10 {
-            digits.0 *= 10
-            digits.1 += 1
-        }
-        var rest = time, scale = digits.0
-        for _ in 0..<digits.1 {
-            buffer.append(0x30 + UInt8(rest / scale))
-            rest %= scale
-            scale /= 10
-        }
+        buffer.append(contentsOf: String(time).utf8)
         buffer.append(0x0A)
     }
 
