@@ -99,13 +99,8 @@ final class NICTraffic {
     func makeDirectory(_ directory: String?) throws {
         self.directory = directory
         if let directory {
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
-                guard isDirectory.boolValue else { throw OutputError(path: directory, reason: "is not a directory") }
-            } else {
-                do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-                    throw OutputError(path: directory, reason: "cannot create the directory")
-                }
+            do { try OutputFile.createDirectory(directory) } catch let failure as OutputFile.Failure {
+                throw OutputError(path: directory, reason: failure.reason)
             }
         }
     }

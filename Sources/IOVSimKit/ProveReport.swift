@@ -1,4 +1,5 @@
 import Foundation
+import Trace
 import PCIe
 import Proofs
 import SMT
@@ -152,9 +153,9 @@ public struct ProveReport {
     /// Writes each query as `NNN-family-subject.smt2` in `directory`.
     public func writeSMT2(to directory: String) throws {
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw OutputError(path: directory, reason: "cannot create the directory (\((error as NSError).localizedDescription))")
+            try OutputFile.createDirectory(directory)
+        } catch let failure as OutputFile.Failure {
+            throw OutputError(path: directory, reason: failure.reason)
         }
         for (n, r) in results.enumerated() {
             let slug = "\(r.family)-\(r.subject)-\(r.property)".map { $0.isLetter || $0.isNumber ? $0 : "-" }
@@ -162,9 +163,13 @@ public struct ProveReport {
             let header = "; \(r.family) / \(r.subject) / \(r.property): \(r.outcome.result.label)\n"
             let path = (directory as NSString).appendingPathComponent(name)
             do {
-                try (header + r.outcome.smtlib2).write(toFile: path, atomically: true, encoding: .utf8)
+                let file = try OutputFile.create(path)
+                defer { try? file.close() }
+                try file.write(contentsOf: Data((header + r.outcome.smtlib2).utf8))
+            } catch let failure as OutputFile.Failure {
+                throw OutputError(path: failure.path, reason: failure.reason)
             } catch {
-                throw OutputError(path: path, reason: (error as NSError).localizedDescription)
+                throw OutputError(path: path, reason: "write failed (\((error as NSError).localizedDescription))")
             }
         }
     }
