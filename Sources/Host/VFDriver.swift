@@ -69,6 +69,14 @@ public final class VFDriver {
     /// A frame's bytes taken from buffers before its EOP.
     var partial: [UInt8] = []
     public var stopped = false
+    /// The VM sends every frame it receives back out of this VF with destination and source
+    /// swapped (testpmd's macswap forwarding: a reflector, the classic SR-IOV benchmark guest).
+    public var forward = false
+    /// Received frames waiting to go back out (forwarding), ahead of the VM's own traffic.
+    var forwarding: [EthernetFrame] = []
+    /// Frames forwarding had to drop because the Tx ring was full (as testpmd frees what
+    /// rte_eth_tx_burst did not take).
+    public private(set) var forwardDrops: UInt64 = 0
 
     static let bufferBytes: UInt64 = 2048
 
@@ -333,7 +341,9 @@ public final class VFDriver {
             if status & AdvancedRxDescriptor.endOfPacket != 0 {
                 receivedFrames += 1
                 receivedBytes += UInt64(partial.count)
-                received?(EthernetFrame(partial), cpu.simulator.now)
+                let frame = EthernetFrame(partial)
+                received?(frame, cpu.simulator.now)
+                if forward, partial.count >= 12 { forwarding.append(Self.macSwapped(frame)) }
                 partial = []
             }
         }
@@ -348,12 +358,30 @@ public final class VFDriver {
         }
     }
 
-    /// Puts every due frame that fits on the ring, one descriptor each (RS on each), and moves TDT.
+    /// `frame` with its destination and source MACs exchanged.
+    static func macSwapped(_ frame: EthernetFrame) -> EthernetFrame {
+        var bytes = frame.bytes
+        for k in 0..<6 { bytes.swapAt(k, k + 6) }
+        return EthernetFrame(bytes)
+    }
+
+    /// Puts the frames being forwarded, then every due frame, on the ring while it has room,
+    /// one descriptor each (RS on each), and moves TDT. Forwarded frames that find the ring
+    /// full are dropped.
     func transmit(_ ring: inout Ring) {
         let now = cpu.simulator.now
-        var count = 0
-        while let next = nextDue, next.due <= now, ring.inUse < ring.count - 1 {
-            let frame = take(next.index)
+        var count = 0, forwarded = 0
+        while true {
+            guard ring.inUse < ring.count - 1 else { break }
+            let frame: EthernetFrame
+            if forwarded < forwarding.count {
+                frame = forwarding[forwarded]
+                forwarded += 1
+            } else if let next = nextDue, next.due <= now {
+                frame = take(next.index)
+            } else {
+                break
+            }
             guard UInt64(frame.bytes.count) <= Self.bufferBytes else {
                 oversizeSends += 1
                 continue
@@ -369,6 +397,8 @@ public final class VFDriver {
             self.posted?(frame, now)
             count += 1
         }
+        forwardDrops += UInt64(forwarding.count - forwarded)
+        forwarding.removeAll(keepingCapacity: true)
         if count > 0 { write(queue("TDT"), UInt32(ring.use)) }
     }
 }

@@ -32,130 +32,158 @@ final class FrameLedger {
     }
 
     let platform: Platform
-    /// Per VF with a driver (`nic0.pf0.vf1`).
-    private(set) var accounts: [String: Account] = [:]
-    /// VF name by (device, port, pool), and the port each driver's VF is on.
-    var functionByPool: [String: [Int: [Int: String]]] = [:]
+    /// Per VF with a driver (`nic0.pf0.vf1`): its name and account, numbered (a frame's path
+    /// through the hooks looks accounts up by number, not by name).
+    private(set) var names: [String] = []
+    private var books: [Account] = []
+    var number: [String: Int] = [:]
+    /// Per port (`device`, index): the VFs on it by pool, their numbers in name order, and by MAC
+    /// (each driver's MAC as VF_RESET gave it).
+    struct PortBook {
+        var byPool: [Int: Int] = [:]
+        var all: [Int] = []
+        var byMAC: [UInt64: [Int]] = [:]
+    }
+    var portBooks: [String: [Int: PortBook]] = [:]
+
+    /// The accounts by VF name.
+    var accounts: [String: Account] { Dictionary(uniqueKeysWithValues: zip(names, books)) }
 
     init(platform: Platform) {
         self.platform = platform
-        for (name, _) in platform.vfDrivers {
+        for (name, _) in platform.vfDrivers.sorted(by: { $0.key < $1.key }) {
             guard let f = FunctionName(name, model: platform.model), let vf = f.vf, let pool = platform.pool(device: f.device, pf: f.pf, vf: vf) else { continue }
-            functionByPool[f.device, default: [:]][f.pf, default: [:]][pool] = name
-            accounts[name] = Account()
+            number[name] = names.count
+            portBooks[f.device, default: [:]][f.pf, default: PortBook()].byPool[pool] = names.count
+            names.append(name)
+            books.append(Account())
         }
     }
 
-    /// The VFs (with drivers) on `device`'s port `port` that a frame with these bytes is addressed to.
-    func addressees(_ bytes: [UInt8], device: String, port: Int) -> [String] {
-        guard bytes.count >= 6 else { return [] }
-        let destination = bytes.prefix(6).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        let names = functionByPool[device]?[port]?.values.sorted() ?? []
-        if destination == 0xFFFF_FFFF_FFFF { return names }
-        return names.filter { platform.vfDrivers[$0]?.mac == destination }
+    /// Fills each port's MAC table from the drivers (once they are up).
+    func learnAddresses() {
+        for (device, ports) in portBooks {
+            for (port, var book) in ports {
+                book.all = book.byPool.values.sorted { names[$0] < names[$1] }
+                book.byMAC = [:]
+                for n in book.all { book.byMAC[platform.vfDrivers[names[n]]?.mac ?? 0, default: []].append(n) }
+                portBooks[device]![port] = book
+            }
+        }
     }
 
-    func drop(_ names: [String], _ reason: String) {
-        for name in names { accounts[name]!.drops[reason, default: 0] += 1 }
+    /// The VFs (with drivers) on a port that a frame with these bytes is addressed to.
+    func addressees(_ bytes: [UInt8], _ book: PortBook) -> [Int] {
+        guard bytes.count >= 6 else { return [] }
+        let destination = bytes.prefix(6).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        if destination == 0xFFFF_FFFF_FFFF { return book.all }
+        return book.byMAC[destination] ?? []
+    }
+
+    func drop(_ accounts: [Int], _ reason: String) {
+        for n in accounts { books[n].drops[reason, default: 0] += 1 }
     }
 
     /// Copies a stage handed to `pools`: addressees whose pool is missing are dropped with
     /// `reason`; pools of VFs not addressed are leaks (the frames are then followed as such).
-    func handed(_ bytes: [UInt8], to pools: UInt64, addressees: [String], device: String, port: Int, missing reason: String) {
-        let byPool = functionByPool[device]?[port] ?? [:]
-        for name in addressees {
-            guard let pool = byPool.first(where: { $0.value == name })?.key else { continue }
-            if pools >> UInt64(pool) & 1 == 0 { drop([name], reason) }
+    func handed(to pools: UInt64, addressees: [Int], _ book: PortBook, missing reason: String) {
+        for n in addressees {
+            guard let pool = book.byPool.first(where: { $0.value == n })?.key else { continue }
+            if pools >> UInt64(pool) & 1 == 0 { drop([n], reason) }
         }
-        for (pool, name) in byPool where pools >> UInt64(pool) & 1 == 1 && !addressees.contains(name) {
-            accounts[name]!.leaked += 1
+        var rest = pools
+        while rest != 0 {
+            let pool = rest.trailingZeroBitCount
+            rest &= rest - 1
+            if let n = book.byPool[pool], !addressees.contains(n) { books[n].leaked += 1 }
         }
     }
 
     /// Hooks the NIC's stages (after the pcap and log hooks, which keep running) and the drivers.
     func attach() {
+        learnAddresses()
         for device in platform.nics.keys.sorted() {
             let nic = platform.nics[device]!
             for port in nic.ports {
-                let p = port.index
+                let book = portBooks[device]?[port.index] ?? PortBook()
                 let arrived = port.receiveMAC.arrived
                 port.receiveMAC.arrived = { [unowned self] frame, clock, outcome in
                     arrived?(frame, clock, outcome)
-                    let names = addressees(frame.bytes, device: device, port: p)
-                    for name in names { accounts[name]!.offered += 1 }
-                    if outcome != .accepted { drop(names, "MAC: \(outcome.rawValue)") }
+                    let to = addressees(frame.bytes, book)
+                    for n in to { books[n].offered += 1 }
+                    if outcome != .accepted { drop(to, "MAC: \(outcome.rawValue)") }
                 }
                 let sorted = port.sorter.decided
                 port.sorter.decided = { [unowned self] frame, pools, reason, clock in
                     sorted?(frame, pools, reason, clock)
-                    let names = addressees(frame.bytes, device: device, port: p)
+                    let to = addressees(frame.bytes, book)
                     if reason != .delivered {
-                        drop(names, "sorter: \(reason)")
+                        drop(to, "sorter: \(reason)")
                     } else {
-                        handed(frame.bytes, to: pools, addressees: names, device: device, port: p, missing: "sorter: not selected")
+                        handed(to: pools, addressees: to, book, missing: "sorter: not selected")
                     }
                 }
                 let decided = port.transmitter.decided
                 port.transmitter.decided = { [unowned self] request, toWire, local, reason, clock in
                     decided?(request, toWire, local, reason, clock)
-                    guard let sender = functionByPool[device]?[p]?[request.pool] else { return }
-                    var account = accounts[sender]!
-                    if account.sendingHead < account.sending.count {
-                        if account.sending[account.sendingHead] != request.frame.bytes { account.corrupted += 1 }
-                        account.sendingHead += 1
+                    guard let sender = book.byPool[request.pool] else { return }
+                    if books[sender].sendingHead < books[sender].sending.count {
+                        if books[sender].sending[books[sender].sendingHead] != request.frame.bytes { books[sender].corrupted += 1 }
+                        books[sender].sendingHead += 1
+                        if books[sender].sendingHead > 1024, books[sender].sendingHead * 2 > books[sender].sending.count {
+                            books[sender].sending.removeFirst(books[sender].sendingHead)
+                            books[sender].sendingHead = 0
+                        }
                     }
-                    if reason == .sent, toWire { account.toWire += 1 }
-                    accounts[sender] = account
-                    let names = addressees(request.frame.bytes, device: device, port: p).filter { $0 != sender }
+                    if reason == .sent, toWire { books[sender].toWire += 1 }
+                    let to = addressees(request.frame.bytes, book).filter { $0 != sender }
                     if reason != .sent {
-                        drop(names, "transmit switch: \(reason)")
+                        drop(to, "transmit switch: \(reason)")
                     } else {
-                        handed(request.frame.bytes, to: local, addressees: names, device: device, port: p, missing: "transmit switch: not looped back")
+                        handed(to: local, addressees: to, book, missing: "transmit switch: not looped back")
                     }
                 }
                 let received = port.poolReceived
                 port.poolReceived = { [unowned self] pool, frame, clock, looped in
                     received?(pool, frame, clock, looped)
-                    guard let name = functionByPool[device]?[p]?[pool] else { return }
-                    let expected = addressees(frame.bytes, device: device, port: p).contains(name)
-                    accounts[name]!.pool.append((frame.bytes, expected))
+                    guard let n = book.byPool[pool] else { return }
+                    books[n].pool.append((frame.bytes, addressees(frame.bytes, book).contains(n)))
                 }
             }
             nic.dma.receiveDropped = { [unowned self] p, pool, frame, reason, _ in
-                guard let name = functionByPool[device]?[p]?[pool], let entry = take(name) else { return }
-                if entry.expected { drop([name], "queue: \(reason)") }
+                guard let n = portBooks[device]?[p]?.byPool[pool], let entry = take(n) else { return }
+                if entry.expected { drop([n], "queue: \(reason)") }
             }
         }
-        for (name, driver) in platform.vfDrivers where accounts[name] != nil {
-            guard let f = FunctionName(name, model: platform.model) else { continue }
+        for (name, driver) in platform.vfDrivers {
+            guard let n = number[name], let f = FunctionName(name, model: platform.model) else { continue }
+            let book = portBooks[f.device]?[f.pf] ?? PortBook()
             driver.received = { [unowned self] frame, _ in
-                guard let entry = take(name) else { return }
-                if entry.bytes != frame.bytes { accounts[name]!.corrupted += 1 }
+                guard let entry = take(n) else { return }
+                if entry.bytes != frame.bytes { books[n].corrupted += 1 }
                 if entry.expected {
-                    accounts[name]!.delivered += 1
-                    accounts[name]!.deliveredBytes += UInt64(frame.bytes.count)
+                    books[n].delivered += 1
+                    books[n].deliveredBytes += UInt64(frame.bytes.count)
                 }
             }
             driver.posted = { [unowned self] frame, _ in
-                accounts[name]!.posted += 1
-                accounts[name]!.postedBytes += UInt64(frame.bytes.count)
-                accounts[name]!.sending.append(frame.bytes)
-                for to in addressees(frame.bytes, device: f.device, port: f.pf) where to != name { accounts[to]!.offered += 1 }
+                books[n].posted += 1
+                books[n].postedBytes += UInt64(frame.bytes.count)
+                books[n].sending.append(frame.bytes)
+                for to in addressees(frame.bytes, book) where to != n { books[to].offered += 1 }
             }
         }
     }
 
-    /// The oldest frame in `name`'s pool (the next one its queue delivers or drops).
-    func take(_ name: String) -> (bytes: [UInt8], expected: Bool)? {
-        var account = accounts[name]!
-        guard account.poolHead < account.pool.count else { return nil }
-        let entry = account.pool[account.poolHead]
-        account.poolHead += 1
-        if account.poolHead > 1024, account.poolHead * 2 > account.pool.count {
-            account.pool.removeFirst(account.poolHead)
-            account.poolHead = 0
+    /// The oldest frame in VF `n`'s pool (the next one its queue delivers or drops).
+    func take(_ n: Int) -> (bytes: [UInt8], expected: Bool)? {
+        guard books[n].poolHead < books[n].pool.count else { return nil }
+        let entry = books[n].pool[books[n].poolHead]
+        books[n].poolHead += 1
+        if books[n].poolHead > 1024, books[n].poolHead * 2 > books[n].pool.count {
+            books[n].pool.removeFirst(books[n].poolHead)
+            books[n].poolHead = 0
         }
-        accounts[name] = account
         return entry
     }
 
@@ -164,7 +192,8 @@ final class FrameLedger {
         let names = platform.model.vm?.first { $0.name == vm }?.functions ?? []
         var sum = Account()
         for name in names {
-            guard let a = accounts[name] else { continue }
+            guard let n = number[name] else { continue }
+            let a = books[n]
             sum.offered += a.offered
             sum.delivered += a.delivered
             sum.deliveredBytes += a.deliveredBytes
@@ -198,6 +227,9 @@ final class FrameLedger {
                 line += "; \(faults) fault\(faults == 1 ? "" : "s")"
             }
             line += "; \(a.leaked) leaked, \(a.corrupted) corrupted"
+            if vm.forward == "macswap" {
+                line += "; forwarding (macswap): \(drivers.reduce(0) { $0 + $1.forwardDrops }) dropped with the Tx ring full"
+            }
             let unsent = drivers.reduce(0) { $0 + $1.unsent }
             if unsent > 0 { line += "; \(unsent) still queued to send" }
             lines.append(line)

@@ -81,6 +81,9 @@ public struct GeneratorModel: Codable, Sendable, Equatable {
     /// Percent of the line rate, 1...100 (default 100).
     public var load: Int?
     public var mix: FrameMixModel?
+    /// Every frame this many bytes, FCS included (64 ... the port's largest frame); default a
+    /// mix of 64 to 1518. Runts and oversize frames keep their own sizes.
+    public var size: Int?
 }
 
 /// `[prove]`: `at` is the clock whose state the proofs take, after the model's traffic (its
@@ -369,9 +372,15 @@ public struct VMModel: Codable, Sendable, Equatable {
     /// device-TLB support: context entries with Translation Type 01, ATS Control Enable set);
     /// every unmap then also invalidates their ATCs. Default false.
     public var ats: Bool?
+    /// What the VM does with the frames it receives: "none" (the default: it keeps them) or
+    /// "macswap" (each goes back out of the VF it came in on, destination and source swapped,
+    /// as testpmd's macswap forwarding mode does: the usual SR-IOV throughput guest).
+    public var forward: String?
+
+    public static let forwardModes = ["none", "macswap"]
 
     enum CodingKeys: String, CodingKey {
-        case name, functions, memoryMB = "memory_mb", mapForeign = "map_foreign", events, sourceValidation = "source_validation", mac, ats
+        case name, functions, memoryMB = "memory_mb", mapForeign = "map_foreign", events, sourceValidation = "source_validation", mac, ats, forward
     }
 }
 

@@ -64,6 +64,7 @@ struct ModelValidator {
             }
             guard (0...10_000_000).contains(generator.frames) else { throw fail("\(at).frames", "value out of range: 0...10000000 frames") }
             if let load = generator.load, !(1...100).contains(load) { throw fail("\(at).load", "value out of range: 1...100 percent of the line rate") }
+            if let size = generator.size, !(64...9018).contains(size) { throw fail("\(at).size", "value out of range: 64...9018 bytes (FCS included)") }
             if let mix = generator.mix {
                 let weights = FrameGenerator.Kind.allCases.map { mix.weight($0) }
                 if let k = weights.firstIndex(where: { $0 < 0 || $0 > 1_000_000 }) {
@@ -187,6 +188,9 @@ struct ModelValidator {
             }
             if vm.ats == true, !(model.host.map { $0.iommu ?? true } ?? false) {
                 throw fail("vm[\(v)].ats", "ATS needs the host's IOMMU (device-TLB support): the model has no [host] with the IOMMU on")
+            }
+            if let forward = vm.forward, !VMModel.forwardModes.contains(forward) {
+                throw fail("vm[\(v)].forward", "'\(forward)' is not a forwarding mode (expected one of: \(VMModel.forwardModes.joined(separator: ", ")))")
             }
             if let validation = vm.sourceValidation {
                 let at = "vm[\(v)].source_validation"

@@ -195,7 +195,7 @@ final class NICTraffic {
             var weights: [FrameGenerator.Kind: Int] = [:]
             for kind in FrameGenerator.Kind.allCases { weights[kind] = generator.mix?.weight(kind) ?? (kind == .unicast ? 1 : 0) }
             let nic = platform.nics[String(port.path.split(separator: ".")[0])]!
-            var frames = FrameGenerator(seed: generator.seed ?? 1, weights: weights, tables: nic.registers.filters(port: port.index).tables)
+            var frames = FrameGenerator(seed: generator.seed ?? 1, weights: weights, tables: nic.registers.filters(port: port.index).tables, size: generator.size)
             let load = UInt64(generator.load ?? 100), total = generator.frames
             let bitsPerSecond = port.receiveMAC.bitsPerSecond
             var k = 0, bits: UInt64 = 0

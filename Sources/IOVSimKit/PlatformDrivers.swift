@@ -42,6 +42,7 @@ extension Platform {
                                            msixTable: table.base + UInt64(msix.tableOffset), msixCapability: msix.offset)
                 let driver = VFDriver(setup, cpu: cpu, memory: GuestMemory(vmm: vmm, vm: vm.name), destination: machine.destination,
                                       queueVector: UInt8(0x40 + 2 * k), mailboxVector: UInt8(0x41 + 2 * k))
+                driver.forward = vm.forward == "macswap"
                 vfDrivers[text] = driver
                 cpu.start("\(vm.name): \(text) driver") { await driver.run(interruptEntry: vmm.interruptEntry) }
             }

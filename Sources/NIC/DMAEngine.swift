@@ -191,6 +191,7 @@ public final class DMAEngine: Component {
             case .unmask(let f): interrupts.unmasked(f, at: simulator.now)
             case .configWritten(let f):
                 settingsStale = true
+                for p in ports { p.attendAll() }
                 interrupts.unmasked(f, at: simulator.now)
             case .functionReset(let f): reset(f)
             }
@@ -230,9 +231,7 @@ public final class DMAEngine: Component {
         let p = ports[port]
         for q in 0..<p.rx.count where p.pool(ofQueue: q) == n {
             for receive in [true, false] {
-                var ring = receive ? p.rx[q] : p.tx[q]
-                ring.stop()
-                p.set(receive, q, ring, registers: registers)
+                p.update(receive, q) { $0.stop() }
                 let control = (receive ? p.rxRegisters[q] : p.txRegisters[q]).control
                 registers.hardwareStore(port: port, index: control, value: p.fields.enable.setting(0, in: registers.ports[port].values[control]))
             }
@@ -250,24 +249,22 @@ public final class DMAEngine: Component {
         switch role {
         case .control(let receive, let q):
             let enable = p.fields.enable.value(in: values[index]) == 1
-            let ring = receive ? p.rx[q] : p.tx[q]
-            if enable && !ring.enabled {
+            let enabled = receive ? p.rx[q].enabled : p.tx[q].enabled
+            if enable && !enabled {
                 let r = receive ? p.rxRegisters[q] : p.txRegisters[q]
-                var started = ring
                 // The registers' fields keep the base 128-byte aligned and the pointers 16 bits.
-                started.start(base: UInt64(values[r.baseHigh]) << 32 | UInt64(values[r.baseLow]),
-                              length: Int(values[r.length]), head: Int(values[r.head]), tail: Int(values[r.tail]))
-                p.set(receive, q, started, registers: registers)
-            } else if !enable && ring.enabled {
-                var stopped = ring
-                stopped.stop()
-                p.set(receive, q, stopped, registers: registers)
+                p.update(receive, q) {
+                    $0.start(base: UInt64(values[r.baseHigh]) << 32 | UInt64(values[r.baseLow]),
+                             length: Int(values[r.length]), head: Int(values[r.head]), tail: Int(values[r.tail]))
+                }
+            } else if !enable && enabled {
+                p.update(receive, q) { $0.stop() }
             }
+            // The thresholds may have changed.
+            p.attention.insert(2 * q + (receive ? 0 : 1))
         case .tail(let receive, let q):
-            var ring = receive ? p.rx[q] : p.tx[q]
-            guard ring.enabled else { return }
-            ring.setTail(Int(values[index]))
-            p.set(receive, q, ring, registers: registers)
+            guard receive ? p.rx[q].enabled : p.tx[q].enabled else { return }
+            p.update(receive, q) { $0.setTail(Int(values[index])) }
         case .interruptSet(let f):
             interrupts.reevaluate(f, at: simulator.now)
         }
@@ -278,10 +275,9 @@ public final class DMAEngine: Component {
     /// Moves the frame at the head of the port's packet buffer into host memory, drops it, or
     /// leaves it waiting for descriptors.
     func receive(_ p: PortQueues, _ simulator: Simulator) -> Bool {
-        guard let (q, frame) = p.receiveBuffer.first, requester.queuedPosted < 64 else { return false }
-        let ring = p.rx[q]
+        guard let (q, frame) = p.firstReceived, requester.queuedPosted < 64 else { return false }
         let owner = poolOwner(port: p.port.index, pool: p.pool(ofQueue: q))
-        guard ring.enabled, let owner, functions?.busMasterEnabled(owner.function) ?? false else {
+        guard p.rx[q].enabled, let owner, functions?.busMasterEnabled(owner.function) ?? false else {
             p.dropReceived(queue: q, registers: registers)
             return true
         }
@@ -290,31 +286,34 @@ public final class DMAEngine: Component {
         let bufferSize = 1024 * Int(max(1, p.fields.bufferSize.value(in: srrctl)))
         let length = frame.bytes.count
         let needed = max(1, (length + bufferSize - 1) / bufferSize)
-        if ring.cached < needed {
-            let coming = ring.cached + ring.fetching + ring.available
+        if p.rx[q].cached < needed {
+            let coming = p.rx[q].cached + p.rx[q].fetching + p.rx[q].available
             if coming < needed && p.fields.dropEnable.value(in: srrctl) == 1 {
                 p.dropReceived(queue: q, registers: registers)
                 return true
             }
             return false
         }
-        var r = ring
         let vlan = frame.header.tagged.isSet ? UInt16(frame.header.vlanID.value) : nil
-        for k in 0..<needed {
-            guard let descriptor = r.next.map({ AdvancedRxDescriptor(dwords: $0.dwords) }) else { break }
-            let chunk = frame.bytes[(k * bufferSize)..<min(length, (k + 1) * bufferSize)]
-            let (end, overflow) = descriptor.packetAddress.addingReportingOverflow(UInt64(chunk.count))
-            guard descriptor.packetAddress != 0, !overflow || end == 0 else {
-                r.stop(.badDescriptor)
-                p.set(true, q, r, registers: registers)
-                p.dropReceived(queue: q, registers: registers, counted: false)
-                return true
+        let moved = p.update(true, q) { r -> Bool in
+            for k in 0..<needed {
+                guard let descriptor = r.next.map({ AdvancedRxDescriptor(dwords: $0.dwords) }) else { break }
+                let chunk = frame.bytes[(k * bufferSize)..<min(length, (k + 1) * bufferSize)]
+                let (end, overflow) = descriptor.packetAddress.addingReportingOverflow(UInt64(chunk.count))
+                guard descriptor.packetAddress != 0, !overflow || end == 0 else {
+                    r.stop(.badDescriptor)
+                    return false
+                }
+                requester.write(requester: owner.rid, address: descriptor.packetAddress, bytes: chunk)
+                r.use(writeBack: AdvancedRxDescriptor.writeBack(length: chunk.count, endOfPacket: k == needed - 1, vlan: vlan))
             }
-            requester.write(requester: owner.rid, address: descriptor.packetAddress, bytes: chunk)
-            r.use(writeBack: AdvancedRxDescriptor.writeBack(length: chunk.count, endOfPacket: k == needed - 1, vlan: vlan))
+            return true
         }
-        p.set(true, q, r, registers: registers)
-        p.receiveBuffer.removeFirst()
+        guard moved else {
+            p.dropReceived(queue: q, registers: registers, counted: false)
+            return true
+        }
+        p.removeFirstReceived()
         p.draining.append((requester.writesIssued + UInt64(requester.queuedPosted), frame.size))
         p.counters.receivedFrames += 1
         p.counters.receivedBytes += UInt64(length)
@@ -327,52 +326,51 @@ public final class DMAEngine: Component {
     /// whose cached descriptors hold a whole frame, whose rate limiter allows it now and whose
     /// frame fits in the Tx packet buffer.
     func transmit(_ p: PortQueues, _ simulator: Simulator) -> Bool {
-        let n = p.tx.count
         var progress = false
-        // Only queues with an enabled ring compete, in round-robin order after the last served.
-        let candidates = p.enabledQueues.filter { p.tx[$0].enabled && p.tx[$0].cached > 0 }.sorted { ($0 - p.lastServed - 1 + n) % n < ($1 - p.lastServed - 1 + n) % n }
-        for q in candidates {
+        // Only queues with an enabled ring and fetched descriptors compete, in round-robin
+        // order after the last served.
+        for q in p.transmitReady.members(from: p.lastServed + 1) {
             guard let frame = p.gatherFrame(queue: q) else { continue }
             let owner = poolOwner(port: p.port.index, pool: p.pool(ofQueue: q))
             guard let owner, functions?.busMasterEnabled(owner.function) ?? false else { continue }
             if frame.bad {
-                var r = p.tx[q]
-                r.stop(.badDescriptor)
-                p.set(false, q, r, registers: registers)
+                p.update(false, q) { $0.stop(.badDescriptor) }
                 progress = true
                 continue
             }
-            if frame.bytes > maxTransmitFrame, !p.inFlight.values.contains(where: { $0.queue == q }) {
+            if frame.bytes > maxTransmitFrame, p.fetchingFrames[q] == 0 {
                 // Too large for the part: dropped, its descriptors given back.
-                var r = p.tx[q]
-                for d in frame.descriptors { r.use(writeBack: d.reportStatus ? Self.transmitDone : nil) }
-                p.set(false, q, r, registers: registers)
+                p.update(false, q) { r in
+                    for d in frame.descriptors { r.use(writeBack: d.reportStatus ? Self.transmitDone : nil) }
+                }
                 p.counters.transmitOversize += 1
                 progress = true
                 continue
             }
             guard p.rateAllows(queue: q, at: simulator.now),
                   p.transmitBufferUsed + frame.bytes <= transmitBufferBytes || p.transmitBufferUsed == 0 else { continue }
-            var r = p.tx[q]
             let id = nextTransmitFrame
             nextTransmitFrame += 1
             var parts = 0
-            for d in frame.descriptors {
-                r.use(writeBack: nil)
-                if d.kind == .data && d.length > 0 {
-                    let token = nextOwner
-                    nextOwner += 1
-                    owners[token] = .payload(port: p.port.index, frame: id, part: parts)
-                    requester.read(requester: owner.rid, address: d.bufferAddress, length: d.length, owner: token)
-                    parts += 1
+            let generation = p.update(false, q) { r -> UInt32 in
+                for d in frame.descriptors {
+                    r.use(writeBack: nil)
+                    if d.kind == .data && d.length > 0 {
+                        let token = nextOwner
+                        nextOwner += 1
+                        owners[token] = .payload(port: p.port.index, frame: id, part: parts)
+                        requester.read(requester: owner.rid, address: d.bufferAddress, length: d.length, owner: token)
+                        parts += 1
+                    }
                 }
+                // The descriptors are written back once the frame's data is in (`deliver`).
+                r.writeBacks.removeLast(frame.descriptors.count)
+                return r.generation
             }
-            // The descriptors are written back once the frame's data is in (`deliver`).
-            r.writeBacks.removeLast(frame.descriptors.count)
-            p.set(false, q, r, registers: registers)
             p.inFlight[id] = PortQueues.TransmitFrame(queue: q, pool: p.pool(ofQueue: q), descriptors: frame.descriptors.map { $0.reportStatus },
                                                       indices: frame.indices, parts: Array(repeating: nil, count: parts), vlan: frame.vlan,
-                                                      generation: r.generation, bytes: frame.bytes)
+                                                      generation: generation, bytes: frame.bytes)
+            p.fetchingFrames[q] += 1
             p.transmitBufferUsed += frame.bytes
             p.charge(queue: q, bytes: frame.bytes, at: simulator.now, linkBitsPerSecond: p.port.bitsPerSecond, clockHz: simulator.clockHz)
             p.lastServed = q
@@ -390,16 +388,14 @@ public final class DMAEngine: Component {
         switch owner {
         case .descriptors(let port, let q, let receive, let index, let generation):
             let p = ports[port]
-            var r = receive ? p.rx[q] : p.tx[q]
-            guard r.generation == generation else { return }
+            guard (receive ? p.rx[q].generation : p.tx[q].generation) == generation else { return }
             switch finished.outcome {
             case .data(let bytes):
-                r.fetched(index: index, bytes: bytes)
+                p.update(receive, q) { $0.fetched(index: index, bytes: bytes) }
             case .failed(let status):
-                r.stop(status == .unsupportedRequest ? .unsupportedRequest : .completerAbort)
+                p.update(receive, q) { $0.stop(status == .unsupportedRequest ? .unsupportedRequest : .completerAbort) }
                 if let f = poolOwner(port: port, pool: p.pool(ofQueue: q)) { functions?.requestFailed(f.function, status: status) }
             }
-            p.set(receive, q, r, registers: registers)
         case .external:
             return
         case .payload(let port, let id, let part):
@@ -411,17 +407,19 @@ public final class DMAEngine: Component {
                 p.inFlight[id] = frame
             case .failed(let status):
                 p.inFlight[id] = nil
+                p.fetchingFrames[frame.queue] -= 1
+                p.attention.insert(2 * frame.queue + 1)
                 p.transmitBufferUsed -= frame.bytes
-                var r = p.tx[frame.queue]
-                if r.generation == frame.generation {
-                    r.stop(status == .unsupportedRequest ? .unsupportedRequest : .completerAbort)
-                    p.set(false, frame.queue, r, registers: registers)
+                if p.tx[frame.queue].generation == frame.generation {
+                    p.update(false, frame.queue) { $0.stop(status == .unsupportedRequest ? .unsupportedRequest : .completerAbort) }
                 }
                 if let f = poolOwner(port: port, pool: frame.pool) { functions?.requestFailed(f.function, status: status) }
                 return
             }
             guard frame.parts.allSatisfy({ $0 != nil }) else { return }
             p.inFlight[id] = nil
+            p.fetchingFrames[frame.queue] -= 1
+            p.attention.insert(2 * frame.queue + 1)
             var bytes: [UInt8] = []
             bytes.reserveCapacity(frame.bytes)
             for part in frame.parts { bytes += part! }
@@ -430,49 +428,56 @@ public final class DMAEngine: Component {
             p.port.transmitFromQueue(ethernet, pool: frame.pool, bufferBytes: frame.bytes)
             p.counters.transmittedFrames += 1
             p.counters.transmittedBytes += UInt64(bytes.count)
-            var r = p.tx[frame.queue]
-            guard r.generation == frame.generation else { return }
-            for (k, rs) in frame.descriptors.enumerated() {
-                r.writeBacks.append((frame.indices[k], rs ? Self.transmitDone : nil))
+            guard p.tx[frame.queue].generation == frame.generation else { return }
+            p.update(false, frame.queue) { r in
+                for (k, rs) in frame.descriptors.enumerated() {
+                    r.writeBacks.append((frame.indices[k], rs ? Self.transmitDone : nil))
+                }
             }
-            p.set(false, frame.queue, r, registers: registers)
         }
     }
 
     // MARK: Prefetch and write-back
 
+    /// Fetches descriptors and writes used ones back, for the rings whose state changed since
+    /// the last look (Rx before Tx of a queue, in queue order).
     func prefetchAndWriteBack(_ p: PortQueues, _ simulator: Simulator) -> Bool {
         var progress = false
-        for (receive, q) in p.active() {
-            var r = receive ? p.rx[q] : p.tx[q]
-            guard r.enabled else { continue }
+        let rings = p.attention.members
+        p.attention.removeAll()
+        for item in rings {
+            let receive = item & 1 == 0, q = item >> 1
+            guard receive ? p.rx[q].enabled : p.tx[q].enabled else { continue }
             let owner = poolOwner(port: p.port.index, pool: p.pool(ofQueue: q))
             guard let owner, functions?.busMasterEnabled(owner.function) ?? false else { continue }
             let control = registers.ports[p.port.index].values[(receive ? p.rxRegisters[q] : p.txRegisters[q]).control]
-            if let (index, n) = r.fetchWanted(cacheSize: descriptorCache, prefetchThreshold: Int(p.fields.prefetch.value(in: control)),
-                                             hostThreshold: Int(p.fields.host.value(in: control))) {
+            let wanted = (receive ? p.rx[q] : p.tx[q]).fetchWanted(cacheSize: descriptorCache, prefetchThreshold: Int(p.fields.prefetch.value(in: control)),
+                                                                  hostThreshold: Int(p.fields.host.value(in: control)))
+            if let (index, n) = wanted {
                 let token = nextOwner
                 nextOwner += 1
-                owners[token] = .descriptors(port: p.port.index, queue: q, receive: receive, index: index, generation: r.generation)
-                requester.read(requester: owner.rid, address: r.address(of: index), length: n * DescriptorRing.descriptorBytes, owner: token)
-                r.fetchIssued(n)
+                owners[token] = .descriptors(port: p.port.index, queue: q, receive: receive, index: index,
+                                             generation: receive ? p.rx[q].generation : p.tx[q].generation)
+                let address = (receive ? p.rx[q] : p.tx[q]).address(of: index)
+                requester.read(requester: owner.rid, address: address, length: n * DescriptorRing.descriptorBytes, owner: token)
+                p.update(receive, q) { $0.fetchIssued(n) }
                 progress = true
             }
             // Write back in batches of WTHRESH; a queue with nothing more coming flushes what it has.
-            let idle = receive ? !p.receiveBuffer.contains { $0.queue == q } : (r.cached == 0 && !p.inFlight.values.contains { $0.queue == q })
-            if let writes = r.flush(threshold: Int(p.fields.writeBack.value(in: control)), force: idle) {
-                if !receive, let address = p.headWriteBackAddress(queue: q, registers: registers) {
-                    requester.write(requester: owner.rid, address: address, dwords: [UInt32(r.head)])
-                } else {
-                    for w in writes { requester.write(requester: owner.rid, address: w.address, dwords: w.dwords) }
-                }
-                // A VF's causes are numbered by its own queues (0, 1), the PF's by the port's.
-                let local: Int
-                if case .vf = owner.function { local = p.map.localQueue(q) } else { local = q }
-                interrupts.raise(owner.function, receive ? .receive(local) : .transmit(local), at: simulator.now)
-                progress = true
+            let idle = receive ? p.bufferedFrames[q] == 0 : (p.tx[q].cached == 0 && p.fetchingFrames[q] == 0)
+            let threshold = Int(p.fields.writeBack.value(in: control))
+            guard (receive ? p.rx[q] : p.tx[q]).flushDue(threshold: threshold, force: idle) else { continue }
+            let writes = p.update(receive, q) { $0.flush(threshold: threshold, force: idle) } ?? []
+            if !receive, let address = p.headWriteBackAddress(queue: q, registers: registers) {
+                requester.write(requester: owner.rid, address: address, dwords: [UInt32(p.tx[q].head)])
+            } else {
+                for w in writes { requester.write(requester: owner.rid, address: w.address, dwords: w.dwords) }
             }
-            p.set(receive, q, r, registers: registers)
+            // A VF's causes are numbered by its own queues (0, 1), the PF's by the port's.
+            let local: Int
+            if case .vf = owner.function { local = p.map.localQueue(q) } else { local = q }
+            interrupts.raise(owner.function, receive ? .receive(local) : .transmit(local), at: simulator.now)
+            progress = true
         }
         return progress
     }

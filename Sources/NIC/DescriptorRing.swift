@@ -141,7 +141,7 @@ public struct DescriptorRing: Sendable {
     /// `force`): runs of consecutive descriptors, each one memory write; the head moves past
     /// every one of them. Returns (address, dwords) per write; nil when nothing was flushed.
     mutating func flush(threshold: Int, force: Bool) -> [(address: UInt64, dwords: [UInt32])]? {
-        guard !writeBacks.isEmpty, force || writeBacks.count >= max(1, threshold) else { return nil }
+        guard flushDue(threshold: threshold, force: force) else { return nil }
         var writes: [(UInt64, [UInt32])] = []
         var run: (start: Int, dwords: [UInt32])?
         var last = -2
@@ -165,6 +165,11 @@ public struct DescriptorRing: Sendable {
         head = (head + writeBacks.count) % count
         writeBacks.removeAll(keepingCapacity: true)
         return writes
+    }
+
+    /// A flush would write something back now.
+    func flushDue(threshold: Int, force: Bool) -> Bool {
+        !writeBacks.isEmpty && (force || writeBacks.count >= max(1, threshold))
     }
 
     func address(of index: Int) -> UInt64 { base &+ UInt64(index * Self.descriptorBytes) }

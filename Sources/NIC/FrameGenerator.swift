@@ -17,8 +17,11 @@ public struct FrameGenerator {
     /// Frames longer than this (FCS included) are oversize.
     let maxFrame: Int
     let source: UInt64
+    /// Every frame's size (FCS included), or nil for the mix of 64 to 1518.
+    let size: Int?
 
-    public init(seed: UInt64, weights: [Kind: Int], tables: FilterTables<Concrete>) {
+    public init(seed: UInt64, weights: [Kind: Int], tables: FilterTables<Concrete>, size: Int? = nil) {
+        self.size = size
         rng = DeterministicRNG(seed: seed)
         self.weights = Kind.allCases.compactMap { k in weights[k].flatMap { $0 > 0 ? (k, $0) : nil } }
         total = self.weights.reduce(0) { $0 + $1.1 }
@@ -44,7 +47,7 @@ public struct FrameGenerator {
             if pick < w { kind = k; break }
             pick -= w
         }
-        let size = [64, 64, 128, 256, 512, 1024, 1518][below(7)]
+        let size = self.size ?? [64, 64, 128, 256, 512, 1024, 1518][below(7)]
         let known = addresses.isEmpty ? 0x02_ff_00_00_00_01 : addresses[below(addresses.count)]
         switch kind {
         case .unicast: return (kind, frame(to: known, size: size))

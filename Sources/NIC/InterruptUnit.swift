@@ -29,9 +29,11 @@ public final class InterruptUnit {
         let ivar: (Cause) -> (index: Int, lane: Int)?
     }
 
-    struct Key: Hashable {
+    struct Key: Hashable, Comparable {
         let function: SRIOVDevice.FunctionID
         let vector: Int
+
+        static func < (a: Key, b: Key) -> Bool { (a.function, a.vector) < (b.function, b.vector) }
     }
 
     let registers: NICRegisters
@@ -182,9 +184,11 @@ public final class InterruptUnit {
         }
     }
 
-    /// Vectors whose interval ends by `clock` get their turn.
+    /// Vectors whose interval ends by `clock` get their turn, in device order (a dictionary's
+    /// order differs between processes, and two vectors often fall due on the same clock).
     func expire(at clock: UInt64) {
-        for (key, due) in deferred where due <= clock {
+        guard let first = nextDue, first <= clock else { return }
+        for key in deferred.filter({ $0.value <= clock }).keys.sorted() {
             deferred[key] = nil
             if let r = interruptRegisters(key.function) { attempt(key.function, r, vector: key.vector, at: clock) }
         }

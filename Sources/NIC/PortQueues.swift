@@ -15,9 +15,18 @@ public final class PortQueues {
     let fields: Fields
     /// Register index -> what a software write to it means to the engine.
     let roles: [Int: Role]
-    /// Sorted frames waiting for their queue, and their bytes.
+    /// Sorted frames waiting for their queue (from `receiveHead` on), and their bytes.
     var receiveBuffer: [(queue: Int, frame: EthernetFrame)] = []
+    var receiveHead = 0
     var receiveBufferBytes = 0
+    /// Per queue: frames of it in the receive packet buffer, and Tx frames being fetched.
+    var bufferedFrames: [Int]
+    var fetchingFrames: [Int]
+    /// Rings whose state changed since the engine last looked at their prefetch and write-back
+    /// (2q for Rx queue q, 2q + 1 for Tx): a ring nothing happened to has nothing new to do.
+    var attention: QueueSet
+    /// Tx queues with an enabled ring holding fetched descriptors: the round robin's candidates.
+    var transmitReady: QueueSet
     let receiveBufferCapacity: Int
     /// Frames whose writes are queued but not all on the link yet: they hold their packet
     /// buffer bytes until the requester has issued write number `mark`.
@@ -130,34 +139,45 @@ public final class PortQueues {
         rx = Array(repeating: DescriptorRing(), count: queues)
         tx = rx
         nextAllowed = Array(repeating: 0, count: queues)
+        bufferedFrames = Array(repeating: 0, count: queues)
+        fetchingFrames = Array(repeating: 0, count: queues)
+        attention = QueueSet(capacity: 2 * queues)
+        transmitReady = QueueSet(capacity: queues)
         receiveBufferCapacity = port.receiveBufferCapacity
         statistics = (map.index(named: "MPC"), map.index(named: "RNBC"))
     }
 
     func pool(ofQueue q: Int) -> Int { map.pool(ofQueue: q) }
 
-    /// The queues with an enabled ring, Rx first, in queue order.
-    func active() -> [(receive: Bool, queue: Int)] {
-        enabledQueues.sorted().flatMap { q -> [(Bool, Int)] in
-            (rx[q].enabled ? [(true, q)] : []) + (tx[q].enabled ? [(false, q)] : [])
-        }
-    }
-
-    /// Stores a ring's new state: hardware's head in RDH/TDH, the enable bit cleared when the
-    /// ring stopped on an error (counted once).
-    func set(_ receive: Bool, _ q: Int, _ ring: DescriptorRing, registers: NICRegisters) {
-        let old = receive ? rx[q] : tx[q]
-        if receive { rx[q] = ring } else { tx[q] = ring }
+    /// Changes ring `q` (Rx or Tx) in place, then records what follows from the change:
+    /// hardware's head in RDH/TDH, the enable bit cleared when the ring stopped on an error
+    /// (counted once), and the ring marked for the engine's next look.
+    @discardableResult
+    func update<R>(_ receive: Bool, _ q: Int, _ body: (inout DescriptorRing) -> R) -> R {
+        let old = receive ? (rx[q].head, rx[q].enabled, rx[q].generation) : (tx[q].head, tx[q].enabled, tx[q].generation)
+        let result = receive ? body(&rx[q]) : body(&tx[q])
+        let ring = receive ? rx[q] : tx[q]
         let r = receive ? rxRegisters[q] : txRegisters[q]
-        if ring.head != old.head || ring.enabled != old.enabled {
+        if ring.head != old.0 || ring.enabled != old.1 {
             registers.hardwareStore(port: port.index, index: r.head, value: UInt32(ring.head))
         }
-        if !ring.enabled, ring.failure != nil, ring.generation != old.generation {
+        if !ring.enabled, ring.failure != nil, ring.generation != old.2 {
             counters.queueErrors += 1
             let control = registers.ports[port.index].values[r.control]
             registers.hardwareStore(port: port.index, index: r.control, value: fields.enable.setting(0, in: control))
         }
         if rx[q].enabled || tx[q].enabled { enabledQueues.insert(q) } else { enabledQueues.remove(q) }
+        if tx[q].enabled && tx[q].cached > 0 { transmitReady.insert(q) } else { transmitReady.remove(q) }
+        attention.insert(2 * q + (receive ? 0 : 1))
+        return result
+    }
+
+    /// Marks every enabled ring for the engine's next look (the functions' config changed).
+    func attendAll() {
+        for q in enabledQueues {
+            attention.insert(2 * q)
+            attention.insert(2 * q + 1)
+        }
     }
 
     // MARK: Receive packet buffer
@@ -170,13 +190,33 @@ public final class PortQueues {
             if let k = statistics.missed { registers.hardwareAdd(port: port.index, index: k) }
             return
         }
-        receiveBuffer.append((map.firstQueue(ofPool: pool), frame))
+        let q = map.firstQueue(ofPool: pool)
+        receiveBuffer.append((q, frame))
         receiveBufferBytes += frame.size
+        bufferedFrames[q] += 1
+    }
+
+    /// The frame at the head of the packet buffer, and its queue.
+    var firstReceived: (queue: Int, frame: EthernetFrame)? { receiveHead < receiveBuffer.count ? receiveBuffer[receiveHead] : nil }
+
+    /// Takes the frame at the head of the packet buffer (moved to host memory or dropped); its
+    /// bytes stay held until `drain` when it was moved.
+    @discardableResult
+    func removeFirstReceived() -> (queue: Int, frame: EthernetFrame) {
+        let first = receiveBuffer[receiveHead]
+        receiveHead += 1
+        if receiveHead > 1024, receiveHead * 2 > receiveBuffer.count {
+            receiveBuffer.removeFirst(receiveHead)
+            receiveHead = 0
+        }
+        bufferedFrames[first.queue] -= 1
+        attention.insert(2 * first.queue)
+        return first
     }
 
     /// Drops the frame at the head of the packet buffer for want of a descriptor (RNBC, RQDPC).
     func dropReceived(queue q: Int, registers: NICRegisters, counted: Bool = true) {
-        let (_, frame) = receiveBuffer.removeFirst()
+        let (_, frame) = removeFirstReceived()
         receiveBufferBytes -= frame.size
         dropped?(pool(ofQueue: q), frame, counted ? .noDescriptor : .badDescriptor)
         guard counted else { return }
@@ -261,7 +301,7 @@ public final class PortQueues {
     /// The clock a rate-limited queue with a frame waiting may go again, if later than `now`.
     func nextRateWake(after now: UInt64) -> UInt64? {
         var earliest: UInt64?
-        for q in enabledQueues where tx[q].enabled && tx[q].cached > 0 && !rateAllows(queue: q, at: now) {
+        for q in transmitReady.members where !rateAllows(queue: q, at: now) {
             let clock = (nextAllowed[q] + (1 << 14) - 1) >> 14
             earliest = min(earliest ?? clock, clock)
         }

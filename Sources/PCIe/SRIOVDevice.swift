@@ -149,9 +149,20 @@ public struct SRIOVDevice: Sendable {
     }
 
     /// A function of the device.
-    public enum FunctionID: Sendable, Equatable, Hashable, CustomStringConvertible {
+    public enum FunctionID: Sendable, Equatable, Hashable, Comparable, CustomStringConvertible {
         case pf(Int)
         case vf(pf: Int, index: Int)
+
+        /// Device order: each PF, then its VFs in order.
+        public static func < (a: FunctionID, b: FunctionID) -> Bool {
+            func key(_ f: FunctionID) -> (Int, Int) {
+                switch f {
+                case .pf(let p): (p, -1)
+                case .vf(let p, let v): (p, v)
+                }
+            }
+            return key(a) < key(b)
+        }
 
         /// `pf1`, `pf0.vf5`: the name within the device.
         public var description: String {
