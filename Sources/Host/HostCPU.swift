@@ -10,6 +10,16 @@ import RTL
 /// (`ProgramExecutor`), so a run is deterministic. Stores to RAM (descriptors, buffers) are
 /// the programs' own, straight into host memory: coherent, no TLP.
 public final class HostCPU: Component {
+    /// A suspended program: checked (a second resume traps with its name) in debug builds,
+    /// unchecked in release ones, where the check cost a tenth of a loaded run.
+    #if DEBUG
+    typealias Continuation<T> = CheckedContinuation<T, Never>
+    static func suspend<T>(_ body: (Continuation<T>) -> Void) async -> T { await withCheckedContinuation(body) }
+    #else
+    typealias Continuation<T> = UnsafeContinuation<T, Never>
+    static func suspend<T>(_ body: (Continuation<T>) -> Void) async -> T { await withUnsafeContinuation(body) }
+    #endif
+
     public let path: String
     unowned let simulator: Simulator
     let rootComplex: FabricNode
@@ -18,15 +28,19 @@ public final class HostCPU: Component {
     public var timeoutClocks: UInt64 = 50_000
 
     /// Outstanding loads and config requests by tag (0x80-0xFF; `ConfigAccess` uses the rest).
-    var outstanding: [UInt8: (deadline: UInt64, resume: CheckedContinuation<TLP?, Never>)] = [:]
+    var outstanding: [UInt8: (deadline: UInt64, resume: Continuation<TLP?>)] = [:]
     var nextTag: UInt8 = 0x80
     /// Waiting programs ordered by the clock they wake at (ties: the order they asked).
-    var timers: [(clock: UInt64, order: UInt64, resume: CheckedContinuation<Void, Never>)] = []
+    var timers: [(clock: UInt64, order: UInt64, resume: Continuation<Void>)] = []
     var order: UInt64 = 0
     /// Per interrupt destination (a VM's virtual interrupt controller, 0 for the host): the
     /// vectors raised and not yet taken (its IRR), and the programs waiting for one.
     var raised: [UInt32: Set<UInt8>] = [:]
-    var waiting: [UInt32: [(vectors: Set<UInt8>, deadline: UInt64, order: UInt64, resume: CheckedContinuation<UInt8?, Never>)]] = [:]
+    var waiting: [UInt32: [(vectors: Set<UInt8>, deadline: UInt64, order: UInt64, resume: Continuation<UInt8?>)]] = [:]
+    /// Per destination with waiting programs, the earliest of their deadlines; and the
+    /// destinations raised since their programs last looked.
+    var earliestDeadline: [UInt32: UInt64] = [:]
+    var newlyRaised: Set<UInt32> = []
 
     /// Programs started and finished, by name, in start order.
     public private(set) var programs: [(name: String, finished: Bool)] = []
@@ -89,15 +103,18 @@ public final class HostCPU: Component {
             timers.removeFirst()
             first.resume.resume()
         }
-        for destination in waiting.keys.sorted() { dispatch(destination, now: now) }
+        // Only destinations with a new vector or a deadline reached have anything to hand out.
+        for destination in waiting.keys.sorted() where newlyRaised.contains(destination) || earliestDeadline[destination, default: 0] <= now {
+            dispatch(destination, now: now)
+        }
+        newlyRaised.removeAll(keepingCapacity: true)
         executor.runReady()
         // Awake every clock while a load is outstanding (its completion lands in the root
         // complex's inbox), else at the next timer or interrupt-wait deadline.
         if !outstanding.isEmpty {
             simulator.wake(self, after: 1)
-        } else {
-            let deadlines = waiting.values.flatMap { $0.map(\.deadline) }
-            if let next = (timers.map(\.clock) + deadlines).min() { simulator.wake(self, at: max(next, now + 1)) }
+        } else if let next = [timers.first?.clock, earliestDeadline.values.min()].compactMap({ $0 }).min() {
+            simulator.wake(self, at: max(next, now + 1))
         }
     }
 
@@ -113,12 +130,13 @@ public final class HostCPU: Component {
         timers = []
         for destination in waiting.keys.sorted() { for waiter in waiting[destination]! { waiter.resume.resume(returning: nil) } }
         waiting = [:]
+        earliestDeadline = [:]
         executor.runReady()
     }
 
     func issue(_ request: TLP) async -> TLP? {
         if halted { return nil }
-        return await withCheckedContinuation { (resume: CheckedContinuation<TLP?, Never>) in
+        return await Self.suspend { (resume: Continuation<TLP?>) in
             var tlp = request
             while outstanding[nextTag] != nil { nextTag = nextTag == 0xFF ? 0x80 : nextTag + 1 }
             tlp.tag = nextTag
@@ -159,7 +177,7 @@ public final class HostCPU: Component {
     /// Waits `clocks` clocks (at least one).
     public func delay(_ clocks: UInt64) async {
         if halted { return }
-        await withCheckedContinuation { (resume: CheckedContinuation<Void, Never>) in
+        await Self.suspend { (resume: Continuation<Void>) in
             order += 1
             let entry = (simulator.now + max(clocks, 1), order, resume)
             let at = timers.firstIndex { $0.clock > entry.0 } ?? timers.count
@@ -173,10 +191,12 @@ public final class HostCPU: Component {
     public func interrupt(destination: UInt32, vectors: Set<UInt8>, timeout: UInt64) async -> UInt8? {
         if let vector = take(destination, vectors) { return vector }
         if halted { return nil }
-        return await withCheckedContinuation { (resume: CheckedContinuation<UInt8?, Never>) in
+        return await Self.suspend { (resume: Continuation<UInt8?>) in
             order += 1
-            waiting[destination, default: []].append((vectors, simulator.now + max(timeout, 1), order, resume))
-            simulator.wake(self, at: simulator.now + max(timeout, 1))
+            let deadline = simulator.now + max(timeout, 1)
+            waiting[destination, default: []].append((vectors, deadline, order, resume))
+            earliestDeadline[destination] = min(earliestDeadline[destination] ?? .max, deadline)
+            simulator.wake(self, at: deadline)
         }
     }
 
@@ -184,6 +204,7 @@ public final class HostCPU: Component {
     /// compatibility-format message); a waiting program takes it at the next clock.
     public func raise(destination: UInt32, vector: UInt8) {
         raised[destination, default: []].insert(vector)
+        newlyRaised.insert(destination)
         if waiting[destination]?.isEmpty == false { simulator.wake(self, at: simulator.now + 1) }
     }
 
@@ -197,17 +218,25 @@ public final class HostCPU: Component {
     /// Hands raised vectors to the programs waiting at `destination`, oldest first; wakes those
     /// whose time ran out with nil.
     func dispatch(_ destination: UInt32, now: UInt64) {
-        guard var list = waiting[destination] else { return }
-        var k = 0
-        while k < list.count {
-            if let vector = take(destination, list[k].vectors) {
-                list.remove(at: k).resume.resume(returning: vector)
-            } else if list[k].deadline <= now {
-                list.remove(at: k).resume.resume(returning: nil)
+        guard let list = waiting.removeValue(forKey: destination) else { return }
+        var kept = list
+        kept.removeAll(keepingCapacity: true)
+        var earliest = UInt64.max
+        for waiter in list {
+            if let vector = take(destination, waiter.vectors) {
+                waiter.resume.resume(returning: vector)
+            } else if waiter.deadline <= now {
+                waiter.resume.resume(returning: nil)
             } else {
-                k += 1
+                kept.append(waiter)
+                earliest = min(earliest, waiter.deadline)
             }
         }
-        waiting[destination] = list.isEmpty ? nil : list
+        if kept.isEmpty {
+            earliestDeadline[destination] = nil
+        } else {
+            waiting[destination] = kept
+            earliestDeadline[destination] = earliest
+        }
     }
 }

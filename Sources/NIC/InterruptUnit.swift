@@ -41,7 +41,9 @@ public final class InterruptUnit {
     let clockHz: UInt64
     /// The clock each vector last fired, and the vectors waiting for their interval.
     var lastFired: [Key: UInt64] = [:]
-    var deferred: [Key: UInt64] = [:]
+    var deferred: [Key: UInt64] = [:] { didSet { earliest = nil } }
+    /// The earliest clock in `deferred`, once asked for (`.some(nil)`: none waits).
+    var earliest: UInt64??
     var cache: [SRIOVDevice.FunctionID: Registers] = [:]
     /// Fires a message: (function, address, data).
     var send: ((SRIOVDevice.FunctionID, UInt64, UInt32) -> Void)?
@@ -195,7 +197,12 @@ public final class InterruptUnit {
     }
 
     /// The clock the next waiting vector may fire.
-    var nextDue: UInt64? { deferred.values.min() }
+    var nextDue: UInt64? {
+        if let earliest { return earliest }
+        let due = deferred.values.min()
+        earliest = .some(due)
+        return due
+    }
 
     /// A function reset forgets its vectors' history.
     func reset(_ f: SRIOVDevice.FunctionID) {

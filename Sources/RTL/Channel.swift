@@ -19,22 +19,19 @@ public final class Channel<Item>: AnyChannel {
 
     /// The consumer is woken when an item becomes visible; the producer when a full channel
     /// gets space again.
-    public weak var consumer: (any Component)?
-    public weak var producer: (any Component)?
+    public weak var consumer: (any Component)? { didSet { consumerIndex = nil } }
+    public weak var producer: (any Component)? { didSet { producerIndex = nil } }
+    /// Their numbers in the simulator, looked up on first use.
+    @usableFromInline var consumerIndex: Int?
+    @usableFromInline var producerIndex: Int?
 
-    /// An item and the clock it becomes visible (a struct, not a tuple: no tuple metadata to
-    /// look up at run time on every access).
-    @usableFromInline struct Slot {
-        @usableFromInline var item: Item
-        @usableFromInline var visibleAt: UInt64
-        @inlinable init(_ item: Item, _ visibleAt: UInt64) {
-            self.item = item
-            self.visibleAt = visibleAt
-        }
-    }
-    @usableFromInline var items: [Slot] = []
+    /// The items, oldest first, from `head`: those before `committed` were pushed in earlier
+    /// clocks, the rest this clock; `visible` holds the clock each becomes visible (kept apart
+    /// so that the commit, which runs unspecialised through `AnyChannel`, touches no `Item`).
+    @usableFromInline var items: [Item] = []
+    @usableFromInline var visible: [UInt64] = []
     @usableFromInline var head = 0
-    @usableFromInline var pendingPush: [Slot] = []
+    @usableFromInline var committed = 0
     @usableFromInline var pendingPops = 0
     @usableFromInline var wireFreeAt: UInt64 = 0
     @usableFromInline unowned let simulator: Simulator
@@ -59,29 +56,41 @@ public final class Channel<Item>: AnyChannel {
 
     /// Items in the channel as of the start of this clock.
     @inlinable
-    public var count: Int { items.count - head }
+    public var count: Int { committed - head }
 
     /// May the producer push this clock? (Start-of-clock occupancy plus this clock's pushes.)
     @inlinable
-    public var ready: Bool { count + pendingPush.count < capacity }
+    public var ready: Bool { items.count - head < capacity }
 
     /// Items the producer may still push this clock.
     @inlinable
-    public var room: Int { capacity - count - pendingPush.count }
+    public var room: Int { capacity - (items.count - head) }
     /// Is an item visible to the consumer this clock (and not already popped this clock)?
     @inlinable
     public var valid: Bool {
         let index = head + pendingPops
-        return index < items.count && items[index].visibleAt <= simulator.now
+        return index < committed && visible[index] <= simulator.now
     }
 
     /// The oldest item in the channel, visible yet or still in flight (for probes and traces).
     @inlinable
-    public var oldest: Item? { count > 0 ? items[head].item : nil }
+    public var oldest: Item? { count > 0 ? items[head] : nil }
 
     /// The visible head item, if any.
     @inlinable
-    public var peek: Item? { valid ? items[head + pendingPops].item : nil }
+    public var peek: Item? { valid ? items[head + pendingPops] : nil }
+
+    /// Wakes the consumer (or the producer) at `clock`.
+    @usableFromInline
+    func wakeConsumer(at clock: UInt64) {
+        if consumerIndex == nil, let consumer { consumerIndex = simulator.index(of: consumer) }
+        if let consumerIndex { simulator.wake(index: consumerIndex, at: clock) }
+    }
+
+    func wakeProducer(at clock: UInt64) {
+        if producerIndex == nil, let producer { producerIndex = simulator.index(of: producer) }
+        if let producerIndex { simulator.wake(index: producerIndex, at: clock) }
+    }
 
     /// Pushes `item` (of `bytes` bytes, used with a bandwidth). Returns false, and counts a
     /// stall, when the channel is full: the producer keeps the item and tries again.
@@ -96,10 +105,11 @@ public final class Channel<Item>: AnyChannel {
         let serialization = UInt64(bytesPerClock.map { (Swift.max(bytes, 1) - 1) / $0 + 1 } ?? 1)
         wireFreeAt = start + serialization
         let visibleAt = start + serialization - 1 + UInt64(latency)
-        pendingPush.append(Slot(item, visibleAt))
+        items.append(item)
+        visible.append(visibleAt)
         pushCount += 1
         simulator.markDirty(self)
-        if let consumer { simulator.wake(consumer, at: visibleAt) }
+        wakeConsumer(at: visibleAt)
         return true
     }
 
@@ -107,7 +117,7 @@ public final class Channel<Item>: AnyChannel {
     @inlinable
     public func pop() -> Item? {
         guard valid else { return nil }
-        let item = items[head + pendingPops].item
+        let item = items[head + pendingPops]
         pendingPops += 1
         popCount += 1
         simulator.markDirty(self)
@@ -119,24 +129,23 @@ public final class Channel<Item>: AnyChannel {
         let consumed = pendingPops > 0
         if consumed {
             // Only a producer that may be waiting for space (the channel was full) is woken.
-            let wasFull = count + pendingPush.count >= capacity
+            let wasFull = items.count - head >= capacity
             head += pendingPops
             pendingPops = 0
             if head > 64 && head * 2 > items.count {
                 items.removeFirst(head)
+                visible.removeFirst(head)
+                committed -= head
                 head = 0
             }
-            if wasFull, let producer { simulator.wake(producer, at: simulator.now + 1) }
+            if wasFull { wakeProducer(at: simulator.now + 1) }
         }
-        if !pendingPush.isEmpty {
-            items.append(contentsOf: pendingPush)
-            pendingPush.removeAll(keepingCapacity: true)
-        }
+        committed = items.count
         // A consumer that made progress and has another item already visible next clock is
         // woken for it; items still in flight woke it for their own clock when pushed. A
         // consumer that popped nothing is blocked and is woken by whatever unblocks it.
-        if consumed, let consumer, count > 0, items[head].visibleAt <= simulator.now + 1 {
-            simulator.wake(consumer, at: simulator.now + 1)
+        if consumed, committed > head, visible[head] <= simulator.now + 1 {
+            wakeConsumer(at: simulator.now + 1)
         }
     }
 }

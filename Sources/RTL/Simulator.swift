@@ -21,13 +21,13 @@ public final class Simulator {
     @exclusivity(unchecked) private var dirty: [any AnyChannel] = []
     @exclusivity(unchecked) private var dirtySet: Set<ObjectIdentifier> = []
     /// Wake-ups as a min-heap of (clock, component index); `scheduled` dedupes per clock.
-    @exclusivity(unchecked) private var agenda = MinHeap()
+    @exclusivity(unchecked) @usableFromInline var agenda = MinHeap()
     /// The clock of each component's most recent wake-up request and tick, to drop duplicates.
-    @exclusivity(unchecked) private var lastWake: [UInt64] = []
+    @exclusivity(unchecked) @usableFromInline var lastWake: [UInt64] = []
     @exclusivity(unchecked) private var lastTick: [UInt64] = []
     public private(set) var probes = ProbeRegistry()
     public private(set) var isElaborated = false
-    @exclusivity(unchecked) private var inStep = false
+    @exclusivity(unchecked) @usableFromInline var inStep = false
     /// Component ticks performed: work done, for "idle costs nothing" checks and reports.
     @exclusivity(unchecked) public private(set) var ticks: UInt64 = 0
     /// The clock just stepped ticked no component and committed no channel: no state changed,
@@ -70,9 +70,23 @@ public final class Simulator {
     /// Schedules `component` to tick at clock `at`; a request for the current clock made
     /// while it is being computed (or already past) is moved to the next clock.
     public func wake(_ component: any Component, at clock: UInt64) {
+        wake(index: index(of: component), at: clock)
+    }
+
+    /// The component's number (its declaration order), for callers that wake it often.
+    public func index(of component: any Component) -> Int {
         guard let index = indexOf[ObjectIdentifier(component)] else {
             preconditionFailure("wake: \(component.path) was never added to the simulator")
         }
+        return index
+    }
+
+    /// The number of a component, if it was added.
+    func indexIfAdded(_ component: any Component) -> Int? { indexOf[ObjectIdentifier(component)] }
+
+    /// `wake(_:at:)` for the component numbered `index`.
+    @inlinable
+    public func wake(index: Int, at clock: UInt64) {
         let clock = inStep ? Swift.max(clock, now + 1) : Swift.max(clock, now)
         if lastWake[index] == clock { return }
         lastWake[index] = clock
@@ -138,8 +152,11 @@ public final class Simulator {
 }
 
 /// A binary min-heap of wake-ups ordered by (clock, component index).
+@usableFromInline
 struct MinHeap {
     private var storage: [(clock: UInt64, index: Int)] = []
+
+    @usableFromInline init() {}
 
     var peek: (clock: UInt64, index: Int)? { storage.first }
 
@@ -147,6 +164,7 @@ struct MinHeap {
         a.clock != b.clock ? a.clock < b.clock : a.index < b.index
     }
 
+    @usableFromInline
     mutating func push(_ element: (UInt64, Int)) {
         storage.append((clock: element.0, index: element.1))
         var child = storage.count - 1

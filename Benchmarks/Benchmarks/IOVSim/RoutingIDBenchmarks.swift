@@ -29,6 +29,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(metrics: [.wallClock, .instructions, .throughput], maxDuration: .seconds(2))
     vcdBenchmarks()
     simulationBenchmarks()
+    pipelineBenchmarks()
     sorterBenchmarks()
     proofBenchmarks()
     idleAndTraceBenchmarks()
