@@ -5,20 +5,32 @@
 public struct GuestMemory {
     public let vmm: VMM
     public let vm: String
+    /// The host page of each guest page (fixed when the VMM made the VM), and host memory.
+    let pages: [UInt64]
+    let memory: HostMemory
 
     public init(vmm: VMM, vm: String) {
         self.vmm = vmm
         self.vm = vm
+        pages = vmm.machines[vm]?.pages ?? []
+        memory = vmm.memory
     }
 
     public func allocate(_ bytes: UInt64, alignment: UInt64 = 4096) -> UInt64? { vmm.allocate(vm: vm, bytes: bytes, alignment: alignment) }
 
+    /// The host address of a guest-physical one (nil beyond the VM's memory).
+    @inline(__always)
+    func host(_ address: UInt64) -> UInt64? {
+        let page = address / HostMemory.pageSize
+        return page < UInt64(pages.count) ? pages[Int(page)] * HostMemory.pageSize + address % HostMemory.pageSize : nil
+    }
+
     public func load(_ address: UInt64) -> UInt32 {
-        vmm.hostAddress(vm: vm, guestPhysical: address).map(vmm.memory.read32) ?? 0xFFFF_FFFF
+        host(address).map(memory.read32) ?? 0xFFFF_FFFF
     }
 
     public func store(_ address: UInt64, _ value: UInt32) {
-        if let host = vmm.hostAddress(vm: vm, guestPhysical: address) { vmm.memory.write32(host, value) }
+        if let host = host(address) { memory.write32(host, value) }
     }
 
     public func store(_ address: UInt64, _ dwords: [UInt32]) {
@@ -29,18 +41,22 @@ public struct GuestMemory {
 
     /// `bytes` at `address` (little-endian within each dword, as the NIC writes them).
     public func store(_ address: UInt64, bytes: [UInt8]) {
-        for k in stride(from: 0, to: bytes.count, by: 4) {
-            store(address + UInt64(k), (0..<4).reduce(UInt32(0)) { $0 | UInt32(k + $1 < bytes.count ? bytes[k + $1] : 0) << UInt32(8 * $1) })
+        bytes.withUnsafeBufferPointer { b in
+            for k in stride(from: 0, to: b.count, by: 4) {
+                var dword: UInt32 = 0
+                for j in 0..<min(4, b.count - k) { dword |= UInt32(b[k + j]) << UInt32(8 * j) }
+                store(address + UInt64(k), dword)
+            }
         }
     }
 
     public func load(_ address: UInt64, count: Int) -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(count)
-        for k in stride(from: 0, to: count, by: 4) {
-            let dword = load(address + UInt64(k))
-            for j in 0..<min(4, count - k) { bytes.append(UInt8(truncatingIfNeeded: dword >> UInt32(8 * j))) }
+        [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            for k in stride(from: 0, to: count, by: 4) {
+                let dword = load(address + UInt64(k))
+                for j in 0..<min(4, count - k) { buffer[k + j] = UInt8(truncatingIfNeeded: dword >> UInt32(8 * j)) }
+            }
+            initialized = count
         }
-        return bytes
     }
 }

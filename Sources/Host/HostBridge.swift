@@ -9,7 +9,10 @@ public final class HostBridge: HostMemoryPort {
     public let memory: HostMemory
     public let iommu: IOMMU
     /// The VM each requester (routing ID) belongs to.
-    public var assignment: [UInt16: String] = [:]
+    public var assignment: [UInt16: String] = [:] { didSet { clean = (0, .max, .max) } }
+    /// The last (requester, page) whose writes were found inside the requester's VM, and the
+    /// owners' generation it was found in.
+    var clean: (requester: UInt16, page: UInt64, generation: UInt64) = (0, .max, .max)
     /// One report per run of writes by one requester into one foreign page.
     public private(set) var violations: [Violation] = []
     /// Every dword written into a page of another owner.
@@ -101,6 +104,12 @@ public final class HostBridge: HostMemoryPort {
     public func read32(_ address: UInt64) -> UInt32 { memory.read32(address) }
 
     public func write32(_ address: UInt64, _ value: UInt32, byteEnables: UInt8, requester: UInt16, clock: UInt64) {
+        // The last page found clean for a requester stays clean until an owner changes.
+        let page = address / HostMemory.pageSize
+        if clean == (requester, page, memory.ownersGeneration) {
+            memory.write32(address, value, byteEnables: byteEnables)
+            return
+        }
         if let vm = assignment[requester] {
             let page = address / HostMemory.pageSize, owner = memory.owner(ofPage: page)
             if owner != .vm(vm) {
@@ -108,6 +117,8 @@ public final class HostBridge: HostMemoryPort {
                 if violations.last.map({ $0.page != page || $0.requester != requester }) ?? true {
                     violations.append(Violation(clock: clock, requester: requester, vm: vm, page: page, owner: owner))
                 }
+            } else {
+                clean = (requester, page, memory.ownersGeneration)
             }
         }
         memory.write32(address, value, byteEnables: byteEnables)

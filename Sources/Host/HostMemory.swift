@@ -22,15 +22,21 @@ public final class HostMemory {
     public static let pageSize: UInt64 = 4096
     /// Bytes of host memory: addresses at and above it are not memory.
     public let size: UInt64
-    var pages: [UInt64: [UInt32]] = [:]
+    /// The written pages' dwords, and which slot holds each page; the last page looked up is
+    /// remembered (a frame or a descriptor is many dwords in one page).
+    var slots: [[UInt32]] = []
+    var slotOf: [UInt64: Int] = [:]
+    var lastPage = UInt64.max, lastSlot = 0
     var owners: [UInt64: Owner] = [:]
+    /// Bumped on every change of a page's owner, for callers that remember an owner.
+    public private(set) var ownersGeneration: UInt64 = 0
 
     public init(size: UInt64) {
         self.size = size
     }
 
     /// Pages that have been written.
-    public var touchedPages: Int { pages.count }
+    public var touchedPages: Int { slots.count }
 
     public func contains(_ address: UInt64) -> Bool { address < size }
 
@@ -38,20 +44,38 @@ public final class HostMemory {
     public func owner(of address: UInt64) -> Owner { owner(ofPage: address / Self.pageSize) }
     public func assign(page: UInt64, to owner: Owner) {
         if owner == .free { owners[page] = nil } else { owners[page] = owner }
+        ownersGeneration &+= 1
+    }
+
+    /// The slot of `page`, made (zeros) when `create` and it was never written.
+    @inline(__always)
+    func slot(_ page: UInt64, create: Bool) -> Int? {
+        if page == lastPage { return lastSlot }
+        if let s = slotOf[page] {
+            lastPage = page
+            lastSlot = s
+            return s
+        }
+        guard create else { return nil }
+        slots.append(Array(repeating: 0, count: Int(Self.pageSize / 4)))
+        slotOf[page] = slots.count - 1
+        lastPage = page
+        lastSlot = slots.count - 1
+        return lastSlot
     }
 
     /// The dword at `address` (its low two bits ignored); zero where nothing was written.
     public func read32(_ address: UInt64) -> UInt32 {
-        pages[address / Self.pageSize]?[Int(address % Self.pageSize) / 4] ?? 0
+        guard let s = slot(address / Self.pageSize, create: false) else { return 0 }
+        return slots[s][Int(address % Self.pageSize) / 4]
     }
 
     /// Writes the bytes of `value` that `byteEnables` selects (bit n: byte n).
     public func write32(_ address: UInt64, _ value: UInt32, byteEnables: UInt8 = 0xF) {
-        guard contains(address), byteEnables & 0xF != 0 else { return }
-        let page = address / Self.pageSize, k = Int(address % Self.pageSize) / 4
+        guard contains(address), byteEnables & 0xF != 0, let s = slot(address / Self.pageSize, create: true) else { return }
+        let k = Int(address % Self.pageSize) / 4
         let mask = byteEnables & 0xF == 0xF ? ~0 : ConfigWrite.byteMask(byteEnables)
-        pages[page, default: Array(repeating: 0, count: Int(Self.pageSize / 4))][k] &= ~mask
-        pages[page]![k] |= value & mask
+        slots[s][k] = slots[s][k] & ~mask | value & mask
     }
 
     public func read64(_ address: UInt64) -> UInt64 { UInt64(read32(address + 4)) << 32 | UInt64(read32(address)) }

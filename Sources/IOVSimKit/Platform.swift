@@ -50,6 +50,16 @@ public final class Platform {
         }
     }
 
+    /// TLPs that passed each node (root complex, switches, endpoints), by kind: every hop
+    /// counted once, as the TLP log would list it.
+    public var hopsByKind: [TLP.Kind: UInt64] {
+        var total = Array(repeating: UInt64(0), count: TLP.Kind.allCases.count)
+        for counts in [rootComplex.hops] + switches.values.map(\.hops) + endpoints.values.map(\.hops) {
+            for k in counts.indices { total[k] += counts[k] }
+        }
+        return Dictionary(uniqueKeysWithValues: TLP.Kind.allCases.map { ($0, total[$0.index]) }.filter { $0.1 > 0 })
+    }
+
     public var hooks = RoutingHooks() {
         didSet {
             rootComplex.hooks = hooks

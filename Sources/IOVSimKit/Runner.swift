@@ -188,11 +188,7 @@ public enum Runner {
         try frames.makeDirectory(options.pcapOut)
         let frameLog = try options.frameLog.map { path in try output(path) { try FrameLog(path: path) } }
         try frames.openOutputs(frameLog: frameLog)
-        var kinds: [String: Int] = [:]
-        platform.observer = { hop in
-            kinds[hop.tlp.kind.rawValue, default: 0] += 1
-            log?.record(hop)
-        }
+        if let log { platform.observer = { hop in log.record(hop) } }
         let progress = options.progress ? Progress(total: options.cycles) : nil
         let observer = options.clockObserver
         simulator.onClock = { clock in
@@ -248,7 +244,7 @@ public enum Runner {
         summary.clocks = simulator.now
         summary.requestedClocks = options.cycles < simulator.now ? options.cycles : nil
         summary.simulatedSeconds = simulator.simulatedSeconds
-        summary.tlpHopsByType = kinds
+        summary.tlpHopsByType = Dictionary(uniqueKeysWithValues: platform.hopsByKind.map { ($0.key.rawValue, Int($0.value)) })
         summary.dmaRequests = platform.nics.values.reduce(0) { $0 + $1.dma.requester.writesIssued + $1.dma.requester.readsIssued }
         summary.vms = ledger.report()
         for (name, a) in ledger.accounts { summary.accounts[name] = (a.offered, a.delivered, a.dropped, a.inFlight, a.leaked, a.corrupted) }

@@ -11,6 +11,8 @@ public final class Endpoint: Component {
     public var device: SRIOVDevice
     public var link: Link?
     public var observer: HopObserver?
+    /// TLPs that passed this node, by kind (`TLP.Kind.index`), for run summaries.
+    public private(set) var hops = Array(repeating: UInt64(0), count: TLP.Kind.allCases.count)
     /// The device's memory-mapped registers, by function, BAR and offset.
     public var registers: (any MemoryMappedRegisters)?
     /// Requests the device's DMA engine issues (the endpoint puts them on the link behind its
@@ -61,7 +63,7 @@ public final class Endpoint: Component {
             link.up.push(Packet(dws: tlp.encode(), serial: serial), bytes: tlp.wireBytes)
             outbox.removeFirst()
         } else if link.up.ready, let tlp = deviceRequests?.pop() {
-            if let observer { observer(Hop(clock: simulator.now, node: path, ingress: "dma", egress: "link", tlp: tlp)) }
+            hop(tlp, ingress: "dma", egress: "link", simulator)
             serial += 1
             link.up.push(Packet(dws: tlp.encode(), serial: serial), bytes: tlp.wireBytes)
             if deviceRequests?.valid ?? false { simulator.wake(self, after: 1) }
@@ -89,7 +91,7 @@ public final class Endpoint: Component {
             counters.malformed += 1
             return
         }
-        if let observer { observer(Hop(clock: simulator.now, node: path, ingress: "link", egress: destination(of: tlp), tlp: tlp)) }
+        hop(tlp, ingress: "link", egress: destination(of: tlp), simulator)
         if tlp.isCompletion {
             completionsReceived += 1
             deviceCompletions?.push(tlp)
@@ -208,6 +210,13 @@ public final class Endpoint: Component {
         }
         reply(TLP(kind: .completion, requesterID: tlp.requesterID, tag: tlp.tag, targetID: UInt16(device.bus) << 8,
                   status: .unsupportedRequest, byteCount: 4), simulator: simulator)
+    }
+
+    /// Counts a TLP passing this node and, when someone observes hops (the TLP log, tests),
+    /// tells them where it came from and went; the names are only made for an observer.
+    func hop(_ tlp: TLP, ingress: @autoclosure () -> String, egress: @autoclosure () -> String, _ simulator: Simulator) {
+        hops[tlp.kind.index] += 1
+        if let observer { observer(Hop(clock: simulator.now, node: path, ingress: ingress(), egress: egress(), tlp: tlp)) }
     }
 }
 

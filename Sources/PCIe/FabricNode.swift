@@ -31,6 +31,8 @@ public final class FabricNode: Component {
     public var upstreamLink: Link?
     public private(set) var counters = FabricCounters()
     public var observer: HopObserver?
+    /// TLPs that passed this node, by kind (`TLP.Kind.index`), for run summaries.
+    public private(set) var hops = Array(repeating: UInt64(0), count: TLP.Kind.allCases.count)
     public var hooks = RoutingHooks()
 
     /// Root complex: requests the CPU issues, and where their completions go.
@@ -172,8 +174,7 @@ public final class FabricNode: Component {
             guard egress.ready else { return false }
             egress.push(Packet(dws: out.encode(), serial: packet.serial), bytes: out.wireBytes)
             counters.forwarded += 1
-            observer?(Hop(clock: simulator.now, node: path, ingress: ingressName(ingress),
-                          egress: destination == 0 ? "up" : ports[destination - 1].name, tlp: out))
+            hop(out, ingress: ingressName(ingress), egress: destination == 0 ? "up" : ports[destination - 1].name, simulator)
             return true
         }
     }
@@ -228,7 +229,7 @@ public final class FabricNode: Component {
 
     /// Refuses a request: a UR completion for a non-posted one, a count for a posted one.
     func refuse(_ tlp: TLP, ingress: Int, label: String, _ simulator: Simulator) -> Bool {
-        observer?(Hop(clock: simulator.now, node: path, ingress: ingressName(ingress), egress: label, tlp: tlp))
+        hop(tlp, ingress: ingressName(ingress), egress: label, simulator)
         if tlp.isPosted || tlp.isCompletion {
             counters.dropped += 1
             return true
@@ -263,7 +264,7 @@ public final class FabricNode: Component {
         if ingress == 0 && role == .rootComplex {
             cpuInbox.append(completion)
             counters.completionsGenerated += 1
-            observer?(Hop(clock: simulator.now, node: path, ingress: origin, egress: "cpu", tlp: completion))
+            hop(completion, ingress: origin, egress: "cpu", simulator)
             return true
         }
         guard let channel = reverse(of: ingress) else { return true }
@@ -271,7 +272,7 @@ public final class FabricNode: Component {
         serial += 1
         channel.push(Packet(dws: completion.encode(), serial: serial), bytes: completion.wireBytes)
         counters.completionsGenerated += 1
-        observer?(Hop(clock: simulator.now, node: path, ingress: origin, egress: ingressName(ingress), tlp: completion))
+        hop(completion, ingress: origin, egress: ingressName(ingress), simulator)
         return true
     }
 
@@ -279,7 +280,7 @@ public final class FabricNode: Component {
     /// and peer traffic that the root ports redirected up, sent down again from here.
     func core(_ tlp: TLP, packet: Packet, ingress: Int, _ simulator: Simulator) -> Bool {
         if tlp.isCompletion && tlp.requesterID == 0 {
-            observer?(Hop(clock: simulator.now, node: path, ingress: ingressName(ingress), egress: "cpu", tlp: tlp))
+            hop(tlp, ingress: ingressName(ingress), egress: "cpu", simulator)
             // A UR completion for a request the port forwarded down (PCIe Base 4.0 §7.5.1.3.7).
             if tlp.status == .unsupportedRequest, ingress >= 1 {
                 ports[ingress - 1].config.signal("receivedMasterAbort", in: "Secondary Status")
@@ -295,25 +296,25 @@ public final class FabricNode: Component {
             guard links[Int(down) - 1].down.ready else { return false }
             links[Int(down) - 1].down.push(packet, bytes: tlp.wireBytes)
             counters.forwarded += 1
-            observer?(Hop(clock: simulator.now, node: path, ingress: ingressName(ingress), egress: "core>" + ports[Int(down) - 1].name, tlp: tlp))
+            hop(tlp, ingress: ingressName(ingress), egress: "core>" + ports[Int(down) - 1].name, simulator)
             return true
         }
         if tlp.isCompletion {
             // A peer's completion (redirected up by ACS Completion Redirect) for a requester no
             // port claims: nowhere to go.
-            observer?(Hop(clock: simulator.now, node: path, ingress: ingressName(ingress), egress: "drop", tlp: tlp))
+            hop(tlp, ingress: ingressName(ingress), egress: "drop", simulator)
             counters.dropped += 1
             return true
         }
         if tlp.isIDRoutedMessage, tlp.messageCode == TLP.invalidationCompletion {
-            observer?(Hop(clock: simulator.now, node: path, ingress: ingressName(ingress), egress: "IOMMU", tlp: tlp))
+            hop(tlp, ingress: ingressName(ingress), egress: "IOMMU", simulator)
             host?.invalidationCompleted(requester: tlp.requesterID)
             return true
         }
         if tlp.kind == .memoryWrite, Self.interruptRange.contains(tlp.address) {
             let data = tlp.payload.first ?? 0
             let delivered = host?.interrupt(requester: tlp.requesterID, address: tlp.address, data: data, clock: simulator.now) ?? true
-            observer?(Hop(clock: simulator.now, node: path, ingress: ingressName(ingress), egress: delivered ? "interrupt" : "IOMMU", tlp: tlp))
+            hop(tlp, ingress: ingressName(ingress), egress: delivered ? "interrupt" : "IOMMU", simulator)
             guard delivered else {
                 counters.translationFaults += 1
                 return true
@@ -346,7 +347,7 @@ public final class FabricNode: Component {
         if tlp.kind == .memoryRead {
             guard let channel = reverse(of: ingress), channel.room >= completions.count else { return false }
         }
-        observer?(Hop(clock: simulator.now, node: path, ingress: ingressName(ingress), egress: "memory", tlp: tlp))
+        hop(tlp, ingress: ingressName(ingress), egress: "memory", simulator)
         if tlp.kind == .memoryWrite {
             // Only the enabled bytes are written (PCIe Base 4.0 §2.2.5).
             for (k, dw) in tlp.payload.enumerated() {
@@ -366,14 +367,14 @@ public final class FabricNode: Component {
         guard let channel = reverse(of: ingress), channel.room >= 1 else { return false }
         let t = host.translationRequest(requester: tlp.requesterID, address: tlp.address & ~0xFFF, clock: simulator.now)
         let entry = t.map { ($0.address & ~0xFFF) | ($0.read ? 1 : 0) | ($0.write ? 2 : 0) } ?? 0
-        observer?(Hop(clock: simulator.now, node: path, ingress: ingressName(ingress), egress: "translation", tlp: tlp))
+        hop(tlp, ingress: ingressName(ingress), egress: "translation", simulator)
         return send(TLP(kind: .completionWithData, requesterID: tlp.requesterID, tag: tlp.tag, length: 2, targetID: 0, byteCount: 8,
                         payload: [UInt32(truncatingIfNeeded: entry), UInt32(entry >> 32)]), to: ingress, from: "translation", simulator)
     }
 
     /// A CPU load or store of the host's own registers (the IOMMU's), answered in the root complex.
     func hostRegisters(_ tlp: TLP, host: any HostMemoryPort, _ simulator: Simulator) -> Bool {
-        observer?(Hop(clock: simulator.now, node: path, ingress: "cpu", egress: "iommu", tlp: tlp))
+        hop(tlp, ingress: "cpu", egress: "iommu", simulator)
         if tlp.kind == .memoryWrite {
             for (k, dw) in tlp.payload.enumerated() { host.writeRegister(tlp.address + UInt64(4 * k), dw, byteEnables: Endpoint.byteEnables(tlp, dw: k)) }
             return true
@@ -417,5 +418,12 @@ public final class FabricNode: Component {
             start = stop
         }
         return out
+    }
+
+    /// Counts a TLP passing this node and, when someone observes hops (the TLP log, tests),
+    /// tells them where it came from and went; the names are only made for an observer.
+    func hop(_ tlp: TLP, ingress: @autoclosure () -> String, egress: @autoclosure () -> String, _ simulator: Simulator) {
+        hops[tlp.kind.index] += 1
+        if let observer { observer(Hop(clock: simulator.now, node: path, ingress: ingress(), egress: egress(), tlp: tlp)) }
     }
 }

@@ -7,6 +7,22 @@ public struct TLP: Sendable, Equatable, CustomStringConvertible {
         case configRead0 = "CfgRd0", configWrite0 = "CfgWr0", configRead1 = "CfgRd1", configWrite1 = "CfgWr1"
         case completion = "Cpl", completionWithData = "CplD"
         case message = "Msg", messageWithData = "MsgD"
+
+        /// The kind's place in `allCases`, for counters kept in arrays.
+        public var index: Int {
+            switch self {
+            case .memoryRead: 0
+            case .memoryWrite: 1
+            case .configRead0: 2
+            case .configWrite0: 3
+            case .configRead1: 4
+            case .configWrite1: 5
+            case .completion: 6
+            case .completionWithData: 7
+            case .message: 8
+            case .messageWithData: 9
+            }
+        }
     }
 
     /// Completion Status (§2.2.9).
