@@ -60,6 +60,22 @@ public final class Platform {
         return Dictionary(uniqueKeysWithValues: TLP.Kind.allCases.map { ($0, total[$0.index]) }.filter { $0.1 > 0 })
     }
 
+    /// A device's link when the model gives it no `bytes_per_clock`: the data rate of the
+    /// device's own Link Capabilities (PF 0's Max Link Speed and Width; PCIe Base 4.0 §4.2:
+    /// 2.5 and 5 GT/s lanes carry 8b/10b, 8 and 16 GT/s 128b/130b), in bytes per clock.
+    static func deviceLinkBytesPerClock(_ model: ModelFile, clockHz: UInt64) -> Int? {
+        guard let pcie = model.device.pf.first?.pcie, pcie.linkWidth > 0 else { return nil }
+        let bitsPerLane: Double = switch pcie.linkSpeed {
+        case 1: 2.5e9 * 8 / 10
+        case 2: 5e9 * 8 / 10
+        case 3: 8e9 * 128 / 130
+        case 4: 16e9 * 128 / 130
+        default: 0
+        }
+        guard bitsPerLane > 0 else { return nil }
+        return max(1, Int(bitsPerLane * Double(pcie.linkWidth) / 8 / Double(clockHz)))
+    }
+
     public var hooks = RoutingHooks() {
         didSet {
             rootComplex.hooks = hooks
@@ -93,7 +109,9 @@ public final class Platform {
             let (node, portModels, path) = pending.removeFirst()
             var nodeLinks: [Link] = []
             for (k, m) in portModels.enumerated() {
-                let link = Link(simulator, path: "\(node.path).\(m.name)", latency: m.link?.latency ?? 4, bytesPerClock: m.link?.bytesPerClock)
+                let isDevice = model.effectivePlatform.device.contains { $0.name == m.below }
+                let link = Link(simulator, path: "\(node.path).\(m.name)", latency: m.link?.latency ?? 4,
+                                bytesPerClock: m.link?.bytesPerClock ?? (isDevice ? Self.deviceLinkBytesPerClock(model, clockHz: simulator.clockHz) : nil))
                 link.down.producer = node
                 link.up.consumer = node
                 nodeLinks.append(link)

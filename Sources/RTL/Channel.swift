@@ -40,7 +40,12 @@ public final class Channel<Item>: AnyChannel {
     public var pushed: UInt64 { pushCount }
     public var popped: UInt64 { popCount }
     public var stalls: UInt64 { stallCount }
+    /// Bytes pushed, and clocks the wire spent serialising them (with a bandwidth): its
+    /// utilisation over a stretch of time is the growth of `busyClocks` over its length.
+    public var bytes: UInt64 { byteCount }
+    public var busyClocks: UInt64 { busyCount }
     @usableFromInline var pushCount: UInt64 = 0, popCount: UInt64 = 0, stallCount: UInt64 = 0
+    @usableFromInline var byteCount: UInt64 = 0, busyCount: UInt64 = 0
 
     public init(_ simulator: Simulator, path: String, capacity: Int, latency: Int = 1, bytesPerClock: Int? = nil) {
         precondition(capacity >= 1, "channel \(path): capacity must be at least 1")
@@ -104,6 +109,8 @@ public final class Channel<Item>: AnyChannel {
         let start = Swift.max(now, wireFreeAt)
         let serialization = UInt64(bytesPerClock.map { (Swift.max(bytes, 1) - 1) / $0 + 1 } ?? 1)
         wireFreeAt = start + serialization
+        byteCount &+= UInt64(bytes)
+        busyCount &+= serialization
         let visibleAt = start + serialization - 1 + UInt64(latency)
         items.append(item)
         visible.append(visibleAt)

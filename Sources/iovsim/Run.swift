@@ -40,6 +40,9 @@ struct Run: ParsableCommand {
     var pcapOut: String?
     @Option(name: .customLong("frame-log"), help: "Write one line per frame per stage here.") var frameLog: String?
     @Flag(help: "No progress line.") var quiet = false
+    @Flag(name: .customLong("sweep-frame-sizes"),
+          help: "Instead of the model's traffic: for 64 ... 1518-byte frames at line rate to the VMs' VFs, print each port's sustained receive rate (Mpps, Gb/s) and what limits it; --cycles is the window measured per size.")
+    var sweepFrameSizes = false
 
     /// `in.pcap`, `in.pcap@nic0.port1`, `in.pcap@nic0.pf0.vf1` (the last @ splits).
     static func parsePcapIn(_ text: String) -> (path: String, target: String?) {
@@ -77,9 +80,20 @@ struct Run: ParsableCommand {
             throw ValidationError("--frame '\(f)' is not from=PORT|FUNCTION,dst=MAC[,src=MAC][,vlan=1...4094][,len=64...9018][,at=CLOCK] (e.g. from=nic0.port0,dst=02:00:00:00:00:00)")
         }
         for w in write where Self.parseWrite(w) == nil { throw ValidationError("--write '\(w)' is not FUNCTION@ADDRESS[@CLOCK][=DATA] (e.g. nic0.pf0.vf0@0x400a060000)") }
+        if sweepFrameSizes {
+            let others = [("--vcd", vcd != nil), ("--signals", !signals.isEmpty), ("--tlp-log", tlpLog != nil), ("--write", !write.isEmpty),
+                          ("--pcap-in", !pcapIn.isEmpty), ("--frame", !frame.isEmpty), ("--pcap-out", pcapOut != nil), ("--frame-log", frameLog != nil)]
+            if let other = others.first(where: { $0.1 }) {
+                throw ValidationError("--sweep-frame-sizes runs its own traffic, one platform per frame size: it takes no \(other.0)")
+            }
+        }
     }
 
     func run() throws {
+        if sweepFrameSizes {
+            try withExitStatus { print(try ThroughputSweep.run(file: model, seed: seed, window: cycles).render(), terminator: "") }
+            return
+        }
         var options = Runner.Options()
         options.cycles = cycles
         options.seed = seed
