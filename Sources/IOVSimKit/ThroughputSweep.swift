@@ -122,8 +122,9 @@ public enum ThroughputSweep {
             let limit: String
             if missed + noDescriptor == 0 && rate >= 0.98 * line {
                 limit = "wire (\(pcie))"
-            } else if busy >= 0.95 {
-                limit = "PCIe link bandwidth and TLP overhead (\(pcie); \(missed) missed: packet buffer full)"
+            } else if busy >= 0.9 {
+                let backlog = missed > 0 ? "\(missed) frames missed: packet buffer full" : "the packet buffer filling"
+                limit = "PCIe link bandwidth and TLP overhead (\(pcie); \(backlog))"
             } else if tagWait >= 0.5 {
                 limit = String(format: "tags (the DMA engine waited for a free tag %.0f%% of clocks; %@)", 100 * tagWait, pcie)
             } else if noDescriptor > missed {
