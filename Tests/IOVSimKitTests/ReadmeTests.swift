@@ -47,4 +47,14 @@ struct ReadmeTests {
         #expect(log.count == 2)
         for line in log { #expect(lines.contains(line), "README log line not in the replay's log: \(line)") }
     }
+
+    @Test("the throughput tables in the README are what --sweep-frame-sizes prints", arguments: ["i82599", "i82576"])
+    func throughput(model: String) throws {
+        let readme = try String(contentsOf: Repository.root.appendingPathComponent("README.md"), encoding: .utf8)
+        let table = try Self.block(after: "`iovsim run Models/\(model).toml --sweep-frame-sizes`", in: readme)
+        #expect(table.count >= 9)
+        let run = try IOVSimBinary.run(["run", Repository.model("\(model).toml"), "--sweep-frame-sizes"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.split(separator: "\n").map(String.init) == table)
+    }
 }
