@@ -34,6 +34,8 @@ public final class Channel<Item>: AnyChannel {
     @usableFromInline var committed = 0
     @usableFromInline var pendingPops = 0
     @usableFromInline var wireFreeAt: UInt64 = 0
+    /// Pushed or popped this clock (the simulator commits it once).
+    @usableFromInline var isDirty = false
     @usableFromInline unowned let simulator: Simulator
 
     /// Counters for reports and probes.
@@ -115,7 +117,10 @@ public final class Channel<Item>: AnyChannel {
         items.append(item)
         visible.append(visibleAt)
         pushCount += 1
-        simulator.markDirty(self)
+        if !isDirty {
+            isDirty = true
+            simulator.markDirty(self)
+        }
         wakeConsumer(at: visibleAt)
         return true
     }
@@ -127,12 +132,16 @@ public final class Channel<Item>: AnyChannel {
         let item = items[head + pendingPops]
         pendingPops += 1
         popCount += 1
-        simulator.markDirty(self)
+        if !isDirty {
+            isDirty = true
+            simulator.markDirty(self)
+        }
         return item
     }
 
     /// Applies this clock's pushes and pops (the simulator calls this after all ticks).
     public func commit() {
+        isDirty = false
         let consumed = pendingPops > 0
         if consumed {
             // Only a producer that may be waiting for space (the channel was full) is woken.

@@ -19,9 +19,13 @@ public final class Simulator {
     @exclusivity(unchecked) private var indexOf: [ObjectIdentifier: Int] = [:]
     private var channels: [any AnyChannel] = []
     @exclusivity(unchecked) private var dirty: [any AnyChannel] = []
-    @exclusivity(unchecked) private var dirtySet: Set<ObjectIdentifier> = []
-    /// Wake-ups as a min-heap of (clock, component index); `scheduled` dedupes per clock.
+    /// Wake-ups: those within `Wheel.span` clocks in a timing wheel (a list of component
+    /// numbers per clock, as a calendar queue keeps them), later ones in a min-heap of
+    /// (clock, component number).
+    @exclusivity(unchecked) @usableFromInline var wheel = Wheel()
     @exclusivity(unchecked) @usableFromInline var agenda = MinHeap()
+    /// The components to tick this clock (reused, so a step allocates nothing).
+    @exclusivity(unchecked) private var due: [Int] = []
     /// The clock of each component's most recent wake-up request and tick, to drop duplicates.
     @exclusivity(unchecked) @usableFromInline var lastWake: [UInt64] = []
     @exclusivity(unchecked) private var lastTick: [UInt64] = []
@@ -90,7 +94,7 @@ public final class Simulator {
         let clock = inStep ? Swift.max(clock, now + 1) : Swift.max(clock, now)
         if lastWake[index] == clock { return }
         lastWake[index] = clock
-        agenda.push((clock, index))
+        if clock - now < UInt64(Wheel.span) { wheel.add(index, at: clock) } else { agenda.push((clock, index)) }
     }
 
     /// Wakes `component` `clocks` clocks from now.
@@ -98,13 +102,18 @@ public final class Simulator {
         wake(component, at: now + clocks)
     }
 
+    /// A channel was pushed or popped this clock (each says so once): it commits after the ticks.
     @usableFromInline
     func markDirty(_ channel: any AnyChannel) {
-        if dirtySet.insert(ObjectIdentifier(channel)).inserted { dirty.append(channel) }
+        dirty.append(channel)
     }
 
     /// The clock of the next scheduled work, if any.
-    public var nextEventClock: UInt64? { agenda.peek?.clock }
+    public var nextEventClock: UInt64? {
+        let near = wheel.next(from: now)
+        guard let far = agenda.peek?.clock else { return near }
+        return near.map { Swift.min($0, far) } ?? far
+    }
 
     /// Runs one clock: ticks every component woken for `now` in declaration order, commits
     /// all channels touched, then advances `now`.
@@ -113,18 +122,22 @@ public final class Simulator {
         inStep = true
         defer { inStep = false }
         let ticksBefore = ticks
-        // The heap yields wake-ups in (clock, index) order, so ticks run in declaration order.
+        // This clock's wake-ups, ticked in declaration order (each component once).
+        wheel.take(at: now, into: &due)
         while let top = agenda.peek, top.clock <= now {
             agenda.pop()
-            guard lastTick[top.index] != now else { continue }
-            lastTick[top.index] = now
-            ticks += 1
-            components[top.index].tick(self)
+            due.append(top.index)
         }
+        if due.count > 1 { due.sort() }
+        for index in due where lastTick[index] != now {
+            lastTick[index] = now
+            ticks += 1
+            components[index].tick(self)
+        }
+        due.removeAll(keepingCapacity: true)
         quiet = ticks == ticksBefore && dirty.isEmpty
         for channel in dirty { channel.commit() }
         dirty.removeAll(keepingCapacity: true)
-        dirtySet.removeAll(keepingCapacity: true)
         onClock?(now)
         now += 1
     }
@@ -149,6 +162,48 @@ public final class Simulator {
 
     /// Simulated time in seconds at the current clock.
     public var simulatedSeconds: Double { Double(now) / Double(clockHz) }
+}
+
+/// Wake-ups for the next `span` clocks: per clock (modulo `span`) the numbers of the
+/// components to tick, and a bitmap of the clocks that have any.
+@usableFromInline
+struct Wheel {
+    @usableFromInline static let span = 1024
+    @usableFromInline var slots: [[Int]] = Array(repeating: [], count: span)
+    @usableFromInline var occupied: [UInt64] = Array(repeating: 0, count: span / 64)
+
+    @usableFromInline init() {}
+
+    @inlinable
+    mutating func add(_ index: Int, at clock: UInt64) {
+        let slot = Int(clock % UInt64(Self.span))
+        slots[slot].append(index)
+        occupied[slot >> 6] |= 1 << UInt64(slot & 63)
+    }
+
+    /// Moves clock `clock`'s wake-ups into `list`.
+    mutating func take(at clock: UInt64, into list: inout [Int]) {
+        let slot = Int(clock % UInt64(Self.span))
+        guard occupied[slot >> 6] >> UInt64(slot & 63) & 1 == 1 else { return }
+        list.append(contentsOf: slots[slot])
+        slots[slot].removeAll(keepingCapacity: true)
+        occupied[slot >> 6] &= ~(1 << UInt64(slot & 63))
+    }
+
+    /// The first clock at or after `now` with a wake-up (all lie within `span` of `now`).
+    func next(from now: UInt64) -> UInt64? {
+        let start = Int(now % UInt64(Self.span)), words = occupied.count
+        for step in 0...words {
+            let w = (start >> 6 + step) % words
+            var bits = occupied[w]
+            if step == 0 { bits &= ~0 << UInt64(start & 63) }
+            if step == words { bits &= (1 << UInt64(start & 63)) &- 1 }
+            guard bits != 0 else { continue }
+            let slot = w << 6 | bits.trailingZeroBitCount
+            return now + UInt64((slot - start + Self.span) % Self.span)
+        }
+        return nil
+    }
 }
 
 /// A binary min-heap of wake-ups ordered by (clock, component index).
