@@ -233,7 +233,7 @@ public final class DMAEngine: Component {
             for receive in [true, false] {
                 p.update(receive, q) { $0.stop() }
                 let control = (receive ? p.rxRegisters[q] : p.txRegisters[q]).control
-                registers.hardwareStore(port: port, index: control, value: p.fields.enable.setting(0, in: registers.ports[port].values[control]))
+                registers.hardwareStore(port: port, index: control, value: p.fields.enable.setting(0, in: registers.value(port: port, index: control)))
             }
         }
         interrupts.reset(f)
@@ -245,17 +245,17 @@ public final class DMAEngine: Component {
     func ring(_ port: Int, _ index: Int, _ simulator: Simulator) {
         let p = ports[port]
         guard let role = p.roles[index] else { return }
-        let values = registers.ports[port].values
+        func values(_ k: Int) -> UInt32 { registers.value(port: port, index: k) }
         switch role {
         case .control(let receive, let q):
-            let enable = p.fields.enable.value(in: values[index]) == 1
+            let enable = p.fields.enable.value(in: values(index)) == 1
             let enabled = receive ? p.rx[q].enabled : p.tx[q].enabled
             if enable && !enabled {
                 let r = receive ? p.rxRegisters[q] : p.txRegisters[q]
                 // The registers' fields keep the base 128-byte aligned and the pointers 16 bits.
                 p.update(receive, q) {
-                    $0.start(base: UInt64(values[r.baseHigh]) << 32 | UInt64(values[r.baseLow]),
-                             length: Int(values[r.length]), head: Int(values[r.head]), tail: Int(values[r.tail]))
+                    $0.start(base: UInt64(values(r.baseHigh)) << 32 | UInt64(values(r.baseLow)),
+                             length: Int(values(r.length)), head: Int(values(r.head)), tail: Int(values(r.tail)))
                 }
             } else if !enable && enabled {
                 p.update(receive, q) { $0.stop() }
@@ -264,7 +264,7 @@ public final class DMAEngine: Component {
             p.attention.insert(2 * q + (receive ? 0 : 1))
         case .tail(let receive, let q):
             guard receive ? p.rx[q].enabled : p.tx[q].enabled else { return }
-            p.update(receive, q) { $0.setTail(Int(values[index])) }
+            p.update(receive, q) { $0.setTail(Int(values(index))) }
         case .interruptSet(let f):
             interrupts.reevaluate(f, at: simulator.now)
         }
@@ -281,8 +281,7 @@ public final class DMAEngine: Component {
             p.dropReceived(queue: q, registers: registers)
             return true
         }
-        let values = registers.ports[p.port.index].values
-        let srrctl = values[p.rxRegisters[q].srrctl]
+        let srrctl = registers.value(port: p.port.index, index: p.rxRegisters[q].srrctl)
         let bufferSize = 1024 * Int(max(1, p.fields.bufferSize.value(in: srrctl)))
         let length = frame.bytes.count
         let needed = max(1, (length + bufferSize - 1) / bufferSize)
@@ -450,7 +449,7 @@ public final class DMAEngine: Component {
             guard receive ? p.rx[q].enabled : p.tx[q].enabled else { continue }
             let owner = poolOwner(port: p.port.index, pool: p.pool(ofQueue: q))
             guard let owner, functions?.busMasterEnabled(owner.function) ?? false else { continue }
-            let control = registers.ports[p.port.index].values[(receive ? p.rxRegisters[q] : p.txRegisters[q]).control]
+            let control = registers.value(port: p.port.index, index: (receive ? p.rxRegisters[q] : p.txRegisters[q]).control)
             let wanted = (receive ? p.rx[q] : p.tx[q]).fetchWanted(cacheSize: descriptorCache, prefetchThreshold: Int(p.fields.prefetch.value(in: control)),
                                                                   hostThreshold: Int(p.fields.host.value(in: control)))
             if let (index, n) = wanted {

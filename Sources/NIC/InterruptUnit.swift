@@ -123,12 +123,12 @@ public final class InterruptUnit {
     /// A cause happened at `clock`.
     func raise(_ f: SRIOVDevice.FunctionID, _ cause: Cause, at clock: UInt64) {
         guard let r = interruptRegisters(f), let (index, lane) = r.ivar(cause) else { return }
-        let entry = registers.ports[port(f)].values[index] >> UInt32(8 * lane) & 0xFF
+        let entry = registers.value(port: port(f), index: index) >> UInt32(8 * lane) & 0xFF
         guard entry & 0x80 != 0 else { return }   // no valid vector: the cause only counts
         let v = Int(entry & 0x3F)
         guard v < 32 else { return }
         let p = port(f)
-        registers.hardwareStore(port: p, index: r.eicr, value: registers.ports[p].values[r.eicr] | 1 << UInt32(v))
+        registers.hardwareStore(port: p, index: r.eicr, value: registers.value(port: p, index: r.eicr) | 1 << UInt32(v))
         attempt(f, r, vector: v, at: clock)
     }
 
@@ -142,8 +142,7 @@ public final class InterruptUnit {
     /// Vector `v` of `f` fires now if enabled in EIMS and its interval has passed; else it waits.
     func attempt(_ f: SRIOVDevice.FunctionID, _ r: Registers, vector v: Int, at clock: UInt64) {
         let p = port(f), bit = UInt32(1) << UInt32(v)
-        let values = registers.ports[p].values
-        guard values[r.eicr] & bit != 0, values[r.eims] & bit != 0 else { return }
+        guard registers.value(port: p, index: r.eicr) & bit != 0, registers.value(port: p, index: r.eims) & bit != 0 else { return }
         let key = Key(function: f, vector: v)
         if let last = lastFired[key] {
             let due = last + interval(f, r, vector: v)
@@ -155,8 +154,8 @@ public final class InterruptUnit {
         }
         deferred[key] = nil
         lastFired[key] = clock
-        if values[r.eiac] & bit != 0 { registers.hardwareStore(port: p, index: r.eicr, value: registers.ports[p].values[r.eicr] & ~bit) }
-        if values[r.eiam] & bit != 0 { registers.hardwareStore(port: p, index: r.eims, value: registers.ports[p].values[r.eims] & ~bit) }
+        if registers.value(port: p, index: r.eiac) & bit != 0 { registers.hardwareStore(port: p, index: r.eicr, value: registers.value(port: p, index: r.eicr) & ~bit) }
+        if registers.value(port: p, index: r.eiam) & bit != 0 { registers.hardwareStore(port: p, index: r.eims, value: registers.value(port: p, index: r.eims) & ~bit) }
         deliver(f, vector: v, at: clock)
     }
 

@@ -105,6 +105,11 @@ public final class NICRegisters: MemoryMappedRegisters {
         for effect in effects { mailboxEffect?(effect) }
     }
 
+    /// A register's value as hardware reads it (a read of the one value, so that no copy of
+    /// the file is held while hardware stores into it).
+    @inline(__always)
+    public func value(port p: Int, index k: Int) -> UInt32 { ports[p].values[k] }
+
     /// Hardware counts one event in a statistics register.
     public func hardwareAdd(port p: Int, index k: Int, _ amount: UInt32 = 1) { ports[p].hardwareAdd(index: k, amount) }
 

@@ -163,7 +163,7 @@ public final class PortQueues {
         }
         if !ring.enabled, ring.failure != nil, ring.generation != old.2 {
             counters.queueErrors += 1
-            let control = registers.ports[port.index].values[r.control]
+            let control = registers.value(port: port.index, index: r.control)
             registers.hardwareStore(port: port.index, index: r.control, value: fields.enable.setting(0, in: control))
         }
         if rx[q].enabled || tx[q].enabled { enabledQueues.insert(q) } else { enabledQueues.remove(q) }
@@ -270,10 +270,9 @@ public final class PortQueues {
 
     /// Head write-back address of a Tx queue, when TDWBAL enables it.
     func headWriteBackAddress(queue q: Int, registers: NICRegisters) -> UInt64? {
-        let values = registers.ports[port.index].values
-        let low = values[txRegisters[q].headWriteBackLow]
+        let low = registers.value(port: port.index, index: txRegisters[q].headWriteBackLow)
         guard fields.headWriteBackEnable.value(in: low) == 1 else { return nil }
-        return UInt64(values[txRegisters[q].headWriteBackHigh]) << 32 | UInt64(low & ~3)
+        return UInt64(registers.value(port: port.index, index: txRegisters[q].headWriteBackHigh)) << 32 | UInt64(low & ~3)
     }
 
     // MARK: Rate limiting (82576 §7.2.5.3 / 82599 §7.7.2.2: RTTDQSEL selects a Tx queue,

@@ -8,7 +8,19 @@ import RTL
 /// one, reads return zeros and writes are counted.
 public final class Endpoint: Component {
     public let path: String
-    public var device: SRIOVDevice
+    public var device: SRIOVDevice { didSet { windows = nil } }
+    /// The memory windows the device decodes (PF BARs with Memory Space Enable, VF BARs with
+    /// VF MSE, in the order `decodeBAR` looks), made when first needed after any change.
+    var windows: [Window]?
+
+    struct Window {
+        let function: (pf: Int, vf: Bool)
+        let bar: Int
+        let base: UInt64
+        /// The BAR's size (a VF BAR: each VF's aperture) and how many apertures follow.
+        let size: UInt64
+        let count: Int
+    }
     public var link: Link?
     public var observer: HopObserver?
     /// TLPs that passed this node, by kind (`TLP.Kind.index`), for run summaries.
@@ -153,26 +165,35 @@ public final class Endpoint: Component {
     /// The function, BAR index and offset in that BAR of `address`, if an enabled memory range
     /// holds it.
     public func decodeBAR(_ address: UInt64) -> (function: SRIOVDevice.FunctionID, bar: Int, offset: UInt64)? {
+        if windows == nil { windows = Self.windows(of: device) }
+        for w in windows! where address >= w.base {
+            let index = (address - w.base) / w.size
+            guard index < UInt64(w.count) else { continue }
+            let offset = address - (w.base &+ index &* w.size)
+            return (w.function.vf ? .vf(pf: w.function.pf, index: Int(index)) : .pf(w.function.pf), w.bar, offset)
+        }
+        return nil
+    }
+
+    /// The windows of `device`: each PF's memory BARs when its Memory Space Enable is set, then
+    /// its VF BARs when VF MSE is set and it has VFs: VF n's aperture of VF BARk is base + n *
+    /// size, so decode costs the same however many VFs there are.
+    static func windows(of device: SRIOVDevice) -> [Window] {
+        var out: [Window] = []
         for (p, pf) in device.pfs.enumerated() {
             let command = pf.config.read(offset: Type0Header.commandOffset, size: 2)!
             if command & 0x2 != 0 {
-                for bar in pf.definition.header.bars where bar.kind != .io {
-                    let base = bar.base(in: pf.config, at: Type0Header.barOffset + 4 * bar.index)
-                    if address >= base && address - base < bar.size { return (.pf(p), bar.index, address - base) }
+                for bar in pf.definition.header.bars where bar.kind != .io && bar.size > 0 {
+                    out.append(Window(function: (p, false), bar: bar.index, base: bar.base(in: pf.config, at: Type0Header.barOffset + 4 * bar.index),
+                                      size: bar.size, count: 1))
                 }
             }
-            // VF n's aperture of VF BARk is base + n * size: the index is (address - base) / size,
-            // so decode costs the same however many VFs there are.
             guard pf.vfMemorySpaceEnable, !pf.vfs.isEmpty else { continue }
-            for bar in pf.vfBARs where address >= bar.base {
-                let index = (address - bar.base) / bar.definition.size
-                if index < UInt64(pf.vfs.count), let aperture = pf.vfAperture(vf: Int(index), bar: bar.definition.index),
-                   address - aperture.base < aperture.size {
-                    return (.vf(pf: p, index: Int(index)), bar.definition.index, address - aperture.base)
-                }
+            for bar in pf.vfBARs where bar.definition.size > 0 {
+                out.append(Window(function: (p, true), bar: bar.definition.index, base: bar.base, size: bar.definition.size, count: pf.vfs.count))
             }
         }
-        return nil
+        return out
     }
 
     /// Byte enables of DW `k` of a `length`-DW request (PCIe Base 4.0 §2.2.5).
