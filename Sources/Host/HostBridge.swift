@@ -21,6 +21,8 @@ public final class HostBridge: HostMemoryPort {
     public var destinations: [String: UInt32] = [:]
     /// Interrupts a VM's function raised at a destination that is not its VM's, in order.
     public private(set) var interruptViolations: [InterruptViolation] = []
+    /// Interrupts delivered, all destinations.
+    public private(set) var interruptsDelivered: UInt64 = 0
     /// Interrupts delivered, by (destination, vector): each VM's virtual interrupt controller.
     public private(set) var interrupts: [Delivery: UInt64] = [:]
     /// Called with every interrupt delivered (the host CPU raises it at its destination).
@@ -98,6 +100,7 @@ public final class HostBridge: HostMemoryPort {
                                                           victim: destinations.first { $0.value == destination }?.key))
         }
         interrupts[delivery, default: 0] += 1
+        interruptsDelivered += 1
         delivered?(delivery)
         return true
     }

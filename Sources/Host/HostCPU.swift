@@ -48,6 +48,8 @@ public final class HostCPU: Component {
     public private(set) var stores: UInt64 = 0
     public private(set) var timeouts: UInt64 = 0
     public private(set) var interruptsTaken: UInt64 = 0
+    /// Bumped whenever programs may have run (their state changed): what traces of them watch.
+    public private(set) var activity: UInt64 = 0
     /// The CPU stopped (`halt`): loads read all ones, delays and interrupt waits return at once.
     public private(set) var halted = false
 
@@ -69,6 +71,7 @@ public final class HostCPU: Component {
     public func start(_ name: String, _ body: @escaping () async -> Void) {
         let index = programs.count
         programs.append((name, false))
+        activity &+= 1
         let program = Unchecked(value: (body, self))
         Task(executorPreference: executor) {
             await program.value.0()
@@ -78,7 +81,10 @@ public final class HostCPU: Component {
     }
 
     /// Runs the programs that can run now (from outside the clock, e.g. after `start`).
-    public func runReady() { executor.runReady() }
+    public func runReady() {
+        activity &+= 1
+        executor.runReady()
+    }
 
     public func tick(_ simulator: Simulator) {
         let now = simulator.now
@@ -108,6 +114,7 @@ public final class HostCPU: Component {
             dispatch(destination, now: now)
         }
         newlyRaised.removeAll(keepingCapacity: true)
+        activity &+= 1
         executor.runReady()
         // Awake every clock while a load is outstanding (its completion lands in the root
         // complex's inbox), else at the next timer or interrupt-wait deadline.
@@ -131,6 +138,7 @@ public final class HostCPU: Component {
         for destination in waiting.keys.sorted() { for waiter in waiting[destination]! { waiter.resume.resume(returning: nil) } }
         waiting = [:]
         earliestDeadline = [:]
+        activity &+= 1
         executor.runReady()
     }
 

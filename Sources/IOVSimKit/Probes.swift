@@ -43,12 +43,13 @@ enum PlatformProbes {
     /// A register and each of its fields, read through `config` when sampled.
     /// `read(offset, size)` reads the function's config space in place (a probe that copied the
     /// config space on every sample cost more than the simulation it traced).
-    static func config(_ simulator: Simulator, prefix: String, register: ConfigRegister, read: @escaping (Int, Int) -> UInt32?) {
+    /// `changes`: the version of the config space (see `Probe.changes`).
+    static func config(_ simulator: Simulator, prefix: String, register: ConfigRegister, changes: ProbeChanges, read: @escaping (Int, Int) -> UInt32?) {
         let name = "\(prefix).\(snake(register.name))"
-        simulator.probe(name, width: register.size * 8) { UInt64(read(register.offset, register.size) ?? 0) }
+        simulator.probe(name, width: register.size * 8, changes: changes) { UInt64(read(register.offset, register.size) ?? 0) }
         guard register.fields.count > 1 else { return }
         for field in register.fields {
-            simulator.probe("\(name)_.\(snake(field: field.name))", width: field.width) {
+            simulator.probe("\(name)_.\(snake(field: field.name))", width: field.width, changes: changes) {
                 guard let value = read(register.offset, register.size) else { return 0 }
                 return UInt64((value & field.mask) >> UInt32(field.lsb))
             }
@@ -76,47 +77,56 @@ enum PlatformProbes {
     static func channel(_ simulator: Simulator, _ channel: Channel<Packet>, path: String) {
         let cache = Head(channel)
         func head() -> TLP? { cache.current }
-        simulator.probe("\(path).valid", width: 1) { channel.count > 0 ? 1 : 0 }
-        simulator.probe("\(path).count", width: 8) { UInt64(min(channel.count, 255)) }
-        simulator.probe("\(path).type", width: 8) { UInt64(channel.oldest.map { $0.dws[0] >> 24 } ?? 0) }
-        simulator.probe("\(path).requester", width: 16) { UInt64(head()?.requesterID ?? 0) }
-        simulator.probe("\(path).target", width: 64) {
+        // A channel changes when its producer pushes or its consumer pops, in their ticks.
+        let ends = [channel.producer, channel.consumer].compactMap { $0 }
+        let changes = ends.count == 2 ? simulator.ticks(of: ends) : nil
+        simulator.probe("\(path).valid", width: 1, changes: changes) { channel.count > 0 ? 1 : 0 }
+        simulator.probe("\(path).count", width: 8, changes: changes) { UInt64(min(channel.count, 255)) }
+        simulator.probe("\(path).type", width: 8, changes: changes) { UInt64(channel.oldest.map { $0.dws[0] >> 24 } ?? 0) }
+        simulator.probe("\(path).requester", width: 16, changes: changes) { UInt64(head()?.requesterID ?? 0) }
+        simulator.probe("\(path).target", width: 64, changes: changes) {
             guard let t = head() else { return 0 }
             return t.isConfig || t.isCompletion ? UInt64(t.targetID) : t.address
         }
-        simulator.probe("\(path).tag", width: 8) { UInt64(head()?.tag ?? 0) }
-        simulator.probe("\(path).length", width: 11) { UInt64(head()?.length ?? 0) }
+        simulator.probe("\(path).tag", width: 8, changes: changes) { UInt64(head()?.tag ?? 0) }
+        simulator.probe("\(path).length", width: 11, changes: changes) { UInt64(head()?.length ?? 0) }
     }
 
     /// A port's wires, sorter decisions and per-pool counters (the first pools and the last,
     /// as for VFs: a 64-pool port would otherwise add hundreds of signals).
     static func nic(_ sim: Simulator, _ port: EthernetPort) {
         let p = "top.\(port.path)"
+        // Each stage's counters change in its own ticks (a pool's in the sorter's or the
+        // transmit switch's); a MAC's busy line with the time.
+        let rx = sim.ticks(of: [port.receiveMAC]), sorter = sim.ticks(of: [port.sorter]), tx = sim.ticks(of: [port.transmitter])
+        let txmac = sim.ticks(of: [port.transmitMAC]), pools = sim.ticks(of: [port.sorter, port.transmitter])
         sim.probe("\(p).rxmac.busy", width: 1) { [unowned sim] in port.receiveMAC.busy(at: sim.now) ? 1 : 0 }
-        sim.probe("\(p).rxmac.frames", width: 32) { port.receiveMAC.received & 0xFFFF_FFFF }
-        sim.probe("\(p).rxmac.runts", width: 32) { port.receiveMAC.runts & 0xFFFF_FFFF }
-        sim.probe("\(p).sorter.pools", width: 64) { port.sorter.lastPools }
-        sim.probe("\(p).sorter.drop_reason", width: 3) { port.sorter.lastReason.rawValue }
-        sim.probe("\(p).sorter.dropped", width: 32) { port.sorter.drops.values.reduce(0, +) & 0xFFFF_FFFF }
-        sim.probe("\(p).txswitch.drop_reason", width: 2) { port.transmitter.lastReason.rawValue }
-        sim.probe("\(p).txswitch.looped", width: 32) { port.transmitter.loopedFrames & 0xFFFF_FFFF }
+        sim.probe("\(p).rxmac.frames", width: 32, changes: rx) { port.receiveMAC.received & 0xFFFF_FFFF }
+        sim.probe("\(p).rxmac.runts", width: 32, changes: rx) { port.receiveMAC.runts & 0xFFFF_FFFF }
+        sim.probe("\(p).sorter.pools", width: 64, changes: sorter) { port.sorter.lastPools }
+        sim.probe("\(p).sorter.drop_reason", width: 3, changes: sorter) { port.sorter.lastReason.rawValue }
+        sim.probe("\(p).sorter.dropped", width: 32, changes: sorter) { port.sorter.drops.values.reduce(0, +) & 0xFFFF_FFFF }
+        sim.probe("\(p).txswitch.drop_reason", width: 2, changes: tx) { port.transmitter.lastReason.rawValue }
+        sim.probe("\(p).txswitch.looped", width: 32, changes: tx) { port.transmitter.loopedFrames & 0xFFFF_FFFF }
         sim.probe("\(p).txmac.busy", width: 1) { [unowned sim] in port.transmitMAC.busy(at: sim.now) ? 1 : 0 }
-        sim.probe("\(p).txmac.frames", width: 32) { port.transmitMAC.received & 0xFFFF_FFFF }
+        sim.probe("\(p).txmac.frames", width: 32, changes: txmac) { port.transmitMAC.received & 0xFFFF_FFFF }
         for pool in Set(Array(0..<min(port.pools, tracedVFs)) + [port.pools - 1]).sorted() {
-            sim.probe("\(p).pool\(pool).frames", width: 32) { port.poolFrames[pool] & 0xFFFF_FFFF }
-            sim.probe("\(p).pool\(pool).bytes", width: 32) { port.poolBytes[pool] & 0xFFFF_FFFF }
+            sim.probe("\(p).pool\(pool).frames", width: 32, changes: pools) { port.poolFrames[pool] & 0xFFFF_FFFF }
+            sim.probe("\(p).pool\(pool).bytes", width: 32, changes: pools) { port.poolBytes[pool] & 0xFFFF_FFFF }
         }
     }
 
     static func register(_ platform: Platform) {
         let sim = platform.simulator
-        platform.host?.registerProbes(sim, prefix: "top.rc")
+        platform.host?.registerProbes(sim, prefix: "top.rc", changes: sim.ticks(of: [platform.rootComplex]))
         drivers(platform)
         for name in platform.nics.keys.sorted() {
             let controller = platform.nics[name]!
             for port in controller.ports { nic(sim, port) }
             let pools = controller.ports.first?.pools ?? 0
-            controller.dma.registerProbes(sim, prefix: "top.\(name)", pools: Set(Array(0..<min(pools, tracedVFs)) + [pools - 1]).sorted())
+            // The engine's state changes in its ticks; its registers also in the endpoint's (MMIO).
+            let changes = sim.ticks(of: [controller.dma] + (platform.endpoints[name].map { [$0] } ?? []))
+            controller.dma.registerProbes(sim, prefix: "top.\(name)", pools: Set(Array(0..<min(pools, tracedVFs)) + [pools - 1]).sorted(), changes: changes)
         }
         let owners = platform.owners()
         for link in platform.links {
@@ -124,23 +134,28 @@ enum PlatformProbes {
             channel(sim, link.up, path: "top.\(link.path).up")
         }
         for node in platform.elements {
+            let portsChanged = sim.changes { node.portsVersion }
             sim.probe("top.\(node.path).forwarded", width: 32) { node.counters.forwarded & 0xFFFF_FFFF }
             sim.probe("top.\(node.path).unsupported_requests", width: 32) { node.counters.unsupportedRequests & 0xFFFF_FFFF }
             sim.probe("top.\(node.path).acs_violations", width: 32) { node.counters.acsViolations & 0xFFFF_FFFF }
             for (k, port) in node.ports.enumerated() {
                 for name in portRegisters {
                     guard let register = port.config.register(named: name) else { continue }
-                    config(sim, prefix: "top.\(node.path).\(port.name).cfg", register: register) { node.ports[k].config.read(offset: $0, size: $1) }
+                    config(sim, prefix: "top.\(node.path).\(port.name).cfg", register: register, changes: portsChanged) {
+                        node.ports[k].config.read(offset: $0, size: $1)
+                    }
                 }
             }
         }
         for name in platform.endpoints.keys.sorted() {
             let endpoint = platform.endpoints[name]!
-            sim.probe("top.\(name).bus", width: 8) { UInt64(endpoint.device.bus) }
+            let version = sim.changes { endpoint.configVersion }
+            let endpointTicks = sim.ticks(of: [endpoint])
+            sim.probe("top.\(name).bus", width: 8, changes: version) { UInt64(endpoint.device.bus) }
             for p in endpoint.device.pfs.indices {
                 for register in pfRegisters {
                     guard let r = endpoint.device.pfs[p].config.register(named: register) else { continue }
-                    config(sim, prefix: "top.\(name).pf\(p).cfg", register: r) { endpoint.device.pfs[p].config.read(offset: $0, size: $1) }
+                    config(sim, prefix: "top.\(name).pf\(p).cfg", register: r, changes: version) { endpoint.device.pfs[p].config.read(offset: $0, size: $1) }
                 }
                 // The first VFs and every VF a VM owns (a 512-VF device would otherwise add
                 // thousands of signals nobody asked for).
@@ -150,14 +165,15 @@ enum PlatformProbes {
                 for v in Set(Array(0..<min(tracedVFs, total)) + owned.filter { $0 < total }).sorted() {
                     // Read in place: a copy of the VF per sample was most of a traced run.
                     let present = { endpoint.device.pfs[p].vfs.count > v }
-                    sim.probe("top.\(name).pf\(p).vf\(v).present", width: 1) { present() ? 1 : 0 }
-                    sim.probe("top.\(name).pf\(p).vf\(v).rid", width: 16) { present() ? UInt64(endpoint.device.pfs[p].vfs[v].rid) : 0 }
+                    sim.probe("top.\(name).pf\(p).vf\(v).present", width: 1, changes: version) { present() ? 1 : 0 }
+                    sim.probe("top.\(name).pf\(p).vf\(v).rid", width: 16, changes: version) { present() ? UInt64(endpoint.device.pfs[p].vfs[v].rid) : 0 }
                     if let command = endpoint.device.pfs[p].config.register(named: "Command") {
-                        sim.probe("top.\(name).pf\(p).vf\(v).cfg.command", width: 16) {
+                        sim.probe("top.\(name).pf\(p).vf\(v).cfg.command", width: 16, changes: version) {
                             present() ? UInt64(endpoint.device.pfs[p].vfs[v].config.read(offset: command.offset, size: 2) ?? 0) : 0
                         }
                     }
-                    sim.probe("top.\(name).pf\(p).vf\(v).writes_received", width: 32) {
+                    // Counted in the endpoint's ticks only.
+                    sim.probe("top.\(name).pf\(p).vf\(v).writes_received", width: 32, changes: endpointTicks) {
                         UInt64(endpoint.memoryWritesReceived[.vf(pf: p, index: v)] ?? 0) & 0xFFFF_FFFF
                     }
                 }
@@ -171,24 +187,26 @@ enum PlatformProbes {
     /// The drivers start at bring-up, after the probes exist: each probe reads 0 until then.
     static func drivers(_ platform: Platform) {
         let sim = platform.simulator
-        sim.probe("top.cpu.programs_running", width: 8) { [unowned platform] in UInt64(min(platform.cpu.running, 255)) }
-        sim.probe("top.cpu.loads", width: 32) { [unowned platform] in platform.cpu.loads & 0xFFFF_FFFF }
-        sim.probe("top.cpu.stores", width: 32) { [unowned platform] in platform.cpu.stores & 0xFFFF_FFFF }
+        // Programs change their state only when the CPU runs them.
+        let ran = sim.changes { [unowned platform] in platform.cpu.activity }
+        sim.probe("top.cpu.programs_running", width: 8, changes: ran) { [unowned platform] in UInt64(min(platform.cpu.running, 255)) }
+        sim.probe("top.cpu.loads", width: 32, changes: ran) { [unowned platform] in platform.cpu.loads & 0xFFFF_FFFF }
+        sim.probe("top.cpu.stores", width: 32, changes: ran) { [unowned platform] in platform.cpu.stores & 0xFFFF_FFFF }
         guard platform.model.host.map({ $0.iommu ?? true }) ?? false else { return }
         for vm in platform.model.vm ?? [] {
             for function in vm.functions where function.contains(".vf") {
                 let prefix = "top.\(vm.name).\(function).driver"
                 let driver = { [unowned platform] in platform.vfDrivers[function] }
-                sim.probe("\(prefix).phase", width: 3) { driver()?.phase.rawValue ?? 0 }
-                sim.probe("\(prefix).rx_frames", width: 32) { (driver()?.receivedFrames ?? 0) & 0xFFFF_FFFF }
-                sim.probe("\(prefix).tx_frames", width: 32) { (driver()?.sentFrames ?? 0) & 0xFFFF_FFFF }
-                sim.probe("\(prefix).interrupts", width: 32) { (driver()?.interrupts ?? 0) & 0xFFFF_FFFF }
+                sim.probe("\(prefix).phase", width: 3, changes: ran) { driver()?.phase.rawValue ?? 0 }
+                sim.probe("\(prefix).rx_frames", width: 32, changes: ran) { (driver()?.receivedFrames ?? 0) & 0xFFFF_FFFF }
+                sim.probe("\(prefix).tx_frames", width: 32, changes: ran) { (driver()?.sentFrames ?? 0) & 0xFFFF_FFFF }
+                sim.probe("\(prefix).interrupts", width: 32, changes: ran) { (driver()?.interrupts ?? 0) & 0xFFFF_FFFF }
             }
         }
         for name in platform.nics.keys.sorted() {
             for p in platform.model.device.pf.indices where platform.model.device.pf[p].sriov != nil {
                 let service = { [unowned platform] in platform.mailboxServices["\(name).pf\(p)"] }
-                sim.probe("top.\(name).pf\(p).driver.mailbox_answered", width: 16) { min(service()?.answered ?? 0, 0xFFFF) }
+                sim.probe("top.\(name).pf\(p).driver.mailbox_answered", width: 16, changes: ran) { min(service()?.answered ?? 0, 0xFFFF) }
             }
         }
     }

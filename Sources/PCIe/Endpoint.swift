@@ -8,7 +8,14 @@ import RTL
 /// one, reads return zeros and writes are counted.
 public final class Endpoint: Component {
     public let path: String
-    public var device: SRIOVDevice { didSet { windows = nil } }
+    public var device: SRIOVDevice {
+        didSet {
+            windows = nil
+            configVersion &+= 1
+        }
+    }
+    /// Bumped on every change to the device (config space, bus, VFs): what traces of it watch.
+    public private(set) var configVersion: UInt64 = 0
     /// The memory windows the device decodes (PF BARs with Memory Space Enable, VF BARs with
     /// VF MSE, in the order `decodeBAR` looks), made when first needed after any change.
     var windows: [Window]?

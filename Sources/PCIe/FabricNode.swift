@@ -15,8 +15,13 @@ public final class FabricNode: Component {
     public let role: Role
     /// Downstream ports (root ports, or a switch's downstream ports) and their links.
     public internal(set) var ports: [PortFunction] {
-        didSet { decodeCache = nil }
+        didSet {
+            decodeCache = nil
+            portsVersion &+= 1
+        }
     }
+    /// Bumped on every change to a port's config space: what traces of them watch.
+    public private(set) var portsVersion: UInt64 = 0
     /// The ports' decode for the routing function, rebuilt only after a config write to a port.
     var decodeCache: [DownstreamPort<Concrete>]?
     var decodedPorts: [DownstreamPort<Concrete>] {

@@ -19,8 +19,11 @@ public final class Channel<Item>: AnyChannel {
 
     /// The consumer is woken when an item becomes visible; the producer when a full channel
     /// gets space again.
-    public weak var consumer: (any Component)? { didSet { consumerIndex = nil } }
-    public weak var producer: (any Component)? { didSet { producerIndex = nil } }
+    /// Not weak: a weak reference gives the component a side table, and then every retain of
+    /// it (each probe sample, each closure call) takes the slow path. A consumer or producer is
+    /// a component of the simulator, which holds it as long as the channel can be used.
+    public unowned(unsafe) var consumer: (any Component)? { didSet { consumerIndex = nil } }
+    public unowned(unsafe) var producer: (any Component)? { didSet { producerIndex = nil } }
     /// Their numbers in the simulator, looked up on first use.
     @usableFromInline var consumerIndex: Int?
     @usableFromInline var producerIndex: Int?

@@ -5,13 +5,26 @@ public struct Probe {
     public let path: String
     public let width: Int
     public let sample: () -> UInt64
+    /// What says when the value may have changed: a tracer need not sample the probe while
+    /// its version stays the same. Nil: sample on every clock that changed anything.
+    public let changes: ProbeChanges?
 
-    public init(path: String, width: Int, sample: @escaping () -> UInt64) {
+    public init(path: String, width: Int, changes: ProbeChanges? = nil, sample: @escaping () -> UInt64) {
         precondition((1...64).contains(width), "probe \(path): width \(width) outside 1...64")
         self.path = path
         self.width = width
+        self.changes = changes
         self.sample = sample
     }
+}
+
+/// A version many probes share: a number that changes whenever the state they read may have
+/// (a counter the state's owner bumps, or the last clock the only component that changes it
+/// ticked). `source` numbers it, so a tracer reads it once per clock however many probes
+/// share it.
+public struct ProbeChanges {
+    public let source: Int
+    public let version: () -> UInt64
 }
 
 /// The probes of one simulator, in registration order, with unique names.

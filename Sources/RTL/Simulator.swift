@@ -63,9 +63,23 @@ public final class Simulator {
 
     /// Registers a probe: a named signal of `width` bits sampled by `sample` after each clock
     /// a tracer records. Only during elaboration.
-    public func probe(_ path: String, width: Int, sample: @escaping () -> UInt64) {
+    public func probe(_ path: String, width: Int, changes: ProbeChanges? = nil, sample: @escaping () -> UInt64) {
         precondition(!isElaborated, "probe \(path) registered after elaboration")
-        probes.add(Probe(path: path, width: width, sample: sample))
+        probes.add(Probe(path: path, width: width, changes: changes, sample: sample))
+    }
+
+    /// A new version source for `probe(changes:)`.
+    public func changes(_ version: @escaping () -> UInt64) -> ProbeChanges {
+        changeSources += 1
+        return ProbeChanges(source: changeSources - 1, version: version)
+    }
+    var changeSources = 0
+
+    /// For `probe(changes:)`: the ticks of `components`, for state only their ticks change (the
+    /// sum of the last clocks they ticked grows whenever one of them ticks).
+    public func ticks(of components: [any Component]) -> ProbeChanges {
+        let indices = components.map { index(of: $0) }
+        return changes { [unowned self] in indices.reduce(0) { $0 &+ self.lastTick[$1] } }
     }
 
     /// Ends elaboration: no more components or probes.

@@ -24,10 +24,21 @@ public final class VCDWriter {
     let handle: FileHandle
     public let probes: [Probe]
     let codes: [String]
-    /// The codes as bytes, for the hot path.
-    let codeBytes: [[UInt8]]
+    /// The codes as bytes, for the hot path: probe k's are `codeBytes[codeStart[k]..<codeStart[k + 1]]`.
+    let codeBytes: [UInt8]
+    let codeStart: [Int]
     let clockBytes: [UInt8]
     var last: [UInt64]
+    /// Per probe with `changes`, the version it was last sampled at; per change source, its
+    /// version in this pass and the pass it was read in.
+    var versions: [UInt64]
+    var sourceVersions: [UInt64]
+    var sourcePass: [UInt64]
+    /// Per probe its change source (-1: none), and each source's version reader: kept apart
+    /// from the probes so the loop copies no closure for a probe it skips.
+    let sourceOf: [Int]
+    let sourceReaders: [() -> UInt64]
+    var pass: UInt64 = 0
     let periodPS: UInt64
     let options: Options
     let clockCode: String?
@@ -49,9 +60,22 @@ public final class VCDWriter {
         let allCodes = (0..<names.count).map(Self.code)
         clockCode = withClock ? allCodes[0] : nil
         codes = withClock ? Array(allCodes.dropFirst()) : allCodes
-        codeBytes = codes.map { Array($0.utf8) }
+        codeBytes = codes.flatMap { Array($0.utf8) }
+        codeStart = codes.reduce(into: [0]) { $0.append($0.last! + $1.utf8.count) }
         clockBytes = clockCode.map { Array($0.utf8) } ?? []
         last = Array(repeating: .max, count: selected.count)
+        versions = Array(repeating: .max, count: selected.count)
+        var numbers: [Int: Int] = [:], readers: [() -> UInt64] = []
+        sourceOf = selected.map { probe in
+            guard let changes = probe.changes else { return -1 }
+            if let n = numbers[changes.source] { return n }
+            numbers[changes.source] = readers.count
+            readers.append(changes.version)
+            return readers.count - 1
+        }
+        sourceReaders = readers
+        sourceVersions = Array(repeating: 0, count: readers.count)
+        sourcePass = Array(repeating: .max, count: readers.count)
         periodPS = max(2, 1_000_000_000_000 / clockHz) & ~1
         buffer.reserveCapacity(1 << 16)
         writeHeader(names: names, widths: (withClock ? [1] : []) + selected.map(\.width), codes: allCodes)
@@ -105,7 +129,12 @@ public final class VCDWriter {
 
     /// A value change as bytes: `0!` / `1!` for one bit, `b1010 !` for vectors (§18.2.3.8).
     @inline(__always)
-    func appendValue(_ v: UInt64, width: Int, code: [UInt8]) {
+    func appendValue(_ v: UInt64, width: Int, code k: Int) {
+        appendValue(v, width: width, code: codeBytes[codeStart[k]..<codeStart[k + 1]])
+    }
+
+    @inline(__always)
+    func appendValue(_ v: UInt64, width: Int, code: ArraySlice<UInt8>) {
         if width == 1 {
             buffer.append(v & 1 == 1 ? 0x31 : 0x30)
         } else {
@@ -121,7 +150,16 @@ public final class VCDWriter {
     @inline(__always)
     func appendTime(_ time: UInt64) {
         buffer.append(0x23)
-        buffer.append(contentsOf: String(time).utf8)
+        // The decimal digits, most significant first, without making a String per clock.
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0), n = time, count = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            repeat {
+                d[count] = UInt8(truncatingIfNeeded: 0x30 + n % 10)
+                n /= 10
+                count += 1
+            } while n > 0
+            for k in stride(from: count - 1, through: 0, by: -1) { buffer.append(d[k]) }
+        }
         buffer.append(0x0A)
     }
 
@@ -136,20 +174,43 @@ public final class VCDWriter {
             started = true
             emit("$dumpvars\n")
         }
-        if !clockBytes.isEmpty { appendValue(1, width: 1, code: clockBytes) }
-        for k in probes.indices where first || !quiet {
-            let v = probes[k].sample()
-            if first || v != last[k] {
-                last[k] = v
-                appendValue(v, width: probes[k].width, code: codeBytes[k])
-            }
-        }
+        if !clockBytes.isEmpty { appendValue(1, width: 1, code: clockBytes[...]) }
+        if first || !quiet { sampleProbes(first: first) }
         if first { emit("$end\n") }
         if !clockBytes.isEmpty {
             appendTime(time + periodPS / 2)
-            appendValue(0, width: 1, code: clockBytes)
+            appendValue(0, width: 1, code: clockBytes[...])
         }
         if buffer.count >= 1 << 16 { flush() }
+    }
+
+    /// Samples the probes (those with `changes` only when it moved) and appends the changes.
+    /// The loop reads the probes in place: copying one retains its closures, which cost more
+    /// than most samples.
+    func sampleProbes(first: Bool) {
+        pass &+= 1
+        probes.withUnsafeBufferPointer { probes in
+            versions.withUnsafeMutableBufferPointer { versions in
+                for k in probes.indices {
+                    // A probe whose state has not changed since it was last sampled keeps its value.
+                    let g = sourceOf[k]
+                    if g >= 0 {
+                        if sourcePass[g] != pass {
+                            sourcePass[g] = pass
+                            sourceVersions[g] = sourceReaders[g]()
+                        }
+                        let version = sourceVersions[g]
+                        if !first && version == versions[k] { continue }
+                        versions[k] = version
+                    }
+                    let v = probes[k].sample()
+                    if first || v != last[k] {
+                        last[k] = v
+                        appendValue(v, width: probes[k].width, code: k)
+                    }
+                }
+            }
+        }
     }
 
     /// Flushes and closes the file.
