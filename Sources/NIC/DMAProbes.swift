@@ -12,6 +12,9 @@ extension DMAEngine {
     /// those of whatever writes its registers); the interrupt lines are sampled every clock.
     public func registerProbes(_ sim: Simulator, prefix: String, pools: [Int], changes: ProbeChanges? = nil) {
         let d = "\(prefix).dma"
+        // An interrupt line rises on the clock a message goes and falls on the next: it can
+        // only change on those clocks.
+        let lines = sim.changes { [unowned sim] in self.interrupts.lastAnyMessage.map { min(sim.now, $0 &+ 1) } ?? 0 }
         sim.probe("\(d).posted", width: 16, changes: changes) { UInt64(min(self.requester.queuedPosted, 0xFFFF)) }
         sim.probe("\(d).reads_waiting", width: 16, changes: changes) { UInt64(min(self.requester.queuedReads, 0xFFFF)) }
         sim.probe("\(d).tags", width: 9, changes: changes) { UInt64(self.requester.tagsInUse) }
@@ -36,7 +39,7 @@ extension DMAEngine {
                 }
                 let function: SRIOVDevice.FunctionID = pool == p.map.pools - 1 ? .pf(port) : .vf(pf: port, index: pool)
                 let name = pool == p.map.pools - 1 ? "\(prefix).pf\(port)" : "\(prefix).pf\(port).vf\(pool)"
-                sim.probe("\(name).irq", width: 1) { [unowned sim] in self.interrupts.lastMessage[function] == sim.now ? 1 : 0 }
+                sim.probe("\(name).irq", width: 1, changes: lines) { [unowned sim] in self.interrupts.lastMessage[function] == sim.now ? 1 : 0 }
                 if pool < p.map.pools - 1 {
                     let index = registers.mailbox.indices.vfSide[pool]
                     sim.probe("\(name).mailbox", width: 8, changes: changes) { UInt64(self.registers.ports[port].values[index] & 0xFF) }

@@ -54,6 +54,8 @@ public final class InterruptUnit {
     public private(set) var messages: UInt64 = 0
     /// The clock each function last sent a message (its interrupt line in traces).
     public private(set) var lastMessage: [SRIOVDevice.FunctionID: UInt64] = [:]
+    /// The clock any function last sent a message (nil: none yet).
+    public private(set) var lastAnyMessage: UInt64?
     public private(set) var throttled: UInt64 = 0
     public private(set) var maskedEvents: UInt64 = 0
 
@@ -169,6 +171,7 @@ public final class InterruptUnit {
         }
         messages += 1
         lastMessage[f] = clock
+        lastAnyMessage = clock
         send?(f, entry.address, entry.data)
         fired?(f, v, clock)
     }
@@ -180,6 +183,7 @@ public final class InterruptUnit {
             msix.setPending(f, vector: v, false)
             messages += 1
             lastMessage[f] = clock
+            lastAnyMessage = clock
             send?(f, entry.address, entry.data)
             fired?(f, v, clock)
         }

@@ -42,7 +42,12 @@ public final class VCDWriter {
     let periodPS: UInt64
     let options: Options
     let clockCode: String?
-    var buffer: [UInt8] = []
+    /// The bytes not yet written: a fixed block (appending to an array checked its uniqueness
+    /// on every byte), flushed when a clock's worth might not fit.
+    let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: VCDWriter.bufferCapacity)
+    var used = 0
+    static let bufferCapacity = 1 << 20
+    static let flushAt = 1 << 16
     var started = false
     /// Bytes written so far.
     public private(set) var bytesWritten = 0
@@ -77,7 +82,6 @@ public final class VCDWriter {
         sourceVersions = Array(repeating: 0, count: readers.count)
         sourcePass = Array(repeating: .max, count: readers.count)
         periodPS = max(2, 1_000_000_000_000 / clockHz) & ~1
-        buffer.reserveCapacity(1 << 16)
         writeHeader(names: names, widths: (withClock ? [1] : []) + selected.map(\.width), codes: allCodes)
     }
 
@@ -92,15 +96,18 @@ public final class VCDWriter {
     }
 
     func emit(_ text: String) {
-        buffer.append(contentsOf: text.utf8)
-        if buffer.count >= 1 << 16 { flush() }
+        for byte in text.utf8 {
+            if used == Self.bufferCapacity { flush() }
+            put(byte)
+        }
+        if used >= Self.flushAt { flush() }
     }
 
     func flush() {
-        guard !buffer.isEmpty else { return }
-        handle.write(Data(buffer))
-        bytesWritten += buffer.count
-        buffer.removeAll(keepingCapacity: true)
+        guard used > 0 else { return }
+        handle.write(Data(bytes: buffer, count: used))
+        bytesWritten += used
+        used = 0
     }
 
     func writeHeader(names: [String], widths: [Int], codes: [String]) {
@@ -127,6 +134,16 @@ public final class VCDWriter {
         emit("$enddefinitions $end\n")
     }
 
+    /// One byte into the buffer (a clock's values always fit: it is flushed past `flushAt`,
+    /// far below its capacity).
+    @inline(__always)
+    func put(_ byte: UInt8) {
+        buffer[used] = byte
+        used += 1
+    }
+
+    deinit { buffer.deallocate() }
+
     /// A value change as bytes: `0!` / `1!` for one bit, `b1010 !` for vectors (§18.2.3.8).
     @inline(__always)
     func appendValue(_ v: UInt64, width: Int, code k: Int) {
@@ -136,20 +153,20 @@ public final class VCDWriter {
     @inline(__always)
     func appendValue(_ v: UInt64, width: Int, code: ArraySlice<UInt8>) {
         if width == 1 {
-            buffer.append(v & 1 == 1 ? 0x31 : 0x30)
+            put(v & 1 == 1 ? 0x31 : 0x30)
         } else {
-            buffer.append(0x62)
+            put(0x62)
             let digits = max(1, 64 - v.leadingZeroBitCount)
-            for bit in stride(from: digits - 1, through: 0, by: -1) { buffer.append((v >> UInt64(bit)) & 1 == 1 ? 0x31 : 0x30) }
-            buffer.append(0x20)
+            for bit in stride(from: digits - 1, through: 0, by: -1) { put((v >> UInt64(bit)) & 1 == 1 ? 0x31 : 0x30) }
+            put(0x20)
         }
-        buffer.append(contentsOf: code)
-        buffer.append(0x0A)
+        for byte in code { put(byte) }
+        put(0x0A)
     }
 
     @inline(__always)
     func appendTime(_ time: UInt64) {
-        buffer.append(0x23)
+        put(0x23)
         // The decimal digits, most significant first, without making a String per clock.
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0), n = time, count = 0
         withUnsafeMutableBytes(of: &digits) { d in
@@ -158,9 +175,9 @@ public final class VCDWriter {
                 n /= 10
                 count += 1
             } while n > 0
-            for k in stride(from: count - 1, through: 0, by: -1) { buffer.append(d[k]) }
+            for k in stride(from: count - 1, through: 0, by: -1) { put(d[k]) }
         }
-        buffer.append(0x0A)
+        put(0x0A)
     }
 
     /// Samples every probe after clock `clock` committed; writes the changes. `quiet`: nothing
@@ -181,7 +198,7 @@ public final class VCDWriter {
             appendTime(time + periodPS / 2)
             appendValue(0, width: 1, code: clockBytes[...])
         }
-        if buffer.count >= 1 << 16 { flush() }
+        if used >= Self.flushAt { flush() }
     }
 
     /// Samples the probes (those with `changes` only when it moved) and appends the changes.
