@@ -58,6 +58,12 @@ public final class DMAEngine: Component {
         /// A VF was reset (its CTRL.RST or a Function Level Reset): its queues stop.
         case functionReset(SRIOVDevice.FunctionID)
     }
+    /// Per port, per pool: the owning function, its routing ID and Bus Master Enable, as the
+    /// functions' config space said at `ownersVersion` (read again after any change).
+    var poolOwners: [[(function: SRIOVDevice.FunctionID, rid: UInt16, busMaster: Bool)]] = []
+    var ownersVersion = UInt64.max
+    var controls: [SRIOVDevice.FunctionID: (enabled: Bool, functionMask: Bool)?] = [:]
+    var controlsVersion = UInt64.max
     /// Read owners by token.
     var owners: [UInt64: ReadOwner] = [:]
     var nextOwner: UInt64 = 0
@@ -101,7 +107,7 @@ public final class DMAEngine: Component {
             guard let functions = self.functions, functions.busMasterEnabled(function) else { return }
             self.requester.write(requester: functions.routingID(function), address: address, dwords: [data])
         }
-        interrupts.control = { [unowned self] function in self.functions?.msixControl(function) }
+        interrupts.control = { [unowned self] function in self.msixControl(function) }
         registers.mailboxEffect = { [unowned self, unowned simulator] effect in
             switch effect {
             case .interrupt(let f): self.post(.cause(f, .mailbox), simulator)
@@ -218,11 +224,34 @@ public final class DMAEngine: Component {
     /// The function that owns pool `pool` of port `port`, and its routing ID: VF n owns pool n
     /// when it is enabled and the part has a pool for it besides the PF's; the PF owns the pool
     /// after its VFs (Linux igb / ixgbe) and any pool no VF has.
-    func poolOwner(port: Int, pool: Int) -> (function: SRIOVDevice.FunctionID, rid: UInt16)? {
+    func poolOwner(port: Int, pool: Int) -> (function: SRIOVDevice.FunctionID, rid: UInt16, busMaster: Bool)? {
         guard let functions else { return nil }
-        let vfs = min(functions.enabledVFs(port: port), registers.ports[port].map.pools - 1)
-        let function: SRIOVDevice.FunctionID = pool < vfs ? .vf(pf: port, index: pool) : .pf(port)
-        return (function, functions.routingID(function))
+        if ownersVersion != functions.configVersion {
+            ownersVersion = functions.configVersion
+            poolOwners = Array(repeating: [], count: ports.count)
+        }
+        guard port < poolOwners.count else { return nil }
+        if poolOwners[port].isEmpty {
+            let vfs = min(functions.enabledVFs(port: port), registers.ports[port].map.pools - 1)
+            poolOwners[port] = (0..<registers.ports[port].map.pools).map { pool in
+                let function: SRIOVDevice.FunctionID = pool < vfs ? .vf(pf: port, index: pool) : .pf(port)
+                return (function, functions.routingID(function), functions.busMasterEnabled(function))
+            }
+        }
+        return pool < poolOwners[port].count ? poolOwners[port][pool] : nil
+    }
+
+    /// MSI-X Enable and Function Mask of a function, kept until its config space changes.
+    func msixControl(_ function: SRIOVDevice.FunctionID) -> (enabled: Bool, functionMask: Bool)? {
+        guard let functions else { return nil }
+        if controlsVersion != functions.configVersion {
+            controlsVersion = functions.configVersion
+            controls = [:]
+        }
+        if let known = controls[function] { return known }
+        let control = functions.msixControl(function)
+        controls[function] = .some(control)
+        return control
     }
 
     /// A VF's reset: its pool's queues stop (their enable bits clear) and its interrupt history goes.
@@ -277,7 +306,7 @@ public final class DMAEngine: Component {
     func receive(_ p: PortQueues, _ simulator: Simulator) -> Bool {
         guard let (q, frame) = p.firstReceived, requester.queuedPosted < 64 else { return false }
         let owner = poolOwner(port: p.port.index, pool: p.pool(ofQueue: q))
-        guard p.rx[q].enabled, let owner, functions?.busMasterEnabled(owner.function) ?? false else {
+        guard p.rx[q].enabled, let owner, owner.busMaster else {
             p.dropReceived(queue: q, registers: registers)
             return true
         }
@@ -331,7 +360,7 @@ public final class DMAEngine: Component {
         for q in p.transmitReady.members(from: p.lastServed + 1) {
             guard let frame = p.gatherFrame(queue: q) else { continue }
             let owner = poolOwner(port: p.port.index, pool: p.pool(ofQueue: q))
-            guard let owner, functions?.busMasterEnabled(owner.function) ?? false else { continue }
+            guard let owner, owner.busMaster else { continue }
             if frame.bad {
                 p.update(false, q) { $0.stop(.badDescriptor) }
                 progress = true
@@ -448,7 +477,7 @@ public final class DMAEngine: Component {
             let receive = item & 1 == 0, q = item >> 1
             guard receive ? p.rx[q].enabled : p.tx[q].enabled else { continue }
             let owner = poolOwner(port: p.port.index, pool: p.pool(ofQueue: q))
-            guard let owner, functions?.busMasterEnabled(owner.function) ?? false else { continue }
+            guard let owner, owner.busMaster else { continue }
             let control = registers.value(port: p.port.index, index: (receive ? p.rxRegisters[q] : p.txRegisters[q]).control)
             let wanted = (receive ? p.rx[q] : p.tx[q]).fetchWanted(cacheSize: descriptorCache, prefetchThreshold: Int(p.fields.prefetch.value(in: control)),
                                                                   hostThreshold: Int(p.fields.host.value(in: control)))

@@ -19,6 +19,9 @@ public protocol DeviceFunctions: AnyObject {
     var atsEnabledRequesters: Set<UInt16> { get }
     /// MSI-X Enable and Function Mask of a function's MSI-X capability (nil: none).
     func msixControl(_ function: SRIOVDevice.FunctionID) -> (enabled: Bool, functionMask: Bool)?
+    /// Changes whenever any of the answers above may have (a config write, a reset): what the
+    /// engine keeps its copies of them by.
+    var configVersion: UInt64 { get }
     /// A request the function issued completed unsuccessfully: the requester logs it in its
     /// Status register (Received Master Abort for UR, Received Target Abort for CA, §7.5.1.1.4).
     func requestFailed(_ function: SRIOVDevice.FunctionID, status: TLP.CompletionStatus)
