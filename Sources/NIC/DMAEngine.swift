@@ -67,8 +67,11 @@ public final class DMAEngine: Component {
     /// Read owners by token.
     var owners: [UInt64: ReadOwner] = [:]
     var nextOwner: UInt64 = 0
-    /// Doorbells (register writes the engine acts on) since the last tick.
+    /// Doorbells (register writes the engine acts on) since the last tick, and the list the
+    /// tick works through (swapped each clock).
     var doorbells: [(port: Int, index: Int)] = []
+    var ringing: [(port: Int, index: Int)] = []
+    var happening: [Event] = []
     var nextTransmitFrame: UInt64 = 0
     /// Device Control may have changed since the requester's settings were read.
     var settingsStale = true
@@ -186,12 +189,12 @@ public final class DMAEngine: Component {
                 progress = true
             }
         }
-        let bells = doorbells
-        doorbells.removeAll()
-        for bell in bells { ring(bell.port, bell.index, simulator) }
-        let happened = events
-        events.removeAll()
-        for event in happened {
+        // Taken by swapping with spare lists, so that neither gives up its storage each clock.
+        swap(&doorbells, &ringing)
+        for bell in ringing { ring(bell.port, bell.index, simulator) }
+        ringing.removeAll(keepingCapacity: true)
+        swap(&events, &happening)
+        for event in happening {
             switch event {
             case .cause(let f, let cause): interrupts.raise(f, cause, at: simulator.now)
             case .unmask(let f): interrupts.unmasked(f, at: simulator.now)
@@ -202,6 +205,7 @@ public final class DMAEngine: Component {
             case .functionReset(let f): reset(f)
             }
         }
+        happening.removeAll(keepingCapacity: true)
         interrupts.expire(at: simulator.now)
         for p in ports {
             progress = receive(p, simulator) || progress
@@ -217,7 +221,9 @@ public final class DMAEngine: Component {
         if progress || requester.queuedPosted > 0 || (requester.queuedReads > 0 && requester.tagsInUse < requester.settings.tags) {
             simulator.wake(self, after: 1)
         }
-        if let next = ports.compactMap({ $0.nextRateWake(after: simulator.now) }).min() { simulator.wake(self, at: next) }
+        var rateWake: UInt64?
+        for p in ports { if let next = p.nextRateWake(after: simulator.now) { rateWake = min(rateWake ?? next, next) } }
+        if let rateWake { simulator.wake(self, at: rateWake) }
         if let due = interrupts.nextDue { simulator.wake(self, at: due) }
     }
 

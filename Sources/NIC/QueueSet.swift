@@ -1,13 +1,42 @@
 /// A set of small integers (queue numbers) as a bit vector: what hardware keeps as a pending
 /// bitmap so that an arbiter or a scheduler visits only the queues with work, in queue order.
+/// Up to 256 members (the parts have at most 128 queues, so 256 rings), held inline: copying
+/// or walking one allocates nothing.
 struct QueueSet {
-    private var words: [UInt64]
+    static let limit = 256
+    private var words = Words()
 
-    init(capacity: Int) {
-        words = Array(repeating: 0, count: (capacity + 63) / 64)
+    /// Four 64-bit words, by index.
+    struct Words {
+        var w0: UInt64 = 0, w1: UInt64 = 0, w2: UInt64 = 0, w3: UInt64 = 0
+
+        subscript(k: Int) -> UInt64 {
+            get {
+                switch k {
+                case 0: w0
+                case 1: w1
+                case 2: w2
+                default: w3
+                }
+            }
+            set {
+                switch k {
+                case 0: w0 = newValue
+                case 1: w1 = newValue
+                case 2: w2 = newValue
+                default: w3 = newValue
+                }
+            }
+        }
+
+        var isZero: Bool { w0 | w1 | w2 | w3 == 0 }
     }
 
-    var isEmpty: Bool { words.allSatisfy { $0 == 0 } }
+    init(capacity: Int) {
+        precondition(capacity <= Self.limit, "a queue set holds at most \(Self.limit) members")
+    }
+
+    var isEmpty: Bool { words.isZero }
 
     func contains(_ n: Int) -> Bool { words[n >> 6] >> UInt64(n & 63) & 1 == 1 }
 
@@ -15,24 +44,39 @@ struct QueueSet {
 
     mutating func remove(_ n: Int) { words[n >> 6] &= ~(1 << UInt64(n & 63)) }
 
-    mutating func removeAll() {
-        for w in words.indices { words[w] = 0 }
-    }
+    mutating func removeAll() { words = Words() }
 
     /// The members in ascending order.
-    var members: [Int] { members(from: 0) }
+    var members: RoundRobin { members(from: 0) }
 
     /// The members in round-robin order: those at or above `start` ascending, then the rest.
-    func members(from start: Int) -> [Int] {
-        var low: [Int] = [], high: [Int] = []
-        for (w, word) in words.enumerated() {
-            var bits = word
-            while bits != 0 {
-                let n = w << 6 | bits.trailingZeroBitCount
-                if n >= start { high.append(n) } else { low.append(n) }
-                bits &= bits - 1
+    func members(from start: Int) -> RoundRobin { RoundRobin(words, start: max(0, min(start, Self.limit))) }
+
+    /// Walks a snapshot of the set: members at or above the start first, then those below.
+    struct RoundRobin: Sequence, IteratorProtocol {
+        var high = Words(), low = Words()
+
+        init(_ words: Words, start: Int) {
+            for k in 0..<4 {
+                let first = k << 6
+                let mask: UInt64 = start <= first ? ~0 : start >= first + 64 ? 0 : ~0 << UInt64(start - first)
+                high[k] = words[k] & mask
+                low[k] = words[k] & ~mask
             }
         }
-        return high + low
+
+        mutating func next() -> Int? {
+            if let n = Self.takeLowest(&high) { return n }
+            return Self.takeLowest(&low)
+        }
+
+        static func takeLowest(_ words: inout Words) -> Int? {
+            for k in 0..<4 where words[k] != 0 {
+                let bit = words[k].trailingZeroBitCount
+                words[k] &= words[k] - 1
+                return k << 6 | bit
+            }
+            return nil
+        }
     }
 }
