@@ -60,12 +60,12 @@ public enum ThroughputSweep {
         var rows: [Row] = [], receivers: [String: [String]] = [:], clockHz: UInt64 = 0
         for size in sizes {
             let measured = try measure(model, seed: seed, size: size, window: window)
+            guard !measured.receivers.isEmpty else {
+                throw UsageError("--sweep-frame-sizes: no VM of \(model.name) has a VF driver up to receive frames ([[vm]] functions)")
+            }
             rows += measured.rows
             receivers = measured.receivers
             clockHz = measured.clockHz
-        }
-        guard !receivers.isEmpty else {
-            throw UsageError("--sweep-frame-sizes: no VM of \(model.name) has a VF driver up to receive frames ([[vm]] functions)")
         }
         return Report(model: model.name, window: window, clockHz: clockHz, receivers: receivers, rows: rows)
     }

@@ -96,10 +96,7 @@ public final class VCDWriter {
     }
 
     func emit(_ text: String) {
-        for byte in text.utf8 {
-            if used == Self.bufferCapacity { flush() }
-            put(byte)
-        }
+        for byte in text.utf8 { put(byte) }
         if used >= Self.flushAt { flush() }
     }
 
@@ -134,10 +131,12 @@ public final class VCDWriter {
         emit("$enddefinitions $end\n")
     }
 
-    /// One byte into the buffer (a clock's values always fit: it is flushed past `flushAt`,
-    /// far below its capacity).
+    /// One byte into the buffer (written out when full: a clock's changes usually fit, as it
+    /// is flushed past `flushAt`, far below its capacity, but a trace of thousands of signals
+    /// may not).
     @inline(__always)
     func put(_ byte: UInt8) {
+        if used == Self.bufferCapacity { flush() }
         buffer[used] = byte
         used += 1
     }

@@ -84,6 +84,17 @@ struct ThroughputTests {
         #expect(out.allSatisfy { addressed.contains(Array($0.bytes[6..<12])) && body.contains(Array($0.bytes[12...])) })
     }
 
+    @Test("a model without VMs has nobody to receive: a usage error, after one size, not six")
+    func noReceivers() throws {
+        let text = try String(contentsOfFile: Repository.model("i82599.toml"), encoding: .utf8)
+        let path = temporaryPath("no-vms.toml")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try String(text[..<text.range(of: "[[vm]]")!.lowerBound]).write(toFile: path, atomically: true, encoding: .utf8)
+        let run = try IOVSimBinary.run(["run", path, "--sweep-frame-sizes", "--cycles", "1000"])
+        #expect(run.status == 64)
+        #expect(run.stderr.contains("--sweep-frame-sizes: no VM of i82599 has a VF driver up to receive frames ([[vm]] functions)"), "\(run.stderr)")
+    }
+
     @Test("forward and generator size are checked: a model error names the key")
     func badKeys() throws {
         let text = try String(contentsOfFile: Repository.model("scale/i82599-64vf-forward.toml"), encoding: .utf8)
