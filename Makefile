@@ -44,7 +44,8 @@ test: deps
 # Builds; proves the 82599 model's isolation properties after simulating its firmware bring-up;
 # runs both shipped models for 300,000 clocks: bring-up, the PF drivers, the VMM and each VM's
 # VF drivers on the host CPU, then frames from the wire, between the VMs and to the wire, each
-# VM's frames accounted for; the 82599 run writes a VCD, a TLP log, a frame log and the wires'
+# VM's frames accounted for; prints the 82599's receive throughput per frame size and runs the
+# whole-pipeline model (63 reflecting VFs); the 82599 run writes a VCD, a TLP log, a frame log and the wires'
 # and pools' pcaps to out/; writes the config-space dump the real `lspci -F out/i82599.lspci
 # -vvv` decodes. A release build.
 demo: IOVSIM := $(IOVSIM_RELEASE)
@@ -65,6 +66,12 @@ demo: release
 	@echo
 	@echo "== iovsim run Models/i82576.toml --cycles 300000 (the VMs' lines)"
 	set -o pipefail; $(IOVSIM) run Models/i82576.toml --cycles 300000 --quiet | grep -E "^(model|bring-up|host|guard|vm[0-9])"
+	@echo
+	@echo "== iovsim run Models/i82599.toml --sweep-frame-sizes (receive throughput per frame size, and what limits it)"
+	$(IOVSIM) run Models/i82599.toml --sweep-frame-sizes
+	@echo
+	@echo "== iovsim run Models/scale/i82599-64vf-forward.toml --cycles 300000 (63 VFs reflecting 64-byte frames at line rate)"
+	set -o pipefail; $(IOVSIM) run Models/scale/i82599-64vf-forward.toml --cycles 300000 --quiet | grep -E "^(model|nic0.port0:|guard|vm[0-9])" | cut -c1-200
 	@echo
 	@echo "== iovsim lspci Models/i82599.toml --vf-enable 4"
 	$(IOVSIM) lspci Models/i82599.toml --vf-enable 4
