@@ -193,11 +193,14 @@ public final class InterruptUnit {
     /// order differs between processes, and two vectors often fall due on the same clock).
     func expire(at clock: UInt64) {
         guard let first = nextDue, first <= clock else { return }
-        for key in deferred.filter({ $0.value <= clock }).keys.sorted() {
+        for key in due(at: clock) {
             deferred[key] = nil
             if let r = interruptRegisters(key.function) { attempt(key.function, r, vector: key.vector, at: clock) }
         }
     }
+
+    /// The waiting vectors whose interval ends by `clock`, in device order.
+    func due(at clock: UInt64) -> [Key] { deferred.filter { $0.value <= clock }.keys.sorted() }
 
     /// The clock the next waiting vector may fire.
     var nextDue: UInt64? {

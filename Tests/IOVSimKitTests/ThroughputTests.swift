@@ -84,6 +84,22 @@ struct ThroughputTests {
         #expect(out.allSatisfy { addressed.contains(Array($0.bytes[6..<12])) && body.contains(Array($0.bytes[12...])) })
     }
 
+    @Test("a device's link without bytes_per_clock carries its Link Capabilities' data rate; a stated one stays")
+    func linkRate() throws {
+        func upstream(_ model: ModelFile) throws -> Int? {
+            let platform = try Platform(model: model)
+            return try #require(platform.links.first { $0.path.hasSuffix("rp0") }).up.bytesPerClock
+        }
+        // 82599: 5 GT/s x8 with 8b/10b = 4 GB/s, 16 bytes per 250 MHz clock.
+        #expect(try upstream(ModelLoader.load(path: Repository.model("i82599.toml"))) == 16)
+        // The 82576 model states 4 bytes per clock (its Gen1 x4).
+        #expect(try upstream(ModelLoader.load(path: Repository.model("i82576.toml"))) == 4)
+        // 2.5 GT/s x1: 250 MB/s, 1 byte per clock.
+        let narrow = try String(contentsOfFile: Repository.model("i82599.toml"), encoding: .utf8)
+            .replacingOccurrences(of: "link_speed = 2, link_width = 8", with: "link_speed = 1, link_width = 1")
+        #expect(try upstream(ModelLoader.parse(narrow, file: "narrow.toml")) == 1)
+    }
+
     @Test("a model without VMs has nobody to receive: a usage error, after one size, not six")
     func noReceivers() throws {
         let text = try String(contentsOfFile: Repository.model("i82599.toml"), encoding: .utf8)

@@ -1,4 +1,4 @@
-import NIC
+@testable import NIC
 import PCIe
 import RTL
 import Testing
@@ -145,5 +145,28 @@ struct DMAEngineTests {
         rig.write(vf: 2, "RXDCTL", rig.field("RXDCTL[0]", "ENABLE", 1))
         rig.run()
         #expect(rig.nic.dma.receiveRing(port: 0, queue: 4).enabled && rig.nic.dma.receiveRing(port: 0, queue: 4).cached == 4)
+    }
+}
+
+/// Vectors that fall due on the same clock fire in device order (PF, then its VFs, by vector),
+/// whatever order they were held in: a dictionary's order differs between processes, and it
+/// made two runs of the 82576 model send their MSI writes in different orders.
+@Suite("EITR expiry order")
+struct InterruptExpiryTests {
+    @Test("due vectors come out in device order for any order they were deferred in", arguments: [1, 2, 3, 4, 5])
+    func order(seed: Int) throws {
+        let nic = NetworkController(Simulator(clockHz: 250_000_000), path: "nic", configuration: .init(map: .i82576, ports: 2, bitsPerSecond: 1_000_000_000))
+        let unit = nic.dma.interrupts
+        var keys: [InterruptUnit.Key] = [.init(function: .pf(0), vector: 0), .init(function: .pf(1), vector: 0)]
+        for p in 0..<2 { for v in 0..<7 { for vector in 0..<2 { keys.append(.init(function: .vf(pf: p, index: v), vector: vector)) } } }
+        var rng = DeterministicRNG(seed: UInt64(seed))
+        for k in keys.indices.reversed() { keys.swapAt(k, Int(rng.next() % UInt64(k + 1))) }
+        for key in keys { unit.deferred[key] = 100 }
+        unit.deferred[.init(function: .vf(pf: 0, index: 0), vector: 3)] = 101   // not due yet
+        let due = unit.due(at: 100)
+        #expect(due.count == keys.count)
+        #expect(due == keys.sorted())
+        #expect(due.first == .init(function: .pf(0), vector: 0) && due[1] == .init(function: .vf(pf: 0, index: 0), vector: 0))
+        #expect(due.last == .init(function: .vf(pf: 1, index: 6), vector: 1))
     }
 }
