@@ -41,8 +41,9 @@ public final class InterruptUnit {
     let clockHz: UInt64
     /// The clock each vector last fired, and the vectors waiting for their interval.
     var lastFired: [Key: UInt64] = [:]
-    var deferred: [Key: UInt64] = [:] { didSet { earliest = nil } }
-    /// The earliest clock in `deferred`, once asked for (`.some(nil)`: none waits).
+    var deferred: [Key: UInt64] = [:]
+    /// The earliest clock in `deferred` when known (`.some(nil)`: none waits; nil: not known,
+    /// found again when asked). Kept through holds and releases that leave it right.
     var earliest: UInt64??
     var cache: [SRIOVDevice.FunctionID: Registers] = [:]
     /// Fires a message: (function, address, data).
@@ -150,11 +151,11 @@ public final class InterruptUnit {
             let due = last + interval(f, r, vector: v)
             if clock < due {
                 if deferred[key] == nil { throttled += 1 }
-                deferred[key] = due
+                hold(key, until: due)
                 return
             }
         }
-        deferred[key] = nil
+        release(key)
         lastFired[key] = clock
         if registers.value(port: p, index: r.eiac) & bit != 0 { registers.hardwareStore(port: p, index: r.eicr, value: registers.value(port: p, index: r.eicr) & ~bit) }
         if registers.value(port: p, index: r.eiam) & bit != 0 { registers.hardwareStore(port: p, index: r.eims, value: registers.value(port: p, index: r.eims) & ~bit) }
@@ -194,9 +195,26 @@ public final class InterruptUnit {
     func expire(at clock: UInt64) {
         guard let first = nextDue, first <= clock else { return }
         for key in due(at: clock) {
-            deferred[key] = nil
+            release(key)
             if let r = interruptRegisters(key.function) { attempt(key.function, r, vector: key.vector, at: clock) }
         }
+    }
+
+    /// Vector `key` waits until `due`.
+    func hold(_ key: Key, until due: UInt64) {
+        let old = deferred.updateValue(due, forKey: key)
+        guard let known = earliest else { return }
+        if let old, old != due {
+            earliest = nil
+        } else {
+            earliest = .some(min(known ?? .max, due))
+        }
+    }
+
+    /// Vector `key` waits no more.
+    func release(_ key: Key) {
+        guard let old = deferred.removeValue(forKey: key) else { return }
+        if let known = earliest, known == old { earliest = nil }
     }
 
     /// The waiting vectors whose interval ends by `clock`, in device order.
@@ -214,5 +232,6 @@ public final class InterruptUnit {
     func reset(_ f: SRIOVDevice.FunctionID) {
         lastFired = lastFired.filter { $0.key.function != f }
         deferred = deferred.filter { $0.key.function != f }
+        earliest = nil
     }
 }

@@ -161,12 +161,17 @@ struct InterruptExpiryTests {
         for p in 0..<2 { for v in 0..<7 { for vector in 0..<2 { keys.append(.init(function: .vf(pf: p, index: v), vector: vector)) } } }
         var rng = DeterministicRNG(seed: UInt64(seed))
         for k in keys.indices.reversed() { keys.swapAt(k, Int(rng.next() % UInt64(k + 1))) }
-        for key in keys { unit.deferred[key] = 100 }
-        unit.deferred[.init(function: .vf(pf: 0, index: 0), vector: 3)] = 101   // not due yet
+        for key in keys { unit.hold(key, until: 100) }
+        unit.hold(.init(function: .vf(pf: 0, index: 0), vector: 3), until: 101)   // not due yet
         let due = unit.due(at: 100)
         #expect(due.count == keys.count)
         #expect(due == keys.sorted())
         #expect(due.first == .init(function: .pf(0), vector: 0) && due[1] == .init(function: .vf(pf: 0, index: 0), vector: 0))
         #expect(due.last == .init(function: .vf(pf: 1, index: 6), vector: 1))
+        #expect(unit.nextDue == 100)
+        for key in due { unit.release(key) }
+        #expect(unit.nextDue == 101)
+        unit.release(.init(function: .vf(pf: 0, index: 0), vector: 3))
+        #expect(unit.nextDue == nil)
     }
 }
