@@ -79,12 +79,12 @@ public final class Endpoint: Component {
         guard let link else { return }
         if let tlp = outbox.first, link.up.ready {
             serial += 1
-            link.up.push(Packet(dws: tlp.encode(), serial: serial), bytes: tlp.wireBytes)
+            link.up.push(Packet(tlp: tlp, serial: serial), bytes: tlp.wireBytes)
             outbox.removeFirst()
         } else if link.up.ready, let tlp = deviceRequests?.pop() {
             hop(tlp, ingress: "dma", egress: "link", simulator)
             serial += 1
-            link.up.push(Packet(dws: tlp.encode(), serial: serial), bytes: tlp.wireBytes)
+            link.up.push(Packet(tlp: tlp, serial: serial), bytes: tlp.wireBytes)
             if deviceRequests?.valid ?? false { simulator.wake(self, after: 1) }
         }
         // Taken whatever the upstream direction holds: completions need no room (an endpoint
@@ -106,7 +106,7 @@ public final class Endpoint: Component {
     }
 
     func receive(_ packet: Packet, _ simulator: Simulator) {
-        guard case .success(let tlp) = TLP.decode(packet.dws) else {
+        guard case .success(let tlp) = packet.decoded else {
             counters.malformed += 1
             return
         }

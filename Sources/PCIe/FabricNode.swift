@@ -84,7 +84,7 @@ public final class FabricNode: Component {
     /// The CPU submits a request (root complex only).
     public func submit(_ tlp: TLP, simulator: Simulator) {
         serial += 1
-        cpuOutbox.append(Packet(dws: tlp.encode(), serial: serial))
+        cpuOutbox.append(Packet(tlp: tlp, serial: serial))
         simulator.wake(self, at: simulator.now)
     }
 
@@ -129,7 +129,7 @@ public final class FabricNode: Component {
     /// Handles one packet; false when its egress is full (it stays at the head and is handled
     /// again next time, so it is counted only once it is taken).
     func handle(_ packet: Packet, ingress: Int, _ simulator: Simulator) -> Bool {
-        let decoded = TLP.decode(packet.dws)
+        let decoded = packet.decoded
         let taken: Bool
         let nonPosted: Bool
         switch decoded {
@@ -177,7 +177,7 @@ public final class FabricNode: Component {
             }
             guard let egress = channel(to: destination) else { return refuse(tlp, ingress: ingress, label: "UR", simulator) }
             guard egress.ready else { return false }
-            egress.push(Packet(dws: out.encode(), serial: packet.serial), bytes: out.wireBytes)
+            egress.push(Packet(tlp: out, serial: packet.serial), bytes: out.wireBytes)
             counters.forwarded += 1
             hop(out, ingress: ingressName(ingress), egress: destination == 0 ? "up" : ports[destination - 1].name, simulator)
             return true
@@ -275,7 +275,7 @@ public final class FabricNode: Component {
         guard let channel = reverse(of: ingress) else { return true }
         guard channel.ready else { return false }
         serial += 1
-        channel.push(Packet(dws: completion.encode(), serial: serial), bytes: completion.wireBytes)
+        channel.push(Packet(tlp: completion, serial: serial), bytes: completion.wireBytes)
         counters.completionsGenerated += 1
         hop(completion, ingress: origin, egress: ingressName(ingress), simulator)
         return true

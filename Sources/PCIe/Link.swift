@@ -2,12 +2,28 @@ import RTL
 
 /// A TLP on a link, as DWs exactly as encoded, with a serial number for logs.
 public struct Packet: Sendable {
-    public var dws: [UInt32]
+    public let dws: [UInt32]
     public var serial: UInt64
+    /// The TLP these dwords encode when the sender had one: a receiver takes it instead of
+    /// decoding the dwords again (debug builds check that they decode to it). Nil for dwords
+    /// made any other way, such as a malformed packet a test injects.
+    public let tlp: TLP?
+
     public init(dws: [UInt32], serial: UInt64) {
         self.dws = dws
         self.serial = serial
+        tlp = nil
     }
+
+    public init(tlp: TLP, serial: UInt64) {
+        dws = tlp.encode()
+        self.serial = serial
+        self.tlp = tlp
+        assert(TLP.decode(dws) == .success(tlp), "\(tlp) does not survive its encoding")
+    }
+
+    /// The TLP: the sender's, else the dwords decoded.
+    public var decoded: Result<TLP, TLP.DecodeError> { tlp.map { .success($0) } ?? TLP.decode(dws) }
 }
 
 /// A PCIe link between an upstream component and a downstream one: one channel each way, with

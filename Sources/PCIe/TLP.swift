@@ -210,7 +210,8 @@ public struct TLP: Sendable, Equatable, CustomStringConvertible {
         default: return .failure(.unsupportedFmtType(fmtType))
         }
         let lengthField = Int(dw0 & 0x3FF)
-        let length = lengthField == 0 ? 1024 : lengthField
+        // 0 means 1024 DWs, except in a message without data, where Length is reserved (0).
+        let length = lengthField == 0 ? (kind == .message ? 0 : 1024) : lengthField
         let headerDWs = four ? 4 : 3
         let total = headerDWs + (hasData ? length : 0)
         guard dws.count >= headerDWs else { return .failure(.truncated(expected: headerDWs, got: dws.count)) }
