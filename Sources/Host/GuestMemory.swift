@@ -5,14 +5,14 @@
 public struct GuestMemory {
     public let vmm: VMM
     public let vm: String
-    /// The host page of each guest page (fixed when the VMM made the VM), and host memory.
-    let pages: [UInt64]
+    /// The VM as the VMM made it (its pages do not move), and host memory.
+    let machine: VMM.Machine?
     let memory: HostMemory
 
     public init(vmm: VMM, vm: String) {
         self.vmm = vmm
         self.vm = vm
-        pages = vmm.machines[vm]?.pages ?? []
+        machine = vmm.machines[vm]
         memory = vmm.memory
     }
 
@@ -20,10 +20,7 @@ public struct GuestMemory {
 
     /// The host address of a guest-physical one (nil beyond the VM's memory).
     @inline(__always)
-    func host(_ address: UInt64) -> UInt64? {
-        let page = address / HostMemory.pageSize
-        return page < UInt64(pages.count) ? pages[Int(page)] * HostMemory.pageSize + address % HostMemory.pageSize : nil
-    }
+    func host(_ address: UInt64) -> UInt64? { machine?.hostAddress(address) }
 
     public func load(_ address: UInt64) -> UInt32 {
         host(address).map(memory.read32) ?? 0xFFFF_FFFF

@@ -114,7 +114,7 @@ public final class HostBridge: HostMemoryPort {
             return
         }
         if let vm = assignment[requester] {
-            let page = address / HostMemory.pageSize, owner = memory.owner(ofPage: page)
+            let owner = memory.owner(ofPage: page)
             if owner != .vm(vm) {
                 violatingDwords += 1
                 if violations.last.map({ $0.page != page || $0.requester != requester }) ?? true {

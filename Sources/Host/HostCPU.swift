@@ -80,7 +80,8 @@ public final class HostCPU: Component {
         simulator.wake(self, at: simulator.now)
     }
 
-    /// Runs the programs that can run now (from outside the clock, e.g. after `start`).
+    /// Runs the programs that can run now (each tick, and from outside the clock, e.g. after
+    /// `start`).
     public func runReady() {
         activity &+= 1
         executor.runReady()
@@ -114,8 +115,7 @@ public final class HostCPU: Component {
             dispatch(destination, now: now)
         }
         newlyRaised.removeAll(keepingCapacity: true)
-        activity &+= 1
-        executor.runReady()
+        runReady()
         // Awake every clock while a load is outstanding (its completion lands in the root
         // complex's inbox), else at the next timer or interrupt-wait deadline.
         if !outstanding.isEmpty {
@@ -138,8 +138,7 @@ public final class HostCPU: Component {
         for destination in waiting.keys.sorted() { for waiter in waiting[destination]! { waiter.resume.resume(returning: nil) } }
         waiting = [:]
         earliestDeadline = [:]
-        activity &+= 1
-        executor.runReady()
+        runReady()
     }
 
     func issue(_ request: TLP) async -> TLP? {

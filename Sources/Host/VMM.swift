@@ -14,6 +14,11 @@ public final class VMM {
         /// Host page (number) of each guest-physical page, in guest order.
         public let pages: [UInt64]
         public var bytes: UInt64 { UInt64(pages.count) * HostMemory.pageSize }
+        /// The host address of guest-physical `address` (nil beyond the VM's memory).
+        public func hostAddress(_ address: UInt64) -> UInt64? {
+            let page = address / HostMemory.pageSize
+            return page < UInt64(pages.count) ? pages[Int(page)] * HostMemory.pageSize + address % HostMemory.pageSize : nil
+        }
         /// The VM's virtual interrupt controller: the destination its interrupt entries name.
         public var destination: UInt32 { UInt32(domain) }
     }
@@ -113,9 +118,7 @@ public final class VMM {
     /// The host address of guest-physical `address` of `vm` (nil beyond its memory): where
     /// the VM's CPU stores land.
     public func hostAddress(vm: String, guestPhysical address: UInt64) -> UInt64? {
-        guard let machine = machines[vm] else { return nil }
-        let page = Int(address / HostMemory.pageSize)
-        return page < machine.pages.count ? machine.pages[page] * HostMemory.pageSize + address % HostMemory.pageSize : nil
+        machines[vm]?.hostAddress(address)
     }
 
     /// A VMM bug to model: maps guest-physical page `guestPage` of `vm`'s domain onto host page

@@ -90,7 +90,7 @@ public enum ThroughputSweep {
             var k = 0
             source.next = {
                 defer { k += 1 }
-                return (EthernetFrame(destination: macs[k % macs.count], source: 0x02_10_00_00_00_01, size: size), 0)
+                return (EthernetFrame(destination: macs[k % macs.count], source: FrameGenerator.station, size: size), 0)
             }
             source.start(simulator)
         }
@@ -116,7 +116,7 @@ public enum ThroughputSweep {
             let shared = linkFrames[p.device] ?? frames
             let bytesPerFrame = shared == 0 ? 0 : Double(after[k].bytes - before[k].bytes) / Double(shared)
             let tagWait = Double(after[k].tagStalls - before[k].tagStalls) / Double(window)
-            let line = Double(p.port.bitsPerSecond) / Double(8 * (EthernetFrame.preambleAndSFD + size + EthernetFrame.interFrameGap))
+            let line = Double(p.port.bitsPerSecond) / Double(8 * EthernetFrame.wireBytes(size: size))
             let rate = Double(frames) / seconds
             let pcie = String(format: "PCIe upstream %.0f%% busy, %.0f TLP bytes per frame", 100 * busy, bytesPerFrame)
             let limit: String
@@ -126,7 +126,7 @@ public enum ThroughputSweep {
                 let backlog = missed > 0 ? "\(missed) frames missed: packet buffer full" : "the packet buffer filling"
                 limit = "PCIe link bandwidth and TLP overhead (\(pcie); \(backlog))"
             } else if tagWait >= 0.5 {
-                limit = String(format: "tags (the DMA engine waited for a free tag %.0f%% of clocks; %@)", 100 * tagWait, pcie)
+                limit = "tags (the DMA engine waited for a free tag \(String(format: "%.0f", 100 * tagWait))% of clocks; \(pcie))"
             } else if noDescriptor > missed {
                 limit = "descriptors (\(noDescriptor) frames found no descriptor: the drivers' refill; \(pcie))"
             } else if missed > 0 {

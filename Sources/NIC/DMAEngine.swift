@@ -227,7 +227,8 @@ public final class DMAEngine: Component {
         if let due = interrupts.nextDue { simulator.wake(self, at: due) }
     }
 
-    /// The function that owns pool `pool` of port `port`, and its routing ID: VF n owns pool n
+    /// The function that owns pool `pool` of port `port`, its routing ID and whether it may
+    /// master the bus (read from config space again after any change to it): VF n owns pool n
     /// when it is enabled and the part has a pool for it besides the PF's; the PF owns the pool
     /// after its VFs (Linux igb / ixgbe) and any pool no VF has.
     func poolOwner(port: Int, pool: Int) -> (function: SRIOVDevice.FunctionID, rid: UInt16, busMaster: Bool)? {
@@ -296,7 +297,7 @@ public final class DMAEngine: Component {
                 p.update(receive, q) { $0.stop() }
             }
             // The thresholds may have changed.
-            p.attention.insert(2 * q + (receive ? 0 : 1))
+            p.attend(receive, q)
         case .tail(let receive, let q):
             guard receive ? p.rx[q].enabled : p.tx[q].enabled else { return }
             p.update(receive, q) { $0.setTail(Int(values(index))) }
@@ -401,10 +402,9 @@ public final class DMAEngine: Component {
                 r.writeBacks.removeLast(frame.descriptors.count)
                 return r.generation
             }
-            p.inFlight[id] = PortQueues.TransmitFrame(queue: q, pool: p.pool(ofQueue: q), descriptors: frame.descriptors.map { $0.reportStatus },
-                                                      indices: frame.indices, parts: Array(repeating: nil, count: parts), vlan: frame.vlan,
-                                                      generation: generation, bytes: frame.bytes)
-            p.fetchingFrames[q] += 1
+            p.startFetching(id, PortQueues.TransmitFrame(queue: q, pool: p.pool(ofQueue: q), descriptors: frame.descriptors.map { $0.reportStatus },
+                                                         indices: frame.indices, parts: Array(repeating: nil, count: parts), vlan: frame.vlan,
+                                                         generation: generation, bytes: frame.bytes))
             p.transmitBufferUsed += frame.bytes
             p.charge(queue: q, bytes: frame.bytes, at: simulator.now, linkBitsPerSecond: p.port.bitsPerSecond, clockHz: simulator.clockHz)
             p.lastServed = q
@@ -440,9 +440,7 @@ public final class DMAEngine: Component {
                 frame.parts[part] = bytes
                 p.inFlight[id] = frame
             case .failed(let status):
-                p.inFlight[id] = nil
-                p.fetchingFrames[frame.queue] -= 1
-                p.attention.insert(2 * frame.queue + 1)
+                p.finishFetching(id)
                 p.transmitBufferUsed -= frame.bytes
                 if p.tx[frame.queue].generation == frame.generation {
                     p.update(false, frame.queue) { $0.stop(status == .unsupportedRequest ? .unsupportedRequest : .completerAbort) }
@@ -451,9 +449,7 @@ public final class DMAEngine: Component {
                 return
             }
             guard frame.parts.allSatisfy({ $0 != nil }) else { return }
-            p.inFlight[id] = nil
-            p.fetchingFrames[frame.queue] -= 1
-            p.attention.insert(2 * frame.queue + 1)
+            p.finishFetching(id)
             var bytes: [UInt8] = []
             bytes.reserveCapacity(frame.bytes)
             for part in frame.parts { bytes += part! }

@@ -9,7 +9,8 @@ extension DMAEngine {
     /// message goes) and, for a VF, its mailbox bits (its side of the mailbox register). The last
     /// pool is traced as the PF's (Linux's layout with every VF enabled).
     /// `changes`: what says the engine's state and registers may have changed (its ticks and
-    /// those of whatever writes its registers); the interrupt lines are sampled every clock.
+    /// those of whatever writes its registers); the interrupt lines have their own (the last
+    /// message's clock and the next).
     public func registerProbes(_ sim: Simulator, prefix: String, pools: [Int], changes: ProbeChanges? = nil) {
         let d = "\(prefix).dma"
         // An interrupt line rises on the clock a message goes and falls on the next: it can

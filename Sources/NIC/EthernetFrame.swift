@@ -15,7 +15,10 @@ public struct EthernetFrame: Sendable, Equatable {
     public var size: Int { max(bytes.count + Self.fcs, Self.minimumSize) }
 
     /// Bytes of wire time the frame takes, gap included: 84 for a minimum frame.
-    public var wireBytes: Int { Self.preambleAndSFD + size + Self.interFrameGap }
+    public var wireBytes: Int { Self.wireBytes(size: size) }
+    /// Bytes a frame of `size` bytes (FCS included) takes on the wire: preamble, SFD and
+    /// inter-frame gap added.
+    public static func wireBytes(size: Int) -> Int { preambleAndSFD + size + interFrameGap }
 
     /// A frame of `size` bytes (FCS included) from `source` to `destination`, with an 802.1Q tag
     /// for `vlan` if given, an IPv4 EtherType and a counting payload.

@@ -20,6 +20,9 @@ public struct FrameGenerator {
     /// Every frame's size (FCS included), or nil for the mix of 64 to 1518.
     let size: Int?
 
+    /// The generator's station: a locally administered MAC outside the port.
+    public static let station: UInt64 = 0x02_10_00_00_00_01
+
     public init(seed: UInt64, weights: [Kind: Int], tables: FilterTables<Concrete>, size: Int? = nil) {
         self.size = size
         rng = DeterministicRNG(seed: seed)
@@ -28,8 +31,7 @@ public struct FrameGenerator {
         addresses = tables.receiveAddresses.filter { $0.valid.isSet && $0.address.value >> 40 & 1 == 0 }.map { $0.address.value }
         vlans = tables.vlanFilters.filter { $0.valid.isSet }.map { UInt16($0.vlanID.value) }
         maxFrame = Int(tables.longPacketEnable.isSet ? tables.maxLength.value : 1518)
-        // A locally administered station outside the port.
-        source = 0x02_10_00_00_00_01
+        source = Self.station
     }
 
     mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : Int(rng.next() % UInt64(n)) }

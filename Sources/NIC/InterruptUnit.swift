@@ -170,10 +170,15 @@ public final class InterruptUnit {
             msix.setPending(f, vector: v, true)
             return
         }
+        fire(f, vector: v, address: entry.address, data: entry.data, at: clock)
+    }
+
+    /// Vector `v`'s message goes out (its MSI-X entry's address and data), and is counted.
+    func fire(_ f: SRIOVDevice.FunctionID, vector v: Int, address: UInt64, data: UInt32, at clock: UInt64) {
         messages += 1
         lastMessage[f] = clock
         lastAnyMessage = clock
-        send?(f, entry.address, entry.data)
+        send?(f, address, data)
         fired?(f, v, clock)
     }
 
@@ -182,11 +187,7 @@ public final class InterruptUnit {
         for v in 0..<msix.vectors(of: f) where msix.pending(f, vector: v) {
             guard let entry = msix.entry(f, vector: v), let control = control?(f), control.enabled, !control.functionMask, !entry.masked else { continue }
             msix.setPending(f, vector: v, false)
-            messages += 1
-            lastMessage[f] = clock
-            lastAnyMessage = clock
-            send?(f, entry.address, entry.data)
-            fired?(f, v, clock)
+            fire(f, vector: v, address: entry.address, data: entry.data, at: clock)
         }
     }
 

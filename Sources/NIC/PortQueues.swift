@@ -33,13 +33,13 @@ public final class PortQueues {
     var draining: [(mark: UInt64, bytes: Int)] = []
     var drainingHead = 0
     var transmitBufferUsed = 0
+    /// Tx frames being fetched, by id (`fetchingFrames` counts them per queue): changed only
+    /// through `startFetching` and `finishFetching`.
     var inFlight: [UInt64: TransmitFrame] = [:]
     var lastServed = -1
     /// Per Tx queue: the clock, in 1/16384ths, before which the queue may not start another
     /// frame (its rate factor is the registers', `NICRegisters.rateFactors`).
     var nextAllowed: [UInt64]
-    /// Queues with an enabled ring.
-    var enabledQueues: Set<Int> = []
     public internal(set) var counters = Counters()
     /// Sees every frame a pool was given and the port then dropped: (pool, frame, why).
     var dropped: ((Int, EthernetFrame, ReceiveDrop) -> Void)?
@@ -166,18 +166,34 @@ public final class PortQueues {
             let control = registers.value(port: port.index, index: r.control)
             registers.hardwareStore(port: port.index, index: r.control, value: fields.enable.setting(0, in: control))
         }
-        if rx[q].enabled || tx[q].enabled { enabledQueues.insert(q) } else { enabledQueues.remove(q) }
         if tx[q].enabled && tx[q].cached > 0 { transmitReady.insert(q) } else { transmitReady.remove(q) }
-        attention.insert(2 * q + (receive ? 0 : 1))
+        attend(receive, q)
         return result
     }
 
+    /// Marks a ring for the engine's next look at its prefetch and write-back.
+    func attend(_ receive: Bool, _ q: Int) { attention.insert(2 * q + (receive ? 0 : 1)) }
+
     /// Marks every enabled ring for the engine's next look (the functions' config changed).
     func attendAll() {
-        for q in enabledQueues {
-            attention.insert(2 * q)
-            attention.insert(2 * q + 1)
+        for q in rx.indices {
+            if rx[q].enabled { attend(true, q) }
+            if tx[q].enabled { attend(false, q) }
         }
+    }
+
+    /// A Tx frame's data reads were issued: it is in flight until `finishFetching`.
+    func startFetching(_ id: UInt64, _ frame: TransmitFrame) {
+        inFlight[id] = frame
+        fetchingFrames[frame.queue] += 1
+    }
+
+    /// Frame `id` is no longer being fetched (all its data came, or a read failed): its queue
+    /// may be idle now.
+    func finishFetching(_ id: UInt64) {
+        guard let frame = inFlight.removeValue(forKey: id) else { return }
+        fetchingFrames[frame.queue] -= 1
+        attend(false, frame.queue)
     }
 
     // MARK: Receive packet buffer
@@ -210,7 +226,7 @@ public final class PortQueues {
             receiveHead = 0
         }
         bufferedFrames[first.queue] -= 1
-        attention.insert(2 * first.queue)
+        attend(true, first.queue)
         return first
     }
 
@@ -290,7 +306,7 @@ public final class PortQueues {
     func charge(queue q: Int, bytes: Int, at clock: UInt64, linkBitsPerSecond: UInt64, clockHz: UInt64) {
         let factor = UInt64(fields.rateFactor.value(in: rateFactors[q]))
         guard fields.rateEnable.value(in: rateFactors[q]) == 1, factor > 0 else { return }
-        let bits = UInt64(max(bytes + EthernetFrame.fcs, EthernetFrame.minimumSize) + EthernetFrame.preambleAndSFD + EthernetFrame.interFrameGap) * 8
+        let bits = UInt64(EthernetFrame.wireBytes(size: max(bytes + EthernetFrame.fcs, EthernetFrame.minimumSize))) * 8
         // clocks * 2^14 = bits * RF(2^14 units) * clockHz / link
         let (high, low) = (bits * factor).multipliedFullWidth(by: clockHz)
         let increment = high < linkBitsPerSecond ? linkBitsPerSecond.dividingFullWidth((high, low)).quotient : UInt64.max / 4

@@ -29,9 +29,13 @@ public final class Endpoint: Component {
         let count: Int
     }
     public var link: Link?
-    public var observer: HopObserver?
+    public var observer: HopObserver? {
+        get { hopRecord.observer }
+        set { hopRecord.observer = newValue }
+    }
     /// TLPs that passed this node, by kind (`TLP.Kind.index`), for run summaries.
-    public private(set) var hops = Array(repeating: UInt64(0), count: TLP.Kind.allCases.count)
+    public var hops: [UInt64] { hopRecord.byKind }
+    var hopRecord = HopRecord()
     /// The device's memory-mapped registers, by function, BAR and offset.
     public var registers: (any MemoryMappedRegisters)?
     /// Requests the device's DMA engine issues (the endpoint puts them on the link behind its
@@ -240,11 +244,9 @@ public final class Endpoint: Component {
                   status: .unsupportedRequest, byteCount: 4), simulator: simulator)
     }
 
-    /// Counts a TLP passing this node and, when someone observes hops (the TLP log, tests),
-    /// tells them where it came from and went; the names are only made for an observer.
+    /// A TLP passes this node (`HopRecord`).
     func hop(_ tlp: TLP, ingress: @autoclosure () -> String, egress: @autoclosure () -> String, _ simulator: Simulator) {
-        hops[tlp.kind.index] += 1
-        if let observer { observer(Hop(clock: simulator.now, node: path, ingress: ingress(), egress: egress(), tlp: tlp)) }
+        hopRecord.record(tlp, node: path, clock: simulator.now, ingress: ingress, egress: egress)
     }
 }
 

@@ -35,9 +35,13 @@ public final class FabricNode: Component {
     public internal(set) var upstreamPort: PortFunction?
     public var upstreamLink: Link?
     public private(set) var counters = FabricCounters()
-    public var observer: HopObserver?
+    public var observer: HopObserver? {
+        get { hopRecord.observer }
+        set { hopRecord.observer = newValue }
+    }
     /// TLPs that passed this node, by kind (`TLP.Kind.index`), for run summaries.
-    public private(set) var hops = Array(repeating: UInt64(0), count: TLP.Kind.allCases.count)
+    public var hops: [UInt64] { hopRecord.byKind }
+    var hopRecord = HopRecord()
     public var hooks = RoutingHooks()
 
     /// Root complex: requests the CPU issues, and where their completions go.
@@ -425,10 +429,8 @@ public final class FabricNode: Component {
         return out
     }
 
-    /// Counts a TLP passing this node and, when someone observes hops (the TLP log, tests),
-    /// tells them where it came from and went; the names are only made for an observer.
+    /// A TLP passes this node (`HopRecord`).
     func hop(_ tlp: TLP, ingress: @autoclosure () -> String, egress: @autoclosure () -> String, _ simulator: Simulator) {
-        hops[tlp.kind.index] += 1
-        if let observer { observer(Hop(clock: simulator.now, node: path, ingress: ingress(), egress: egress(), tlp: tlp)) }
+        hopRecord.record(tlp, node: path, clock: simulator.now, ingress: ingress, egress: egress)
     }
 }

@@ -54,6 +54,21 @@ public struct Hop: Sendable {
 /// Receives every hop; the TLP log and tests subscribe.
 public typealias HopObserver = (Hop) -> Void
 
+/// What a node keeps of the TLPs passing it: a count per kind (`TLP.Kind.index`) for run
+/// summaries, and the observer (the TLP log, tests), told where each came from and went; the
+/// names are made only when someone observes.
+public struct HopRecord {
+    public var observer: HopObserver?
+    public private(set) var byKind = Array(repeating: UInt64(0), count: TLP.Kind.allCases.count)
+
+    public init() {}
+
+    mutating func record(_ tlp: TLP, node: String, clock: UInt64, ingress: () -> String, egress: () -> String) {
+        byKind[tlp.kind.index] += 1
+        if let observer { observer(Hop(clock: clock, node: node, ingress: ingress(), egress: egress(), tlp: tlp)) }
+    }
+}
+
 /// Counters every node keeps, for run summaries.
 public struct FabricCounters: Sendable, Equatable {
     public var forwarded: UInt64 = 0

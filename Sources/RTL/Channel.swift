@@ -19,11 +19,8 @@ public final class Channel<Item>: AnyChannel {
 
     /// The consumer is woken when an item becomes visible; the producer when a full channel
     /// gets space again.
-    /// Not weak: a weak reference gives the component a side table, and then every retain of
-    /// it (each probe sample, each closure call) takes the slow path. A consumer or producer is
-    /// a component of the simulator, which holds it as long as the channel can be used.
-    public unowned(unsafe) var consumer: (any Component)? { didSet { consumerIndex = nil } }
-    public unowned(unsafe) var producer: (any Component)? { didSet { producerIndex = nil } }
+    public weak var consumer: (any Component)? { didSet { consumerIndex = nil } }
+    public weak var producer: (any Component)? { didSet { producerIndex = nil } }
     /// Their numbers in the simulator, looked up on first use.
     @usableFromInline var consumerIndex: Int?
     @usableFromInline var producerIndex: Int?
@@ -90,6 +87,14 @@ public final class Channel<Item>: AnyChannel {
     @inlinable
     public var peek: Item? { valid ? items[head + pendingPops] : nil }
 
+    /// Tells the simulator, once per clock, that this channel has a push or pop to commit.
+    @inlinable
+    func markDirty() {
+        guard !isDirty else { return }
+        isDirty = true
+        simulator.markDirty(self)
+    }
+
     /// Wakes the consumer (or the producer) at `clock`.
     @usableFromInline
     func wakeConsumer(at clock: UInt64) {
@@ -120,10 +125,7 @@ public final class Channel<Item>: AnyChannel {
         items.append(item)
         visible.append(visibleAt)
         pushCount += 1
-        if !isDirty {
-            isDirty = true
-            simulator.markDirty(self)
-        }
+        markDirty()
         wakeConsumer(at: visibleAt)
         return true
     }
@@ -135,10 +137,7 @@ public final class Channel<Item>: AnyChannel {
         let item = items[head + pendingPops]
         pendingPops += 1
         popCount += 1
-        if !isDirty {
-            isDirty = true
-            simulator.markDirty(self)
-        }
+        markDirty()
         return item
     }
 

@@ -99,9 +99,6 @@ public final class Simulator {
         return index
     }
 
-    /// The number of a component, if it was added.
-    func indexIfAdded(_ component: any Component) -> Int? { indexOf[ObjectIdentifier(component)] }
-
     /// `wake(_:at:)` for the component numbered `index`.
     @inlinable
     public func wake(index: Int, at clock: UInt64) {
