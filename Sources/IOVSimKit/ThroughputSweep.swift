@@ -25,6 +25,8 @@ public enum ThroughputSweep {
         public let mpps: Double
         public let gbps: Double
         public let limit: String
+        /// Frames written into host memory in the window: a rate is good to one of them.
+        public let frames: UInt64
     }
 
     public struct Report: Sendable {
@@ -47,6 +49,11 @@ public enum ThroughputSweep {
             }
             out += row(header) + "\n"
             for line in lines { out += row(line) + "\n" }
+            // A short window holds few large frames: say how far a rate can be off (over 1%).
+            if let fewest = rows.min(by: { $0.frames < $1.frames }), fewest.frames < 100 {
+                out += "note: \(fewest.port) took \(fewest.frames) frames of \(fewest.size) bytes in the window: a rate is good to one frame "
+                    + "(\(String(format: "%.1f", 100 / Double(max(fewest.frames, 1))))%); a longer --cycles narrows it\n"
+            }
             return out
         }
     }
@@ -134,7 +141,7 @@ public enum ThroughputSweep {
             } else {
                 limit = "the frames offered (\(pcie))"
             }
-            rows.append(Row(size: size, port: p.port.path, lineMpps: line / 1e6, mpps: rate / 1e6, gbps: rate * Double(8 * size) / 1e9, limit: limit))
+            rows.append(Row(size: size, port: p.port.path, lineMpps: line / 1e6, mpps: rate / 1e6, gbps: rate * Double(8 * size) / 1e9, limit: limit, frames: frames))
         }
         return (rows, receivers, simulator.clockHz)
     }

@@ -47,6 +47,8 @@ struct ThroughputTests {
         let rows = run.stdout.split(separator: "\n").filter { $0.first?.isNumber == true }
         #expect(rows.count == 12, "\(run.stdout)")   // 6 sizes x 2 ports
         #expect(rows.first?.hasPrefix("64     nic0.port0  1.488") == true, "\(run.stdout)")
+        // 20,000 clocks hold 6 frames of 1518 bytes per 1 GbE port: the report says how coarse that is.
+        #expect(run.stdout.contains("note: nic0.port0 took 6 frames of 1518 bytes in the window: a rate is good to one frame (16.7%)"), "\(run.stdout)")
         let bad = try IOVSimBinary.run(["run", Repository.model("i82576.toml"), "--sweep-frame-sizes", "--vcd", temporaryPath("x.vcd")])
         #expect(bad.status == 64)
         #expect(bad.stderr.contains("--sweep-frame-sizes runs its own traffic, one platform per frame size: it takes no --vcd"), "\(bad.stderr)")
