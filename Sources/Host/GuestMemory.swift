@@ -36,24 +36,36 @@ public struct GuestMemory {
 
     public func load(_ address: UInt64, dwords: Int) -> [UInt32] { (0..<dwords).map { load(address + 4 * UInt64($0)) } }
 
-    /// `bytes` at `address` (little-endian within each dword, as the NIC writes them).
+    /// `bytes` at `address` (little-endian within each dword, as the NIC writes them), page by
+    /// page (a guest page is one host page).
     public func store(_ address: UInt64, bytes: [UInt8]) {
         bytes.withUnsafeBufferPointer { b in
-            for k in stride(from: 0, to: b.count, by: 4) {
-                var dword: UInt32 = 0
-                for j in 0..<min(4, b.count - k) { dword |= UInt32(b[k + j]) << UInt32(8 * j) }
-                store(address + UInt64(k), dword)
+            pages(address, count: b.count) { host, range in
+                memory.store(bytes: UnsafeBufferPointer(rebasing: b[range]), at: host)
             }
         }
     }
 
     public func load(_ address: UInt64, count: Int) -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            for k in stride(from: 0, to: count, by: 4) {
-                let dword = load(address + UInt64(k))
-                for j in 0..<min(4, count - k) { buffer[k + j] = UInt8(truncatingIfNeeded: dword >> UInt32(8 * j)) }
+            for k in 0..<count { buffer[k] = 0xFF }
+            pages(address, count: count) { host, range in
+                memory.load(into: UnsafeMutableBufferPointer(rebasing: buffer[range]), from: host)
             }
             initialized = count
+        }
+    }
+
+    /// Splits `count` bytes from dword-aligned `address` at guest page boundaries, giving each
+    /// piece's host address and its range of the bytes (pieces beyond the VM's memory left out,
+    /// as a load or store of them is). An unaligned address goes dword by dword.
+    func pages(_ address: UInt64, count: Int, _ body: (UInt64, Range<Int>) -> Void) {
+        var k = 0
+        while k < count {
+            let a = address + UInt64(k)
+            let n = address & 3 == 0 ? min(count - k, Int(HostMemory.pageSize - a % HostMemory.pageSize)) : min(count - k, 4)
+            if let host = host(a) { body(host, k..<k + n) }
+            k += n
         }
     }
 }

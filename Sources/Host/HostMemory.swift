@@ -22,21 +22,23 @@ public final class HostMemory {
     public static let pageSize: UInt64 = 4096
     /// Bytes of host memory: addresses at and above it are not memory.
     public let size: UInt64
-    /// The written pages' dwords, and which slot holds each page; the last page looked up is
-    /// remembered (a frame or a descriptor is many dwords in one page).
-    var slots: [[UInt32]] = []
+    /// The written pages' dwords, one page after another (slot k's page at words k * 1024 ...),
+    /// and which slot holds each page; the last page looked up is remembered (a frame or a
+    /// descriptor is many dwords in one page).
+    var words: [UInt32] = []
     var slotOf: [UInt64: Int] = [:]
     var lastPage = UInt64.max, lastSlot = 0
     var owners: [UInt64: Owner] = [:]
     /// Bumped on every change of a page's owner, for callers that remember an owner.
     public private(set) var ownersGeneration: UInt64 = 0
+    static let pageWords = Int(pageSize / 4)
 
     public init(size: UInt64) {
         self.size = size
     }
 
     /// Pages that have been written.
-    public var touchedPages: Int { slots.count }
+    public var touchedPages: Int { slotOf.count }
 
     public func contains(_ address: UInt64) -> Bool { address < size }
 
@@ -57,25 +59,76 @@ public final class HostMemory {
             return s
         }
         guard create else { return nil }
-        slots.append(Array(repeating: 0, count: Int(Self.pageSize / 4)))
-        slotOf[page] = slots.count - 1
+        let s = slotOf.count
+        words.append(contentsOf: repeatElement(0, count: Self.pageWords))
+        slotOf[page] = s
         lastPage = page
-        lastSlot = slots.count - 1
-        return lastSlot
+        lastSlot = s
+        return s
+    }
+
+    /// Where the dword at `address` is kept, if its page was written (or `create`).
+    @inline(__always)
+    func index(_ address: UInt64, create: Bool) -> Int? {
+        guard let s = slot(address / Self.pageSize, create: create) else { return nil }
+        return s &* Self.pageWords &+ Int(address % Self.pageSize) / 4
     }
 
     /// The dword at `address` (its low two bits ignored); zero where nothing was written.
     public func read32(_ address: UInt64) -> UInt32 {
-        guard let s = slot(address / Self.pageSize, create: false) else { return 0 }
-        return slots[s][Int(address % Self.pageSize) / 4]
+        guard let i = index(address, create: false) else { return 0 }
+        return words[i]
     }
 
     /// Writes the bytes of `value` that `byteEnables` selects (bit n: byte n).
     public func write32(_ address: UInt64, _ value: UInt32, byteEnables: UInt8 = 0xF) {
-        guard contains(address), byteEnables & 0xF != 0, let s = slot(address / Self.pageSize, create: true) else { return }
-        let k = Int(address % Self.pageSize) / 4
+        guard contains(address), byteEnables & 0xF != 0, let i = index(address, create: true) else { return }
         let mask = byteEnables & 0xF == 0xF ? ~0 : ConfigWrite.byteMask(byteEnables)
-        slots[s][k] = slots[s][k] & ~mask | value & mask
+        words[i] = words[i] & ~mask | value & mask
+    }
+
+    /// `bytes` from dword-aligned `address` on, four to a dword, little-endian, the last dword's
+    /// missing bytes zero: what `write32` of each dword would do, for bytes within one page.
+    func store(bytes: UnsafeBufferPointer<UInt8>, at address: UInt64) {
+        guard !bytes.isEmpty else { return }
+        let last = address &+ UInt64(bytes.count - 1)
+        guard address & 3 == 0, last / Self.pageSize == address / Self.pageSize, contains(last),
+              let first = index(address, create: true) else {
+            for k in stride(from: 0, to: bytes.count, by: 4) { write32(address + UInt64(k), Self.dword(bytes, at: k)) }
+            return
+        }
+        words.withUnsafeMutableBufferPointer { w in
+            for k in stride(from: 0, to: bytes.count, by: 4) { w[first + k / 4] = Self.dword(bytes, at: k) }
+        }
+    }
+
+    /// `bytes.count` bytes from dword-aligned `address` on (little-endian within each dword),
+    /// within one page: what `read32` of each dword gives.
+    func load(into bytes: UnsafeMutableBufferPointer<UInt8>, from address: UInt64) {
+        let count = bytes.count
+        func put(_ dword: UInt32, at k: Int) {
+            for j in 0..<min(4, count - k) { bytes[k + j] = UInt8(truncatingIfNeeded: dword >> UInt32(8 * j)) }
+        }
+        guard count > 0 else { return }
+        guard address & 3 == 0, (address &+ UInt64(count - 1)) / Self.pageSize == address / Self.pageSize else {
+            for k in stride(from: 0, to: count, by: 4) { put(read32(address + UInt64(k)), at: k) }
+            return
+        }
+        guard let first = index(address, create: false) else {
+            for k in 0..<count { bytes[k] = 0 }
+            return
+        }
+        words.withUnsafeBufferPointer { w in
+            for k in stride(from: 0, to: count, by: 4) { put(w[first + k / 4], at: k) }
+        }
+    }
+
+    /// The dword of `bytes` from `k` (fewer than four bytes left: the rest zero).
+    @inline(__always)
+    static func dword(_ bytes: UnsafeBufferPointer<UInt8>, at k: Int) -> UInt32 {
+        var dword: UInt32 = 0
+        for j in 0..<min(4, bytes.count - k) { dword |= UInt32(bytes[k + j]) << UInt32(8 * j) }
+        return dword
     }
 
     public func read64(_ address: UInt64) -> UInt64 { UInt64(read32(address + 4)) << 32 | UInt64(read32(address)) }

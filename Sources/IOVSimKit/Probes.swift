@@ -59,16 +59,14 @@ enum PlatformProbes {
     /// The decoded oldest packet of a channel, decoded once however many probes read it.
     final class Head {
         let channel: Channel<Packet>
-        var serial: UInt64?
-        var dws: [UInt32] = []
+        var packet: Packet?
         var tlp: TLP?
         init(_ channel: Channel<Packet>) { self.channel = channel }
         var current: TLP? {
-            guard let packet = channel.oldest else { return nil }
-            if packet.serial != serial || packet.dws != dws {
-                serial = packet.serial
-                dws = packet.dws
-                tlp = try? TLP.decode(packet.dws).get()
+            guard let head = channel.oldest else { return nil }
+            if packet.map({ !head.same(as: $0) }) ?? true {
+                packet = head
+                tlp = try? head.decoded.get()
             }
             return tlp
         }
@@ -82,7 +80,7 @@ enum PlatformProbes {
         let changes = ends.count == 2 ? simulator.ticks(of: ends) : nil
         simulator.probe("\(path).valid", width: 1, changes: changes) { channel.count > 0 ? 1 : 0 }
         simulator.probe("\(path).count", width: 8, changes: changes) { UInt64(min(channel.count, 255)) }
-        simulator.probe("\(path).type", width: 8, changes: changes) { UInt64(channel.oldest.map { $0.dws[0] >> 24 } ?? 0) }
+        simulator.probe("\(path).type", width: 8, changes: changes) { UInt64(channel.oldest.map { $0.fmtType } ?? 0) }
         simulator.probe("\(path).requester", width: 16, changes: changes) { UInt64(head()?.requesterID ?? 0) }
         simulator.probe("\(path).target", width: 64, changes: changes) {
             guard let t = head() else { return 0 }

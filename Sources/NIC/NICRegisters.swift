@@ -119,6 +119,10 @@ public final class NICRegisters: MemoryMappedRegisters {
         ports[p].hardwareStore(index: k, value)
     }
 
+    /// Changes whenever a register write may have changed port `p`'s filters (what `filters`
+    /// decodes again for).
+    public func filtersVersion(port p: Int) -> UInt64 { writes[p] }
+
     /// The port's receive filters and transmit settings as its registers set them now.
     public func filters(port p: Int) -> (tables: FilterTables<Concrete>, settings: TransmitSwitch.Settings<Concrete>) {
         if let d = decoded[p], d.writes == writes[p] { return (d.tables, d.settings) }

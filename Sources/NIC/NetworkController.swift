@@ -105,6 +105,8 @@ public final class EthernetPort {
         sorter = ReceiveSorter(simulator, path: "\(path).sorter", input: received, pools: pools) { registers.filters(port: index).tables }
         transmitRequests = Channel<TransmitRequest>(simulator, path: "\(path).txq", capacity: 1 << 20, latency: 1)
         transmitter = TransmitStage(simulator, path: "\(path).txswitch", input: transmitRequests) { registers.filters(port: index) }
+        sorter.tablesVersion = { registers.filtersVersion(port: index) }
+        transmitter.filtersVersion = sorter.tablesVersion
         let wire = Channel<EthernetFrame>(simulator, path: "\(path).tx", capacity: 1 << 20, latency: 1)
         transmitMAC = MACPort(simulator, path: "\(path).txmac", bitsPerSecond: c.bitsPerSecond, output: wire)
         wireEnd = ChannelSink(simulator, path: "\(path).wire", input: wire)

@@ -12,6 +12,10 @@ public final class ReceiveSorter: Component {
     public var tables: () -> FilterTables<Concrete>
     /// Gets each copy: (pool, frame, clock).
     public var deliver: ((Int, EthernetFrame, UInt64) -> Void)?
+    /// The filters' version (it changes whenever a register write may have changed them): when
+    /// set, decisions are remembered for frames with the same header until it changes.
+    public var tablesVersion: (() -> UInt64)?
+    public private(set) var memo = DecisionMemo<L2Sorter.Decision<Concrete>>()
     /// Sees each decision: (frame, pool bitmap, drop reason, clock).
     public var decided: ((EthernetFrame, UInt64, L2Sorter.DropReason, UInt64) -> Void)?
 
@@ -39,7 +43,9 @@ public final class ReceiveSorter: Component {
 
     public func tick(_ simulator: Simulator) {
         guard let frame = input.pop() else { return }
-        let decision = L2Sorter.receive(frame.header, tables())
+        let header = frame.header
+        let decision = tablesVersion.map { memo.value(for: .init(header), version: $0()) { L2Sorter.receive(header, tables()) } }
+            ?? L2Sorter.receive(header, tables())
         lastPools = decision.pools.value
         lastReason = L2Sorter.DropReason(rawValue: decision.dropReason.value) ?? .delivered
         if lastReason != .delivered { drops[lastReason, default: 0] += 1 }

@@ -25,6 +25,9 @@ public final class TransmitStage: Component {
     public let path: String
     public let input: Channel<TransmitRequest>
     public let filters: () -> (tables: FilterTables<Concrete>, settings: TransmitSwitch.Settings<Concrete>)
+    /// The filters' version, as `ReceiveSorter.tablesVersion`.
+    public var filtersVersion: (() -> UInt64)?
+    public private(set) var memo = DecisionMemo<TransmitSwitch.Decision<Concrete>>()
     public var toWire: ((EthernetFrame, UInt64) -> Void)?
     /// Gets each local copy: (pool, frame, clock).
     public var deliver: ((Int, EthernetFrame, UInt64) -> Void)?
@@ -58,9 +61,13 @@ public final class TransmitStage: Component {
     public func tick(_ simulator: Simulator) {
         guard let request = input.pop() else { return }
         defer { if input.valid { simulator.wake(self, after: 1) } }
-        let (tables, settings) = filters()
         let header = request.frame.header
-        let decision = TransmitSwitch.transmit(header, pool: Bits(UInt64(request.pool & 63)), tables, settings)
+        let pool = request.pool & 63
+        func decide() -> TransmitSwitch.Decision<Concrete> {
+            let (tables, settings) = filters()
+            return TransmitSwitch.transmit(header, pool: Bits(UInt64(pool)), tables, settings)
+        }
+        let decision = filtersVersion.map { memo.value(for: .init(header, pool: pool), version: $0(), decide) } ?? decide()
         let reason = TransmitSwitch.DropReason(rawValue: decision.dropReason.value) ?? .sent
         lastReason = reason
         let local = decision.localPools.value

@@ -209,7 +209,7 @@ public final class Endpoint: Component {
 
     /// Byte enables of DW `k` of a `length`-DW request (PCIe Base 4.0 §2.2.5).
     static func byteEnables(_ tlp: TLP, dw k: Int) -> UInt8 {
-        k == 0 ? tlp.firstBE : k == tlp.length - 1 ? tlp.lastBE : 0xF
+        TLP.byteEnables(dw: k, of: tlp.length, firstBE: tlp.firstBE, lastBE: tlp.lastBE)
     }
 
     func memory(_ tlp: TLP, _ simulator: Simulator) {

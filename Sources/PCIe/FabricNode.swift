@@ -151,9 +151,9 @@ public final class FabricNode: Component {
     /// A malformed packet whose header still says non-posted request (no data, not a completion
     /// or message) and names a requester.
     static func readLike(_ packet: Packet) -> Bool {
-        let dw0 = packet.dws.first ?? 0
-        let fmt = dw0 >> 29, type = (dw0 >> 24) & 0x1F
-        return fmt & 0b010 == 0 && fmt <= 0b011 && type != 0b01010 && type & 0b11000 != 0b10000 && packet.dws.count >= 2
+        let dws = packet.dws
+        let fmt = (dws.first ?? 0) >> 29, type = (dws.first ?? 0) >> 24 & 0x1F
+        return fmt & 0b010 == 0 && fmt <= 0b011 && type != 0b01010 && type & 0b11000 != 0b10000 && dws.count >= 2
     }
 
     func route(_ tlp: TLP, packet: Packet, ingress: Int, _ simulator: Simulator) -> Bool {
@@ -260,7 +260,8 @@ public final class FabricNode: Component {
             counters.dropped += 1
             return true
         }
-        let completion = unsupportedRequest(requester: UInt16(packet.dws[1] >> 16), tag: UInt8((packet.dws[1] >> 8) & 0xFF), ingress: ingress)
+        let dw1 = packet.dws[1]
+        let completion = unsupportedRequest(requester: UInt16(dw1 >> 16), tag: UInt8((dw1 >> 8) & 0xFF), ingress: ingress)
         let sent = send(completion, to: ingress, from: "UR", simulator)
         if sent { counters.malformed += 1 }
         return sent
@@ -359,6 +360,10 @@ public final class FabricNode: Component {
         hop(tlp, ingress: ingressName(ingress), egress: "memory", simulator)
         if tlp.kind == .memoryWrite {
             // Only the enabled bytes are written (PCIe Base 4.0 §2.2.5).
+            if let host {
+                host.write(target, payload: tlp.payload, firstBE: tlp.firstBE, lastBE: tlp.lastBE, requester: tlp.requesterID, clock: simulator.now)
+                return true
+            }
             for (k, dw) in tlp.payload.enumerated() {
                 store(target + UInt64(4 * k), dw, byteEnables: Endpoint.byteEnables(tlp, dw: k), requester: tlp.requesterID, clock: simulator.now)
             }

@@ -1,29 +1,39 @@
 import RTL
 
-/// A TLP on a link, as DWs exactly as encoded, with a serial number for logs.
+/// A TLP on a link, with a serial number for logs: the TLP its sender made, or dwords made any
+/// other way (such as a malformed packet a test injects). The dwords of a sender's TLP are its
+/// encoding, made only when something reads them (a trace); debug builds check at the send that
+/// they decode back to it.
 public struct Packet: Sendable {
-    public let dws: [UInt32]
     public var serial: UInt64
-    /// The TLP these dwords encode when the sender had one: a receiver takes it instead of
-    /// decoding the dwords again (debug builds check that they decode to it). Nil for dwords
-    /// made any other way, such as a malformed packet a test injects.
+    /// The sender's TLP, nil for raw dwords.
     public let tlp: TLP?
+    let raw: [UInt32]
 
     public init(dws: [UInt32], serial: UInt64) {
-        self.dws = dws
+        raw = dws
         self.serial = serial
         tlp = nil
     }
 
     public init(tlp: TLP, serial: UInt64) {
-        dws = tlp.encode()
+        raw = []
         self.serial = serial
         self.tlp = tlp
-        assert(TLP.decode(dws) == .success(tlp), "\(tlp) does not survive its encoding")
+        assert(TLP.decode(tlp.encode()) == .success(tlp), "\(tlp) does not survive its encoding")
     }
 
+    /// The dwords on the wire, header first.
+    public var dws: [UInt32] { tlp?.encode() ?? raw }
+
+    /// DW0's top byte, Fmt[2:0] and Type[4:0] (PCIe Base 4.0 §2.2.1), without encoding the rest.
+    public var fmtType: UInt32 { tlp?.fmtType ?? (raw.first ?? 0) >> 24 }
+
     /// The TLP: the sender's, else the dwords decoded.
-    public var decoded: Result<TLP, TLP.DecodeError> { tlp.map { .success($0) } ?? TLP.decode(dws) }
+    public var decoded: Result<TLP, TLP.DecodeError> { tlp.map { .success($0) } ?? TLP.decode(raw) }
+
+    /// The same packet (same TLP or the same dwords, same serial).
+    public func same(as other: Packet) -> Bool { serial == other.serial && tlp == other.tlp && raw == other.raw }
 }
 
 /// A PCIe link between an upstream component and a downstream one: one channel each way, with
@@ -100,6 +110,10 @@ public protocol HostMemoryPort: AnyObject {
     func read32(_ address: UInt64) -> UInt32
     /// A device's write of the enabled bytes of a dword (the host may check whose page it is).
     func write32(_ address: UInt64, _ value: UInt32, byteEnables: UInt8, requester: UInt16, clock: UInt64)
+    /// A device's memory write of `payload` from `address`: the enabled bytes of each dword, the
+    /// first dword's by `firstBE`, the last's by `lastBE` (PCIe Base 4.0 §2.2.5), as `write32`
+    /// of each.
+    func write(_ address: UInt64, payload: [UInt32], firstBE: UInt8, lastBE: UInt8, requester: UInt16, clock: UInt64)
     /// A device's interrupt message (a write to 0xFEEx_xxxx): true when it is delivered, false
     /// when interrupt remapping blocks it.
     func interrupt(requester: UInt16, address: UInt64, data: UInt32, clock: UInt64) -> Bool
@@ -111,6 +125,13 @@ public protocol HostMemoryPort: AnyObject {
 }
 
 extension HostMemoryPort {
+    public func write(_ address: UInt64, payload: [UInt32], firstBE: UInt8, lastBE: UInt8, requester: UInt16, clock: UInt64) {
+        for (k, dw) in payload.enumerated() {
+            write32(address + UInt64(4 * k), dw, byteEnables: TLP.byteEnables(dw: k, of: payload.count, firstBE: firstBE, lastBE: lastBE),
+                    requester: requester, clock: clock)
+        }
+    }
+
     /// A device's Invalidation Completion for an Invalidate Request the host sent it.
     public func invalidationCompleted(requester: UInt16) {}
 

@@ -137,8 +137,15 @@ public struct TLP: Sendable, Equatable, CustomStringConvertible {
     /// Bytes on the wire: header plus payload (framing and LCRC not counted).
     public var wireBytes: Int { (fourDWHeader ? 16 : 12) + (hasData ? 4 * length : 0) }
 
+    /// The byte enables of dword `k` of a `length`-dword request: First DW BE, Last DW BE, all
+    /// four between (PCIe Base 4.0 §2.2.5).
+    @inline(__always)
+    public static func byteEnables(dw k: Int, of length: Int, firstBE: UInt8, lastBE: UInt8) -> UInt8 {
+        k == 0 ? firstBE : k == length - 1 ? lastBE : 0xF
+    }
+
     /// Fmt[2:0] and Type[4:0] of DW0 byte 3.
-    var fmtType: UInt32 {
+    public var fmtType: UInt32 {
         let fmt: UInt32 = (hasData ? 0b010 : 0b000) | (fourDWHeader ? 0b001 : 0)
         let type: UInt32 = switch kind {
         case .memoryRead, .memoryWrite: 0b00000
