@@ -216,7 +216,10 @@ public final class HostCPU: Component {
     }
 
     func take(_ destination: UInt32, _ vectors: Set<UInt8>) -> UInt8? {
-        guard let vector = raised[destination]?.intersection(vectors).min() else { return nil }
+        // The lowest vector both raised and waited for (no set is built: this runs per waiter).
+        guard let pending = raised[destination], !pending.isEmpty else { return nil }
+        let (small, large) = pending.count < vectors.count ? (pending, vectors) : (vectors, pending)
+        guard let vector = small.lazy.filter({ large.contains($0) }).min() else { return nil }
         raised[destination]!.remove(vector)
         interruptsTaken += 1
         return vector

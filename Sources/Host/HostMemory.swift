@@ -23,10 +23,12 @@ public final class HostMemory {
     /// Bytes of host memory: addresses at and above it are not memory.
     public let size: UInt64
     /// The written pages' dwords, one page after another (slot k's page at words k * 1024 ...),
-    /// and which slot holds each page; the last page looked up is remembered (a frame or a
-    /// descriptor is many dwords in one page).
+    /// and which slot holds each page: a directory of 4,096-page chunks, each entry a slot or
+    /// -1 (a chunk exists once one of its pages is written). The last page looked up is
+    /// remembered (a frame or a descriptor is many dwords in one page).
     var words: [UInt32] = []
-    var slotOf: [UInt64: Int] = [:]
+    var directory: [[Int32]] = []
+    public private(set) var touchedPages = 0
     var lastPage = UInt64.max, lastSlot = 0
     var owners: [UInt64: Owner] = [:]
     /// Bumped on every change of a page's owner, for callers that remember an owner.
@@ -36,9 +38,6 @@ public final class HostMemory {
     public init(size: UInt64) {
         self.size = size
     }
-
-    /// Pages that have been written.
-    public var touchedPages: Int { slotOf.count }
 
     public func contains(_ address: UInt64) -> Bool { address < size }
 
@@ -53,15 +52,19 @@ public final class HostMemory {
     @inline(__always)
     func slot(_ page: UInt64, create: Bool) -> Int? {
         if page == lastPage { return lastSlot }
-        if let s = slotOf[page] {
+        let chunk = Int(truncatingIfNeeded: page >> 12), entry = Int(page & 0xFFF)
+        if chunk < directory.count, !directory[chunk].isEmpty, directory[chunk][entry] >= 0 {
             lastPage = page
-            lastSlot = s
-            return s
+            lastSlot = Int(directory[chunk][entry])
+            return lastSlot
         }
-        guard create else { return nil }
-        let s = slotOf.count
+        guard create, size > 0, page <= (size - 1) / Self.pageSize else { return nil }
+        if chunk >= directory.count { directory += Array(repeating: [], count: chunk + 1 - directory.count) }
+        if directory[chunk].isEmpty { directory[chunk] = Array(repeating: -1, count: 4096) }
+        let s = touchedPages
+        touchedPages += 1
         words.append(contentsOf: repeatElement(0, count: Self.pageWords))
-        slotOf[page] = s
+        directory[chunk][entry] = Int32(s)
         lastPage = page
         lastSlot = s
         return s

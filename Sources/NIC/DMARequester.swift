@@ -45,6 +45,17 @@ public struct DMARequester: Sendable {
         /// Requests of this read not yet fully completed.
         var pendingRequests: Int
         var failure: TLP.CompletionStatus?
+
+        /// `count` bytes of a completion's payload from byte lane `lane` on, into the data at `offset`.
+        mutating func take(_ payload: [UInt32], lane: Int, count: Int, at offset: Int) {
+            for k in 0..<count {
+                let b = lane + k
+                data[offset + k] = UInt8(truncatingIfNeeded: payload[b / 4] >> UInt32(8 * (b % 4)))
+            }
+        }
+
+        /// The first failure stays.
+        mutating func fail(_ status: TLP.CompletionStatus) { failure = failure ?? status }
     }
 
     /// An issued read request waiting for completions: which read, where in it, bytes to come.
@@ -163,6 +174,14 @@ public struct DMARequester: Sendable {
 
     /// Queues a DMA write of dwords (descriptor write-back, MSI-X messages): one request.
     public mutating func write(requester: UInt16, address: UInt64, dwords: [UInt32]) {
+        // Aligned and within one request (Max Payload Size, one 4 KiB page): the dwords are the
+        // payload, every byte enabled, as the split below would make it.
+        if address & 3 == 0, !dwords.isEmpty, 4 * dwords.count <= settings.maxPayload,
+           (address & 0xFFF) + UInt64(4 * dwords.count) <= 0x1000 {
+            posted.append(TLP(kind: .memoryWrite, requesterID: requester, length: dwords.count, firstBE: 0xF, lastBE: dwords.count > 1 ? 0xF : 0,
+                              address: address, payload: dwords))
+            return
+        }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(4 * dwords.count)
         for dw in dwords { for k in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: dw >> UInt32(8 * k))) } }
@@ -310,32 +329,29 @@ public struct DMARequester: Sendable {
             }
             return
         }
-        guard tlp.isCompletion, var o = outstanding[Int(tlp.tag)], var read = reads[o.read], read.requester == tlp.requesterID else {
+        guard tlp.isCompletion, var o = outstanding[Int(tlp.tag)], reads[o.read]?.requester == tlp.requesterID else {
             unexpectedCompletions += 1
             return
         }
         let lane = Int(tlp.lowerAddress & 3)
         let carried = min(o.remaining, 4 * tlp.payload.count - lane)
         let consistent = tlp.status == .successful && tlp.kind == .completionWithData && tlp.byteCount == o.remaining && carried > 0
+        // The read is changed where the table holds it (a copy would copy its data).
         if consistent {
-            for k in 0..<carried {
-                let b = lane + k
-                read.data[o.offset + k] = UInt8(truncatingIfNeeded: tlp.payload[b / 4] >> UInt32(8 * (b % 4)))
-            }
+            reads[o.read]!.take(tlp.payload, lane: lane, count: carried, at: o.offset)
             o.offset += carried
             o.remaining -= carried
         } else {
-            read.failure = read.failure ?? (tlp.status == .successful ? .completerAbort : tlp.status)
+            reads[o.read]!.fail(tlp.status == .successful ? .completerAbort : tlp.status)
             o.remaining = 0
         }
         if o.remaining == 0 {
             outstanding[Int(tlp.tag)] = nil
             if Int(tlp.tag) < settings.tags { freeTags.insert(tlp.tag, at: 0) }
-            read.pendingRequests -= 1
+            reads[o.read]!.pendingRequests -= 1
         } else {
             outstanding[Int(tlp.tag)] = o
         }
-        reads[o.read] = read
     }
 
     /// Reads whose data is complete (or that failed), in the order they were asked for; a read

@@ -22,6 +22,13 @@ public struct MMIORegister: Sendable, Equatable {
     public let offset: Int
     public let fields: [RegisterField]
     public let writeAction: WriteAction
+    /// The bits a write stores (RW and WO fields), the bits a one written clears (RW1C), the
+    /// bits a read returns as zero (WO) and the bits a read clears (RC), from the fields, kept
+    /// for every access.
+    public let writable: UInt32
+    public let writeOneToClear: UInt32
+    public let writeOnly: UInt32
+    public let readToClear: UInt32
 
     public init(_ name: String, offset: Int, fields: [RegisterField], writeAction: WriteAction = .store) {
         precondition(offset % 4 == 0, "register \(name) at 0x\(String(offset, radix: 16)) is not dword aligned")
@@ -30,6 +37,10 @@ public struct MMIORegister: Sendable, Equatable {
         self.offset = offset
         self.fields = fields
         self.writeAction = writeAction
+        writable = Self.mask(fields, [.rw, .wo])
+        writeOneToClear = Self.mask(fields, [.rw1c])
+        writeOnly = Self.mask(fields, [.wo])
+        readToClear = Self.mask(fields, [.rc])
     }
 
     /// A register that is one field of 32 bits.
@@ -39,7 +50,10 @@ public struct MMIORegister: Sendable, Equatable {
 
     public func field(_ name: String) -> RegisterField? { fields.first { $0.name == name } }
     public var resetValue: UInt32 { fields.reduce(0) { $0 | ($1.reset << UInt32($1.lsb)) & $1.mask } }
-    public func mask(_ kinds: Set<AccessKind>) -> UInt32 { fields.filter { kinds.contains($0.access) }.reduce(0) { $0 | $1.mask } }
+    public func mask(_ kinds: Set<AccessKind>) -> UInt32 { Self.mask(fields, kinds) }
+    static func mask(_ fields: [RegisterField], _ kinds: Set<AccessKind>) -> UInt32 {
+        fields.filter { kinds.contains($0.access) }.reduce(0) { $0 | $1.mask }
+    }
 }
 
 /// A register map: the registers of one part in datasheet order, arrays expanded (`RAL[3]`).
@@ -129,8 +143,8 @@ public struct RegisterFile: Sendable {
         case .setBits, .clearBits, .alias: return 0
         case .store: break
         }
-        let value = values[k] & ~register.mask([.wo])
-        values[k] &= ~register.mask([.rc])
+        let value = values[k] & ~register.writeOnly
+        if register.readToClear != 0 { values[k] &= ~register.readToClear }
         return value
     }
 
@@ -168,8 +182,8 @@ public struct RegisterFile: Sendable {
         case .alias:
             break
         case .store:
-            let writable = register.mask([.rw, .wo]) & enabled
-            let clearable = register.mask([.rw1c])
+            let writable = register.writable & enabled
+            let clearable = register.writeOneToClear
             values[k] = (values[k] & ~writable & ~(clearable & data)) | (data & writable)
         }
     }

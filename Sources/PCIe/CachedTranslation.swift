@@ -34,7 +34,8 @@ public enum CachedTranslation {
         let page = address >> Bits(12)
         var hit = Bit<A>(0), host = Bits<A, 64>.zero
         let untranslated = addressType .== .zero
-        for e in entries.reversed() {
+        for k in entries.indices.reversed() {
+            let e = entries[k]
             let matches = untranslated & cached & (e.domain .== domain) & (e.page .== page) & mux(write, e.writable, e.readable)
             host = mux(matches, (e.hostPage << Bits(12)) | (address & Bits(0xFFF)), host)
             hit = hit | matches

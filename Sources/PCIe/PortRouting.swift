@@ -99,7 +99,8 @@ public enum PortRouting {
 
         // Downward from the upstream side: the first port that claims it, else UR.
         var downward = ur
-        for (k, port) in ports.enumerated().reversed() {
+        for k in ports.indices.reversed() {
+            let port = ports[k]
             let target = mux(unreachable(tlp, port), ur, Bits<A, 8>(UInt64(k + 1)))
             downward = mux(claims(tlp, port), target, downward)
         }
@@ -118,7 +119,8 @@ public enum PortRouting {
             let direct = acs[bit: directTranslated] & (tlp.addressType .== 2)
             let redirect = (isRequest & ~tlp.idRouted & rr & ~direct) | (tlp.isCompletion & acs[bit: completionRedirect])
             var decision = up
-            for (k, port) in ports.enumerated().reversed() {
+            for k in ports.indices.reversed() {
+                let port = ports[k]
                 let peer = mux(unreachable(tlp, port), ur, mux(redirect, up, Bits<A, 8>(UInt64(k + 1))))
                 let selfTarget = mux(acs[bit: upstreamForwarding], up, ur)
                 decision = mux(claims(tlp, port), k == i ? selfTarget : peer, decision)

@@ -122,9 +122,19 @@ public struct TLP: Sendable, Equatable, CustomStringConvertible {
 
     /// A message routed by ID.
     public var isIDRoutedMessage: Bool { (kind == .message || kind == .messageWithData) && messageRouting == Self.routedByID }
-    public var isConfig: Bool { [.configRead0, .configWrite0, .configRead1, .configWrite1].contains(kind) }
+    public var isConfig: Bool {
+        switch kind {
+        case .configRead0, .configWrite0, .configRead1, .configWrite1: true
+        default: false
+        }
+    }
     public var isRequest: Bool { !isCompletion }
-    public var hasData: Bool { [.memoryWrite, .configWrite0, .configWrite1, .completionWithData, .messageWithData].contains(kind) }
+    public var hasData: Bool {
+        switch kind {
+        case .memoryWrite, .configWrite0, .configWrite1, .completionWithData, .messageWithData: true
+        default: false
+        }
+    }
     /// 4-DW header: memory requests above 4 GiB and messages.
     public var fourDWHeader: Bool {
         switch kind {

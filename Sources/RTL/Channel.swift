@@ -18,9 +18,11 @@ public final class Channel<Item>: AnyChannel {
     public let bytesPerClock: Int?
 
     /// The consumer is woken when an item becomes visible; the producer when a full channel
-    /// gets space again.
-    public weak var consumer: (any Component)? { didSet { consumerIndex = nil } }
-    public weak var producer: (any Component)? { didSet { producerIndex = nil } }
+    /// gets space again. Neither reference is counted, nor is the simulator: it holds every
+    /// component and channel for its whole life (a weak reference would give each component a
+    /// side table, and every retain of it the slow path; an unowned one costs a check per use).
+    public unowned(unsafe) var consumer: (any Component)? { didSet { consumerIndex = nil } }
+    public unowned(unsafe) var producer: (any Component)? { didSet { producerIndex = nil } }
     /// Their numbers in the simulator, looked up on first use.
     @usableFromInline var consumerIndex: Int?
     @usableFromInline var producerIndex: Int?
@@ -36,7 +38,7 @@ public final class Channel<Item>: AnyChannel {
     @usableFromInline var wireFreeAt: UInt64 = 0
     /// Pushed or popped this clock (the simulator commits it once).
     @usableFromInline var isDirty = false
-    @usableFromInline unowned let simulator: Simulator
+    @usableFromInline unowned(unsafe) let simulator: Simulator
 
     /// Counters for reports and probes.
     public var pushed: UInt64 { pushCount }

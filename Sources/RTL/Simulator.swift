@@ -93,11 +93,19 @@ public final class Simulator {
 
     /// The component's number (its declaration order), for callers that wake it often.
     public func index(of component: any Component) -> Int {
-        guard let index = indexOf[ObjectIdentifier(component)] else {
+        // A direct-mapped cache by object address in front of the dictionary: components that
+        // wake themselves every few clocks find their number without hashing.
+        let id = ObjectIdentifier(component)
+        let line = Int(truncatingIfNeeded: UInt(bitPattern: id) >> 4) & (Self.indexCacheLines - 1)
+        if indexCache[line].id == id { return indexCache[line].index }
+        guard let index = indexOf[id] else {
             preconditionFailure("wake: \(component.path) was never added to the simulator")
         }
+        indexCache[line] = (id, index)
         return index
     }
+    static let indexCacheLines = 64
+    @exclusivity(unchecked) private var indexCache: [(id: ObjectIdentifier?, index: Int)] = Array(repeating: (nil, 0), count: indexCacheLines)
 
     /// `wake(_:at:)` for the component numbered `index`.
     @inlinable
