@@ -134,23 +134,29 @@ final class NICTraffic {
     func hook(_ port: EthernetPort) throws {
         let name = port.path
         // Both wire files exist from the start, empty if no frame passes.
-        _ = writer("\(name).wire-in")
-        _ = writer("\(name).wire-out")
+        let wireIn = "\(name).wire-in", wireOut = "\(name).wire-out"
+        _ = writer(wireIn)
+        _ = writer(wireOut)
         if let writeError { throw writeError }
+        // Names and log lines are made only when there is a pcap or a log to take them.
+        let pools = directory == nil ? [] : (0..<64).map { "\(name).pool\($0)" }
         port.receiveMAC.arrived = { [unowned self] frame, clock, outcome in
-            writer("\(name).wire-in")?.record(nanoseconds: nanoseconds(clock), bytes: frame.bytes)
+            writer(wireIn)?.record(nanoseconds: nanoseconds(clock), bytes: frame.bytes)
             log?.record(clock: clock, port: name, stage: "wire-in", outcome: outcome.rawValue, frame: frame.bytes)
         }
         port.sorter.decided = { [unowned self] frame, pools, reason, clock in
+            guard let log else { return }
             let outcome = reason == .delivered
                 ? "pools=" + (0..<64).filter { pools >> UInt64($0) & 1 == 1 }.map(String.init).joined(separator: ",")
                 : "dropped: \(reason)"
-            log?.record(clock: clock, port: name, stage: "sorter", outcome: outcome, frame: frame.bytes)
+            log.record(clock: clock, port: name, stage: "sorter", outcome: outcome, frame: frame.bytes)
         }
         port.poolReceived = { [unowned self] pool, frame, clock, _ in
-            writer("\(name).pool\(pool)")?.record(nanoseconds: nanoseconds(clock), bytes: frame.bytes)
+            guard pool < pools.count else { return }
+            writer(pools[pool])?.record(nanoseconds: nanoseconds(clock), bytes: frame.bytes)
         }
         port.transmitter.decided = { [unowned self] request, toWire, local, reason, clock in
+            guard let log else { return }
             let outcome: String
             if reason != .sent {
                 outcome = "pool=\(request.pool) dropped: \(reason)"
@@ -158,10 +164,10 @@ final class NICTraffic {
                 let copies = (0..<64).filter { local >> UInt64($0) & 1 == 1 }.map(String.init).joined(separator: ",")
                 outcome = "pool=\(request.pool) \(toWire ? "wire" : "-") local=\(copies.isEmpty ? "-" : copies)"
             }
-            log?.record(clock: clock, port: name, stage: "tx", outcome: outcome, frame: request.frame.bytes)
+            log.record(clock: clock, port: name, stage: "tx", outcome: outcome, frame: request.frame.bytes)
         }
         port.wireTransmitted = { [unowned self] frame, clock in
-            writer("\(name).wire-out")?.record(nanoseconds: nanoseconds(clock), bytes: frame.bytes)
+            writer(wireOut)?.record(nanoseconds: nanoseconds(clock), bytes: frame.bytes)
             log?.record(clock: clock, port: name, stage: "wire-out", outcome: "sent", frame: frame.bytes)
         }
     }
