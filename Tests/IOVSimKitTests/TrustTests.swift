@@ -19,21 +19,30 @@ struct ModelVariant {
             try #require(ranges.count > occurrence, "'\(old)' not in \(model)")
             text.replaceSubrange(ranges[occurrence], with: new)
         }
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("variant-\(UUID().uuidString).toml").path
+        path = temporaryPath("variant.toml")
         try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
 
     init(text: String) throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("variant-\(UUID().uuidString).toml").path
+        path = temporaryPath("variant.toml")
         try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
 
     func remove() { try? FileManager.default.removeItem(atPath: path) }
 }
 
+/// A fresh path for a test's file, in a directory of this test process's own that is removed
+/// when the process exits (a test that fails before cleaning up leaves nothing behind either).
 func temporaryPath(_ name: String) -> String {
-    FileManager.default.temporaryDirectory.appendingPathComponent("\(UUID().uuidString)-\(name)").path
+    (scratchDirectory as NSString).appendingPathComponent("\(UUID().uuidString)-\(name)")
 }
+
+let scratchDirectory: String = {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("iovsim-tests-\(getpid())").path
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    atexit { try? FileManager.default.removeItem(atPath: scratchDirectory) }
+    return path
+}()
 
 /// A bring-up that did not give what the model asks for, or nothing to check, is no verdict:
 /// status 3, never 0. Exit status 1 means "violated" and nothing else.
