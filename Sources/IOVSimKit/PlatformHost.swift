@@ -122,8 +122,9 @@ extension Platform {
         state.interruptTableSize = iommu.interruptTableSize
         state.destinations = host.destinations
         state.deviceTLBs = vmm.deviceTLBs
-        for nic in nics.values {
-            for (rid, cache) in nic.dma.requester.atc.sorted(by: { $0.key < $1.key }) {
+        // NICs by name: a dictionary's order differs between processes.
+        for name in nics.keys.sorted() {
+            for (rid, cache) in nics[name]!.dma.requester.atc.sorted(by: { $0.key < $1.key }) {
                 state.atc += cache.entries.map { DMAState.ATCEntry(requester: rid, entry: $0) }
             }
         }

@@ -481,14 +481,16 @@ public final class DMAEngine: Component {
             let owner = poolOwner(port: p.port.index, pool: p.pool(ofQueue: q))
             guard let owner, owner.busMaster else { continue }
             let control = registers.value(port: p.port.index, index: (receive ? p.rxRegisters[q] : p.txRegisters[q]).control)
-            let wanted = (receive ? p.rx[q] : p.tx[q]).fetchWanted(cacheSize: descriptorCache, prefetchThreshold: Int(p.fields.prefetch.value(in: control)),
-                                                                  hostThreshold: Int(p.fields.host.value(in: control)))
+            // Each ring is read where it is kept (a conditional over the two would copy it).
+            let prefetch = Int(p.fields.prefetch.value(in: control)), host = Int(p.fields.host.value(in: control))
+            let wanted = receive ? p.rx[q].fetchWanted(cacheSize: descriptorCache, prefetchThreshold: prefetch, hostThreshold: host)
+                : p.tx[q].fetchWanted(cacheSize: descriptorCache, prefetchThreshold: prefetch, hostThreshold: host)
             if let (index, n) = wanted {
                 let token = nextOwner
                 nextOwner += 1
                 owners[token] = .descriptors(port: p.port.index, queue: q, receive: receive, index: index,
                                              generation: receive ? p.rx[q].generation : p.tx[q].generation)
-                let address = (receive ? p.rx[q] : p.tx[q]).address(of: index)
+                let address = receive ? p.rx[q].address(of: index) : p.tx[q].address(of: index)
                 requester.read(requester: owner.rid, address: address, length: n * DescriptorRing.descriptorBytes, owner: token)
                 p.update(receive, q) { $0.fetchIssued(n) }
                 progress = true
@@ -496,7 +498,7 @@ public final class DMAEngine: Component {
             // Write back in batches of WTHRESH; a queue with nothing more coming flushes what it has.
             let idle = receive ? p.bufferedFrames[q] == 0 : (p.tx[q].cached == 0 && p.fetchingFrames[q] == 0)
             let threshold = Int(p.fields.writeBack.value(in: control))
-            guard (receive ? p.rx[q] : p.tx[q]).flushDue(threshold: threshold, force: idle) else { continue }
+            guard receive ? p.rx[q].flushDue(threshold: threshold, force: idle) : p.tx[q].flushDue(threshold: threshold, force: idle) else { continue }
             let writes = p.update(receive, q) { $0.flush(threshold: threshold, force: idle) } ?? []
             if !receive, let address = p.headWriteBackAddress(queue: q, registers: registers) {
                 requester.write(requester: owner.rid, address: address, dwords: [UInt32(p.tx[q].head)])

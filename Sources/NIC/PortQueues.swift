@@ -156,12 +156,14 @@ public final class PortQueues {
     func update<R>(_ receive: Bool, _ q: Int, _ body: (inout DescriptorRing) -> R) -> R {
         let old = receive ? (rx[q].head, rx[q].enabled, rx[q].generation) : (tx[q].head, tx[q].enabled, tx[q].generation)
         let result = receive ? body(&rx[q]) : body(&tx[q])
-        let ring = receive ? rx[q] : tx[q]
+        // The ring's fields read in place (a copy of the ring would retain its arrays).
+        let head = receive ? rx[q].head : tx[q].head, enabled = receive ? rx[q].enabled : tx[q].enabled
+        let failed = receive ? rx[q].failure != nil : tx[q].failure != nil, generation = receive ? rx[q].generation : tx[q].generation
         let r = receive ? rxRegisters[q] : txRegisters[q]
-        if ring.head != old.0 || ring.enabled != old.1 {
-            registers.hardwareStore(port: port.index, index: r.head, value: UInt32(ring.head))
+        if head != old.0 || enabled != old.1 {
+            registers.hardwareStore(port: port.index, index: r.head, value: UInt32(head))
         }
-        if !ring.enabled, ring.failure != nil, ring.generation != old.2 {
+        if !enabled, failed, generation != old.2 {
             counters.queueErrors += 1
             let control = registers.value(port: port.index, index: r.control)
             registers.hardwareStore(port: port.index, index: r.control, value: fields.enable.setting(0, in: control))

@@ -39,6 +39,8 @@ public final class Channel<Item>: AnyChannel {
     /// Pushed or popped this clock (the simulator commits it once).
     @usableFromInline var isDirty = false
     @usableFromInline unowned(unsafe) let simulator: Simulator
+    /// Its number in the simulator (for the commit list).
+    @usableFromInline var index = 0
 
     /// Counters for reports and probes.
     public var pushed: UInt64 { pushCount }
@@ -60,7 +62,7 @@ public final class Channel<Item>: AnyChannel {
         self.capacity = capacity
         self.latency = latency
         self.bytesPerClock = bytesPerClock
-        simulator.register(channel: self)
+        index = simulator.register(channel: self)
     }
 
     /// Items in the channel as of the start of this clock.
@@ -94,7 +96,7 @@ public final class Channel<Item>: AnyChannel {
     func markDirty() {
         guard !isDirty else { return }
         isDirty = true
-        simulator.markDirty(self)
+        simulator.markDirty(index)
     }
 
     /// Wakes the consumer (or the producer) at `clock`.

@@ -17,15 +17,16 @@ public final class Simulator {
 
     @exclusivity(unchecked) public private(set) var components: [any Component] = []
     @exclusivity(unchecked) private var indexOf: [ObjectIdentifier: Int] = [:]
-    private var channels: [any AnyChannel] = []
-    @exclusivity(unchecked) private var dirty: [any AnyChannel] = []
+    @exclusivity(unchecked) private var channels: [any AnyChannel] = []
+    /// The numbers of the channels pushed or popped this clock.
+    @exclusivity(unchecked) @usableFromInline var dirty = IndexList()
     /// Wake-ups: those within `Wheel.span` clocks in a timing wheel (a list of component
     /// numbers per clock, as a calendar queue keeps them), later ones in a min-heap of
     /// (clock, component number).
     @exclusivity(unchecked) @usableFromInline var wheel = Wheel()
     @exclusivity(unchecked) @usableFromInline var agenda = MinHeap()
     /// The components to tick this clock (reused, so a step allocates nothing).
-    @exclusivity(unchecked) private var due: [Int] = []
+    @exclusivity(unchecked) private var due = IndexList()
     /// The clock of each component's most recent wake-up request and tick, to drop duplicates.
     @exclusivity(unchecked) @usableFromInline var lastWake: [UInt64] = []
     @exclusivity(unchecked) private var lastTick: [UInt64] = []
@@ -57,8 +58,10 @@ public final class Simulator {
         lastTick.append(.max)
     }
 
-    func register(channel: any AnyChannel) {
+    /// Registers a channel; returns its number (for `markDirty`).
+    func register(channel: any AnyChannel) -> Int {
         channels.append(channel)
+        return channels.count - 1
     }
 
     /// Registers a probe: a named signal of `width` bits sampled by `sample` after each clock
@@ -121,10 +124,11 @@ public final class Simulator {
         wake(component, at: now + clocks)
     }
 
-    /// A channel was pushed or popped this clock (each says so once): it commits after the ticks.
-    @usableFromInline
-    func markDirty(_ channel: any AnyChannel) {
-        dirty.append(channel)
+    /// Channel number `index` was pushed or popped this clock (each says so once): it commits
+    /// after the ticks.
+    @inlinable
+    func markDirty(_ index: Int) {
+        dirty.append(index)
     }
 
     /// The clock of the next scheduled work, if any.
@@ -147,16 +151,18 @@ public final class Simulator {
             agenda.pop()
             due.append(top.index)
         }
-        if due.count > 1 { due.sort() }
-        for index in due where lastTick[index] != now {
+        due.sort()
+        for k in 0..<due.count {
+            let index = due[k]
+            guard lastTick[index] != now else { continue }
             lastTick[index] = now
             ticks += 1
             components[index].tick(self)
         }
-        due.removeAll(keepingCapacity: true)
-        quiet = ticks == ticksBefore && dirty.isEmpty
-        for channel in dirty { channel.commit() }
-        dirty.removeAll(keepingCapacity: true)
+        due.removeAll()
+        quiet = ticks == ticksBefore && dirty.count == 0
+        for k in 0..<dirty.count { channels[dirty[k]].commit() }
+        dirty.removeAll()
         onClock?(now)
         now += 1
     }
@@ -183,12 +189,18 @@ public final class Simulator {
     public var simulatedSeconds: Double { Double(now) / Double(clockHz) }
 }
 
-/// Wake-ups for the next `span` clocks: per clock (modulo `span`) the numbers of the
-/// components to tick, and a bitmap of the clocks that have any.
+/// Wake-ups for the next `span` clocks: per clock (modulo `span`) a list of the components to
+/// tick, kept as linked nodes in flat arrays (no array per clock to grow, check and empty), and
+/// a bitmap of the clocks that have any.
 @usableFromInline
 struct Wheel {
     @usableFromInline static let span = 1024
-    @usableFromInline var slots: [[Int]] = Array(repeating: [], count: span)
+    /// The first node of each clock's list (-1: none); each node's component and next node.
+    @usableFromInline var first: [Int32] = Array(repeating: -1, count: span)
+    @usableFromInline var component: [Int32] = []
+    @usableFromInline var next: [Int32] = []
+    /// Nodes given back, for reuse (-1: none).
+    @usableFromInline var free: Int32 = -1
     @usableFromInline var occupied: [UInt64] = Array(repeating: 0, count: span / 64)
 
     @usableFromInline init() {}
@@ -196,16 +208,34 @@ struct Wheel {
     @inlinable
     mutating func add(_ index: Int, at clock: UInt64) {
         let slot = Int(clock % UInt64(Self.span))
-        slots[slot].append(index)
+        let node: Int32
+        if free >= 0 {
+            node = free
+            free = next[Int(node)]
+            component[Int(node)] = Int32(index)
+            next[Int(node)] = first[slot]
+        } else {
+            node = Int32(component.count)
+            component.append(Int32(index))
+            next.append(first[slot])
+        }
+        first[slot] = node
         occupied[slot >> 6] |= 1 << UInt64(slot & 63)
     }
 
     /// Moves clock `clock`'s wake-ups into `list`.
-    mutating func take(at clock: UInt64, into list: inout [Int]) {
+    mutating func take(at clock: UInt64, into list: inout IndexList) {
         let slot = Int(clock % UInt64(Self.span))
         guard occupied[slot >> 6] >> UInt64(slot & 63) & 1 == 1 else { return }
-        list.append(contentsOf: slots[slot])
-        slots[slot].removeAll(keepingCapacity: true)
+        var node = first[slot]
+        while node >= 0 {
+            list.append(Int(component[Int(node)]))
+            let following = next[Int(node)]
+            next[Int(node)] = free
+            free = node
+            node = following
+        }
+        first[slot] = -1
         occupied[slot >> 6] &= ~(1 << UInt64(slot & 63))
     }
 
@@ -223,6 +253,28 @@ struct Wheel {
         }
         return nil
     }
+}
+
+/// A list of numbers emptied every clock without giving up (or clearing) its storage.
+@usableFromInline
+struct IndexList {
+    @usableFromInline var storage: [Int] = []
+    @usableFromInline var count = 0
+
+    @usableFromInline init() {}
+
+    @inlinable
+    mutating func append(_ value: Int) {
+        if count < storage.count { storage[count] = value } else { storage.append(value) }
+        count += 1
+    }
+
+    @inlinable
+    subscript(k: Int) -> Int { storage[k] }
+
+    mutating func sort() { if count > 1 { storage[0..<count].sort() } }
+    @inlinable
+    mutating func removeAll() { count = 0 }
 }
 
 /// A binary min-heap of wake-ups ordered by (clock, component index).
