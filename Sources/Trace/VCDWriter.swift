@@ -29,16 +29,15 @@ public final class VCDWriter {
     let codeStart: [Int]
     let clockBytes: [UInt8]
     var last: [UInt64]
-    /// Per probe with `changes`, the version it was last sampled at; per change source, its
-    /// version in this pass and the pass it was read in.
-    var versions: [UInt64]
-    var sourceVersions: [UInt64]
-    var sourcePass: [UInt64]
-    /// Per probe its change source (-1: none), and each source's version reader: kept apart
-    /// from the probes so the loop copies no closure for a probe it skips.
-    let sourceOf: [Int]
+    /// Each change source's version reader, the version its probes were last sampled at, and
+    /// its probes (ascending); the probes without a source. Kept apart from the probes so that
+    /// a clock costs a read per source, not a look at every probe.
     let sourceReaders: [() -> UInt64]
-    var pass: UInt64 = 0
+    var sourceVersions: [UInt64]
+    let probesOfSource: [[Int]]
+    let unsourced: [Int]
+    /// The probes to sample this clock, as a bitmap (so they are visited in probe order).
+    var pending: [UInt64]
     let periodPS: UInt64
     let options: Options
     let clockCode: String?
@@ -69,18 +68,24 @@ public final class VCDWriter {
         codeStart = codes.reduce(into: [0]) { $0.append($0.last! + $1.utf8.count) }
         clockBytes = clockCode.map { Array($0.utf8) } ?? []
         last = Array(repeating: .max, count: selected.count)
-        versions = Array(repeating: .max, count: selected.count)
-        var numbers: [Int: Int] = [:], readers: [() -> UInt64] = []
-        sourceOf = selected.map { probe in
-            guard let changes = probe.changes else { return -1 }
-            if let n = numbers[changes.source] { return n }
-            numbers[changes.source] = readers.count
-            readers.append(changes.version)
-            return readers.count - 1
+        var numbers: [Int: Int] = [:], readers: [() -> UInt64] = [], members: [[Int]] = [], unsourced: [Int] = []
+        for (k, probe) in selected.enumerated() {
+            guard let changes = probe.changes else {
+                unsourced.append(k)
+                continue
+            }
+            if numbers[changes.source] == nil {
+                numbers[changes.source] = readers.count
+                readers.append(changes.version)
+                members.append([])
+            }
+            members[numbers[changes.source]!].append(k)
         }
         sourceReaders = readers
-        sourceVersions = Array(repeating: 0, count: readers.count)
-        sourcePass = Array(repeating: .max, count: readers.count)
+        sourceVersions = Array(repeating: .max, count: readers.count)
+        probesOfSource = members
+        self.unsourced = unsourced
+        pending = Array(repeating: 0, count: (selected.count + 63) / 64)
         periodPS = max(2, 1_000_000_000_000 / clockHz) & ~1
         writeHeader(names: names, widths: (withClock ? [1] : []) + selected.map(\.width), codes: allCodes)
     }
@@ -200,25 +205,24 @@ public final class VCDWriter {
         if used >= Self.flushAt { flush() }
     }
 
-    /// Samples the probes (those with `changes` only when it moved) and appends the changes.
-    /// The loop reads the probes in place: copying one retains its closures, which cost more
-    /// than most samples.
+    /// Samples the probes (those with `changes` only when it moved) and appends the changes, in
+    /// probe order. The loop reads the probes in place: copying one retains its closures, which
+    /// cost more than most samples.
     func sampleProbes(first: Bool) {
-        pass &+= 1
+        for g in sourceReaders.indices {
+            let version = sourceReaders[g]()
+            guard first || version != sourceVersions[g] else { continue }
+            sourceVersions[g] = version
+            for k in probesOfSource[g] { pending[k >> 6] |= 1 << UInt64(k & 63) }
+        }
+        for k in unsourced { pending[k >> 6] |= 1 << UInt64(k & 63) }
         probes.withUnsafeBufferPointer { probes in
-            versions.withUnsafeMutableBufferPointer { versions in
-                for k in probes.indices {
-                    // A probe whose state has not changed since it was last sampled keeps its value.
-                    let g = sourceOf[k]
-                    if g >= 0 {
-                        if sourcePass[g] != pass {
-                            sourcePass[g] = pass
-                            sourceVersions[g] = sourceReaders[g]()
-                        }
-                        let version = sourceVersions[g]
-                        if !first && version == versions[k] { continue }
-                        versions[k] = version
-                    }
+            for w in pending.indices {
+                var bits = pending[w]
+                pending[w] = 0
+                while bits != 0 {
+                    let k = w << 6 | bits.trailingZeroBitCount
+                    bits &= bits &- 1
                     let v = probes[k].sample()
                     if first || v != last[k] {
                         last[k] = v
