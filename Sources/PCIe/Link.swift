@@ -6,34 +6,57 @@ import RTL
 /// they decode back to it.
 public struct Packet: Sendable {
     public var serial: UInt64
-    /// The sender's TLP, nil for raw dwords.
-    public let tlp: TLP?
-    let raw: [UInt32]
+    /// The sender's TLP or raw dwords: one or the other, so a copy of a packet on its way
+    /// through the fabric retains one buffer.
+    let content: Content
+    enum Content: Sendable, Equatable {
+        case tlp(TLP)
+        case raw([UInt32])
+    }
 
     public init(dws: [UInt32], serial: UInt64) {
-        raw = dws
+        content = .raw(dws)
         self.serial = serial
-        tlp = nil
     }
 
     public init(tlp: TLP, serial: UInt64) {
-        raw = []
+        content = .tlp(tlp)
         self.serial = serial
-        self.tlp = tlp
         assert(TLP.decode(tlp.encode()) == .success(tlp), "\(tlp) does not survive its encoding")
     }
 
+    /// The sender's TLP, nil for raw dwords.
+    public var tlp: TLP? {
+        if case .tlp(let tlp) = content { return tlp }
+        return nil
+    }
+
     /// The dwords on the wire, header first.
-    public var dws: [UInt32] { tlp?.encode() ?? raw }
+    public var dws: [UInt32] {
+        switch content {
+        case .tlp(let tlp): tlp.encode()
+        case .raw(let dws): dws
+        }
+    }
 
     /// DW0's top byte, Fmt[2:0] and Type[4:0] (PCIe Base 4.0 §2.2.1), without encoding the rest.
-    public var fmtType: UInt32 { tlp?.fmtType ?? (raw.first ?? 0) >> 24 }
+    public var fmtType: UInt32 {
+        switch content {
+        case .tlp(let tlp): tlp.fmtType
+        case .raw(let dws): (dws.first ?? 0) >> 24
+        }
+    }
 
     /// The TLP: the sender's, else the dwords decoded.
-    public var decoded: Result<TLP, TLP.DecodeError> { tlp.map { .success($0) } ?? TLP.decode(raw) }
+    public var decoded: Result<TLP, TLP.DecodeError> {
+        switch content {
+        case .tlp(let tlp): .success(tlp)
+        case .raw(let dws): TLP.decode(dws)
+        }
+    }
 
     /// The same packet (same TLP or the same dwords, same serial).
-    public func same(as other: Packet) -> Bool { serial == other.serial && tlp == other.tlp && raw == other.raw }
+    public func same(as other: Packet) -> Bool { serial == other.serial && content == other.content }
 }
 
 /// A PCIe link between an upstream component and a downstream one: one channel each way, with
