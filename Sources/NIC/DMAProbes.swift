@@ -27,23 +27,25 @@ extension DMAEngine {
             sim.probe("\(path).rx.missed", width: 32, changes: changes) { p.counters.missed & 0xFFFF_FFFF }
             sim.probe("\(path).rx.no_descriptor", width: 32, changes: changes) { p.counters.noDescriptor & 0xFFFF_FFFF }
             sim.probe("\(path).queue_errors", width: 16, changes: changes) { p.counters.queueErrors & 0xFFFF }
+            // A queue's probes and the mailbox change only with the rings and the registers.
+            let rings = changes == nil ? nil : sim.changes { [unowned self] in p.ringsVersion &+ self.registers.valuesVersion }
             for pool in pools where pool < p.map.pools {
                 let q = p.map.firstQueue(ofPool: pool)
                 for (name, receive) in [("rxq", true), ("txq", false)] {
                     let tail = (receive ? p.rxRegisters[q] : p.txRegisters[q]).tail
                     let queue = "\(path).pool\(pool).\(name)"
                     // The ring read in place (a copy per sample costs more than the simulation).
-                    sim.probe("\(queue).enabled", width: 1, changes: changes) { (receive ? p.rx[q].enabled : p.tx[q].enabled) ? 1 : 0 }
-                    sim.probe("\(queue).head", width: 16, changes: changes) { UInt64(receive ? p.rx[q].head : p.tx[q].head) }
-                    sim.probe("\(queue).tail", width: 16, changes: changes) { UInt64(self.registers.ports[port].values[tail] & 0xFFFF) }
-                    sim.probe("\(queue).prefetched", width: 8, changes: changes) { UInt64(min(receive ? p.rx[q].cached : p.tx[q].cached, 0xFF)) }
+                    sim.probe("\(queue).enabled", width: 1, changes: rings) { (receive ? p.rx[q].enabled : p.tx[q].enabled) ? 1 : 0 }
+                    sim.probe("\(queue).head", width: 16, changes: rings) { UInt64(receive ? p.rx[q].head : p.tx[q].head) }
+                    sim.probe("\(queue).tail", width: 16, changes: rings) { UInt64(self.registers.ports[port].values[tail] & 0xFFFF) }
+                    sim.probe("\(queue).prefetched", width: 8, changes: rings) { UInt64(min(receive ? p.rx[q].cached : p.tx[q].cached, 0xFF)) }
                 }
                 let function: SRIOVDevice.FunctionID = pool == p.map.pools - 1 ? .pf(port) : .vf(pf: port, index: pool)
                 let name = pool == p.map.pools - 1 ? "\(prefix).pf\(port)" : "\(prefix).pf\(port).vf\(pool)"
                 sim.probe("\(name).irq", width: 1, changes: lines) { [unowned sim] in self.interrupts.lastMessage[function] == sim.now ? 1 : 0 }
                 if pool < p.map.pools - 1 {
                     let index = registers.mailbox.indices.vfSide[pool]
-                    sim.probe("\(name).mailbox", width: 8, changes: changes) { UInt64(self.registers.ports[port].values[index] & 0xFF) }
+                    sim.probe("\(name).mailbox", width: 8, changes: rings) { UInt64(self.registers.ports[port].values[index] & 0xFF) }
                 }
             }
         }

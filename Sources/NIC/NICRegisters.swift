@@ -9,7 +9,10 @@ import RTL
 /// The filters the sorter and the transmit switch decide with are decoded from the registers
 /// again only after software wrote to them (hardware counting does not change them).
 public final class NICRegisters: MemoryMappedRegisters {
-    public private(set) var ports: [RegisterFile]
+    public private(set) var ports: [RegisterFile] { didSet { valuesVersion &+= 1 } }
+    /// Bumped on every change to a register value, by software or hardware (what traces of
+    /// registers watch).
+    public private(set) var valuesVersion: UInt64 = 0
     /// Software writes per port to the registers the filters are decoded from: the decoded
     /// filters are stale when this moved.
     public private(set) var writes: [UInt64]

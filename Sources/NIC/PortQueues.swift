@@ -8,8 +8,10 @@ import RTL
 public final class PortQueues {
     let port: EthernetPort
     let map: RegisterMap
-    var rx: [DescriptorRing]
-    var tx: [DescriptorRing]
+    var rx: [DescriptorRing] { didSet { ringsVersion &+= 1 } }
+    var tx: [DescriptorRing] { didSet { ringsVersion &+= 1 } }
+    /// Bumped on every change to a ring (what traces of the rings watch).
+    public private(set) var ringsVersion: UInt64 = 0
     let rxRegisters: [RingRegisters]
     let txRegisters: [RingRegisters]
     let fields: Fields
