@@ -272,7 +272,23 @@ struct IndexList {
     @inlinable
     subscript(k: Int) -> Int { storage[k] }
 
-    mutating func sort() { if count > 1 { storage[0..<count].sort() } }
+    /// Ascending. A clock's list is short: insertion sort in place, a full sort past 16.
+    mutating func sort() {
+        guard count > 1 else { return }
+        guard count <= 16 else { return storage[0..<count].sort() }
+        let n = count
+        storage.withUnsafeMutableBufferPointer { b in
+            for i in 1..<n {
+                let x = b[i]
+                var j = i
+                while j > 0 && b[j - 1] > x {
+                    b[j] = b[j - 1]
+                    j -= 1
+                }
+                b[j] = x
+            }
+        }
+    }
     @inlinable
     mutating func removeAll() { count = 0 }
 }
