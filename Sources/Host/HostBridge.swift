@@ -106,13 +106,6 @@ public final class HostBridge: HostMemoryPort {
     }
     public func read32(_ address: UInt64) -> UInt32 { memory.read32(address) }
 
-    public func write(_ address: UInt64, payload: [UInt32], firstBE: UInt8, lastBE: UInt8, requester: UInt16, clock: UInt64) {
-        for (k, dw) in payload.enumerated() {
-            write32(address + UInt64(4 * k), dw, byteEnables: TLP.byteEnables(dw: k, of: payload.count, firstBE: firstBE, lastBE: lastBE),
-                    requester: requester, clock: clock)
-        }
-    }
-
     public func write32(_ address: UInt64, _ value: UInt32, byteEnables: UInt8, requester: UInt16, clock: UInt64) {
         // The last page found clean for a requester stays clean until an owner changes.
         let page = address / HostMemory.pageSize
