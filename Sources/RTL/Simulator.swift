@@ -19,14 +19,14 @@ public final class Simulator {
     @exclusivity(unchecked) private var indexOf: [ObjectIdentifier: Int] = [:]
     @exclusivity(unchecked) private var channels: [any AnyChannel] = []
     /// The numbers of the channels pushed or popped this clock.
-    @exclusivity(unchecked) @usableFromInline var dirty = IndexList()
+    @usableFromInline let dirty = IndexList()
     /// Wake-ups: those within `Wheel.span` clocks in a timing wheel (a list of component
     /// numbers per clock, as a calendar queue keeps them), later ones in a min-heap of
     /// (clock, component number).
-    @exclusivity(unchecked) @usableFromInline var wheel = Wheel()
+    @usableFromInline let wheel = Wheel()
     @exclusivity(unchecked) @usableFromInline var agenda = MinHeap()
     /// The components to tick this clock (reused, so a step allocates nothing).
-    @exclusivity(unchecked) private var due = IndexList()
+    private let due = IndexList()
     /// The clock of each component's most recent wake-up request and tick, to drop duplicates.
     @exclusivity(unchecked) @usableFromInline var lastWake: [UInt64] = []
     @exclusivity(unchecked) private var lastTick: [UInt64] = []
@@ -146,7 +146,7 @@ public final class Simulator {
         defer { inStep = false }
         let ticksBefore = ticks
         // This clock's wake-ups, ticked in declaration order (each component once).
-        wheel.take(at: now, into: &due)
+        wheel.take(at: now, into: due)
         while let top = agenda.peek, top.clock <= now {
             agenda.pop()
             due.append(top.index)
@@ -190,41 +190,70 @@ public final class Simulator {
 }
 
 /// Wake-ups for the next `span` clocks: per clock (modulo `span`) a list of the components to
-/// tick, kept as linked nodes in flat arrays (no array per clock to grow, check and empty), and
-/// a bitmap of the clocks that have any.
+/// tick, kept as linked nodes in storage of the wheel's own (no array per clock to grow, check
+/// and empty, and no copy-on-write check per store), and a bitmap of the clocks that have any.
 @usableFromInline
-struct Wheel {
+final class Wheel {
     @usableFromInline static let span = 1024
     /// The first node of each clock's list (-1: none); each node's component and next node.
-    @usableFromInline var first: [Int32] = Array(repeating: -1, count: span)
-    @usableFromInline var component: [Int32] = []
-    @usableFromInline var next: [Int32] = []
+    @usableFromInline let first = UnsafeMutablePointer<Int32>.allocate(capacity: span)
+    @usableFromInline var component = UnsafeMutablePointer<Int32>.allocate(capacity: 64)
+    @usableFromInline var next = UnsafeMutablePointer<Int32>.allocate(capacity: 64)
+    @usableFromInline var capacity: Int32 = 64, used: Int32 = 0
     /// Nodes given back, for reuse (-1: none).
     @usableFromInline var free: Int32 = -1
-    @usableFromInline var occupied: [UInt64] = Array(repeating: 0, count: span / 64)
+    @usableFromInline let occupied = UnsafeMutablePointer<UInt64>.allocate(capacity: span / 64)
 
-    @usableFromInline init() {}
+    @usableFromInline init() {
+        first.initialize(repeating: -1, count: Self.span)
+        component.initialize(repeating: 0, count: Int(capacity))
+        next.initialize(repeating: -1, count: Int(capacity))
+        occupied.initialize(repeating: 0, count: Self.span / 64)
+    }
+
+    deinit {
+        first.deallocate()
+        component.deallocate()
+        next.deallocate()
+        occupied.deallocate()
+    }
 
     @inlinable
-    mutating func add(_ index: Int, at clock: UInt64) {
+    func add(_ index: Int, at clock: UInt64) {
         let slot = Int(clock % UInt64(Self.span))
         let node: Int32
         if free >= 0 {
             node = free
             free = next[Int(node)]
-            component[Int(node)] = Int32(index)
-            next[Int(node)] = first[slot]
         } else {
-            node = Int32(component.count)
-            component.append(Int32(index))
-            next.append(first[slot])
+            if used == capacity { grow() }
+            node = used
+            used += 1
         }
+        component[Int(node)] = Int32(index)
+        next[Int(node)] = first[slot]
         first[slot] = node
         occupied[slot >> 6] |= 1 << UInt64(slot & 63)
     }
 
+    /// Twice the nodes.
+    @usableFromInline
+    func grow() {
+        let n = Int(capacity)
+        func doubled(_ old: UnsafeMutablePointer<Int32>) -> UnsafeMutablePointer<Int32> {
+            let bigger = UnsafeMutablePointer<Int32>.allocate(capacity: 2 * n)
+            bigger.moveInitialize(from: old, count: n)
+            (bigger + n).initialize(repeating: -1, count: n)
+            old.deallocate()
+            return bigger
+        }
+        component = doubled(component)
+        next = doubled(next)
+        capacity *= 2
+    }
+
     /// Moves clock `clock`'s wake-ups into `list`.
-    mutating func take(at clock: UInt64, into list: inout IndexList) {
+    func take(at clock: UInt64, into list: IndexList) {
         let slot = Int(clock % UInt64(Self.span))
         guard occupied[slot >> 6] >> UInt64(slot & 63) & 1 == 1 else { return }
         var node = first[slot]
@@ -241,7 +270,7 @@ struct Wheel {
 
     /// The first clock at or after `now` with a wake-up (all lie within `span` of `now`).
     func next(from now: UInt64) -> UInt64? {
-        let start = Int(now % UInt64(Self.span)), words = occupied.count
+        let start = Int(now % UInt64(Self.span)), words = Self.span / 64
         for step in 0...words {
             let w = (start >> 6 + step) % words
             var bits = occupied[w]
@@ -257,40 +286,55 @@ struct Wheel {
 
 /// A list of numbers emptied every clock without giving up (or clearing) its storage.
 @usableFromInline
-struct IndexList {
-    @usableFromInline var storage: [Int] = []
+final class IndexList {
+    @usableFromInline var storage = UnsafeMutablePointer<Int>.allocate(capacity: 64)
+    @usableFromInline var capacity = 64
     @usableFromInline var count = 0
 
     @usableFromInline init() {}
+    deinit { storage.deallocate() }
 
     @inlinable
-    mutating func append(_ value: Int) {
-        if count < storage.count { storage[count] = value } else { storage.append(value) }
+    func append(_ value: Int) {
+        if count == capacity { grow() }
+        (storage + count).initialize(to: value)
         count += 1
+    }
+
+    /// Twice the room.
+    @usableFromInline
+    func grow() {
+        let bigger = UnsafeMutablePointer<Int>.allocate(capacity: 2 * capacity)
+        bigger.moveInitialize(from: storage, count: count)
+        storage.deallocate()
+        storage = bigger
+        capacity *= 2
     }
 
     @inlinable
     subscript(k: Int) -> Int { storage[k] }
 
-    /// Ascending. A clock's list is short: insertion sort in place, a full sort past 16.
-    mutating func sort() {
+    /// Ascending, in place (a clock's list is short: insertion sort).
+    func sort() {
         guard count > 1 else { return }
-        guard count <= 16 else { return storage[0..<count].sort() }
-        let n = count
-        storage.withUnsafeMutableBufferPointer { b in
-            for i in 1..<n {
-                let x = b[i]
+        guard count > 16 else {
+            for i in 1..<count {
+                let x = storage[i]
                 var j = i
-                while j > 0 && b[j - 1] > x {
-                    b[j] = b[j - 1]
+                while j > 0 && storage[j - 1] > x {
+                    storage[j] = storage[j - 1]
                     j -= 1
                 }
-                b[j] = x
+                storage[j] = x
             }
+            return
         }
+        var all = UnsafeMutableBufferPointer(start: storage, count: count)
+        all.sort()
     }
+
     @inlinable
-    mutating func removeAll() { count = 0 }
+    func removeAll() { count = 0 }
 }
 
 /// A binary min-heap of wake-ups ordered by (clock, component index).
