@@ -139,7 +139,7 @@ final class NICTraffic {
         _ = writer(wireOut)
         if let writeError { throw writeError }
         // Names and log lines are made only when there is a pcap or a log to take them.
-        let pools = directory == nil ? [] : (0..<64).map { "\(name).pool\($0)" }
+        let poolNames = directory == nil ? [] : (0..<port.pools).map { "\(name).pool\($0)" }
         port.receiveMAC.arrived = { [unowned self] frame, clock, outcome in
             writer(wireIn)?.record(nanoseconds: nanoseconds(clock), bytes: frame.bytes)
             log?.record(clock: clock, port: name, stage: "wire-in", outcome: outcome.rawValue, frame: frame.bytes)
@@ -152,8 +152,8 @@ final class NICTraffic {
             log.record(clock: clock, port: name, stage: "sorter", outcome: outcome, frame: frame.bytes)
         }
         port.poolReceived = { [unowned self] pool, frame, clock, _ in
-            guard pool < pools.count else { return }
-            writer(pools[pool])?.record(nanoseconds: nanoseconds(clock), bytes: frame.bytes)
+            guard pool < poolNames.count else { return }
+            writer(poolNames[pool])?.record(nanoseconds: nanoseconds(clock), bytes: frame.bytes)
         }
         port.transmitter.decided = { [unowned self] request, toWire, local, reason, clock in
             guard let log else { return }

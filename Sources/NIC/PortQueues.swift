@@ -156,16 +156,14 @@ public final class PortQueues {
     /// (counted once), and the ring marked for the engine's next look.
     @discardableResult
     func update<R>(_ receive: Bool, _ q: Int, _ body: (inout DescriptorRing) -> R) -> R {
-        let old = receive ? (rx[q].head, rx[q].enabled, rx[q].generation) : (tx[q].head, tx[q].enabled, tx[q].generation)
+        let old = watched(receive, q)
         let result = receive ? body(&rx[q]) : body(&tx[q])
-        // The ring's fields read in place (a copy of the ring would retain its arrays).
-        let head = receive ? rx[q].head : tx[q].head, enabled = receive ? rx[q].enabled : tx[q].enabled
-        let failed = receive ? rx[q].failure != nil : tx[q].failure != nil, generation = receive ? rx[q].generation : tx[q].generation
+        let new = watched(receive, q)
         let r = receive ? rxRegisters[q] : txRegisters[q]
-        if head != old.0 || enabled != old.1 {
-            registers.hardwareStore(port: port.index, index: r.head, value: UInt32(head))
+        if new.head != old.head || new.enabled != old.enabled {
+            registers.hardwareStore(port: port.index, index: r.head, value: UInt32(new.head))
         }
-        if !enabled, failed, generation != old.2 {
+        if !new.enabled, new.failed, new.generation != old.generation {
             counters.queueErrors += 1
             let control = registers.value(port: port.index, index: r.control)
             registers.hardwareStore(port: port.index, index: r.control, value: fields.enable.setting(0, in: control))
@@ -173,6 +171,13 @@ public final class PortQueues {
         if tx[q].enabled && tx[q].cached > 0 { transmitReady.insert(q) } else { transmitReady.remove(q) }
         attend(receive, q)
         return result
+    }
+
+    /// What `update` compares before and after a change, read in place (a copy of the ring
+    /// would retain its arrays).
+    func watched(_ receive: Bool, _ q: Int) -> (head: Int, enabled: Bool, failed: Bool, generation: UInt32) {
+        receive ? (rx[q].head, rx[q].enabled, rx[q].failure != nil, rx[q].generation)
+            : (tx[q].head, tx[q].enabled, tx[q].failure != nil, tx[q].generation)
     }
 
     /// Marks a ring for the engine's next look at its prefetch and write-back.

@@ -44,8 +44,8 @@ public final class ReceiveSorter: Component {
     public func tick(_ simulator: Simulator) {
         guard let frame = input.pop() else { return }
         let header = frame.header
-        let decision = tablesVersion.map { memo.value(for: .init(header), version: $0()) { L2Sorter.receive(header, tables()) } }
-            ?? L2Sorter.receive(header, tables())
+        func decide() -> L2Sorter.Decision<Concrete> { L2Sorter.receive(header, tables()) }
+        let decision = tablesVersion.map { memo.value(for: .init(header), version: $0(), decide) } ?? decide()
         lastPools = decision.pools.value
         lastReason = L2Sorter.DropReason(rawValue: decision.dropReason.value) ?? .delivered
         if lastReason != .delivered { drops[lastReason, default: 0] += 1 }

@@ -50,7 +50,6 @@ public struct MMIORegister: Sendable, Equatable {
 
     public func field(_ name: String) -> RegisterField? { fields.first { $0.name == name } }
     public var resetValue: UInt32 { fields.reduce(0) { $0 | ($1.reset << UInt32($1.lsb)) & $1.mask } }
-    public func mask(_ kinds: Set<AccessKind>) -> UInt32 { Self.mask(fields, kinds) }
     static func mask(_ fields: [RegisterField], _ kinds: Set<AccessKind>) -> UInt32 {
         fields.filter { kinds.contains($0.access) }.reduce(0) { $0 | $1.mask }
     }

@@ -359,14 +359,7 @@ public final class FabricNode: Component {
         }
         hop(tlp, ingress: ingressName(ingress), egress: "memory", simulator)
         if tlp.kind == .memoryWrite {
-            // Only the enabled bytes are written (PCIe Base 4.0 §2.2.5).
-            if let host {
-                host.write(target, payload: tlp.payload, firstBE: tlp.firstBE, lastBE: tlp.lastBE, requester: tlp.requesterID, clock: simulator.now)
-                return true
-            }
-            for (k, dw) in tlp.payload.enumerated() {
-                store(target + UInt64(4 * k), dw, byteEnables: Endpoint.byteEnables(tlp, dw: k), requester: tlp.requesterID, clock: simulator.now)
-            }
+            store(target, tlp, clock: simulator.now)
             return true
         }
         for completion in completions { _ = send(completion, to: ingress, from: "memory", simulator) }
@@ -401,15 +394,20 @@ public final class FabricNode: Component {
     /// A dword of host memory (the host's, or the plain one).
     func load(_ address: UInt64) -> UInt32 { host?.read32(address) ?? hostMemory[address] ?? 0 }
 
-    /// Writes the enabled bytes of a dword of host memory.
-    func store(_ address: UInt64, _ value: UInt32, byteEnables: UInt8, requester: UInt16, clock: UInt64) {
-        if let host { return host.write32(address, value, byteEnables: byteEnables, requester: requester, clock: clock) }
-        guard byteEnables != 0xF else {
-            hostMemory[address] = value
-            return
+    /// Writes memory write `tlp`'s payload at `address` of host memory (the host's, in one
+    /// call, or the plain one): only the enabled bytes (PCIe Base 4.0 §2.2.5).
+    func store(_ address: UInt64, _ tlp: TLP, clock: UInt64) {
+        if let host {
+            return host.write(address, payload: tlp.payload, firstBE: tlp.firstBE, lastBE: tlp.lastBE, requester: tlp.requesterID, clock: clock)
         }
-        let mask = ConfigWrite.byteMask(byteEnables)
-        if mask != 0 { hostMemory[address] = (hostMemory[address] ?? 0) & ~mask | value & mask }
+        for (k, value) in tlp.payload.enumerated() {
+            let dword = address + UInt64(4 * k), mask = ConfigWrite.byteMask(Endpoint.byteEnables(tlp, dw: k))
+            if mask == ~0 {
+                hostMemory[dword] = value
+            } else if mask != 0 {
+                hostMemory[dword] = (hostMemory[dword] ?? 0) & ~mask | value & mask
+            }
+        }
     }
 
     /// The completions answering memory read `tlp` from `memory` (by dword address): the

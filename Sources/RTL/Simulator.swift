@@ -206,8 +206,6 @@ final class Wheel {
 
     @usableFromInline init() {
         first.initialize(repeating: -1, count: Self.span)
-        component.initialize(repeating: 0, count: Int(capacity))
-        next.initialize(repeating: -1, count: Int(capacity))
         occupied.initialize(repeating: 0, count: Self.span / 64)
     }
 
@@ -236,19 +234,11 @@ final class Wheel {
         occupied[slot >> 6] |= 1 << UInt64(slot & 63)
     }
 
-    /// Twice the nodes.
+    /// Twice the nodes (a node's fields are stored before they are read).
     @usableFromInline
     func grow() {
-        let n = Int(capacity)
-        func doubled(_ old: UnsafeMutablePointer<Int32>) -> UnsafeMutablePointer<Int32> {
-            let bigger = UnsafeMutablePointer<Int32>.allocate(capacity: 2 * n)
-            bigger.moveInitialize(from: old, count: n)
-            (bigger + n).initialize(repeating: -1, count: n)
-            old.deallocate()
-            return bigger
-        }
-        component = doubled(component)
-        next = doubled(next)
+        component = doubled(component, count: Int(used))
+        next = doubled(next, count: Int(used))
         capacity *= 2
     }
 
@@ -304,10 +294,7 @@ final class IndexList {
     /// Twice the room.
     @usableFromInline
     func grow() {
-        let bigger = UnsafeMutablePointer<Int>.allocate(capacity: 2 * capacity)
-        bigger.moveInitialize(from: storage, count: count)
-        storage.deallocate()
-        storage = bigger
+        storage = doubled(storage, count: count)
         capacity *= 2
     }
 
@@ -335,6 +322,14 @@ final class IndexList {
 
     @inlinable
     func removeAll() { count = 0 }
+}
+
+/// Storage for twice `count` elements, the first `count` moved from `old`, which is freed.
+func doubled<Element>(_ old: UnsafeMutablePointer<Element>, count: Int) -> UnsafeMutablePointer<Element> {
+    let bigger = UnsafeMutablePointer<Element>.allocate(capacity: 2 * count)
+    bigger.moveInitialize(from: old, count: count)
+    old.deallocate()
+    return bigger
 }
 
 /// A binary min-heap of wake-ups ordered by (clock, component index).
