@@ -156,32 +156,55 @@ public final class VCDWriter {
 
     @inline(__always)
     func appendValue(_ v: UInt64, width: Int, code: ArraySlice<UInt8>) {
+        // Room for the longest change (b, 64 digits, space, code, newline) made once; the
+        // bytes then go straight into the buffer.
+        reserve(67 + code.count)
+        var at = used
         if width == 1 {
-            put(v & 1 == 1 ? 0x31 : 0x30)
+            buffer[at] = v & 1 == 1 ? 0x31 : 0x30
+            at += 1
         } else {
-            put(0x62)
+            buffer[at] = 0x62
+            at += 1
             let digits = max(1, 64 - v.leadingZeroBitCount)
-            for bit in stride(from: digits - 1, through: 0, by: -1) { put((v >> UInt64(bit)) & 1 == 1 ? 0x31 : 0x30) }
-            put(0x20)
+            for bit in stride(from: digits - 1, through: 0, by: -1) {
+                buffer[at] = (v >> UInt64(bit)) & 1 == 1 ? 0x31 : 0x30
+                at += 1
+            }
+            buffer[at] = 0x20
+            at += 1
         }
-        for byte in code { put(byte) }
-        put(0x0A)
+        for byte in code {
+            buffer[at] = byte
+            at += 1
+        }
+        buffer[at] = 0x0A
+        used = at + 1
     }
 
+    /// `#time` and a newline, the decimal digits written straight into the buffer.
     @inline(__always)
     func appendTime(_ time: UInt64) {
-        put(0x23)
-        // The decimal digits, most significant first, without making a String per clock.
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0), n = time, count = 0
-        withUnsafeMutableBytes(of: &digits) { d in
-            repeat {
-                d[count] = UInt8(truncatingIfNeeded: 0x30 + n % 10)
-                n /= 10
-                count += 1
-            } while n > 0
-            for k in stride(from: count - 1, through: 0, by: -1) { put(d[k]) }
+        var digits = 1, n = time
+        while n >= 10 {
+            n /= 10
+            digits += 1
         }
-        put(0x0A)
+        reserve(digits + 2)
+        buffer[used] = 0x23
+        n = time
+        for k in stride(from: digits, through: 1, by: -1) {
+            buffer[used + k] = UInt8(truncatingIfNeeded: 0x30 + n % 10)
+            n /= 10
+        }
+        buffer[used + digits + 1] = 0x0A
+        used += digits + 2
+    }
+
+    /// At least `bytes` free in the buffer (flushed when not).
+    @inline(__always)
+    func reserve(_ bytes: Int) {
+        if used + bytes > Self.bufferCapacity { flush() }
     }
 
     /// Samples every probe after clock `clock` committed; writes the changes. `quiet`: nothing
