@@ -107,16 +107,32 @@ public final class HostBridge: HostMemoryPort {
     public func read32(_ address: UInt64) -> UInt32 { memory.read32(address) }
 
     public func write32(_ address: UInt64, _ value: UInt32, byteEnables: UInt8, requester: UInt16, clock: UInt64) {
-        // The last page found clean for a requester stays clean until an owner changes.
-        let page = address / HostMemory.pageSize
-        if clean == (requester, page, memory.ownersGeneration) {
-            memory.write32(address, value, byteEnables: byteEnables)
-            return
+        check(page: address / HostMemory.pageSize, requester: requester, clock: clock)
+        memory.write32(address, value, byteEnables: byteEnables)
+    }
+
+    /// A memory write's payload: checked once per page it touches (a TLP never crosses 4 KiB)
+    /// rather than per dword, and stored in one step.
+    public func write(_ address: UInt64, payload: [UInt32], firstBE: UInt8, lastBE: UInt8, requester: UInt16, clock: UInt64) {
+        var k = 0
+        while k < payload.count {
+            let a = address &+ UInt64(4 * k)
+            let inPage = min(payload.count - k, Int((HostMemory.pageSize - a % HostMemory.pageSize + 3) / 4))
+            check(page: a / HostMemory.pageSize, requester: requester, clock: clock, dwords: UInt64(inPage))
+            k += inPage
         }
+        memory.write(address, payload: payload, firstBE: firstBE, lastBE: lastBE)
+    }
+
+    /// The guard: `dwords` dwords written by `requester` into `page`, reported when the page
+    /// is not its VM's. The last page found clean for a requester stays clean until an owner
+    /// changes.
+    func check(page: UInt64, requester: UInt16, clock: UInt64, dwords: UInt64 = 1) {
+        if clean == (requester, page, memory.ownersGeneration) { return }
         if let vm = assignment[requester] {
             let owner = memory.owner(ofPage: page)
             if owner != .vm(vm) {
-                violatingDwords += 1
+                violatingDwords += dwords
                 if violations.last.map({ $0.page != page || $0.requester != requester }) ?? true {
                     violations.append(Violation(clock: clock, requester: requester, vm: vm, page: page, owner: owner))
                 }
@@ -124,6 +140,5 @@ public final class HostBridge: HostMemoryPort {
                 clean = (requester, page, memory.ownersGeneration)
             }
         }
-        memory.write32(address, value, byteEnables: byteEnables)
     }
 }

@@ -35,8 +35,8 @@ public final class HostCPU: Component {
     var order: UInt64 = 0
     /// Per interrupt destination (a VM's virtual interrupt controller, 0 for the host): the
     /// vectors raised and not yet taken (its IRR), and the programs waiting for one.
-    var raised: [UInt32: Set<UInt8>] = [:]
-    var waiting: [UInt32: [(vectors: Set<UInt8>, deadline: UInt64, order: UInt64, resume: Continuation<UInt8?>)]] = [:]
+    var raised: [UInt32: InterruptVectors] = [:]
+    var waiting: [UInt32: [(vectors: InterruptVectors, deadline: UInt64, order: UInt64, resume: Continuation<UInt8?>)]] = [:]
     /// Per destination with waiting programs, the earliest of their deadlines; and the
     /// destinations raised since their programs last looked.
     var earliestDeadline: [UInt32: UInt64] = [:]
@@ -195,8 +195,11 @@ public final class HostCPU: Component {
 
     /// Waits for one of `vectors` at `destination` (taking it), at most `timeout` clocks: the
     /// vector, or nil when the time ran out.
-    public func interrupt(destination: UInt32, vectors: Set<UInt8>, timeout: UInt64) async -> UInt8? {
-        if let vector = take(destination, vectors) { return vector }
+    public func interrupt(destination: UInt32, vectors: InterruptVectors, timeout: UInt64) async -> UInt8? {
+        if let vector = take(destination, vectors) {
+            interruptsTaken += 1
+            return vector
+        }
         if halted { return nil }
         return await Self.suspend { (resume: Continuation<UInt8?>) in
             order += 1
@@ -215,25 +218,32 @@ public final class HostCPU: Component {
         if waiting[destination]?.isEmpty == false { simulator.wake(self, at: simulator.now + 1) }
     }
 
-    func take(_ destination: UInt32, _ vectors: Set<UInt8>) -> UInt8? {
-        // The lowest vector both raised and waited for (no set is built: this runs per waiter).
-        guard let pending = raised[destination], !pending.isEmpty else { return nil }
-        let (small, large) = pending.count < vectors.count ? (pending, vectors) : (vectors, pending)
-        guard let vector = small.lazy.filter({ large.contains($0) }).min() else { return nil }
-        raised[destination]!.remove(vector)
-        interruptsTaken += 1
+    func take(_ destination: UInt32, _ vectors: InterruptVectors) -> UInt8? {
+        guard var pending = raised[destination], let vector = Self.take(from: &pending, vectors) else { return nil }
+        raised[destination] = pending
+        return vector
+    }
+
+    /// Takes the lowest vector both raised (`pending`) and waited for.
+    static func take(from pending: inout InterruptVectors, _ vectors: InterruptVectors) -> UInt8? {
+        guard let vector = pending.intersection(vectors).lowest else { return nil }
+        pending.remove(vector)
         return vector
     }
 
     /// Hands raised vectors to the programs waiting at `destination`, oldest first; wakes those
-    /// whose time ran out with nil.
+    /// whose time ran out with nil. (A resumed program runs later, at `runReady`: nothing
+    /// raises meanwhile.)
     func dispatch(_ destination: UInt32, now: UInt64) {
         guard let list = waiting.removeValue(forKey: destination) else { return }
+        var pending = raised[destination] ?? []
+        let before = pending
         var kept = list
         kept.removeAll(keepingCapacity: true)
         var earliest = UInt64.max
         for waiter in list {
-            if let vector = take(destination, waiter.vectors) {
+            if let vector = Self.take(from: &pending, waiter.vectors) {
+                interruptsTaken += 1
                 waiter.resume.resume(returning: vector)
             } else if waiter.deadline <= now {
                 waiter.resume.resume(returning: nil)
@@ -242,6 +252,7 @@ public final class HostCPU: Component {
                 earliest = min(earliest, waiter.deadline)
             }
         }
+        if pending != before { raised[destination] = pending }
         if kept.isEmpty {
             earliestDeadline[destination] = nil
         } else {

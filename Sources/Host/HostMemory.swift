@@ -90,6 +90,33 @@ public final class HostMemory {
         words[i] = words[i] & ~mask | value & mask
     }
 
+    /// A memory write's `payload` from dword-aligned `address`, the first dword's bytes chosen by
+    /// `firstBE`, the last's by `lastBE`, the others whole (PCIe Base 4.0 §2.2.5): what `write32`
+    /// of each dword would do, in one step when the payload lies in one page.
+    func write(_ address: UInt64, payload: [UInt32], firstBE: UInt8, lastBE: UInt8) {
+        let n = payload.count
+        guard n > 0 else { return }
+        let last = address &+ UInt64(4 * n - 1)
+        guard address & 3 == 0, last / Self.pageSize == address / Self.pageSize, contains(last),
+              let first = index(address, create: true) else {
+            for (k, dw) in payload.enumerated() {
+                write32(address + UInt64(4 * k), dw, byteEnables: TLP.byteEnables(dw: k, of: n, firstBE: firstBE, lastBE: lastBE))
+            }
+            return
+        }
+        words.withUnsafeMutableBufferPointer { w in
+            for k in 0..<n {
+                let enables = TLP.byteEnables(dw: k, of: n, firstBE: firstBE, lastBE: lastBE) & 0xF
+                if enables == 0xF {
+                    w[first + k] = payload[k]
+                } else if enables != 0 {
+                    let mask = ConfigWrite.byteMask(enables)
+                    w[first + k] = w[first + k] & ~mask | payload[k] & mask
+                }
+            }
+        }
+    }
+
     /// `bytes` from dword-aligned `address` on, four to a dword, little-endian, the last dword's
     /// missing bytes zero: what `write32` of each dword would do, for bytes within one page.
     func store(bytes: UnsafeBufferPointer<UInt8>, at address: UInt64) {

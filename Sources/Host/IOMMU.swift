@@ -24,6 +24,8 @@ public final class IOMMU {
     public private(set) var translations: UInt64 = 0
     /// The translation caches.
     public var iotlb: IOTLB
+    /// Scratch for the IOTLB set a lookup decides over (kept, so a lookup allocates nothing).
+    var candidates: [CachedTranslation.Entry<Concrete>] = []
     /// Interrupt remapping: IRTA (table base, size field S: 2^(S+1) entries) and GSTS.IRES.
     public var interruptTable: UInt64 = 0
     public var interruptTableSize: UInt8 = 0
@@ -47,7 +49,9 @@ public final class IOMMU {
         // Untranslated requests hit the caches; an entry keeps the permissions the walk found
         // (an access it does not allow walks the tables again, to fault or to refill).
         if let domain = iotlb.domain(of: requester) {
-            let candidates = iotlb.candidates(page: address >> 12).map(CachedTranslation.Entry<Concrete>.init)
+            // The set's entries as the decision sees them, in storage reused per lookup.
+            candidates.removeAll(keepingCapacity: true)
+            for entry in iotlb.candidates(page: address >> 12) { candidates.append(CachedTranslation.Entry<Concrete>(entry)) }
             let cached = CachedTranslation.lookup(domain: Bits(UInt64(domain)), cached: Bit(true), address: Bits(address), write: Bit(write),
                                                   addressType: Bits(UInt64(addressType)), entries: candidates)
             if addressType == 0 { _ = iotlb.lookup(domain: domain, page: address >> 12) }   // the hit or miss counted, the entry made most recent

@@ -24,11 +24,13 @@ public struct IOTLB: Sendable {
     public let ways: Int
     /// Per set, most recently used first.
     var storage: [[Entry]]
-    var contexts: [UInt16: UInt16] = [:]
+    /// The context cache by source ID: the domain + 1 (0: not cached), found by index per
+    /// translation.
+    var contexts: [UInt32] = Array(repeating: 0, count: 1 << 16)
     public private(set) var hits: UInt64 = 0
     public private(set) var misses: UInt64 = 0
-    /// Hits and misses per domain (a VM's share of the cache).
-    public private(set) var byDomain: [UInt16: (hits: UInt64, misses: UInt64)] = [:]
+    /// Hits and misses by domain number (grown as domains appear).
+    var domainCounts: [(hits: UInt64, misses: UInt64, seen: Bool)] = []
     public private(set) var contextHits: UInt64 = 0
     public private(set) var contextMisses: UInt64 = 0
 
@@ -42,26 +44,50 @@ public struct IOTLB: Sendable {
 
     /// The domain a requester's context entry gave, if cached.
     public mutating func domain(of sourceID: UInt16) -> UInt16? {
-        if let domain = contexts[sourceID] {
+        let cached = contexts[Int(sourceID)]
+        if cached != 0 {
             contextHits += 1
-            return domain
+            return UInt16(cached - 1)
         }
         contextMisses += 1
         return nil
     }
 
-    public mutating func cacheContext(_ sourceID: UInt16, domain: UInt16) { contexts[sourceID] = domain }
+    public mutating func cacheContext(_ sourceID: UInt16, domain: UInt16) { contexts[Int(sourceID)] = UInt32(domain) + 1 }
 
     /// Context-cache invalidation: all, or one requester's.
     public mutating func invalidateContexts(sourceID: UInt16? = nil) {
-        if let sourceID { contexts[sourceID] = nil } else { contexts.removeAll() }
+        if let sourceID {
+            contexts[Int(sourceID)] = 0
+        } else {
+            for k in contexts.indices { contexts[k] = 0 }
+        }
+    }
+
+    /// Hits and misses per domain (a VM's share of the cache), for the domains looked up.
+    public var byDomain: [UInt16: (hits: UInt64, misses: UInt64)] {
+        var counts: [UInt16: (hits: UInt64, misses: UInt64)] = [:]
+        for (d, c) in domainCounts.enumerated() where c.seen { counts[UInt16(d)] = (c.hits, c.misses) }
+        return counts
+    }
+
+    /// Counts a lookup of `domain`'s.
+    mutating func count(domain: UInt16, hit: Bool) {
+        let d = Int(domain)
+        if d >= domainCounts.count { domainCounts += Array(repeating: (0, 0, false), count: d + 1 - domainCounts.count) }
+        domainCounts[d].seen = true
+        if hit { domainCounts[d].hits += 1 } else { domainCounts[d].misses += 1 }
     }
 
     /// The entries of the set `page` falls in (where a lookup of it searches).
     public func candidates(page: UInt64) -> [Entry] { storage[Int(page % UInt64(sets))] }
 
     /// The context cache: requester -> domain.
-    public var cachedContexts: [UInt16: UInt16] { contexts }
+    public var cachedContexts: [UInt16: UInt16] {
+        var cached: [UInt16: UInt16] = [:]
+        for (sourceID, d) in contexts.enumerated() where d != 0 { cached[UInt16(sourceID)] = UInt16(d - 1) }
+        return cached
+    }
 
     /// Every entry held, set by set.
     public var entries: [Entry] { storage.flatMap { $0 } }
@@ -70,11 +96,11 @@ public struct IOTLB: Sendable {
         let set = Int(page % UInt64(sets))
         guard let k = storage[set].firstIndex(where: { $0.domain == domain && $0.page == page }) else {
             misses += 1
-            byDomain[domain, default: (0, 0)].misses += 1
+            count(domain: domain, hit: false)
             return nil
         }
         hits += 1
-        byDomain[domain, default: (0, 0)].hits += 1
+        count(domain: domain, hit: true)
         let entry = storage[set].remove(at: k)
         storage[set].insert(entry, at: 0)
         return entry

@@ -434,13 +434,14 @@ public final class DMAEngine: Component {
             return
         case .payload(let port, let id, let part):
             let p = ports[port]
-            guard var frame = p.inFlight[id] else { return }
+            guard p.inFlight[id] != nil else { return }
             switch finished.outcome {
             case .data(let bytes):
-                frame.parts[part] = bytes
-                p.inFlight[id] = frame
+                // Stored where the frame is kept (a copy of it would copy its parts).
+                p.inFlight[id]!.parts[part] = bytes
+                guard p.inFlight[id]!.parts.allSatisfy({ $0 != nil }) else { return }
             case .failed(let status):
-                p.finishFetching(id)
+                guard let frame = p.finishFetching(id) else { return }
                 p.transmitBufferUsed -= frame.bytes
                 if p.tx[frame.queue].generation == frame.generation {
                     p.update(false, frame.queue) { $0.stop(status == .unsupportedRequest ? .unsupportedRequest : .completerAbort) }
@@ -448,11 +449,12 @@ public final class DMAEngine: Component {
                 if let f = poolOwner(port: port, pool: frame.pool) { functions?.requestFailed(f.function, status: status) }
                 return
             }
-            guard frame.parts.allSatisfy({ $0 != nil }) else { return }
-            p.finishFetching(id)
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(frame.bytes)
-            for part in frame.parts { bytes += part! }
+            guard let frame = p.finishFetching(id) else { return }
+            var bytes: [UInt8] = frame.parts.count == 1 ? frame.parts[0]! : []
+            if frame.parts.count > 1 {
+                bytes.reserveCapacity(frame.bytes)
+                for part in frame.parts { bytes += part! }
+            }
             var ethernet = EthernetFrame(bytes)
             if let vlan = frame.vlan, !ethernet.header.tagged.isSet { ethernet = ethernet.tagged(vlan: vlan) }
             p.port.transmitFromQueue(ethernet, pool: frame.pool, bufferBytes: frame.bytes)

@@ -48,6 +48,17 @@ public struct DMARequester: Sendable {
 
         /// `count` bytes of a completion's payload from byte lane `lane` on, into the data at `offset`.
         mutating func take(_ payload: [UInt32], lane: Int, count: Int, at offset: Int) {
+            #if _endian(little)
+            // A dword's bytes lie in memory in lane order: one copy.
+            if count > 0, lane >= 0, lane + count <= 4 * payload.count, offset >= 0, offset + count <= data.count {
+                payload.withUnsafeBytes { src in
+                    data.withUnsafeMutableBytes { dst in
+                        dst.baseAddress!.advanced(by: offset).copyMemory(from: src.baseAddress!.advanced(by: lane), byteCount: count)
+                    }
+                }
+                return
+            }
+            #endif
             for k in 0..<count {
                 let b = lane + k
                 data[offset + k] = UInt8(truncatingIfNeeded: payload[b / 4] >> UInt32(8 * (b % 4)))
@@ -70,13 +81,16 @@ public struct DMARequester: Sendable {
     var postedHead = 0
     var nonPosted: [(tlp: TLP, read: UInt64, offset: Int, bytes: Int)] = []
     var nonPostedHead = 0
-    var outstanding: [Int: Outstanding] = [:]
+    /// Issued requests waiting for completions, by tag, and how many there are.
+    var outstanding: [Outstanding?] = Array(repeating: nil, count: 256)
+    var tagsOutstanding = 0
     var freeTags: [UInt8]
-    var reads: [UInt64: Read] = [:]
-    /// Reads in the order they were asked for; finished ones are handed back from the front.
-    var order: [UInt64] = []
-    var orderHead = 0
-    var nextRead: UInt64 = 0
+    /// Reads asked for and not yet handed back, in the order they were asked for (read number
+    /// `firstRead + k` at `k`, from `readsHead` on); finished ones are handed back from the
+    /// front. Found by index: a completion comes per request.
+    var reads: [Read?] = []
+    var readsHead = 0
+    var firstRead: UInt64 = 0
     /// Counters.
     public private(set) var writesIssued: UInt64 = 0
     public private(set) var readsIssued: UInt64 = 0
@@ -91,7 +105,7 @@ public struct DMARequester: Sendable {
     /// A model of a device bug: Invalidate Requests are taken and neither applied nor completed.
     public var ignoresInvalidations = false
     /// Translation requests in flight, by tag: (requester, page).
-    var translating: [Int: ATCKey] = [:]
+    var translating: [ATCKey?] = Array(repeating: nil, count: 256)
     /// Pages the IOMMU gave no translation for (R = W = 0): the request waiting for it fails.
     var untranslatable: Set<ATCKey> = []
     public private(set) var translationRequests: UInt64 = 0
@@ -112,10 +126,30 @@ public struct DMARequester: Sendable {
     /// Requests queued and not yet issued, and tags in use.
     public var queuedPosted: Int { posted.count - postedHead }
     public var queuedReads: Int { nonPosted.count - nonPostedHead }
-    public var tagsInUse: Int { outstanding.count }
+    public var tagsInUse: Int { tagsOutstanding }
     /// Reads asked for and not yet handed back.
-    public var readsInFlight: Int { order.count - orderHead }
-    public var idle: Bool { queuedPosted == 0 && queuedReads == 0 && outstanding.isEmpty && readsInFlight == 0 }
+    public var readsInFlight: Int { reads.count - readsHead }
+    public var idle: Bool { queuedPosted == 0 && queuedReads == 0 && tagsOutstanding == 0 && readsInFlight == 0 }
+
+    /// Where read `id` is kept in `reads`, if it is still there.
+    func slot(ofRead id: UInt64) -> Int? {
+        guard id >= firstRead, id - firstRead < UInt64(reads.count) else { return nil }
+        let k = Int(id - firstRead)
+        return k >= readsHead ? k : nil
+    }
+
+    /// Tag `tag` waits for `request`'s completions.
+    mutating func hold(tag: UInt8, _ request: Outstanding) {
+        if outstanding[Int(tag)] == nil { tagsOutstanding += 1 }
+        outstanding[Int(tag)] = request
+    }
+
+    /// Tag `tag`'s request is complete: the tag may be used again (unless beyond a lowered limit).
+    mutating func free(tag: UInt8) {
+        if outstanding[Int(tag)] != nil { tagsOutstanding -= 1 }
+        outstanding[Int(tag)] = nil
+        if Int(tag) < settings.tags { freeTags.insert(tag, at: 0) }
+    }
 
     /// Changes the settings (a config write to Device Control); tags beyond a lowered limit
     /// are not reused once they come back.
@@ -162,10 +196,19 @@ public struct DMARequester: Sendable {
             let span = Self.dwordSpan(address: chunk.address, length: chunk.length)
             var payload = [UInt32](repeating: 0, count: span.dwords)
             let lane = Int(chunk.address & 3)
+            #if _endian(little)
+            // A dword's bytes lie in memory in lane order: one copy.
+            bytes.withUnsafeBytes { src in
+                payload.withUnsafeMutableBytes { dst in
+                    dst.baseAddress!.advanced(by: lane).copyMemory(from: src.baseAddress!.advanced(by: offset - bytes.startIndex), byteCount: chunk.length)
+                }
+            }
+            #else
             for k in 0..<chunk.length {
                 let b = lane + k
                 payload[b / 4] |= UInt32(bytes[offset + k]) << UInt32(8 * (b % 4))
             }
+            #endif
             offset += chunk.length
             posted.append(TLP(kind: .memoryWrite, requesterID: requester, length: span.dwords, firstBE: span.firstBE, lastBE: span.lastBE,
                               address: span.address, payload: payload))
@@ -191,11 +234,9 @@ public struct DMARequester: Sendable {
     /// Queues a DMA read of `length` bytes at `address` by `requester`; its data comes back
     /// from `finished()` tagged with `owner`, in the order reads were asked for.
     public mutating func read(requester: UInt16, address: UInt64, length: Int, owner: UInt64) {
-        let id = nextRead
-        nextRead += 1
+        let id = firstRead + UInt64(reads.count)
         let pieces = Self.chunks(address: address, length: length, limit: settings.maxReadRequest)
-        reads[id] = Read(owner: owner, requester: requester, data: [UInt8](repeating: 0, count: length), pendingRequests: pieces.count)
-        order.append(id)
+        reads.append(Read(owner: owner, requester: requester, data: [UInt8](repeating: 0, count: length), pendingRequests: pieces.count))
         var offset = 0
         for chunk in pieces {
             let span = Self.dwordSpan(address: chunk.address, length: chunk.length)
@@ -246,13 +287,13 @@ public struct DMARequester: Sendable {
             return .go
         }
         if untranslatable.remove(key) != nil { return .fail }
-        guard !translating.values.contains(key) else { return .wait(nil) }
-        guard outstanding.count < settings.tags, let tag = freeTags.popLast() else {
+        guard !translating.contains(key) else { return .wait(nil) }
+        guard tagsOutstanding < settings.tags, let tag = freeTags.popLast() else {
             tagStalls += 1
             return .wait(nil)
         }
         translating[Int(tag)] = key
-        outstanding[Int(tag)] = Outstanding(read: .max, offset: 0, remaining: 8)
+        hold(tag: tag, Outstanding(read: .max, offset: 0, remaining: 8))
         translationRequests += 1
         return .wait(TLP(kind: .memoryRead, requesterID: key.requester, tag: tag, length: 2, lastBE: 0xF, address: key.page << 12, addressType: 1))
     }
@@ -279,7 +320,7 @@ public struct DMARequester: Sendable {
             return tlp
         }
         guard nonPostedHead < nonPosted.count else { return nil }
-        guard outstanding.count < settings.tags, let tag = freeTags.popLast() else {
+        guard tagsOutstanding < settings.tags, let tag = freeTags.popLast() else {
             tagStalls += 1
             return nil
         }
@@ -293,8 +334,10 @@ public struct DMARequester: Sendable {
             freeTags.append(tag)
             nonPostedHead += 1
             translationFailures += 1
-            reads[read]?.failure = .unsupportedRequest
-            reads[read]?.pendingRequests -= 1
+            if let k = slot(ofRead: read) {
+                reads[k]!.failure = .unsupportedRequest
+                reads[k]!.pendingRequests -= 1
+            }
             return nil
         }
         nonPostedHead += 1
@@ -303,7 +346,7 @@ public struct DMARequester: Sendable {
             nonPostedHead = 0
         }
         tlp.tag = tag
-        outstanding[Int(tag)] = Outstanding(read: read, offset: offset, remaining: bytes)
+        hold(tag: tag, Outstanding(read: read, offset: offset, remaining: bytes))
         readsIssued += 1
         return tlp
     }
@@ -318,8 +361,7 @@ public struct DMARequester: Sendable {
             // address in bits 63:12 of the 8-byte entry; R = W = 0 or an unsuccessful status:
             // no translation.
             translating[Int(tlp.tag)] = nil
-            outstanding[Int(tlp.tag)] = nil
-            if Int(tlp.tag) < settings.tags { freeTags.insert(tlp.tag, at: 0) }
+            free(tag: tlp.tag)
             let low = tlp.payload.first ?? 0, high = tlp.payload.count > 1 ? tlp.payload[1] : 0
             if tlp.status == .successful, tlp.kind == .completionWithData, low & 3 != 0 {
                 atc[key.requester]?.insert(DeviceATC.Entry(page: key.page, hostPage: (UInt64(high) << 32 | UInt64(low & ~0xFFF)) >> 12,
@@ -329,7 +371,7 @@ public struct DMARequester: Sendable {
             }
             return
         }
-        guard tlp.isCompletion, var o = outstanding[Int(tlp.tag)], reads[o.read]?.requester == tlp.requesterID else {
+        guard tlp.isCompletion, var o = outstanding[Int(tlp.tag)], let r = slot(ofRead: o.read), reads[r]!.requester == tlp.requesterID else {
             unexpectedCompletions += 1
             return
         }
@@ -338,17 +380,16 @@ public struct DMARequester: Sendable {
         let consistent = tlp.status == .successful && tlp.kind == .completionWithData && tlp.byteCount == o.remaining && carried > 0
         // The read is changed where the table holds it (a copy would copy its data).
         if consistent {
-            reads[o.read]!.take(tlp.payload, lane: lane, count: carried, at: o.offset)
+            reads[r]!.take(tlp.payload, lane: lane, count: carried, at: o.offset)
             o.offset += carried
             o.remaining -= carried
         } else {
-            reads[o.read]!.fail(tlp.status == .successful ? .completerAbort : tlp.status)
+            reads[r]!.fail(tlp.status == .successful ? .completerAbort : tlp.status)
             o.remaining = 0
         }
         if o.remaining == 0 {
-            outstanding[Int(tlp.tag)] = nil
-            if Int(tlp.tag) < settings.tags { freeTags.insert(tlp.tag, at: 0) }
-            reads[o.read]!.pendingRequests -= 1
+            free(tag: tlp.tag)
+            reads[r]!.pendingRequests -= 1
         } else {
             outstanding[Int(tlp.tag)] = o
         }
@@ -358,15 +399,16 @@ public struct DMARequester: Sendable {
     /// still waiting holds back the ones after it.
     public mutating func finished() -> [Finished] {
         var out: [Finished] = []
-        while orderHead < order.count, let read = reads[order[orderHead]], read.pendingRequests == 0 {
-            reads[order[orderHead]] = nil
-            orderHead += 1
+        while readsHead < reads.count, reads[readsHead]!.pendingRequests == 0 {
+            let read = reads[readsHead].take()!
+            readsHead += 1
             if read.failure != nil { failedReads += 1 }
             out.append(Finished(owner: read.owner, requester: read.requester, outcome: read.failure.map { .failed($0) } ?? .data(read.data)))
         }
-        if orderHead > 256, orderHead * 2 > order.count {
-            order.removeFirst(orderHead)
-            orderHead = 0
+        if readsHead > 256, readsHead * 2 > reads.count {
+            reads.removeFirst(readsHead)
+            firstRead += UInt64(readsHead)
+            readsHead = 0
         }
         return out
     }

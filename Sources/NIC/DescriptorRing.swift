@@ -114,9 +114,12 @@ public struct DescriptorRing: Sendable {
     mutating func fetched(index: Int, bytes: [UInt8]) {
         fetching = 0
         for k in 0..<(bytes.count / Self.descriptorBytes) {
-            var dwords = [UInt32](repeating: 0, count: 4)
-            for b in 0..<16 { dwords[b / 4] |= UInt32(bytes[16 * k + b]) << UInt32(8 * (b % 4)) }
-            cache.append(((index + k) % count, dwords))
+            // Little-endian dwords, as the descriptor lies in memory.
+            func dword(_ j: Int) -> UInt32 {
+                let at = 16 * k + 4 * j
+                return UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
+            }
+            cache.append(((index + k) % count, [dword(0), dword(1), dword(2), dword(3)]))
         }
     }
 
@@ -142,7 +145,7 @@ public struct DescriptorRing: Sendable {
     /// every one of them. Returns (address, dwords) per write; nil when nothing was flushed.
     mutating func flush(threshold: Int, force: Bool) -> [(address: UInt64, dwords: [UInt32])]? {
         guard flushDue(threshold: threshold, force: force) else { return nil }
-        var writes: [(UInt64, [UInt32])] = []
+        var writes: [(address: UInt64, dwords: [UInt32])] = []
         var run: (start: Int, dwords: [UInt32])?
         var last = -2
         for (index, dwords) in writeBacks {
@@ -152,9 +155,8 @@ public struct DescriptorRing: Sendable {
                 last = -2
                 continue
             }
-            if var r = run, index == last + 1 {
-                r.dwords += dwords
-                run = r
+            if run != nil, index == last + 1 {
+                run!.dwords += dwords   // in place: a copy of the run would copy its dwords
             } else {
                 if let r = run { writes.append((address(of: r.start), r.dwords)) }
                 run = (index, dwords)

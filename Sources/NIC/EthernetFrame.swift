@@ -23,11 +23,18 @@ public struct EthernetFrame: Sendable, Equatable {
     /// A frame of `size` bytes (FCS included) from `source` to `destination`, with an 802.1Q tag
     /// for `vlan` if given, an IPv4 EtherType and a counting payload.
     public init(destination: UInt64, source: UInt64, size: Int, vlan: UInt16? = nil) {
-        var bytes = MACWords.octets(destination) + MACWords.octets(source)
+        // Built in one array of its final size (a generator makes one per frame on the wire).
+        let header = vlan == nil ? 14 : 18
+        let payload = max(0, size - Self.fcs - header)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(header + payload)
+        for mac in [destination, source] {
+            for k in 0..<6 { bytes.append(UInt8(truncatingIfNeeded: mac >> UInt64(40 - 8 * k))) }
+        }
         if let vlan { bytes += [0x81, 0x00, UInt8(vlan >> 8 & 0x0F), UInt8(vlan & 0xFF)] }
         bytes += [0x08, 0x00]
-        let payload = max(0, size - Self.fcs - bytes.count)
-        self.init(bytes + (0..<payload).map { UInt8(truncatingIfNeeded: $0) })
+        for k in 0..<payload { bytes.append(UInt8(truncatingIfNeeded: k)) }
+        self.init(bytes)
     }
 
     /// Shorter than a destination, a source and an EtherType: not a frame a MAC accepts.

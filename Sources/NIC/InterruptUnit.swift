@@ -25,6 +25,10 @@ public final class InterruptUnit {
     struct Registers {
         let eicr, eims, eiac, eiam: Int
         let eitr: [Int]
+        /// EITR's interval field of each vector, and the microseconds in one of its units
+        /// (82576: 1; 82599: 2).
+        let eitrFields: [RegisterField?]
+        let microsecondsPerUnit: UInt64
         /// Register index and byte lane of each cause's IVAR entry.
         let ivar: (Cause) -> (index: Int, lane: Int)?
     }
@@ -34,18 +38,40 @@ public final class InterruptUnit {
         let vector: Int
 
         static func < (a: Key, b: Key) -> Bool { (a.function, a.vector) < (b.function, b.vector) }
+
+        /// The key's port and its place among the port's vectors: the PF's 32, then each VF's
+        /// 32 (device order, as `<`).
+        var slot: (port: Int, index: Int) {
+            switch function {
+            case .pf(let p): (p, vector)
+            case .vf(let p, let n): (p, 32 * (n + 1) + vector)
+            }
+        }
+    }
+
+    /// A vector's history: the clock it last fired, the clock it waits for (its interval), and
+    /// its place in `waiting`.
+    struct VectorState {
+        var lastFired: UInt64?
+        var deferredUntil: UInt64?
+        var waitingIndex = 0
     }
 
     let registers: NICRegisters
     let msix: MSIXTables
     let clockHz: UInt64
-    /// The clock each vector last fired, and the vectors waiting for their interval.
-    var lastFired: [Key: UInt64] = [:]
-    var deferred: [Key: UInt64] = [:]
-    /// The earliest clock in `deferred` when known (`.some(nil)`: none waits; nil: not known,
+    /// Per port, every vector's history by `Key.slot` (found by index: a cause and a clock
+    /// come often), and the vectors waiting for their interval.
+    var vectors: [[VectorState]] = []
+    var waiting: [Key] = []
+    /// The clock each vector in `waiting` waits for (kept beside it, so finding the earliest
+    /// reads one array).
+    var waitingUntil: [UInt64] = []
+    /// The earliest clock a vector in `waiting` may fire, when known (`.some(nil)`: none waits; nil: not known,
     /// found again when asked). Kept through holds and releases that leave it right.
     var earliest: UInt64??
-    var cache: [SRIOVDevice.FunctionID: Registers] = [:]
+    /// Per port, each function's registers (0: the PF, 1 + n: VF n) once found.
+    var cache: [[Registers?]] = []
     /// Fires a message: (function, address, data).
     var send: ((SRIOVDevice.FunctionID, UInt64, UInt32) -> Void)?
     /// MSI-X Enable and Function Mask of a function.
@@ -73,20 +99,31 @@ public final class InterruptUnit {
         }
     }
 
+    /// The function's place among its port's: 0 for the PF, 1 + n for VF n.
+    func within(_ f: SRIOVDevice.FunctionID) -> Int {
+        switch f {
+        case .pf: 0
+        case .vf(_, let n): n + 1
+        }
+    }
+
     func interruptRegisters(_ f: SRIOVDevice.FunctionID) -> Registers? {
-        if let r = cache[f] { return r }
-        let p = port(f)
+        let p = port(f), k = within(f)
+        if p < cache.count, k < cache[p].count, let r = cache[p][k] { return r }
         guard p < registers.ports.count else { return nil }
         let map = registers.ports[p].map
         func index(_ name: String) -> Int? { map.index(named: name) }
         let i82576 = map.family == "82576"
         let vectors = msix.vectors(of: f)
+        let perUnit: UInt64 = i82576 ? 1 : 2
+        func fields(_ eitr: [Int]) -> [RegisterField?] { eitr.map { map.registers[$0].fields.first } }
         let r: Registers?
         switch f {
         case .pf:
             guard let eicr = index("EICR"), let eims = index("EIMS"), let eiac = index("EIAC"), let eiam = index("EIAM"),
                   let misc = index("IVAR_MISC") else { return nil }
-            r = Registers(eicr: eicr, eims: eims, eiac: eiac, eiam: eiam, eitr: (0..<vectors).compactMap { index("EITR[\($0)]") }) { cause in
+            let eitr = (0..<vectors).compactMap { index("EITR[\($0)]") }
+            r = Registers(eicr: eicr, eims: eims, eiac: eiac, eiam: eiam, eitr: eitr, eitrFields: fields(eitr), microsecondsPerUnit: perUnit) { cause in
                 switch cause {
                 // 82576: IVAR0[q & 7], Rx in byte 0 (q < 8) or 2, Tx one byte up; 82599: IVAR[q / 2], Rx in byte 2 (q & 1), Tx one up.
                 case .receive(let q): index(i82576 ? "IVAR0[\(q & 7)]" : "IVAR[\(q >> 1)]").map { ($0, i82576 ? (q & 8 == 0 ? 0 : 2) : 2 * (q & 1)) }
@@ -100,7 +137,7 @@ public final class InterruptUnit {
             let found = names.compactMap(index)
             guard found.count == names.count else { return nil }
             let eitr = (0..<vectors).compactMap { index(i82576 ? "EITR[\(22 - 3 * n + $0)]" : "VTEITR[\(n)][\($0)]") }
-            r = Registers(eicr: found[0], eims: found[1], eiac: found[2], eiam: found[3], eitr: eitr) { cause in
+            r = Registers(eicr: found[0], eims: found[1], eiac: found[2], eiam: found[3], eitr: eitr, eitrFields: fields(eitr), microsecondsPerUnit: perUnit) { cause in
                 switch cause {
                 case .receive(let q): (found[4], 2 * q)
                 case .transmit(let q): (found[4], 2 * q + 1)
@@ -108,19 +145,17 @@ public final class InterruptUnit {
                 }
             }
         }
-        cache[f] = r
+        if p >= cache.count { cache += Array(repeating: [], count: p + 1 - cache.count) }
+        if k >= cache[p].count { cache[p] += Array(repeating: nil, count: k + 1 - cache[p].count) }
+        cache[p][k] = r
         return r
     }
 
     /// The least clocks between two interrupts of vector `v` of `f` (EITR).
     func interval(_ f: SRIOVDevice.FunctionID, _ r: Registers, vector v: Int) -> UInt64 {
-        guard v < r.eitr.count else { return 0 }
-        let file = registers.ports[port(f)]
-        let register = file.map.registers[r.eitr[v]]
-        guard let field = register.fields.first else { return 0 }
-        let units = UInt64(field.value(in: file.values[r.eitr[v]]))
-        let microseconds = file.map.family == "82576" ? units : 2 * units
-        return microseconds * clockHz / 1_000_000
+        guard v < r.eitr.count, let field = r.eitrFields[v] else { return 0 }
+        let units = UInt64(field.value(in: registers.value(port: port(f), index: r.eitr[v])))
+        return units * r.microsecondsPerUnit * clockHz / 1_000_000
     }
 
     /// A cause happened at `clock`.
@@ -147,16 +182,17 @@ public final class InterruptUnit {
         let p = port(f), bit = UInt32(1) << UInt32(v)
         guard registers.value(port: p, index: r.eicr) & bit != 0, registers.value(port: p, index: r.eims) & bit != 0 else { return }
         let key = Key(function: f, vector: v)
-        if let last = lastFired[key] {
+        let state = self.state(key)
+        if let last = state.lastFired {
             let due = last + interval(f, r, vector: v)
             if clock < due {
-                if deferred[key] == nil { throttled += 1 }
+                if state.deferredUntil == nil { throttled += 1 }
                 hold(key, until: due)
                 return
             }
         }
         release(key)
-        lastFired[key] = clock
+        update(key) { $0.lastFired = clock }
         if registers.value(port: p, index: r.eiac) & bit != 0 { registers.hardwareStore(port: p, index: r.eicr, value: registers.value(port: p, index: r.eicr) & ~bit) }
         if registers.value(port: p, index: r.eiam) & bit != 0 { registers.hardwareStore(port: p, index: r.eims, value: registers.value(port: p, index: r.eims) & ~bit) }
         deliver(f, vector: v, at: clock)
@@ -201,9 +237,35 @@ public final class InterruptUnit {
         }
     }
 
+    /// Vector `key`'s history (none yet: an empty one).
+    func state(_ key: Key) -> VectorState {
+        let (p, k) = key.slot
+        return p < vectors.count && k < vectors[p].count ? vectors[p][k] : VectorState()
+    }
+
+    /// Changes vector `key`'s history in place.
+    func update<R>(_ key: Key, _ body: (inout VectorState) -> R) -> R {
+        let (p, k) = key.slot
+        if p >= vectors.count { vectors += Array(repeating: [], count: p + 1 - vectors.count) }
+        if k >= vectors[p].count { vectors[p] += Array(repeating: VectorState(), count: k + 1 - vectors[p].count) }
+        return body(&vectors[p][k])
+    }
+
     /// Vector `key` waits until `due`.
     func hold(_ key: Key, until due: UInt64) {
-        let old = deferred.updateValue(due, forKey: key)
+        let place = waiting.count
+        let old = update(key) { s -> UInt64? in
+            let old = s.deferredUntil
+            s.deferredUntil = due
+            if old == nil { s.waitingIndex = place }
+            return old
+        }
+        if old == nil {
+            waiting.append(key)
+            waitingUntil.append(due)
+        } else {
+            waitingUntil[state(key).waitingIndex] = due
+        }
         guard let known = earliest else { return }
         if let old, old != due {
             earliest = nil
@@ -214,25 +276,41 @@ public final class InterruptUnit {
 
     /// Vector `key` waits no more.
     func release(_ key: Key) {
-        guard let old = deferred.removeValue(forKey: key) else { return }
+        guard let (old, place) = update(key, { s -> (UInt64, Int)? in
+            guard let old = s.deferredUntil else { return nil }
+            s.deferredUntil = nil
+            return (old, s.waitingIndex)
+        }) else { return }
+        // The last waiting vector takes the released one's place.
+        let last = waiting.removeLast(), lastUntil = waitingUntil.removeLast()
+        if place < waiting.count {
+            waiting[place] = last
+            waitingUntil[place] = lastUntil
+            update(last) { $0.waitingIndex = place }
+        }
         if let known = earliest, known == old { earliest = nil }
     }
 
     /// The waiting vectors whose interval ends by `clock`, in device order.
-    func due(at clock: UInt64) -> [Key] { deferred.filter { $0.value <= clock }.keys.sorted() }
+    func due(at clock: UInt64) -> [Key] {
+        waiting.indices.filter { waitingUntil[$0] <= clock }.map { waiting[$0] }.sorted { $0.slot < $1.slot }
+    }
 
     /// The clock the next waiting vector may fire.
     var nextDue: UInt64? {
         if let earliest { return earliest }
-        let due = deferred.values.min()
+        let due = waitingUntil.min()
         earliest = .some(due)
         return due
     }
 
     /// A function reset forgets its vectors' history.
     func reset(_ f: SRIOVDevice.FunctionID) {
-        lastFired = lastFired.filter { $0.key.function != f }
-        deferred = deferred.filter { $0.key.function != f }
+        for key in waiting where key.function == f { release(key) }
+        let (p, first) = Key(function: f, vector: 0).slot
+        if p < vectors.count {
+            for k in vectors[p].indices where k >= first && k < first + 32 { vectors[p][k] = VectorState() }
+        }
         earliest = nil
     }
 }

@@ -198,11 +198,13 @@ public final class PortQueues {
     }
 
     /// Frame `id` is no longer being fetched (all its data came, or a read failed): its queue
-    /// may be idle now.
-    func finishFetching(_ id: UInt64) {
-        guard let frame = inFlight.removeValue(forKey: id) else { return }
+    /// may be idle now. Returns the frame.
+    @discardableResult
+    func finishFetching(_ id: UInt64) -> TransmitFrame? {
+        guard let frame = inFlight.removeValue(forKey: id) else { return nil }
         fetchingFrames[frame.queue] -= 1
         attend(false, frame.queue)
+        return frame
     }
 
     // MARK: Receive packet buffer

@@ -39,6 +39,9 @@ public final class Channel<Item>: AnyChannel {
     /// Pushed or popped this clock (the simulator commits it once).
     @usableFromInline var isDirty = false
     @usableFromInline unowned(unsafe) let simulator: Simulator
+    /// The same simulator, used at +0 on the per-item paths (each use of the `unowned(unsafe)`
+    /// reference retained and released it).
+    @usableFromInline let kernel: Unmanaged<Simulator>
     /// Its number in the simulator (for the commit list).
     @usableFromInline var index = 0
 
@@ -58,12 +61,17 @@ public final class Channel<Item>: AnyChannel {
         precondition(latency >= 1, "channel \(path): latency must be at least 1 clock (a registered boundary)")
         precondition(bytesPerClock.map { $0 >= 1 } ?? true, "channel \(path): bandwidth must be positive")
         self.simulator = simulator
+        kernel = .passUnretained(simulator)
         self.path = path
         self.capacity = capacity
         self.latency = latency
         self.bytesPerClock = bytesPerClock
         index = simulator.register(channel: self)
     }
+
+    /// The simulator's clock.
+    @inlinable
+    var now: UInt64 { kernel._withUnsafeGuaranteedRef { $0.now } }
 
     /// Items in the channel as of the start of this clock.
     @inlinable
@@ -80,7 +88,7 @@ public final class Channel<Item>: AnyChannel {
     @inlinable
     public var valid: Bool {
         let index = head + pendingPops
-        return index < committed && visible[index] <= simulator.now
+        return index < committed && visible[index] <= now
     }
 
     /// The oldest item in the channel, visible yet or still in flight (for probes and traces).
@@ -96,19 +104,20 @@ public final class Channel<Item>: AnyChannel {
     func markDirty() {
         guard !isDirty else { return }
         isDirty = true
-        simulator.markDirty(index)
+        let index = index
+        kernel._withUnsafeGuaranteedRef { $0.markDirty(index) }
     }
 
     /// Wakes the consumer (or the producer) at `clock`.
     @usableFromInline
     func wakeConsumer(at clock: UInt64) {
         if consumerIndex == nil, let consumer { consumerIndex = simulator.index(of: consumer) }
-        if let consumerIndex { simulator.wake(index: consumerIndex, at: clock) }
+        if let consumerIndex { kernel._withUnsafeGuaranteedRef { $0.wake(index: consumerIndex, at: clock) } }
     }
 
     func wakeProducer(at clock: UInt64) {
         if producerIndex == nil, let producer { producerIndex = simulator.index(of: producer) }
-        if let producerIndex { simulator.wake(index: producerIndex, at: clock) }
+        if let producerIndex { kernel._withUnsafeGuaranteedRef { $0.wake(index: producerIndex, at: clock) } }
     }
 
     /// Pushes `item` (of `bytes` bytes, used with a bandwidth). Returns false, and counts a
@@ -119,7 +128,7 @@ public final class Channel<Item>: AnyChannel {
             stallCount += 1
             return false
         }
-        let now = simulator.now
+        let now = self.now
         let start = Swift.max(now, wireFreeAt)
         let serialization = UInt64(bytesPerClock.map { (Swift.max(bytes, 1) - 1) / $0 + 1 } ?? 1)
         wireFreeAt = start + serialization
@@ -147,11 +156,13 @@ public final class Channel<Item>: AnyChannel {
 
     /// Applies this clock's pushes and pops (the simulator calls this after all ticks).
     public func commit() {
+        // `visible` has an entry per item: its count is the items', read without going through
+        // the unspecialised `[Item]` (which retained and released the array each time).
         isDirty = false
         let consumed = pendingPops > 0
         if consumed {
             // Only a producer that may be waiting for space (the channel was full) is woken.
-            let wasFull = items.count - head >= capacity
+            let wasFull = visible.count - head >= capacity
             head += pendingPops
             pendingPops = 0
             if head > 64 && head * 2 > items.count {
@@ -160,14 +171,14 @@ public final class Channel<Item>: AnyChannel {
                 committed -= head
                 head = 0
             }
-            if wasFull { wakeProducer(at: simulator.now + 1) }
+            if wasFull { wakeProducer(at: now + 1) }
         }
-        committed = items.count
+        committed = visible.count
         // A consumer that made progress and has another item already visible next clock is
         // woken for it; items still in flight woke it for their own clock when pushed. A
         // consumer that popped nothing is blocked and is woken by whatever unblocks it.
-        if consumed, committed > head, visible[head] <= simulator.now + 1 {
-            wakeConsumer(at: simulator.now + 1)
+        if consumed, committed > head, visible[head] <= now + 1 {
+            wakeConsumer(at: now + 1)
         }
     }
 }
