@@ -163,16 +163,22 @@ public struct DMARequester: Sendable {
     /// The chunks a transfer of `length` bytes at `address` splits into: none larger than
     /// `limit`, none crossing a 4 KiB boundary.
     public static func chunks(address: UInt64, length: Int, limit: Int) -> [(address: UInt64, length: Int)] {
-        var out: [(UInt64, Int)] = []
+        var out: [(address: UInt64, length: Int)] = []
+        forEachChunk(address: address, length: length, limit: limit) { out.append(($0, $1)) }
+        return out
+    }
+
+    /// `body(address, length)` of each chunk, in order, without building the list.
+    @inline(__always)
+    static func forEachChunk(address: UInt64, length: Int, limit: Int, _ body: (UInt64, Int) -> Void) {
         var a = address, left = length
         while left > 0 {
             let toBoundary = Int(0x1000 - (a & 0xFFF))
             let n = min(left, limit, toBoundary)
-            out.append((a, n))
+            body(a, n)
             a &+= UInt64(n)
             left -= n
         }
-        return out
     }
 
     /// Dword address, dword count and byte enables of a byte range in one request (§2.2.5).
@@ -192,7 +198,8 @@ public struct DMARequester: Sendable {
     /// Queues a DMA write of `bytes` at `address` by `requester`.
     public mutating func write(requester: UInt16, address: UInt64, bytes: ArraySlice<UInt8>) {
         var offset = bytes.startIndex
-        for chunk in Self.chunks(address: address, length: bytes.count, limit: settings.maxPayload) {
+        Self.forEachChunk(address: address, length: bytes.count, limit: settings.maxPayload) { chunkAddress, chunkLength in
+            let chunk = (address: chunkAddress, length: chunkLength)
             let span = Self.dwordSpan(address: chunk.address, length: chunk.length)
             var payload = [UInt32](repeating: 0, count: span.dwords)
             let lane = Int(chunk.address & 3)
@@ -235,15 +242,16 @@ public struct DMARequester: Sendable {
     /// from `finished()` tagged with `owner`, in the order reads were asked for.
     public mutating func read(requester: UInt16, address: UInt64, length: Int, owner: UInt64) {
         let id = firstRead + UInt64(reads.count)
-        let pieces = Self.chunks(address: address, length: length, limit: settings.maxReadRequest)
-        reads.append(Read(owner: owner, requester: requester, data: [UInt8](repeating: 0, count: length), pendingRequests: pieces.count))
-        var offset = 0
-        for chunk in pieces {
+        var offset = 0, pieces = 0
+        Self.forEachChunk(address: address, length: length, limit: settings.maxReadRequest) { chunkAddress, chunkLength in
+            let chunk = (address: chunkAddress, length: chunkLength)
+            pieces += 1
             let span = Self.dwordSpan(address: chunk.address, length: chunk.length)
             nonPosted.append((TLP(kind: .memoryRead, requesterID: requester, length: span.dwords, firstBE: span.firstBE, lastBE: span.lastBE,
                                   address: span.address), id, offset, chunk.length))
             offset += chunk.length
         }
+        reads.append(Read(owner: owner, requester: requester, data: [UInt8](repeating: 0, count: length), pendingRequests: pieces))
     }
 
     /// Turns ATS on for exactly `requesters` (their ATS Control Enable): a new one starts with an
