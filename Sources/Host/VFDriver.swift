@@ -120,6 +120,9 @@ public final class VFDriver {
 
     var is82576: Bool { setup.map.family == "82576" }
     func view(_ name: String) -> UInt64 { setup.bar0 + UInt64(VFRegisterWindow.viewOffsets(family: setup.map.family)[name]!) }
+    /// RDT and TDT of queue 0, which the loop writes on every pass: looked up once.
+    lazy var receiveTail = queue("RDT")
+    lazy var transmitTail = queue("TDT")
     func queue(_ name: String) -> UInt64 { setup.bar0 + UInt64(VFRegisterWindow.queueRegisterOffset(name, queue: 0, family: setup.map.family)!) }
     func field(_ register: String, _ field: String) -> RegisterField {
         guard let f = setup.map.register(named: register)?.field(field) else { preconditionFailure("\(setup.map.family) \(register) has no field \(field)") }
@@ -347,7 +350,7 @@ public final class VFDriver {
                 partial = []
             }
         }
-        if taken > 0 { write(queue("RDT"), UInt32((ring.next + ring.count - 1) % ring.count)) }
+        if taken > 0 { write(receiveTail, UInt32((ring.next + ring.count - 1) % ring.count)) }
     }
 
     /// Reclaims the descriptors the hardware reported done (RS, then DD).
@@ -399,6 +402,6 @@ public final class VFDriver {
         }
         forwardDrops += UInt64(forwarding.count - forwarded)
         forwarding.removeAll(keepingCapacity: true)
-        if count > 0 { write(queue("TDT"), UInt32(ring.use)) }
+        if count > 0 { write(transmitTail, UInt32(ring.use)) }
     }
 }

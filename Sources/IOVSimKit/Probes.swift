@@ -172,7 +172,7 @@ enum PlatformProbes {
                     }
                     // Counted in the endpoint's ticks only.
                     sim.probe("top.\(name).pf\(p).vf\(v).writes_received", width: 32, changes: endpointTicks) {
-                        UInt64(endpoint.memoryWritesReceived[.vf(pf: p, index: v)] ?? 0) & 0xFFFF_FFFF
+                        UInt64(endpoint.memoryWrites(to: .vf(pf: p, index: v))) & 0xFFFF_FFFF
                     }
                 }
             }

@@ -259,7 +259,7 @@ public enum Runner {
             let endpoint = platform.endpoints[name]!
             for function in endpoint.device.functions {
                 let label = "\(name).\(function.id)"
-                summary.perFunction.append((label, endpoint.memoryWritesReceived[function.id] ?? 0))
+                summary.perFunction.append((label, endpoint.memoryWrites(to: function.id)))
             }
         }
         return summary

@@ -37,8 +37,12 @@ public final class NICRegisters: MemoryMappedRegisters {
     /// What a mailbox write or a VF reset did that the DMA engine acts on.
     public var mailboxEffect: ((Mailbox.Effect) -> Void)?
 
+    /// The part's VF register window is the 82576's (else the 82599's): read per access.
+    let is82576: Bool
+
     public init(map: RegisterMap, pfs: Int, msix: MSIXTables = MSIXTables(pf: nil, vf: nil)) {
         self.msix = msix
+        is82576 = map.family == "82576"
         mailbox = Mailbox(map: map)
         rateFactors = Array(repeating: Array(repeating: 0, count: map.queues), count: pfs)
         rateSelect = map.index(named: "RTTDQSEL").flatMap { k in map.registers[k].field("TXDQ_IDX").map { (k, $0) } }
@@ -58,7 +62,7 @@ public final class NICRegisters: MemoryMappedRegisters {
             return p < ports.count && offset < ports[p].map.pfWindow ? (p, Int(offset), true) : nil
         case .vf(let p, let i):
             guard p < ports.count, i < ports[p].map.pools, offset < 0x4000 else { return nil }
-            let t = ports[p].map.family == "82576"
+            let t = is82576
                 ? VFRegisterWindow.i82576(vf: Bits<Concrete, 3>(UInt64(i)), offset: Bits(offset))
                 : VFRegisterWindow.i82599(vf: Bits<Concrete, 6>(UInt64(i)), offset: Bits(offset))
             return t.hit.isSet ? (p, Int(t.pfOffset.value), t.writable.isSet) : nil
@@ -81,7 +85,8 @@ public final class NICRegisters: MemoryMappedRegisters {
             return
         }
         guard writable else { return }
-        if let k = ports[p].resolve(pfOffset), mailbox.handles(k) {
+        let k = ports[p].resolve(pfOffset)
+        if let k, mailbox.handles(k) {
             let effects = mailbox.write(port: p, index: k, data: value & ConfigWrite.byteMask(byteEnables), file: &ports[p])
             writes[p] += 1
             written?(p, k)
@@ -90,8 +95,8 @@ public final class NICRegisters: MemoryMappedRegisters {
         }
         ports[p].write(offset: pfOffset, value: value, byteEnables: byteEnables)
         // A doorbell or an interrupt mask does not touch the filters: no decode again for it.
-        if ports[p].resolve(pfOffset).map({ filterInputs[p].isEmpty || filterInputs[p].contains($0) }) ?? true { writes[p] += 1 }
-        if let k = ports[p].resolve(pfOffset) {
+        if k.map({ filterInputs[p].isEmpty || filterInputs[p].contains($0) }) ?? true { writes[p] += 1 }
+        if let k {
             if let (select, field) = rateSelect, let factor = rateFactor, k == select || k == factor {
                 let queue = Int(field.value(in: ports[p].values[select])) % max(1, rateFactors[p].count)
                 if k == select { ports[p].hardwareStore(index: factor, rateFactors[p][queue]) } else { rateFactors[p][queue] = ports[p].values[factor] }

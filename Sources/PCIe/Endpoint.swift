@@ -54,7 +54,28 @@ public final class Endpoint: Component {
     var outbox: [TLP] = []
     var serial: UInt64 = 0
     /// Memory writes received, by function (for tests and reports).
-    public private(set) var memoryWritesReceived: [SRIOVDevice.FunctionID: Int] = [:]
+    public var memoryWritesReceived: [SRIOVDevice.FunctionID: Int] {
+        var counts: [SRIOVDevice.FunctionID: Int] = [:]
+        for (p, perPF) in writesReceived.enumerated() {
+            for (k, n) in perPF.enumerated() where n > 0 { counts[k == 0 ? .pf(p) : .vf(pf: p, index: k - 1)] = n }
+        }
+        return counts
+    }
+    /// Memory writes received per PF (at 0) and per VF n (at 1 + n), counted by index per write.
+    var writesReceived: [[Int]] = []
+
+    /// Memory writes `function` received.
+    public func memoryWrites(to function: SRIOVDevice.FunctionID) -> Int {
+        let (p, k) = Self.slot(function)
+        return p < writesReceived.count && k < writesReceived[p].count ? writesReceived[p][k] : 0
+    }
+
+    static func slot(_ function: SRIOVDevice.FunctionID) -> (Int, Int) {
+        switch function {
+        case .pf(let p): (p, 0)
+        case .vf(let p, let v): (p, v + 1)
+        }
+    }
     /// Completions received for the device's own reads (counted, not kept: runs are long).
     public private(set) var completionsReceived: UInt64 = 0
     public private(set) var counters = FabricCounters()
@@ -67,7 +88,7 @@ public final class Endpoint: Component {
     /// One line of state: bus, enabled functions, queued requests, counters.
     public var lineTrace: String {
         "\(path) bus=\(String(device.bus, radix: 16)) functions=\(device.functions.count) outbox=\(outbox.count) " +
-            "writes_in=\(memoryWritesReceived.values.reduce(0, +)) cpl_in=\(completionsReceived) ur=\(counters.unsupportedRequests)"
+            "writes_in=\(writesReceived.joined().reduce(0, +)) cpl_in=\(completionsReceived) ur=\(counters.unsupportedRequests)"
     }
 
     /// Queues a request the device issues (a VF's DMA or peer write).
@@ -215,7 +236,10 @@ public final class Endpoint: Component {
     func memory(_ tlp: TLP, _ simulator: Simulator) {
         guard let (function, bar, offset) = decodeBAR(tlp.address) else { return unsupported(tlp, simulator) }
         if tlp.kind == .memoryWrite {
-            memoryWritesReceived[function, default: 0] += 1
+            let (p, k) = Self.slot(function)
+            if p >= writesReceived.count { writesReceived += Array(repeating: [], count: p + 1 - writesReceived.count) }
+            if k >= writesReceived[p].count { writesReceived[p] += Array(repeating: 0, count: k + 1 - writesReceived[p].count) }
+            writesReceived[p][k] += 1
             for (k, dw) in tlp.payload.enumerated() {
                 registers?.write(function, bar: bar, offset: (offset & ~3) + UInt64(4 * k), value: dw, byteEnables: Self.byteEnables(tlp, dw: k))
             }
