@@ -293,7 +293,10 @@ public final class InterruptUnit {
 
     /// The waiting vectors whose interval ends by `clock`, in device order.
     func due(at clock: UInt64) -> [Key] {
-        waiting.indices.filter { waitingUntil[$0] <= clock }.map { waiting[$0] }.sorted { $0.slot < $1.slot }
+        var due: [Key] = []
+        for k in waiting.indices where waitingUntil[k] <= clock { due.append(waiting[k]) }
+        if due.count > 1 { due.sort { $0.slot < $1.slot } }
+        return due
     }
 
     /// The clock the next waiting vector may fire.

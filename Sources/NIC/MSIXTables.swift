@@ -84,8 +84,8 @@ public final class MSIXTables {
     /// Vector `v`'s message (address, data) and whether its Mask bit is set.
     public func entry(_ function: SRIOVDevice.FunctionID, vector v: Int) -> (address: UInt64, data: UInt32, masked: Bool)? {
         guard let table = table(function), v < table.pending.count else { return nil }
-        let e = table.entries[(4 * v)..<(4 * v + 4)].map { $0 }
-        return (UInt64(e[1]) << 32 | UInt64(e[0]), e[2], e[3] & 1 == 1)
+        let e = table.entries, k = 4 * v
+        return (UInt64(e[k + 1]) << 32 | UInt64(e[k]), e[k + 2], e[k + 3] & 1 == 1)
     }
 
     /// A table never written has no pending bit (its vectors are all masked, none has fired).
