@@ -189,23 +189,14 @@ public final class DMAEngine: Component {
                 progress = true
             }
         }
-        // Taken by swapping with spare lists, so that neither gives up its storage each clock.
-        swap(&doorbells, &ringing)
-        for bell in ringing { ring(bell.port, bell.index, simulator) }
-        ringing.removeAll(keepingCapacity: true)
-        swap(&events, &happening)
-        for event in happening {
-            switch event {
-            case .cause(let f, let cause): interrupts.raise(f, cause, at: simulator.now)
-            case .unmask(let f): interrupts.unmasked(f, at: simulator.now)
-            case .configWritten(let f):
-                settingsStale = true
-                for p in ports { p.attendAll() }
-                interrupts.unmasked(f, at: simulator.now)
-            case .functionReset(let f): reset(f)
-            }
+        // Taken by swapping with spare lists, so that neither gives up its storage each clock
+        // (and only when there are some: emptying a list is not free).
+        if !doorbells.isEmpty {
+            swap(&doorbells, &ringing)
+            for bell in ringing { ring(bell.port, bell.index, simulator) }
+            ringing.removeAll(keepingCapacity: true)
         }
-        happening.removeAll(keepingCapacity: true)
+        if !events.isEmpty { handleEvents(simulator) }
         interrupts.expire(at: simulator.now)
         for p in ports {
             progress = receive(p, simulator) || progress
@@ -225,6 +216,23 @@ public final class DMAEngine: Component {
         for p in ports { if let next = p.nextRateWake(after: simulator.now) { rateWake = min(rateWake ?? next, next) } }
         if let rateWake { simulator.wake(self, at: rateWake) }
         if let due = interrupts.nextDue { simulator.wake(self, at: due) }
+    }
+
+    /// Config writes, unmasks, mailbox causes and resets posted since the last clock.
+    func handleEvents(_ simulator: Simulator) {
+        swap(&events, &happening)
+        for event in happening {
+            switch event {
+            case .cause(let f, let cause): interrupts.raise(f, cause, at: simulator.now)
+            case .unmask(let f): interrupts.unmasked(f, at: simulator.now)
+            case .configWritten(let f):
+                settingsStale = true
+                for p in ports { p.attendAll() }
+                interrupts.unmasked(f, at: simulator.now)
+            case .functionReset(let f): reset(f)
+            }
+        }
+        happening.removeAll(keepingCapacity: true)
     }
 
     /// The function that owns pool `pool` of port `port`, its routing ID and whether it may

@@ -326,6 +326,7 @@ public final class PortQueues {
 
     /// The clock a rate-limited queue with a frame waiting may go again, if later than `now`.
     func nextRateWake(after now: UInt64) -> UInt64? {
+        guard !transmitReady.isEmpty else { return nil }
         var earliest: UInt64?
         for q in transmitReady.members where !rateAllows(queue: q, at: now) {
             let clock = (nextAllowed[q] + (1 << 14) - 1) >> 14

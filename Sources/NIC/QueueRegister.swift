@@ -23,9 +23,11 @@ public struct QueueRegister: Sendable {
 
 extension RegisterField {
     /// This field's value in a register's `word`.
+    @inlinable
     public func value(in word: UInt32) -> UInt32 { (word & mask) >> UInt32(lsb) }
 
     /// `word` with this field set to `value`.
+    @inlinable
     public func setting(_ value: UInt32, in word: UInt32) -> UInt32 { (word & ~mask) | ((value << UInt32(lsb)) & mask) }
 }
 

@@ -21,7 +21,8 @@ public struct RegisterField: Sendable, Equatable {
         self.reset = reset
     }
 
-    /// The field's bits within its register.
+    /// The field's bits within its register (inlinable: hardware models read fields per event).
+    @inlinable
     public var mask: UInt32 { (width == 32 ? ~0 : (1 << UInt32(width)) - 1) << UInt32(lsb) }
 
     /// Checks that `fields` of register `register` do not overlap (a definition error, caught at
