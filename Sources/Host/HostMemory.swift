@@ -128,7 +128,16 @@ public final class HostMemory {
             return
         }
         words.withUnsafeMutableBufferPointer { w in
+            #if _endian(little)
+            // A dword's bytes lie in memory in order: one copy, then the last dword's missing
+            // bytes cleared.
+            let destination = UnsafeMutableRawPointer(w.baseAddress! + first)
+            destination.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+            let end = (bytes.count + 3) & ~3
+            if end > bytes.count { (destination + bytes.count).initializeMemory(as: UInt8.self, repeating: 0, count: end - bytes.count) }
+            #else
             for k in stride(from: 0, to: bytes.count, by: 4) { w[first + k / 4] = Self.dword(bytes, at: k) }
+            #endif
         }
     }
 
@@ -149,7 +158,11 @@ public final class HostMemory {
             return
         }
         words.withUnsafeBufferPointer { w in
+            #if _endian(little)
+            UnsafeMutableRawPointer(bytes.baseAddress!).copyMemory(from: UnsafeRawPointer(w.baseAddress! + first), byteCount: count)
+            #else
             for k in stride(from: 0, to: count, by: 4) { put(w[first + k / 4], at: k) }
+            #endif
         }
     }
 
