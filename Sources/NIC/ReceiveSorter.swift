@@ -50,7 +50,7 @@ public final class ReceiveSorter: Component {
         lastReason = L2Sorter.DropReason(rawValue: decision.dropReason.value) ?? .delivered
         if lastReason != .delivered { drops[lastReason, default: 0] += 1 }
         decided?(frame, lastPools, lastReason, simulator.now)
-        for pool in poolFrames.indices where lastPools >> UInt64(pool) & 1 == 1 {
+        for pool in PoolBits(lastPools) where pool < poolFrames.count {
             poolFrames[pool] += 1
             poolBytes[pool] += UInt64(frame.bytes.count)
             deliver?(pool, frame, simulator.now)

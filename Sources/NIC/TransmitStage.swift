@@ -84,7 +84,7 @@ public final class TransmitStage: Component {
             toWireFrames += 1
             toWire?(frame, simulator.now)
         }
-        for pool in 0..<64 where local >> UInt64(pool) & 1 == 1 {
+        for pool in PoolBits(local) {
             loopedFrames += 1
             deliver?(pool, frame, simulator.now)
         }
