@@ -105,6 +105,7 @@ public final class HostBridge: HostMemoryPort {
         return true
     }
     public func read32(_ address: UInt64) -> UInt32 { memory.read32(address) }
+    public func read(_ address: UInt64, dwords count: Int) -> [UInt32] { memory.read(address, dwords: count) }
 
     public func write32(_ address: UInt64, _ value: UInt32, byteEnables: UInt8, requester: UInt16, clock: UInt64) {
         check(page: address / HostMemory.pageSize, requester: requester, clock: clock)

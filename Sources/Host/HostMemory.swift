@@ -83,6 +83,17 @@ public final class HostMemory {
         return words[i]
     }
 
+    /// `count` dwords from `address` (its low two bits ignored), as `read32` of each: copied in
+    /// one step when they lie in one page.
+    public func read(_ address: UInt64, dwords count: Int) -> [UInt32] {
+        let start = address & ~3
+        guard count > 0, (start &+ UInt64(4 * count - 1)) / Self.pageSize == start / Self.pageSize, contains(start) else {
+            return (0..<count).map { read32(start &+ UInt64(4 * $0)) }
+        }
+        guard let first = index(start, create: false) else { return Array(repeating: 0, count: count) }
+        return Array(words[first..<first + count])
+    }
+
     /// Writes the bytes of `value` that `byteEnables` selects (bit n: byte n).
     public func write32(_ address: UInt64, _ value: UInt32, byteEnables: UInt8 = 0xF) {
         guard contains(address), byteEnables & 0xF != 0, let i = index(address, create: true) else { return }

@@ -353,7 +353,8 @@ public final class FabricNode: Component {
         }
         let delta = target &- tlp.address
         // A read waits (and is logged once, when taken) until all its completions fit.
-        let completions = tlp.kind == .memoryRead ? Self.readCompletions(tlp, completer: 0, chunk: completionPayload) { self.load($0 &+ delta) } : []
+        let completions = tlp.kind == .memoryRead
+            ? Self.readCompletions(tlp, completer: 0, chunk: completionPayload, dwords: { self.load($0 &+ delta, dwords: $1) }) : []
         if tlp.kind == .memoryRead {
             guard let channel = reverse(of: ingress), channel.room >= completions.count else { return false }
         }
@@ -394,6 +395,12 @@ public final class FabricNode: Component {
     /// A dword of host memory (the host's, or the plain one).
     func load(_ address: UInt64) -> UInt32 { host?.read32(address) ?? hostMemory[address] ?? 0 }
 
+    /// `count` dwords of host memory from `address` (the host's in one call).
+    func load(_ address: UInt64, dwords count: Int) -> [UInt32] {
+        if let host { return host.read(address, dwords: count) }
+        return (0..<count).map { load(address &+ UInt64(4 * $0)) }
+    }
+
     /// Writes memory write `tlp`'s payload at `address` of host memory (the host's, in one
     /// call, or the plain one): only the enabled bytes (PCIe Base 4.0 §2.2.5).
     func store(_ address: UInt64, _ tlp: TLP, clock: UInt64) {
@@ -415,6 +422,11 @@ public final class FabricNode: Component {
     /// ends at a multiple of `chunk` bytes; each carries the bytes still to come (Byte Count)
     /// and its start's low address bits (Lower Address) (PCIe Base 4.0 §2.3.1.1, §2.2.9).
     public static func readCompletions(_ tlp: TLP, completer: UInt16, chunk: Int, memory: (UInt64) -> UInt32) -> [TLP] {
+        readCompletions(tlp, completer: completer, chunk: chunk, dwords: { address, n in (0..<n).map { memory(address + UInt64(4 * $0)) } })
+    }
+
+    /// The same, with memory read a completion's dwords at a time (`dwords(address, count)`).
+    public static func readCompletions(_ tlp: TLP, completer: UInt16, chunk: Int, dwords: (UInt64, Int) -> [UInt32]) -> [TLP] {
         let firstByte = tlp.firstBE == 0 ? 0 : tlp.firstBE.trailingZeroBitCount
         let lastEnables = tlp.length == 1 ? tlp.firstBE : tlp.lastBE
         let lastByte = lastEnables == 0 ? 3 : 7 - lastEnables.leadingZeroBitCount
@@ -426,7 +438,7 @@ public final class FabricNode: Component {
             let firstDW = start & ~3, dws = Int((stop - firstDW + 3) / 4)
             out.append(TLP(kind: .completionWithData, requesterID: tlp.requesterID, tag: tlp.tag, length: dws, targetID: completer,
                            byteCount: Int(end - start), lowerAddress: UInt8(start & 0x7F),
-                           payload: (0..<dws).map { memory(firstDW + UInt64(4 * $0)) }))
+                           payload: dwords(firstDW, dws)))
             start = stop
         }
         return out

@@ -131,6 +131,8 @@ public protocol HostMemoryPort: AnyObject {
     /// `address` is host memory.
     func contains(_ address: UInt64) -> Bool
     func read32(_ address: UInt64) -> UInt32
+    /// `count` dwords from dword-aligned `address`, as `read32` of each.
+    func read(_ address: UInt64, dwords count: Int) -> [UInt32]
     /// A device's write of the enabled bytes of a dword (the host may check whose page it is).
     func write32(_ address: UInt64, _ value: UInt32, byteEnables: UInt8, requester: UInt16, clock: UInt64)
     /// A device's memory write of `payload` from `address`: the enabled bytes of each dword, the
@@ -148,6 +150,8 @@ public protocol HostMemoryPort: AnyObject {
 }
 
 extension HostMemoryPort {
+    public func read(_ address: UInt64, dwords count: Int) -> [UInt32] { (0..<count).map { read32(address &+ UInt64(4 * $0)) } }
+
     public func write(_ address: UInt64, payload: [UInt32], firstBE: UInt8, lastBE: UInt8, requester: UInt16, clock: UInt64) {
         for (k, dw) in payload.enumerated() {
             write32(address + UInt64(4 * k), dw, byteEnables: TLP.byteEnables(dw: k, of: payload.count, firstBE: firstBE, lastBE: lastBE),
