@@ -21,8 +21,9 @@ public final class InterruptUnit {
         case mailbox
     }
 
-    /// A function's interrupt registers, by index in its port's register file.
-    struct Registers {
+    /// A function's interrupt registers, by index in its port's register file (a class: a
+    /// cause looks them up, and a copy of a struct would retain each of its arrays).
+    final class Registers {
         let eicr, eims, eiac, eiam: Int
         let eitr: [Int]
         /// EITR's interval field of each vector, and the microseconds in one of its units
@@ -31,6 +32,18 @@ public final class InterruptUnit {
         let microsecondsPerUnit: UInt64
         /// Register index and byte lane of each cause's IVAR entry.
         let ivar: (Cause) -> (index: Int, lane: Int)?
+
+        init(eicr: Int, eims: Int, eiac: Int, eiam: Int, eitr: [Int], eitrFields: [RegisterField?], microsecondsPerUnit: UInt64,
+             ivar: @escaping (Cause) -> (index: Int, lane: Int)?) {
+            self.eicr = eicr
+            self.eims = eims
+            self.eiac = eiac
+            self.eiam = eiam
+            self.eitr = eitr
+            self.eitrFields = eitrFields
+            self.microsecondsPerUnit = microsecondsPerUnit
+            self.ivar = ivar
+        }
     }
 
     struct Key: Hashable, Comparable {
