@@ -65,7 +65,11 @@ public final class HostCPU: Component {
     }
 
     /// Programs still running (waiting on a load, the clock or an interrupt).
-    public var running: Int { programs.filter { !$0.finished }.count }
+    public var running: Int {
+        var n = 0
+        for program in programs where !program.finished { n += 1 }
+        return n
+    }
 
     /// Starts `body` as program `name`; its first instructions run at this clock's tick.
     public func start(_ name: String, _ body: @escaping () async -> Void) {

@@ -1,4 +1,5 @@
 import Foundation
+import Host
 import NIC
 import PCIe
 import RTL
@@ -57,37 +58,46 @@ enum PlatformProbes {
     }
 
     /// The decoded oldest packet of a channel, decoded once however many probes read it.
+    /// The fields the probes show of a channel's oldest packet, decoded once per packet: the
+    /// oldest item is the one after every item popped (probes are sampled after the commit), so
+    /// the pop count names it without copying it.
     final class Head {
+        struct Fields {
+            var type: UInt64 = 0, requester: UInt64 = 0, target: UInt64 = 0, tag: UInt64 = 0, length: UInt64 = 0
+        }
         let channel: Channel<Packet>
-        var packet: Packet?
-        var tlp: TLP?
+        var item: UInt64 = .max
+        var fields = Fields()
         init(_ channel: Channel<Packet>) { self.channel = channel }
-        var current: TLP? {
-            guard let head = channel.oldest else { return nil }
-            if packet.map({ !head.same(as: $0) }) ?? true {
-                packet = head
-                tlp = try? head.decoded.get()
+        /// The oldest packet's fields (all zero without one; only the type for a malformed one).
+        var current: Fields {
+            guard channel.count > 0 else { return Fields() }
+            if item != channel.popped, let head = channel.oldest {
+                item = channel.popped
+                fields = Fields(type: UInt64(head.fmtType))
+                if let t = try? head.decoded.get() {
+                    fields.requester = UInt64(t.requesterID)
+                    fields.target = t.isConfig || t.isCompletion ? UInt64(t.targetID) : t.address
+                    fields.tag = UInt64(t.tag)
+                    fields.length = UInt64(t.length)
+                }
             }
-            return tlp
+            return fields
         }
     }
 
     static func channel(_ simulator: Simulator, _ channel: Channel<Packet>, path: String) {
-        let cache = Head(channel)
-        func head() -> TLP? { cache.current }
+        let head = Head(channel)
         // A channel changes when its producer pushes or its consumer pops, in their ticks.
         let ends = [channel.producer, channel.consumer].compactMap { $0 }
         let changes = ends.count == 2 ? simulator.ticks(of: ends) : nil
         simulator.probe("\(path).valid", width: 1, changes: changes) { channel.count > 0 ? 1 : 0 }
         simulator.probe("\(path).count", width: 8, changes: changes) { UInt64(min(channel.count, 255)) }
-        simulator.probe("\(path).type", width: 8, changes: changes) { UInt64(channel.oldest.map { $0.fmtType } ?? 0) }
-        simulator.probe("\(path).requester", width: 16, changes: changes) { UInt64(head()?.requesterID ?? 0) }
-        simulator.probe("\(path).target", width: 64, changes: changes) {
-            guard let t = head() else { return 0 }
-            return t.isConfig || t.isCompletion ? UInt64(t.targetID) : t.address
-        }
-        simulator.probe("\(path).tag", width: 8, changes: changes) { UInt64(head()?.tag ?? 0) }
-        simulator.probe("\(path).length", width: 11, changes: changes) { UInt64(head()?.length ?? 0) }
+        simulator.probe("\(path).type", width: 8, changes: changes) { head.current.type }
+        simulator.probe("\(path).requester", width: 16, changes: changes) { head.current.requester }
+        simulator.probe("\(path).target", width: 64, changes: changes) { head.current.target }
+        simulator.probe("\(path).tag", width: 8, changes: changes) { head.current.tag }
+        simulator.probe("\(path).length", width: 11, changes: changes) { head.current.length }
     }
 
     /// A port's wires, sorter decisions and per-pool counters (the first pools and the last,
@@ -194,7 +204,9 @@ enum PlatformProbes {
         for vm in platform.model.vm ?? [] {
             for function in vm.functions where function.contains(".vf") {
                 let prefix = "top.\(vm.name).\(function).driver"
-                let driver = { [unowned platform] in platform.vfDrivers[function] }
+                // Looked up once it exists (the probes are made before the drivers).
+                let found = Found<VFDriver>()
+                let driver = { [unowned platform] in found.value ?? { found.value = platform.vfDrivers[function]; return found.value }() }
                 sim.probe("\(prefix).phase", width: 3, changes: ran) { driver()?.phase.rawValue ?? 0 }
                 sim.probe("\(prefix).rx_frames", width: 32, changes: ran) { (driver()?.receivedFrames ?? 0) & 0xFFFF_FFFF }
                 sim.probe("\(prefix).tx_frames", width: 32, changes: ran) { (driver()?.sentFrames ?? 0) & 0xFFFF_FFFF }
@@ -208,4 +220,9 @@ enum PlatformProbes {
             }
         }
     }
+}
+
+/// A value a probe finds once it exists (a driver made after the probes were).
+final class Found<Value: AnyObject> {
+    var value: Value?
 }

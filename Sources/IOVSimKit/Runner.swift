@@ -139,6 +139,7 @@ public enum Runner {
         defer {
             platform.stopDrivers()
             simulator.onClock = nil
+            simulator.onQuietClocks = nil
         }
         var summary = Summary()
         summary.model = model.name
@@ -198,6 +199,14 @@ public enum Runner {
                 vcd?.sample(clock: clock, quiet: simulator.quiet)
                 progress?.update(clock: clock)
                 observer?(platform, clock)
+            }
+        }
+        // Clocks where nothing is due are quiet: the trace writes their edges without the
+        // simulator stepping them (an observer sees every clock).
+        if observer == nil {
+            simulator.onQuietClocks = { clocks in
+                for clock in clocks { vcd?.sample(clock: clock, quiet: true) }
+                if let last = clocks.last { progress?.update(clock: last) }
             }
         }
         platform.bringUp()

@@ -42,6 +42,11 @@ public final class Simulator {
     /// Called after every clock's commit with that clock's number, whoever advances the clock
     /// (a run loop or firmware waiting for a completion): where tracers hook in.
     public var onClock: ((UInt64) -> Void)?
+    /// With `onClock` set, `run` steps every clock unless this is set too: it is called instead
+    /// for each stretch of clocks `run` skips because nothing is due in them (no component
+    /// ticks, no channel commits: every one of them is quiet), so a tracer can write them
+    /// without the clocks being stepped.
+    public var onQuietClocks: ((Range<UInt64>) -> Void)?
 
     public init(clockHz: UInt64 = 250_000_000, seed: UInt64 = 1) {
         self.clockHz = clockHz
@@ -82,7 +87,9 @@ public final class Simulator {
     /// sum of the last clocks they ticked grows whenever one of them ticks).
     public func ticks(of components: [any Component]) -> ProbeChanges {
         let indices = components.map { index(of: $0) }
-        return changes { [unowned self] in indices.reduce(0) { $0 &+ self.lastTick[$1] } }
+        // Read at +0 (a traced run reads it every clock; `unowned` checked and counted each time).
+        let simulator = Unmanaged.passUnretained(self)
+        return changes { simulator._withUnsafeGuaranteedRef { s in indices.reduce(0) { $0 &+ s.lastTick[$1] } } }
     }
 
     /// Ends elaboration: no more components or probes.
@@ -168,16 +175,18 @@ public final class Simulator {
     }
 
     /// Runs `clocks` clocks, calling `afterClock` after each commit. Without an observer (here
-    /// or in `onClock`), idle stretches are skipped in one jump.
+    /// or in `onClock`, unless `onQuietClocks` takes the quiet ones), idle stretches are
+    /// skipped in one jump.
     public func run(clocks: UInt64, afterClock: ((UInt64) -> Void)? = nil) {
         let end = now + clocks
         while now < end {
-            if afterClock == nil && onClock == nil {
-                guard let next = nextEventClock, next < end else {
-                    now = end
-                    return
+            if afterClock == nil && (onClock == nil || onQuietClocks != nil) {
+                let next = Swift.min(nextEventClock ?? end, end)
+                if next > now {
+                    if onClock != nil { onQuietClocks?(now..<next) }
+                    now = next
                 }
-                if next > now { now = next }
+                if now == end { return }
             }
             let clock = now
             step()

@@ -28,6 +28,17 @@ public final class VCDWriter {
     let codeBytes: [UInt8]
     let codeStart: [Int]
     let clockBytes: [UInt8]
+    /// The clock's two edge lines ("1" or "0", its code, newline), written every clock.
+    let risingEdge: [UInt8], fallingEdge: [UInt8]
+    /// The last time written, in decimal (ASCII digits right-aligned in 20 bytes, from
+    /// `timeStart`): the next time is this one plus a small step, added digit by digit, where
+    /// writing it from scratch divided by ten per digit, twice a clock.
+    let timeDigits = UnsafeMutablePointer<UInt8>.allocate(capacity: 20)
+    var timeStart = 19
+    var lastTime: UInt64 = 0
+    /// The last step's decimal digits, lowest first, without its trailing zeros (a run steps
+    /// by half a period, again and again), and how many zeros it ends in.
+    var stepValue: UInt64 = 0, stepDigits: [UInt8] = [], stepZeros = 0
     var last: [UInt64]
     /// Each change source's version reader, the version its probes were last sampled at, and
     /// its probes (ascending); the probes without a source. Kept apart from the probes so that
@@ -67,6 +78,9 @@ public final class VCDWriter {
         codeBytes = codes.flatMap { Array($0.utf8) }
         codeStart = codes.reduce(into: [0]) { $0.append($0.last! + $1.utf8.count) }
         clockBytes = clockCode.map { Array($0.utf8) } ?? []
+        risingEdge = [0x31] + clockBytes + [0x0A]
+        fallingEdge = [0x30] + clockBytes + [0x0A]
+        timeDigits.initialize(repeating: 0x30, count: 20)
         last = Array(repeating: .max, count: selected.count)
         var numbers: [Int: Int] = [:], readers: [() -> UInt64] = [], members: [[Int]] = [], unsourced: [Int] = []
         for (k, probe) in selected.enumerated() {
@@ -146,7 +160,10 @@ public final class VCDWriter {
         used += 1
     }
 
-    deinit { buffer.deallocate() }
+    deinit {
+        buffer.deallocate()
+        timeDigits.deallocate()
+    }
 
     /// A value change as bytes: `0!` / `1!` for one bit, `b1010 !` for vectors (§18.2.3.8).
     @inline(__always)
@@ -185,20 +202,59 @@ public final class VCDWriter {
     /// `#time` and a newline, the decimal digits written straight into the buffer.
     @inline(__always)
     func appendTime(_ time: UInt64) {
-        var digits = 1, n = time
-        while n >= 10 {
-            n /= 10
-            digits += 1
+        if time >= lastTime {
+            // Add the step to the decimal digits: its own digits (from its first non-zero one),
+            // then the carry.
+            let step = time - lastTime
+            if step != stepValue {
+                stepValue = step
+                stepDigits = []
+                stepZeros = 0
+                var n = step
+                while n > 0 && n % 10 == 0 {
+                    n /= 10
+                    stepZeros += 1
+                }
+                while n > 0 {
+                    stepDigits.append(UInt8(truncatingIfNeeded: n % 10))
+                    n /= 10
+                }
+            }
+            var carry: UInt8 = 0, k = 19 - stepZeros, j = 0
+            while j < stepDigits.count || carry > 0 {
+                var digit = timeDigits[k] - 0x30 + (j < stepDigits.count ? stepDigits[j] : 0) + carry
+                carry = digit >= 10 ? 1 : 0
+                if carry == 1 { digit -= 10 }
+                timeDigits[k] = 0x30 + digit
+                if k < timeStart && digit != 0 { timeStart = k }
+                k -= 1
+                j += 1
+            }
+        } else {
+            var n = time
+            timeStart = 20
+            repeat {
+                timeStart -= 1
+                timeDigits[timeStart] = UInt8(truncatingIfNeeded: 0x30 + n % 10)
+                n /= 10
+            } while n > 0
+            for k in 0..<timeStart { timeDigits[k] = 0x30 }
         }
+        lastTime = time
+        let digits = 20 - timeStart
         reserve(digits + 2)
         buffer[used] = 0x23
-        n = time
-        for k in stride(from: digits, through: 1, by: -1) {
-            buffer[used + k] = UInt8(truncatingIfNeeded: 0x30 + n % 10)
-            n /= 10
-        }
+        (buffer + used + 1).update(from: timeDigits + timeStart, count: digits)
         buffer[used + digits + 1] = 0x0A
         used += digits + 2
+    }
+
+    /// A prebuilt line (the clock's edges).
+    @inline(__always)
+    func append(line: [UInt8]) {
+        reserve(line.count)
+        line.withUnsafeBufferPointer { (buffer + used).update(from: $0.baseAddress!, count: $0.count) }
+        used += line.count
     }
 
     /// At least `bytes` free in the buffer (flushed when not).
@@ -218,12 +274,12 @@ public final class VCDWriter {
             started = true
             emit("$dumpvars\n")
         }
-        if !clockBytes.isEmpty { appendValue(1, width: 1, code: clockBytes[...]) }
+        if !clockBytes.isEmpty { append(line: risingEdge) }
         if first || !quiet { sampleProbes(first: first) }
         if first { emit("$end\n") }
         if !clockBytes.isEmpty {
             appendTime(time + periodPS / 2)
-            appendValue(0, width: 1, code: clockBytes[...])
+            append(line: fallingEdge)
         }
         if used >= Self.flushAt { flush() }
     }
