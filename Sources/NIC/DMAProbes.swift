@@ -27,8 +27,9 @@ extension DMAEngine {
             sim.probe("\(path).rx.missed", width: 32, changes: changes) { p.counters.missed & 0xFFFF_FFFF }
             sim.probe("\(path).rx.no_descriptor", width: 32, changes: changes) { p.counters.noDescriptor & 0xFFFF_FFFF }
             sim.probe("\(path).queue_errors", width: 16, changes: changes) { p.counters.queueErrors & 0xFFFF }
-            // A queue's probes and the mailbox change only with the rings and the registers.
-            let rings = changes == nil ? nil : sim.changes { [unowned self] in p.ringsVersion &+ self.registers.valuesVersion }
+            // A queue's probes and the mailbox change only with the rings and with software's
+            // accesses (tails, mailbox bits; not with the counters hardware bumps per frame).
+            let rings = changes == nil ? nil : sim.changes { [unowned self] in p.ringsVersion &+ self.registers.softwareVersion }
             for pool in pools where pool < p.map.pools {
                 let q = p.map.firstQueue(ofPool: pool)
                 for (name, receive) in [("rxq", true), ("txq", false)] {

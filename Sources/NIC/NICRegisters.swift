@@ -9,10 +9,10 @@ import RTL
 /// The filters the sorter and the transmit switch decide with are decoded from the registers
 /// again only after software wrote to them (hardware counting does not change them).
 public final class NICRegisters: MemoryMappedRegisters {
-    public private(set) var ports: [RegisterFile] { didSet { valuesVersion &+= 1 } }
-    /// Bumped on every change to a register value, by software or hardware (what traces of
-    /// registers watch).
-    public private(set) var valuesVersion: UInt64 = 0
+    public private(set) var ports: [RegisterFile]
+    /// Bumped by every software access (a read may clear bits) and VF reset: the only ways a
+    /// tail or a mailbox register changes (hardware stores heads, causes, masks and counters).
+    public private(set) var softwareVersion: UInt64 = 0
     /// Software writes per port to the registers the filters are decoded from: the decoded
     /// filters are stale when this moved.
     public private(set) var writes: [UInt64]
@@ -72,6 +72,7 @@ public final class NICRegisters: MemoryMappedRegisters {
     public func read(_ function: SRIOVDevice.FunctionID, bar: Int, offset: UInt64, byteEnables: UInt8) -> UInt32 {
         let value: UInt32
         if let (p, pfOffset, _) = route(function, bar: bar, offset: offset) {
+            softwareVersion &+= 1
             value = ports[p].read(offset: pfOffset)
         } else {
             value = msix.read(function, bar: bar, offset: offset) ?? 0
@@ -85,6 +86,7 @@ public final class NICRegisters: MemoryMappedRegisters {
             return
         }
         guard writable else { return }
+        softwareVersion &+= 1
         let k = ports[p].resolve(pfOffset)
         if let k, mailbox.handles(k) {
             let effects = mailbox.write(port: p, index: k, data: value & ConfigWrite.byteMask(byteEnables), file: &ports[p])
@@ -108,6 +110,7 @@ public final class NICRegisters: MemoryMappedRegisters {
     /// A Function Level Reset of VF `vf` of PF `p`: the mailbox's VF reset (VFLRE, queues off).
     public func functionLevelReset(port p: Int, vf: Int) {
         guard p < ports.count, vf < ports[p].map.pools else { return }
+        softwareVersion &+= 1
         let effects = mailbox.functionLevelReset(port: p, vf: vf, file: &ports[p])
         writes[p] += 1   // the reset clears the VF's VFRE / VFTE bits
         for effect in effects { mailboxEffect?(effect) }
