@@ -53,7 +53,7 @@ public final class InterruptUnit {
         static func < (a: Key, b: Key) -> Bool { (a.function, a.vector) < (b.function, b.vector) }
 
         /// The key's port and its place among the port's vectors: the PF's 32, then each VF's
-        /// 32 (device order, as `<`).
+        /// 32 (device order, as `<`). A vector is below 32: a cause's vector is a bit of EICR.
         var slot: (port: Int, index: Int) {
             switch function {
             case .pf(let p): (p, vector)
@@ -80,8 +80,9 @@ public final class InterruptUnit {
     /// The clock each vector in `waiting` waits for (kept beside it, so finding the earliest
     /// reads one array).
     var waitingUntil: [UInt64] = []
-    /// The earliest clock a vector in `waiting` may fire, when known (`.some(nil)`: none waits; nil: not known,
-    /// found again when asked). Kept through holds and releases that leave it right.
+    /// The earliest clock a vector in `waiting` may fire, when known (`.some(nil)`: none waits;
+    /// nil: not known, found again when asked). Kept through holds and releases that leave it
+    /// right.
     var earliest: UInt64??
     /// Per port, each function's registers (0: the PF, 1 + n: VF n) once found.
     var cache: [[Registers?]] = []

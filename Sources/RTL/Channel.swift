@@ -165,7 +165,7 @@ public final class Channel<Item>: AnyChannel {
             let wasFull = visible.count - head >= capacity
             head += pendingPops
             pendingPops = 0
-            if head > 64 && head * 2 > items.count {
+            if head > 64 && head * 2 > visible.count {
                 items.removeFirst(head)
                 visible.removeFirst(head)
                 committed -= head
