@@ -93,6 +93,30 @@ struct RunTests {
         #expect(file.changes["top.nic0.pf0.cfg.sriov_control_.vf_enable"]!.map(\.value) == [0, 1])
     }
 
+    @Test("a trace that skips the quiet clocks (no observer) is byte for byte the one written stepping every clock", arguments: ["i82576.toml", "i82599.toml"])
+    func quietStretches(model: String) throws {
+        func vcd(observed: Bool) throws -> String {
+            let path = Self.temporary("vcd")
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            var options = Runner.Options()
+            options.cycles = 60_000
+            options.vcd = path
+            var observedClocks = 0
+            if observed { options.clockObserver = { _, _ in observedClocks += 1 } }
+            _ = try Runner.run(file: Repository.model(model), options: options)
+            if observed { #expect(observedClocks >= 60_000, "an observer sees every clock") }
+            let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+            return (lines[0...0] + lines[2...]).joined(separator: "\n")
+        }
+        let skipping = try vcd(observed: false), stepped = try vcd(observed: true)
+        #expect(skipping == stepped)
+        // The comparison covers quiet stretches: clocks whose only change is the clock's edges
+        // (`1!` straight after the time, then the falling edge's time).
+        let lines = skipping.split(separator: "\n")
+        let quietClocks = lines.indices.dropLast(2).filter { lines[$0].hasPrefix("#") && lines[$0 + 1] == "1!" && lines[$0 + 2].hasPrefix("#") }.count
+        #expect(quietClocks > 10_000, "\(quietClocks) quiet clocks")
+    }
+
     @Test("same model and seed: byte-identical VCD and TLP log apart from $date; another seed differs")
     func determinism() throws {
         func run(seed: UInt64) throws -> (vcd: String, log: String) {

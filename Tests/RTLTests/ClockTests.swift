@@ -128,6 +128,26 @@ struct ClockTests {
         #expect(sim.now == 1_000_000)
     }
 
+    @Test("with a clock hook, the quiet stretches go to onQuietClocks: every clock seen once, the busy ones stepped, the quiet ones not")
+    func quietClocks() {
+        let (sim, _, consumer, _) = Self.build(consumerFirst: false, latency: 50, tokens: 3)
+        var stepped: [UInt64] = [], quiet: [Range<UInt64>] = []
+        sim.onClock = { stepped.append($0) }
+        sim.onQuietClocks = { quiet.append($0) }
+        sim.run(clocks: 1_000)
+        #expect(consumer.received.map(\.clock) == [50, 51, 52])
+        // Pushes at 0, 1, 2 and pops at 50, 51, 52 are the only clocks stepped.
+        #expect(stepped == [0, 1, 2, 50, 51, 52])
+        #expect(quiet == [3..<50, 53..<1_000])
+        #expect(sim.now == 1_000)
+        // Without the quiet hook, a clock hook sees every clock stepped.
+        let (plain, _, _, _) = Self.build(consumerFirst: false, latency: 50, tokens: 3)
+        var all = 0
+        plain.onClock = { _ in all += 1 }
+        plain.run(clocks: 1_000)
+        #expect(all == 1_000)
+    }
+
     @Test("probes register once at elaboration and sample on demand")
     func probes() {
         let (sim, producer, _, _) = Self.build(consumerFirst: false, tokens: 3)
