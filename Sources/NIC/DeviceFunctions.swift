@@ -55,7 +55,15 @@ extension Endpoint: DeviceFunctions {
         var rids = Set<UInt16>()
         for (p, pf) in device.pfs.enumerated() {
             if pf.config.value(of: "enable", in: "ATS Control") == 1 { rids.insert(device.rid(of: .pf(p))) }
-            for (i, vf) in pf.vfs.enumerated() where vf.config.value(of: "enable", in: "ATS Control") == 1 { rids.insert(device.rid(of: .vf(pf: p, index: i))) }
+            // The VFs share one layout: the register is found by name once, then each VF's is
+            // the one at its offset (a search by name per VF cost more than the rest of a
+            // config write).
+            guard let register = pf.vfs.first?.config.register(named: "ATS Control"), let enable = register.field("enable") else { continue }
+            for (i, vf) in pf.vfs.enumerated() {
+                let on = vf.config.register(at: register.offset)?.name == register.name ? vf.config.value(of: enable, in: register) == 1
+                    : vf.config.value(of: "enable", in: "ATS Control") == 1
+                if on { rids.insert(device.rid(of: .vf(pf: p, index: i))) }
+            }
         }
         return rids
     }
