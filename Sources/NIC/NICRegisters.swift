@@ -62,29 +62,12 @@ public final class NICRegisters: MemoryMappedRegisters {
             return p < ports.count && offset < ports[p].map.pfWindow ? (p, Int(offset), true) : nil
         case .vf(let p, let i):
             guard p < ports.count, i < ports[p].map.pools, offset < 0x4000 else { return nil }
-            // The window's decision is the generic function's; it depends only on the VF and
-            // the offset, so it is remembered per dword (a VF's register accesses repeat).
-            let dword = Int(offset >> 2)
-            if offset & 3 == 0, i < windowMemo.count, !windowMemo[i].isEmpty, windowMemo[i][dword] != Self.unknownTarget {
-                let known = windowMemo[i][dword]
-                return known < 0 ? nil : (p, Int(known >> 1), known & 1 == 1)
-            }
             let t = is82576
                 ? VFRegisterWindow.i82576(vf: Bits<Concrete, 3>(UInt64(i)), offset: Bits(offset))
                 : VFRegisterWindow.i82599(vf: Bits<Concrete, 6>(UInt64(i)), offset: Bits(offset))
-            if offset & 3 == 0 {
-                if i >= windowMemo.count { windowMemo += Array(repeating: [], count: i + 1 - windowMemo.count) }
-                if windowMemo[i].isEmpty { windowMemo[i] = Array(repeating: Self.unknownTarget, count: 0x1000) }
-                windowMemo[i][dword] = t.hit.isSet ? Int32(t.pfOffset.value) << 1 | (t.writable.isSet ? 1 : 0) : -1
-            }
             return t.hit.isSet ? (p, Int(t.pfOffset.value), t.writable.isSet) : nil
         }
     }
-
-    /// Per VF, per dword of its 16 KiB window: the PF offset it reaches (shifted left one, the
-    /// low bit set when writable), -1 for no register, or `unknownTarget` not yet decided.
-    var windowMemo: [[Int32]] = []
-    static let unknownTarget = Int32.min
 
     public func read(_ function: SRIOVDevice.FunctionID, bar: Int, offset: UInt64, byteEnables: UInt8) -> UInt32 {
         let value: UInt32
