@@ -57,7 +57,6 @@ enum PlatformProbes {
         }
     }
 
-    /// The decoded oldest packet of a channel, decoded once however many probes read it.
     /// The fields the probes show of a channel's oldest packet, decoded once per packet: the
     /// oldest item is the one after every item popped (probes are sampled after the commit), so
     /// the pop count names it without copying it.
@@ -205,12 +204,11 @@ enum PlatformProbes {
             for function in vm.functions where function.contains(".vf") {
                 let prefix = "top.\(vm.name).\(function).driver"
                 // Looked up once it exists (the probes are made before the drivers).
-                let found = Found<VFDriver>()
-                let driver = { [unowned platform] in found.value ?? { found.value = platform.vfDrivers[function]; return found.value }() }
-                sim.probe("\(prefix).phase", width: 3, changes: ran) { driver()?.phase.rawValue ?? 0 }
-                sim.probe("\(prefix).rx_frames", width: 32, changes: ran) { (driver()?.receivedFrames ?? 0) & 0xFFFF_FFFF }
-                sim.probe("\(prefix).tx_frames", width: 32, changes: ran) { (driver()?.sentFrames ?? 0) & 0xFFFF_FFFF }
-                sim.probe("\(prefix).interrupts", width: 32, changes: ran) { (driver()?.interrupts ?? 0) & 0xFFFF_FFFF }
+                let driver = Found { [unowned platform] in platform.vfDrivers[function] }
+                sim.probe("\(prefix).phase", width: 3, changes: ran) { driver.value?.phase.rawValue ?? 0 }
+                sim.probe("\(prefix).rx_frames", width: 32, changes: ran) { (driver.value?.receivedFrames ?? 0) & 0xFFFF_FFFF }
+                sim.probe("\(prefix).tx_frames", width: 32, changes: ran) { (driver.value?.sentFrames ?? 0) & 0xFFFF_FFFF }
+                sim.probe("\(prefix).interrupts", width: 32, changes: ran) { (driver.value?.interrupts ?? 0) & 0xFFFF_FFFF }
             }
         }
         for name in platform.nics.keys.sorted() {
@@ -222,7 +220,14 @@ enum PlatformProbes {
     }
 }
 
-/// A value a probe finds once it exists (a driver made after the probes were).
+/// A value a probe finds once it exists (a driver made after the probes were): looked for until
+/// found, then kept.
 final class Found<Value: AnyObject> {
-    var value: Value?
+    let find: () -> Value?
+    var kept: Value?
+    init(_ find: @escaping () -> Value?) { self.find = find }
+    var value: Value? {
+        if kept == nil { kept = find() }
+        return kept
+    }
 }

@@ -200,13 +200,13 @@ public enum Runner {
                 progress?.update(clock: clock)
                 observer?(platform, clock)
             }
-        }
-        // Clocks where nothing is due are quiet: the trace writes their edges without the
-        // simulator stepping them (an observer sees every clock).
-        if observer == nil {
-            simulator.onQuietClocks = { clocks in
-                for clock in clocks { vcd?.sample(clock: clock, quiet: true) }
-                if let last = clocks.last { progress?.update(clock: last) }
+            // Clocks where nothing is due are quiet: the trace writes their edges without the
+            // simulator stepping them (an observer sees every clock).
+            if observer == nil {
+                simulator.onQuietClocks = { clocks in
+                    for clock in clocks { vcd?.sample(clock: clock, quiet: true) }
+                    if let last = clocks.last { progress?.update(clock: last) }
+                }
             }
         }
         platform.bringUp()

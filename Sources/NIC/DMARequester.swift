@@ -164,18 +164,18 @@ public struct DMARequester: Sendable {
     /// `limit`, none crossing a 4 KiB boundary.
     public static func chunks(address: UInt64, length: Int, limit: Int) -> [(address: UInt64, length: Int)] {
         var out: [(address: UInt64, length: Int)] = []
-        forEachChunk(address: address, length: length, limit: limit) { out.append(($0, $1)) }
+        forEachChunk(address: address, length: length, limit: limit) { out.append($0) }
         return out
     }
 
     /// `body(address, length)` of each chunk, in order, without building the list.
     @inline(__always)
-    static func forEachChunk(address: UInt64, length: Int, limit: Int, _ body: (UInt64, Int) -> Void) {
+    static func forEachChunk(address: UInt64, length: Int, limit: Int, _ body: ((address: UInt64, length: Int)) -> Void) {
         var a = address, left = length
         while left > 0 {
             let toBoundary = Int(0x1000 - (a & 0xFFF))
             let n = min(left, limit, toBoundary)
-            body(a, n)
+            body((a, n))
             a &+= UInt64(n)
             left -= n
         }
@@ -198,8 +198,7 @@ public struct DMARequester: Sendable {
     /// Queues a DMA write of `bytes` at `address` by `requester`.
     public mutating func write(requester: UInt16, address: UInt64, bytes: ArraySlice<UInt8>) {
         var offset = bytes.startIndex
-        Self.forEachChunk(address: address, length: bytes.count, limit: settings.maxPayload) { chunkAddress, chunkLength in
-            let chunk = (address: chunkAddress, length: chunkLength)
+        Self.forEachChunk(address: address, length: bytes.count, limit: settings.maxPayload) { chunk in
             let span = Self.dwordSpan(address: chunk.address, length: chunk.length)
             var payload = [UInt32](repeating: 0, count: span.dwords)
             let lane = Int(chunk.address & 3)
@@ -243,8 +242,7 @@ public struct DMARequester: Sendable {
     public mutating func read(requester: UInt16, address: UInt64, length: Int, owner: UInt64) {
         let id = firstRead + UInt64(reads.count)
         var offset = 0, pieces = 0
-        Self.forEachChunk(address: address, length: length, limit: settings.maxReadRequest) { chunkAddress, chunkLength in
-            let chunk = (address: chunkAddress, length: chunkLength)
+        Self.forEachChunk(address: address, length: length, limit: settings.maxReadRequest) { chunk in
             pieces += 1
             let span = Self.dwordSpan(address: chunk.address, length: chunk.length)
             nonPosted.append((TLP(kind: .memoryRead, requesterID: requester, length: span.dwords, firstBE: span.firstBE, lastBE: span.lastBE,

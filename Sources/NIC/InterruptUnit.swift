@@ -54,12 +54,7 @@ public final class InterruptUnit {
 
         /// The key's port and its place among the port's vectors: the PF's 32, then each VF's
         /// 32 (device order, as `<`). A vector is below 32: a cause's vector is a bit of EICR.
-        var slot: (port: Int, index: Int) {
-            switch function {
-            case .pf(let p): (p, vector)
-            case .vf(let p, let n): (p, 32 * (n + 1) + vector)
-            }
-        }
+        var slot: (port: Int, index: Int) { (function.place.pf, 32 * function.place.index + vector) }
     }
 
     /// A vector's history: the clock it last fired, the clock it waits for (its interval), and
@@ -84,7 +79,7 @@ public final class InterruptUnit {
     /// nil: not known, found again when asked). Kept through holds and releases that leave it
     /// right.
     var earliest: UInt64??
-    /// Per port, each function's registers (0: the PF, 1 + n: VF n) once found.
+    /// Per port, each function's registers by `FunctionID.place`, once found.
     var cache: [[Registers?]] = []
     /// Fires a message: (function, address, data).
     var send: ((SRIOVDevice.FunctionID, UInt64, UInt32) -> Void)?
@@ -106,23 +101,10 @@ public final class InterruptUnit {
         self.clockHz = clockHz
     }
 
-    func port(_ f: SRIOVDevice.FunctionID) -> Int {
-        switch f {
-        case .pf(let p): p
-        case .vf(let p, _): p
-        }
-    }
-
-    /// The function's place among its port's: 0 for the PF, 1 + n for VF n.
-    func within(_ f: SRIOVDevice.FunctionID) -> Int {
-        switch f {
-        case .pf: 0
-        case .vf(_, let n): n + 1
-        }
-    }
+    func port(_ f: SRIOVDevice.FunctionID) -> Int { f.place.pf }
 
     func interruptRegisters(_ f: SRIOVDevice.FunctionID) -> Registers? {
-        let p = port(f), k = within(f)
+        let (p, k) = f.place
         if p < cache.count, k < cache[p].count, let r = cache[p][k] { return r }
         guard p < registers.ports.count else { return nil }
         let map = registers.ports[p].map

@@ -61,20 +61,13 @@ public final class Endpoint: Component {
         }
         return counts
     }
-    /// Memory writes received per PF (at 0) and per VF n (at 1 + n), counted by index per write.
+    /// Memory writes received per PF, per function by `FunctionID.place`, counted by index per write.
     var writesReceived: [[Int]] = []
 
     /// Memory writes `function` received.
     public func memoryWrites(to function: SRIOVDevice.FunctionID) -> Int {
-        let (p, k) = Self.slot(function)
+        let (p, k) = function.place
         return p < writesReceived.count && k < writesReceived[p].count ? writesReceived[p][k] : 0
-    }
-
-    static func slot(_ function: SRIOVDevice.FunctionID) -> (Int, Int) {
-        switch function {
-        case .pf(let p): (p, 0)
-        case .vf(let p, let v): (p, v + 1)
-        }
     }
     /// Completions received for the device's own reads (counted, not kept: runs are long).
     public private(set) var completionsReceived: UInt64 = 0
@@ -236,7 +229,7 @@ public final class Endpoint: Component {
     func memory(_ tlp: TLP, _ simulator: Simulator) {
         guard let (function, bar, offset) = decodeBAR(tlp.address) else { return unsupported(tlp, simulator) }
         if tlp.kind == .memoryWrite {
-            let (p, k) = Self.slot(function)
+            let (p, k) = function.place
             if p >= writesReceived.count { writesReceived += Array(repeating: [], count: p + 1 - writesReceived.count) }
             if k >= writesReceived[p].count { writesReceived[p] += Array(repeating: 0, count: k + 1 - writesReceived[p].count) }
             writesReceived[p][k] += 1

@@ -9,7 +9,7 @@ public struct Packet: Sendable {
     /// The sender's TLP or raw dwords: one or the other, so a copy of a packet on its way
     /// through the fabric retains one buffer.
     let content: Content
-    enum Content: Sendable, Equatable {
+    enum Content: Sendable {
         case tlp(TLP)
         case raw([UInt32])
     }
@@ -55,8 +55,6 @@ public struct Packet: Sendable {
         }
     }
 
-    /// The same packet (same TLP or the same dwords, same serial).
-    public func same(as other: Packet) -> Bool { serial == other.serial && content == other.content }
 }
 
 /// A PCIe link between an upstream component and a downstream one: one channel each way, with

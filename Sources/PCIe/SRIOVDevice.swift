@@ -154,14 +154,15 @@ public struct SRIOVDevice: Sendable {
         case vf(pf: Int, index: Int)
 
         /// Device order: each PF, then its VFs in order.
-        public static func < (a: FunctionID, b: FunctionID) -> Bool {
-            func key(_ f: FunctionID) -> (Int, Int) {
-                switch f {
-                case .pf(let p): (p, -1)
-                case .vf(let p, let v): (p, v)
-                }
+        public static func < (a: FunctionID, b: FunctionID) -> Bool { a.place < b.place }
+
+        /// The PF and the function's place among that PF's: 0 for the PF, 1 + n for VF n (device
+        /// order; what tables kept per function are indexed by).
+        public var place: (pf: Int, index: Int) {
+            switch self {
+            case .pf(let p): (p, 0)
+            case .vf(let p, let v): (p, v + 1)
             }
-            return key(a) < key(b)
         }
 
         /// `pf1`, `pf0.vf5`: the name within the device.

@@ -38,9 +38,8 @@ public final class Channel<Item>: AnyChannel {
     @usableFromInline var wireFreeAt: UInt64 = 0
     /// Pushed or popped this clock (the simulator commits it once).
     @usableFromInline var isDirty = false
-    @usableFromInline unowned(unsafe) let simulator: Simulator
-    /// The same simulator, used at +0 on the per-item paths (each use of the `unowned(unsafe)`
-    /// reference retained and released it).
+    /// The simulator, not counted and used at +0 (an `unowned(unsafe)` reference was retained
+    /// and released at each use, on every push, pop and commit).
     @usableFromInline let kernel: Unmanaged<Simulator>
     /// Its number in the simulator (for the commit list).
     @usableFromInline var index = 0
@@ -60,7 +59,6 @@ public final class Channel<Item>: AnyChannel {
         precondition(capacity >= 1, "channel \(path): capacity must be at least 1")
         precondition(latency >= 1, "channel \(path): latency must be at least 1 clock (a registered boundary)")
         precondition(bytesPerClock.map { $0 >= 1 } ?? true, "channel \(path): bandwidth must be positive")
-        self.simulator = simulator
         kernel = .passUnretained(simulator)
         self.path = path
         self.capacity = capacity
@@ -111,12 +109,12 @@ public final class Channel<Item>: AnyChannel {
     /// Wakes the consumer (or the producer) at `clock`.
     @usableFromInline
     func wakeConsumer(at clock: UInt64) {
-        if consumerIndex == nil, let consumer { consumerIndex = simulator.index(of: consumer) }
+        if consumerIndex == nil, let consumer { consumerIndex = kernel._withUnsafeGuaranteedRef { $0.index(of: consumer) } }
         if let consumerIndex { kernel._withUnsafeGuaranteedRef { $0.wake(index: consumerIndex, at: clock) } }
     }
 
     func wakeProducer(at clock: UInt64) {
-        if producerIndex == nil, let producer { producerIndex = simulator.index(of: producer) }
+        if producerIndex == nil, let producer { producerIndex = kernel._withUnsafeGuaranteedRef { $0.index(of: producer) } }
         if let producerIndex { kernel._withUnsafeGuaranteedRef { $0.wake(index: producerIndex, at: clock) } }
     }
 
