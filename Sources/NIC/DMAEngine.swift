@@ -30,8 +30,9 @@ public final class DMAEngine: Component {
     public let completions: Channel<TLP>
     public internal(set) var requester = DMARequester()
     let ports: [PortQueues]
-    /// Descriptors a queue's on-chip cache holds.
-    public var descriptorCache = 32
+    /// Descriptors a queue's on-chip cache holds (at most 64: a Tx frame, whose descriptors
+    /// are all in the cache when it starts, keeps their RS bits in one word).
+    public let descriptorCache = 32
     /// Frame bytes in flight between DMA and the wire per port (the Tx packet buffer).
     public let transmitBufferBytes: Int
     /// The largest frame a Tx queue may send (82576: 9,728 bytes; 82599: 15.5 KiB).
@@ -384,7 +385,7 @@ public final class DMAEngine: Component {
             if frame.bytes > maxTransmitFrame, p.fetchingFrames[q] == 0 {
                 // Too large for the part: dropped, its descriptors given back.
                 p.update(false, q) { r in
-                    for d in frame.descriptors { r.use(writeBack: d.reportStatus ? Self.transmitDone : nil) }
+                    for k in 0..<frame.count { r.use(writeBack: frame.reportStatus >> UInt64(k) & 1 == 1 ? AdvancedTxDescriptor.done : nil) }
                 }
                 p.counters.transmitOversize += 1
                 progress = true
@@ -395,9 +396,10 @@ public final class DMAEngine: Component {
             let id = nextTransmitFrame
             nextTransmitFrame += 1
             var parts = 0
+            // The descriptors are written back once the frame's data is in (`deliver`).
             let generation = p.update(false, q) { r -> UInt32 in
-                for d in frame.descriptors {
-                    r.use(writeBack: nil)
+                for _ in 0..<frame.count {
+                    let d = AdvancedTxDescriptor(dwords: r.take().dwords)
                     if d.kind == .data && d.length > 0 {
                         let token = nextOwner
                         nextOwner += 1
@@ -406,12 +408,10 @@ public final class DMAEngine: Component {
                         parts += 1
                     }
                 }
-                // The descriptors are written back once the frame's data is in (`deliver`).
-                r.writeBacks.removeLast(frame.descriptors.count)
                 return r.generation
             }
-            p.startFetching(id, PortQueues.TransmitFrame(queue: q, pool: p.pool(ofQueue: q), descriptors: frame.descriptors.map { $0.reportStatus },
-                                                         indices: frame.indices, parts: Array(repeating: nil, count: parts), vlan: frame.vlan,
+            p.startFetching(id, PortQueues.TransmitFrame(queue: q, pool: p.pool(ofQueue: q), first: frame.first, count: frame.count,
+                                                         reportStatus: frame.reportStatus, parts: Array(repeating: nil, count: parts), vlan: frame.vlan,
                                                          generation: generation, bytes: frame.bytes))
             p.transmitBufferUsed += frame.bytes
             p.charge(queue: q, bytes: frame.bytes, at: simulator.now, linkBitsPerSecond: p.port.bitsPerSecond, clockHz: simulator.clockHz)
@@ -420,8 +420,6 @@ public final class DMAEngine: Component {
         }
         return progress
     }
-
-    static let transmitDone: [UInt32] = [0, 0, 0, AdvancedTxDescriptor.descriptorDone]
 
     // MARK: Reads coming back
 
@@ -470,8 +468,8 @@ public final class DMAEngine: Component {
             p.counters.transmittedBytes += UInt64(bytes.count)
             guard p.tx[frame.queue].generation == frame.generation else { return }
             p.update(false, frame.queue) { r in
-                for (k, rs) in frame.descriptors.enumerated() {
-                    r.writeBacks.append((frame.indices[k], rs ? Self.transmitDone : nil))
+                for k in 0..<frame.count {
+                    r.writeBacks.append(((frame.first + k) % r.count, frame.reportStatus >> UInt64(k) & 1 == 1 ? AdvancedTxDescriptor.done : nil))
                 }
             }
         }

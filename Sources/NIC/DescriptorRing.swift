@@ -35,12 +35,12 @@ public struct DescriptorRing: Sendable {
     /// Bumped on every enable and stop, so that answers to an older ring's reads are ignored.
     var generation: UInt32 = 0
     /// Fetched descriptors not yet used, in ring order.
-    var cache: [(index: Int, dwords: [UInt32])] = []
+    var cache: [(index: Int, dwords: DescriptorDwords)] = []
     var cacheHead = 0
     /// Descriptors in a fetch not yet answered.
     var fetching = 0
     /// Used descriptors waiting to be written back (batched by WTHRESH), in ring order.
-    var writeBacks: [(index: Int, dwords: [UInt32]?)] = []
+    var writeBacks: [(index: Int, dwords: DescriptorDwords?)] = []
 
     /// Descriptors software has given hardware that it has not fetched yet.
     public var available: Int { count == 0 ? 0 : (tail - fetchIndex + count) % count }
@@ -114,30 +114,32 @@ public struct DescriptorRing: Sendable {
     mutating func fetched(index: Int, bytes: [UInt8]) {
         fetching = 0
         for k in 0..<(bytes.count / Self.descriptorBytes) {
-            // Little-endian dwords, as the descriptor lies in memory.
-            func dword(_ j: Int) -> UInt32 {
-                let at = 16 * k + 4 * j
-                return UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
-            }
-            cache.append(((index + k) % count, [dword(0), dword(1), dword(2), dword(3)]))
+            cache.append(((index + k) % count, DescriptorDwords(bytes: bytes, at: Self.descriptorBytes * k)))
         }
     }
 
     /// The oldest fetched descriptor, if any.
-    var next: (index: Int, dwords: [UInt32])? { cacheHead < cache.count ? cache[cacheHead] : nil }
+    var next: (index: Int, dwords: DescriptorDwords)? { cacheHead < cache.count ? cache[cacheHead] : nil }
 
     /// The fetched descriptor `k` places from the oldest.
-    func peek(_ k: Int) -> (index: Int, dwords: [UInt32])? { cacheHead + k < cache.count ? cache[cacheHead + k] : nil }
+    func peek(_ k: Int) -> (index: Int, dwords: DescriptorDwords)? { cacheHead + k < cache.count ? cache[cacheHead + k] : nil }
 
     /// Uses the oldest fetched descriptor; `writeBack` is what hardware writes into it (nil:
     /// nothing, the head still moves past it).
-    mutating func use(writeBack: [UInt32]?) {
-        writeBacks.append((cache[cacheHead].index, writeBack))
+    mutating func use(writeBack: DescriptorDwords?) {
+        writeBacks.append((take().index, writeBack))
+    }
+
+    /// Takes the oldest fetched descriptor out of the cache; whoever took it queues its
+    /// write-back (`writeBacks`) when the descriptor is done.
+    mutating func take() -> (index: Int, dwords: DescriptorDwords) {
+        let oldest = cache[cacheHead]
         cacheHead += 1
         if cacheHead == cache.count {
             cache.removeAll(keepingCapacity: true)
             cacheHead = 0
         }
+        return oldest
     }
 
     /// The write-backs to issue now (all pending once there are `threshold` of them, or when
@@ -156,10 +158,10 @@ public struct DescriptorRing: Sendable {
                 continue
             }
             if run != nil, index == last + 1 {
-                run!.dwords += dwords   // in place: a copy of the run would copy its dwords
+                dwords.append(to: &run!.dwords)   // in place: a copy of the run would copy its dwords
             } else {
                 if let r = run { writes.append((address(of: r.start), r.dwords)) }
-                run = (index, dwords)
+                run = (index, dwords.array)
             }
             last = index
         }

@@ -90,9 +90,10 @@ public final class PortQueues {
     struct TransmitFrame {
         let queue: Int
         let pool: Int
-        /// Per descriptor of the frame: RS set.
-        let descriptors: [Bool]
-        let indices: [Int]
+        /// The frame's descriptors: `count` from ring index `first` on (in ring order, as
+        /// fetched), bit k of `reportStatus` set when the k-th has RS.
+        let first: Int, count: Int
+        let reportStatus: UInt64
         var parts: [[UInt8]?]
         let vlan: UInt16?
         let generation: UInt32
@@ -266,17 +267,17 @@ public final class PortQueues {
 
     // MARK: Transmit
 
-    /// A whole frame at the front of a Tx queue's fetched descriptors: its descriptors (context
-    /// ones included), their ring indices, its length, the VLAN a context descriptor gave it, and
-    /// whether a descriptor is unusable. Nil while its EOP has not been fetched.
-    func gatherFrame(queue q: Int) -> (descriptors: [AdvancedTxDescriptor], indices: [Int], bytes: Int, vlan: UInt16?, bad: Bool)? {
-        var descriptors: [AdvancedTxDescriptor] = [], indices: [Int] = []
-        var bytes = 0, vlan: UInt16?, context: UInt16?, bad = false
+    /// A whole frame at the front of a Tx queue's fetched descriptors: the ring index of its
+    /// first descriptor, how many it takes (context ones included) and which have RS (bit k for
+    /// the k-th), its length, the VLAN a context descriptor gave it, and whether a descriptor is
+    /// unusable. Nil while its EOP has not been fetched.
+    func gatherFrame(queue q: Int) -> (first: Int, count: Int, reportStatus: UInt64, bytes: Int, vlan: UInt16?, bad: Bool)? {
+        guard let first = tx[q].peek(0)?.index else { return nil }
+        var bytes = 0, vlan: UInt16?, context: UInt16?, bad = false, reportStatus: UInt64 = 0
         var k = 0
-        while let (index, dwords) = tx[q].peek(k) {
+        while let (_, dwords) = tx[q].peek(k) {
             let d = AdvancedTxDescriptor(dwords: dwords)
-            descriptors.append(d)
-            indices.append(index)
+            if d.reportStatus { reportStatus |= 1 << UInt64(k) }
             k += 1
             switch d.kind {
             case .context:
@@ -286,10 +287,10 @@ public final class PortQueues {
                 if d.bufferAddress == 0 || d.length == 0 || overflow { bad = true }
                 bytes += d.length
                 if d.insertVLAN { vlan = context }
-                if d.endOfPacket { return (descriptors, indices, bytes, vlan, bad) }
+                if d.endOfPacket { return (first, k, reportStatus, bytes, vlan, bad) }
             case .other:
                 bad = true
-                return (descriptors, indices, bytes, vlan, bad)
+                return (first, k, reportStatus, bytes, vlan, bad)
             }
         }
         return nil

@@ -2,6 +2,35 @@
 /// datasheet §7.1.5, §7.2.3; 82599 datasheet §7.1.6, §7.2.3): 16 bytes, little-endian, as four
 /// dwords in ring memory.
 
+/// A descriptor's four dwords as they lie in ring memory (dword 0 at the lowest address), held
+/// inline: the DMA engine's descriptor cache and write-backs keep them without an array each.
+public struct DescriptorDwords: Sendable, Equatable {
+    public var d0: UInt32, d1: UInt32, d2: UInt32, d3: UInt32
+
+    public init(_ d0: UInt32, _ d1: UInt32, _ d2: UInt32, _ d3: UInt32) {
+        (self.d0, self.d1, self.d2, self.d3) = (d0, d1, d2, d3)
+    }
+
+    /// The 16 bytes at `offset` of `bytes`, little-endian (as a fetch returns them).
+    init(bytes: [UInt8], at offset: Int) {
+        func dword(_ j: Int) -> UInt32 {
+            let at = offset + 4 * j
+            return UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
+        }
+        self.init(dword(0), dword(1), dword(2), dword(3))
+    }
+
+    public var array: [UInt32] { [d0, d1, d2, d3] }
+
+    /// Appends the four dwords to `dwords` (a write-back run).
+    func append(to dwords: inout [UInt32]) {
+        dwords.append(d0)
+        dwords.append(d1)
+        dwords.append(d2)
+        dwords.append(d3)
+    }
+}
+
 /// An advanced receive descriptor. Read format (software to hardware): the packet buffer
 /// address, then the header buffer address (whose bit 0 is DD, zero when posted). Write-back
 /// format (hardware to software): dword 2 holds the extended status (DD bit 0, EOP bit 1, VP
@@ -15,9 +44,9 @@ public struct AdvancedRxDescriptor: Sendable, Equatable {
         self.headerAddress = headerAddress
     }
 
-    public init(dwords d: [UInt32]) {
-        packetAddress = UInt64(d[1]) << 32 | UInt64(d[0])
-        headerAddress = UInt64(d[3]) << 32 | UInt64(d[2])
+    public init(dwords d: DescriptorDwords) {
+        packetAddress = UInt64(d.d1) << 32 | UInt64(d.d0)
+        headerAddress = UInt64(d.d3) << 32 | UInt64(d.d2)
     }
 
     public var dwords: [UInt32] {
@@ -32,9 +61,9 @@ public struct AdvancedRxDescriptor: Sendable, Equatable {
 
     /// The write-back a receive leaves in the descriptor: `length` bytes in this buffer, status
     /// (DD, EOP on the frame's last buffer, VP with the frame's VLAN tag).
-    public static func writeBack(length: Int, endOfPacket eop: Bool, vlan: UInt16?) -> [UInt32] {
+    public static func writeBack(length: Int, endOfPacket eop: Bool, vlan: UInt16?) -> DescriptorDwords {
         let status = descriptorDone | (eop ? endOfPacket : 0) | (vlan != nil ? vlanPacket : 0)
-        return [0, 0, status, UInt32(length & 0xFFFF) | UInt32(vlan ?? 0) << 16]
+        return DescriptorDwords(0, 0, status, UInt32(length & 0xFFFF) | UInt32(vlan ?? 0) << 16)
     }
 }
 
@@ -59,16 +88,19 @@ public struct AdvancedTxDescriptor: Sendable, Equatable {
     public static let typeData: UInt32 = 0x3 << 20, typeContext: UInt32 = 0x2 << 20
     public static let descriptorDone: UInt32 = 1 << 0
 
-    public init(dwords d: [UInt32]) {
-        let type = d[2] >> 20 & 0xF
+    public init(dwords d: DescriptorDwords) {
+        let type = d.d2 >> 20 & 0xF
         kind = type == 0x3 ? .data : type == 0x2 ? .context : .other(type)
-        bufferAddress = UInt64(d[1]) << 32 | UInt64(d[0])
-        length = Int(d[2] & 0xFFFF)
-        endOfPacket = d[2] & Self.commandEOP != 0
-        reportStatus = d[2] & Self.commandRS != 0
-        insertVLAN = d[2] & Self.commandVLE != 0
-        vlan = UInt16(d[0] >> 16)
+        bufferAddress = UInt64(d.d1) << 32 | UInt64(d.d0)
+        length = Int(d.d2 & 0xFFFF)
+        endOfPacket = d.d2 & Self.commandEOP != 0
+        reportStatus = d.d2 & Self.commandRS != 0
+        insertVLAN = d.d2 & Self.commandVLE != 0
+        vlan = UInt16(d.d0 >> 16)
     }
+
+    /// The write-back hardware leaves in a descriptor whose RS was set: DD in dword 3.
+    public static let done = DescriptorDwords(0, 0, 0, descriptorDone)
 
     /// A data descriptor as a driver writes it: `length` bytes at `address`; the frame's last
     /// buffer carries EOP and the frame's total length in PAYLEN.

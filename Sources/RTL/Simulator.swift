@@ -27,9 +27,10 @@ public final class Simulator {
     @exclusivity(unchecked) @usableFromInline var agenda = MinHeap()
     /// The components to tick this clock (reused, so a step allocates nothing).
     private let due = IndexList()
-    /// The clock of each component's most recent wake-up request and tick, to drop duplicates.
-    @exclusivity(unchecked) @usableFromInline var lastWake: [UInt64] = []
-    @exclusivity(unchecked) private var lastTick: [UInt64] = []
+    /// The clock of each component's most recent wake-up request and tick, to drop duplicates
+    /// (read and written on every wake-up and tick).
+    @usableFromInline let lastWake = NumberList<UInt64>()
+    private let lastTick = NumberList<UInt64>()
     public private(set) var probes = ProbeRegistry()
     public private(set) var isElaborated = false
     @exclusivity(unchecked) @usableFromInline var inStep = false
@@ -283,10 +284,11 @@ final class Wheel {
     }
 }
 
-/// A list of numbers emptied every clock without giving up (or clearing) its storage.
+/// A list of numbers in storage of its own: emptied every clock without giving up (or clearing)
+/// its storage, read and written without a copy-on-write check.
 @usableFromInline
-final class IndexList {
-    @usableFromInline var storage = UnsafeMutablePointer<Int>.allocate(capacity: 64)
+final class NumberList<Number: BinaryInteger> {
+    @usableFromInline var storage = UnsafeMutablePointer<Number>.allocate(capacity: 64)
     @usableFromInline var capacity = 64
     @usableFromInline var count = 0
 
@@ -294,7 +296,7 @@ final class IndexList {
     deinit { storage.deallocate() }
 
     @inlinable
-    func append(_ value: Int) {
+    func append(_ value: Number) {
         if count == capacity { grow() }
         (storage + count).initialize(to: value)
         count += 1
@@ -308,7 +310,10 @@ final class IndexList {
     }
 
     @inlinable
-    subscript(k: Int) -> Int { storage[k] }
+    subscript(k: Int) -> Number {
+        get { storage[k] }
+        set { storage[k] = newValue }
+    }
 
     /// Ascending, in place (a clock's list is short: insertion sort).
     func sort() {
@@ -332,6 +337,9 @@ final class IndexList {
     @inlinable
     func removeAll() { count = 0 }
 }
+
+/// The component and channel numbers a clock works through.
+@usableFromInline typealias IndexList = NumberList<Int>
 
 /// Storage for twice `count` elements, the first `count` moved from `old`, which is freed.
 func doubled<Element>(_ old: UnsafeMutablePointer<Element>, count: Int) -> UnsafeMutablePointer<Element> {

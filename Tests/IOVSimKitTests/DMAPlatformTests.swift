@@ -181,7 +181,7 @@ struct DMAPlatformTests {
                 let old = expected[a & ~3] ?? 0, shift = UInt32(8 * (a & 3))
                 expected[a & ~3] = old & ~(0xFF << shift) | UInt32(byte) << shift
             }
-            for (j, dw) in AdvancedRxDescriptor.writeBack(length: f.count, endOfPacket: true, vlan: nil).enumerated() {
+            for (j, dw) in AdvancedRxDescriptor.writeBack(length: f.count, endOfPacket: true, vlan: nil).array.enumerated() {
                 expected[ring + UInt64(16 * k + 4 * j)] = dw
             }
         }
