@@ -96,23 +96,25 @@ public final class DMAEngine: Component {
         simulator.add(self)
         requests.producer = self
         completions.consumer = self
+        // The hooks below hold the engine and the simulator uncounted: the simulator holds every
+        // component for its whole life (an `unowned` reference was checked and counted per call).
         for p in self.ports {
-            p.dropped = { [unowned self, unowned simulator] pool, frame, reason in self.receiveDropped?(p.port.index, pool, frame, reason, simulator.now) }
+            p.dropped = { [unowned(unsafe) self, unowned(unsafe) simulator] pool, frame, reason in self.receiveDropped?(p.port.index, pool, frame, reason, simulator.now) }
             p.port.arrivals.consumer = self
             p.port.transmitFreed.consumer = self
         }
-        registers.written = { [unowned self, unowned simulator] port, index in
+        registers.written = { [unowned(unsafe) self, unowned(unsafe) simulator] port, index in
             guard self.ports[port].roles[index] != nil else { return }
             self.doorbells.append((port, index))
             simulator.wake(self, after: 1)
         }
-        registers.msix.unmasked = { [unowned self, unowned simulator] function in self.post(.unmask(function), simulator) }
-        interrupts.send = { [unowned self] function, address, data in
+        registers.msix.unmasked = { [unowned(unsafe) self, unowned(unsafe) simulator] function in self.post(.unmask(function), simulator) }
+        interrupts.send = { [unowned(unsafe) self] function, address, data in
             guard let functions = self.functions, functions.busMasterEnabled(function) else { return }
             self.requester.write(requester: functions.routingID(function), address: address, dwords: [data])
         }
-        interrupts.control = { [unowned self] function in self.msixControl(function) }
-        registers.mailboxEffect = { [unowned self, unowned simulator] effect in
+        interrupts.control = { [unowned(unsafe) self] function in self.msixControl(function) }
+        registers.mailboxEffect = { [unowned(unsafe) self, unowned(unsafe) simulator] effect in
             switch effect {
             case .interrupt(let f): self.post(.cause(f, .mailbox), simulator)
             case .vfReset(let p, let n): self.post(.functionReset(.vf(pf: p, index: n)), simulator)

@@ -111,9 +111,11 @@ public final class EthernetPort {
         transmitMAC = MACPort(simulator, path: "\(path).txmac", bitsPerSecond: c.bitsPerSecond, output: wire)
         wireEnd = ChannelSink(simulator, path: "\(path).wire", input: wire)
 
-        sorter.deliver = { [unowned self] pool, frame, clock in self.arrive(pool, frame, clock, looped: false) }
-        transmitter.deliver = { [unowned self] pool, frame, clock in self.arrive(pool, frame, clock, looped: true) }
-        transmitter.toWire = { [unowned self, unowned simulator] frame, clock in self.transmitMAC.offer(frame, atClock: clock, simulator: simulator) }
+        // The hooks below hold the port and the simulator uncounted (they run per frame): the
+        // controller holds its ports, and the simulator its components, for their whole life.
+        sorter.deliver = { [unowned(unsafe) self] pool, frame, clock in self.arrive(pool, frame, clock, looped: false) }
+        transmitter.deliver = { [unowned(unsafe) self] pool, frame, clock in self.arrive(pool, frame, clock, looped: true) }
+        transmitter.toWire = { [unowned(unsafe) self, unowned(unsafe) simulator] frame, clock in self.transmitMAC.offer(frame, atClock: clock, simulator: simulator) }
         transmitter.sent = { pool, frame, _ in
             registers.count(.goodPacketsTransmitted, port: index, pool: pool)
             registers.count(.goodOctetsTransmitted, port: index, pool: pool, UInt32(frame.size))
@@ -121,10 +123,10 @@ public final class EthernetPort {
         transmitter.spoofed = { pool, _ in registers.spoofEvent(port: index, pool: pool) }
         // The Tx packet buffer frees a DMA frame's bytes when it left the wire, or at once when
         // it does not go to the wire (looped back only, or dropped).
-        transmitter.released = { [unowned self] request, toWire in
+        transmitter.released = { [unowned(unsafe) self] request, toWire in
             if toWire { self.onWire.append(request.bufferBytes) } else if request.bufferBytes > 0 { self.transmitFreed.push(request.bufferBytes) }
         }
-        wireEnd.take = { [unowned self] frame, clock in
+        wireEnd.take = { [unowned(unsafe) self] frame, clock in
             if self.onWireHead < self.onWire.count {
                 let bytes = self.onWire[self.onWireHead]
                 self.onWireHead += 1

@@ -56,6 +56,7 @@ struct QueueSet {
     struct RoundRobin: Sequence, IteratorProtocol {
         var high = Words(), low = Words()
 
+        @inline(__always)
         init(_ words: Words, start: Int) {
             for k in 0..<4 {
                 let first = k << 6

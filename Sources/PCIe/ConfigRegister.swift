@@ -10,6 +10,9 @@ public struct RegisterField: Sendable, Equatable {
     public let access: AccessKind
     /// Value after reset (or the HwInit value from the model file).
     public let reset: UInt32
+    /// The field's bits within its register, from `lsb` and `width` (kept: hardware models read
+    /// fields per event).
+    public let mask: UInt32
 
     public init(_ name: String, lsb: Int, width: Int = 1, _ access: AccessKind = .rw, reset: UInt32 = 0) {
         precondition(width >= 1 && lsb >= 0 && lsb + width <= 32, "field \(name): bits \(lsb)+\(width)")
@@ -19,11 +22,8 @@ public struct RegisterField: Sendable, Equatable {
         self.width = width
         self.access = access
         self.reset = reset
+        mask = (width == 32 ? ~0 : (1 << UInt32(width)) - 1) << UInt32(lsb)
     }
-
-    /// The field's bits within its register (inlinable: hardware models read fields per event).
-    @inlinable
-    public var mask: UInt32 { (width == 32 ? ~0 : (1 << UInt32(width)) - 1) << UInt32(lsb) }
 
     /// Checks that `fields` of register `register` do not overlap (a definition error, caught at
     /// start-up); returns the bits they cover.

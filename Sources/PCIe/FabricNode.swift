@@ -133,18 +133,20 @@ public final class FabricNode: Component {
     /// Handles one packet; false when its egress is full (it stays at the head and is handled
     /// again next time, so it is counted only once it is taken).
     func handle(_ packet: Packet, ingress: Int, _ simulator: Simulator) -> Bool {
-        let decoded = packet.decoded
-        let taken: Bool
-        let nonPosted: Bool
-        switch decoded {
-        case .success(let tlp):
-            nonPosted = !tlp.isPosted && !tlp.isCompletion
-            taken = route(tlp, packet: packet, ingress: ingress, simulator)
-        case .failure:
-            nonPosted = Self.readLike(packet)
-            taken = malformed(packet, ingress: ingress, simulator)
+        // The sender's TLP as it is; raw dwords are decoded (a `Result` of every packet was
+        // built, copied and destroyed per hop).
+        let tlp: TLP
+        if let sent = packet.tlp {
+            tlp = sent
+        } else if case .success(let decoded) = packet.decoded {
+            tlp = decoded
+        } else {
+            let taken = malformed(packet, ingress: ingress, simulator)
+            if taken && Self.readLike(packet) && ingress != 0 { counters.nonPostedReceived += 1 }
+            return taken
         }
-        if taken && nonPosted && ingress != 0 { counters.nonPostedReceived += 1 }
+        let taken = route(tlp, packet: packet, ingress: ingress, simulator)
+        if taken && !tlp.isPosted && !tlp.isCompletion && ingress != 0 { counters.nonPostedReceived += 1 }
         return taken
     }
 
