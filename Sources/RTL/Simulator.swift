@@ -18,6 +18,12 @@ public final class Simulator {
     @exclusivity(unchecked) public private(set) var components: [any Component] = []
     @exclusivity(unchecked) private var indexOf: [ObjectIdentifier: Int] = [:]
     @exclusivity(unchecked) private var channels: [any AnyChannel] = []
+    /// Each component's tick and each channel's commit as the clock loop calls them: at +0,
+    /// through a class (`KernelCall`) held here (an existential read from `components` or
+    /// `channels` was retained and released on every call, several times a clock).
+    @exclusivity(unchecked) private var calls: [KernelCall] = []
+    @exclusivity(unchecked) private var tickCalls: [Unmanaged<KernelCall>] = []
+    @exclusivity(unchecked) private var commitCalls: [Unmanaged<KernelCall>] = []
     /// The numbers of the channels pushed or popped this clock.
     @usableFromInline let dirty = IndexList()
     /// Wake-ups: those within `Wheel.span` clocks in a timing wheel (a list of component
@@ -60,6 +66,7 @@ public final class Simulator {
         precondition(!isElaborated, "component \(component.path) added after elaboration")
         indexOf[ObjectIdentifier(component)] = components.count
         components.append(component)
+        tickCalls.append(hold(tickCall(of: component)))
         lastWake.append(.max)
         lastTick.append(.max)
     }
@@ -67,7 +74,14 @@ public final class Simulator {
     /// Registers a channel; returns its number (for `markDirty`).
     func register(channel: any AnyChannel) -> Int {
         channels.append(channel)
+        commitCalls.append(hold(commitCall(of: channel)))
         return channels.count - 1
+    }
+
+    /// Keeps `call` for the simulator's life; returns it uncounted.
+    private func hold(_ call: KernelCall) -> Unmanaged<KernelCall> {
+        calls.append(call)
+        return .passUnretained(call)
     }
 
     /// Registers a probe: a named signal of `width` bits sampled by `sample` after each clock
@@ -165,11 +179,11 @@ public final class Simulator {
             guard lastTick[index] != now else { continue }
             lastTick[index] = now
             ticks += 1
-            components[index].tick(self)
+            tickCalls[index]._withUnsafeGuaranteedRef { $0.call(self) }
         }
         due.removeAll()
         quiet = ticks == ticksBefore && dirty.count == 0
-        for k in 0..<dirty.count { channels[dirty[k]].commit() }
+        for k in 0..<dirty.count { commitCalls[dirty[k]]._withUnsafeGuaranteedRef { $0.call(self) } }
         dirty.removeAll()
         onClock?(now)
         now += 1
@@ -198,6 +212,29 @@ public final class Simulator {
     /// Simulated time in seconds at the current clock.
     public var simulatedSeconds: Double { Double(now) / Double(clockHz) }
 }
+
+/// A call the clock loop makes, through the class's vtable on an uncounted reference.
+class KernelCall {
+    func call(_ simulator: Simulator) {}
+}
+
+/// A component's tick.
+final class TickCall<C: Component>: KernelCall {
+    let component: Unmanaged<C>
+    init(_ component: C) { self.component = .passUnretained(component) }
+    override func call(_ simulator: Simulator) { component._withUnsafeGuaranteedRef { $0.tick(simulator) } }
+}
+
+/// A channel's commit.
+final class CommitCall<C: AnyChannel>: KernelCall {
+    let channel: Unmanaged<C>
+    init(_ channel: C) { self.channel = .passUnretained(channel) }
+    override func call(_ simulator: Simulator) { channel._withUnsafeGuaranteedRef { $0.commit() } }
+}
+
+/// The tick of `component` and the commit of `channel`, whatever their types.
+private func tickCall<C: Component>(of component: C) -> KernelCall { TickCall(component) }
+private func commitCall<C: AnyChannel>(of channel: C) -> KernelCall { CommitCall(channel) }
 
 /// Wake-ups for the next `span` clocks: per clock (modulo `span`) a list of the components to
 /// tick, kept as linked nodes in storage of the wheel's own (no array per clock to grow, check
