@@ -30,6 +30,8 @@ public final class DMAEngine: Component {
     public let completions: Channel<TLP>
     public internal(set) var requester = DMARequester()
     let ports: [PortQueues]
+    /// The same, uncounted, for the clock's loops over the ports (`forEachPort`).
+    let portRefs: [Unmanaged<PortQueues>]
     /// Descriptors a queue's on-chip cache holds (at most 64: a Tx frame, whose descriptors
     /// are all in the cache when it starts, keeps their RS bits in one word).
     public let descriptorCache = 32
@@ -92,6 +94,7 @@ public final class DMAEngine: Component {
         requests = Channel(simulator, path: "\(path).requests", capacity: 2, latency: 1)
         completions = Channel(simulator, path: "\(path).completions", capacity: 1 << 16, latency: 1)
         self.ports = ports.map { PortQueues(port: $0, registers: registers) }
+        portRefs = self.ports.map { .passUnretained($0) }
         interrupts = InterruptUnit(registers: registers, clockHz: simulator.clockHz)
         simulator.add(self)
         requests.producer = self
@@ -182,7 +185,7 @@ public final class DMAEngine: Component {
             progress = true
         }
         for finished in requester.finished() { deliver(finished, simulator) }
-        for p in ports {
+        forEachPort { p in
             while let (pool, frame) = p.port.arrivals.pop() {
                 p.arrive(pool: pool, frame: frame, registers: registers)
                 progress = true
@@ -201,7 +204,7 @@ public final class DMAEngine: Component {
         }
         if !events.isEmpty { handleEvents(simulator) }
         interrupts.expire(at: simulator.now)
-        for p in ports {
+        forEachPort { p in
             progress = receive(p, simulator) || progress
             progress = transmit(p, simulator) || progress
             progress = prefetchAndWriteBack(p, simulator) || progress
@@ -211,14 +214,21 @@ public final class DMAEngine: Component {
             issued?(tlp, simulator.now)
             progress = true
         }
-        for p in ports { p.drain(issued: requester.writesIssued) }
+        forEachPort { p in p.drain(issued: requester.writesIssued) }
         if progress || requester.queuedPosted > 0 || (requester.queuedReads > 0 && requester.tagsInUse < requester.settings.tags) {
             simulator.wake(self, after: 1)
         }
         var rateWake: UInt64?
-        for p in ports { if let next = p.nextRateWake(after: simulator.now) { rateWake = min(rateWake ?? next, next) } }
+        forEachPort { p in if let next = p.nextRateWake(after: simulator.now) { rateWake = min(rateWake ?? next, next) } }
         if let rateWake { simulator.wake(self, at: rateWake) }
         if let due = interrupts.nextDue { simulator.wake(self, at: due) }
+    }
+
+    /// Runs `body` on each port's queues in order, uncounted (the engine holds them: a loop over
+    /// `ports` retained and released each, four times a clock).
+    @inline(__always)
+    func forEachPort(_ body: (PortQueues) -> Void) {
+        for k in 0..<portRefs.count { portRefs[k]._withUnsafeGuaranteedRef(body) }
     }
 
     /// Config writes, unmasks, mailbox causes and resets posted since the last clock.

@@ -109,10 +109,7 @@ public final class Endpoint: Component {
         // advertises infinite completion credits, PCIe Base 4.0 §2.6.1) and the replies to
         // requests wait in the outbox. Waiting for room upstream here could deadlock against a
         // root port that waits for room downstream.
-        if let packet = link.down.peek {
-            _ = link.down.pop()
-            receive(packet, simulator)
-        }
+        if let packet = link.down.pop() { receive(packet, simulator) }
         if !outbox.isEmpty { simulator.wake(self, after: 1) }
     }
 
@@ -124,7 +121,7 @@ public final class Endpoint: Component {
     }
 
     func receive(_ packet: Packet, _ simulator: Simulator) {
-        guard case .success(let tlp) = packet.decoded else {
+        guard let tlp = packet.tlp ?? (try? packet.decoded.get()) else {
             counters.malformed += 1
             return
         }

@@ -111,11 +111,11 @@ public final class FabricNode: Component {
                 more = more || !cpuOutbox.isEmpty
             }
         } else if let link = upstreamLink, let packet = link.down.peek {
-            if handle(packet, ingress: 0, simulator) { _ = link.down.pop() } else { more = true }
+            if handle(packet, ingress: 0, simulator) { link.down.discard() } else { more = true }
         }
         for (k, link) in links.enumerated() {
             guard let packet = link.up.peek else { continue }
-            if handle(packet, ingress: k + 1, simulator) { _ = link.up.pop() } else { more = true }
+            if handle(packet, ingress: k + 1, simulator) { link.up.discard() } else { more = true }
         }
         // A packet whose egress was full stays at the head of its link: try again next clock
         // (nothing else would wake the node, since the link already holds it).
@@ -135,12 +135,7 @@ public final class FabricNode: Component {
     func handle(_ packet: Packet, ingress: Int, _ simulator: Simulator) -> Bool {
         // The sender's TLP as it is; raw dwords are decoded (a `Result` of every packet was
         // built, copied and destroyed per hop).
-        let tlp: TLP
-        if let sent = packet.tlp {
-            tlp = sent
-        } else if case .success(let decoded) = packet.decoded {
-            tlp = decoded
-        } else {
+        guard let tlp = packet.tlp ?? (try? packet.decoded.get()) else {
             let taken = malformed(packet, ingress: ingress, simulator)
             if taken && Self.readLike(packet) && ingress != 0 { counters.nonPostedReceived += 1 }
             return taken

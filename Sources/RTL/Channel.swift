@@ -146,10 +146,22 @@ public final class Channel<Item>: AnyChannel {
     public func pop() -> Item? {
         guard valid else { return nil }
         let item = items[head + pendingPops]
+        popHead()
+        return item
+    }
+
+    /// Pops the visible head item without handing it out (its value was read with `peek`).
+    @inlinable
+    public func discard() {
+        guard valid else { return }
+        popHead()
+    }
+
+    @inlinable
+    func popHead() {
         pendingPops += 1
         popCount += 1
         markDirty()
-        return item
     }
 
     /// Applies this clock's pushes and pops (the simulator calls this after all ticks).
