@@ -68,7 +68,7 @@ public final class DMAEngine: Component {
     var controls: [SRIOVDevice.FunctionID: (enabled: Bool, functionMask: Bool)?] = [:]
     var controlsVersion = UInt64.max
     /// Read owners by token.
-    var owners: [UInt64: ReadOwner] = [:]
+    var owners = TokenTable<ReadOwner>()
     var nextOwner: UInt64 = 0
     /// Doorbells (register writes the engine acts on) since the last tick, and the list the
     /// tick works through (swapped each clock).
@@ -162,7 +162,7 @@ public final class DMAEngine: Component {
         } else {
             let token = nextOwner
             nextOwner += 1
-            owners[token] = .external
+            owners.insert(.external, at: token)
             requester.read(requester: rid, address: address, length: 4 * length, owner: token)
         }
         simulator.wake(self, after: 1)
@@ -415,7 +415,7 @@ public final class DMAEngine: Component {
                     if d.kind == .data && d.length > 0 {
                         let token = nextOwner
                         nextOwner += 1
-                        owners[token] = .payload(port: p.port.index, frame: id, part: parts)
+                        owners.insert(.payload(port: p.port.index, frame: id, part: parts), at: token)
                         requester.read(requester: owner.rid, address: d.bufferAddress, length: d.length, owner: token)
                         parts += 1
                     }
@@ -436,7 +436,7 @@ public final class DMAEngine: Component {
     // MARK: Reads coming back
 
     func deliver(_ finished: DMARequester.Finished, _ simulator: Simulator) {
-        guard let owner = owners.removeValue(forKey: finished.owner) else { return }
+        guard let owner = owners.remove(finished.owner) else { return }
         switch owner {
         case .descriptors(let port, let q, let receive, let index, let generation):
             let p = ports[port]
@@ -452,12 +452,14 @@ public final class DMAEngine: Component {
             return
         case .payload(let port, let id, let part):
             let p = ports[port]
-            guard p.inFlight[id] != nil else { return }
             switch finished.outcome {
             case .data(let bytes):
                 // Stored where the frame is kept (a copy of it would copy its parts).
-                p.inFlight[id]!.parts[part] = bytes
-                guard p.inFlight[id]!.parts.allSatisfy({ $0 != nil }) else { return }
+                let complete = p.inFlight.update(id) { frame -> Bool in
+                    frame.parts[part] = bytes
+                    return frame.parts.allSatisfy { $0 != nil }
+                }
+                guard complete == true else { return }
             case .failed(let status):
                 guard let frame = p.finishFetching(id) else { return }
                 p.transmitBufferUsed -= frame.bytes
@@ -508,8 +510,8 @@ public final class DMAEngine: Component {
             if let (index, n) = wanted {
                 let token = nextOwner
                 nextOwner += 1
-                owners[token] = .descriptors(port: p.port.index, queue: q, receive: receive, index: index,
-                                             generation: receive ? p.rx[q].generation : p.tx[q].generation)
+                owners.insert(.descriptors(port: p.port.index, queue: q, receive: receive, index: index,
+                                             generation: receive ? p.rx[q].generation : p.tx[q].generation), at: token)
                 let address = receive ? p.rx[q].address(of: index) : p.tx[q].address(of: index)
                 requester.read(requester: owner.rid, address: address, length: n * DescriptorRing.descriptorBytes, owner: token)
                 p.update(receive, q) { $0.fetchIssued(n) }

@@ -37,7 +37,7 @@ public final class PortQueues {
     var transmitBufferUsed = 0
     /// Tx frames being fetched, by id (`fetchingFrames` counts them per queue): changed only
     /// through `startFetching` and `finishFetching`.
-    var inFlight: [UInt64: TransmitFrame] = [:]
+    var inFlight = TokenTable<TransmitFrame>()
     var lastServed = -1
     /// Per Tx queue: the clock, in 1/16384ths, before which the queue may not start another
     /// frame (its rate factor is the registers', `NICRegisters.rateFactors`).
@@ -194,7 +194,7 @@ public final class PortQueues {
 
     /// A Tx frame's data reads were issued: it is in flight until `finishFetching`.
     func startFetching(_ id: UInt64, _ frame: TransmitFrame) {
-        inFlight[id] = frame
+        inFlight.insert(frame, at: id)
         fetchingFrames[frame.queue] += 1
     }
 
@@ -202,7 +202,7 @@ public final class PortQueues {
     /// may be idle now. Returns the frame.
     @discardableResult
     func finishFetching(_ id: UInt64) -> TransmitFrame? {
-        guard let frame = inFlight.removeValue(forKey: id) else { return nil }
+        guard let frame = inFlight.remove(id) else { return nil }
         fetchingFrames[frame.queue] -= 1
         attend(false, frame.queue)
         return frame
