@@ -75,6 +75,8 @@ public final class DMAEngine: Component {
     var doorbells: [(port: Int, index: Int)] = []
     var ringing: [(port: Int, index: Int)] = []
     var happening: [Event] = []
+    /// Reads the requester finished this clock (reused each clock).
+    var finishedReads: [DMARequester.Finished] = []
     var nextTransmitFrame: UInt64 = 0
     /// Device Control may have changed since the requester's settings were read.
     var settingsStale = true
@@ -184,7 +186,11 @@ public final class DMAEngine: Component {
             requester.complete(completion)
             progress = true
         }
-        for finished in requester.finished() { deliver(finished, simulator) }
+        requester.takeFinished(into: &finishedReads)
+        if !finishedReads.isEmpty {
+            for finished in finishedReads { deliver(finished, simulator) }
+            finishedReads.removeAll(keepingCapacity: true)
+        }
         forEachPort { p in
             while let (pool, frame) = p.port.arrivals.pop() {
                 p.arrive(pool: pool, frame: frame, registers: registers)
@@ -521,12 +527,14 @@ public final class DMAEngine: Component {
             let idle = receive ? p.bufferedFrames[q] == 0 : (p.tx[q].cached == 0 && p.fetchingFrames[q] == 0)
             let threshold = Int(p.fields.writeBack.value(in: control))
             guard receive ? p.rx[q].flushDue(threshold: threshold, force: idle) : p.tx[q].flushDue(threshold: threshold, force: idle) else { continue }
-            let writes = p.update(receive, q) { $0.flush(threshold: threshold, force: idle) } ?? []
-            if !receive, let address = p.headWriteBackAddress(queue: q, registers: registers) {
-                requester.write(requester: owner.rid, address: address, dwords: [UInt32(p.tx[q].head)])
-            } else {
-                for w in writes { requester.write(requester: owner.rid, address: w.address, dwords: w.dwords) }
+            // With Tx head write-back the head goes to TDWBAL/TDWBAH instead of the descriptors.
+            let headWriteBack = receive ? nil : p.headWriteBackAddress(queue: q, registers: registers)
+            p.update(receive, q) { ring in
+                ring.flush(threshold: threshold, force: idle) { address, dwords in
+                    if headWriteBack == nil { requester.write(requester: owner.rid, address: address, dwords: dwords) }
+                }
             }
+            if let headWriteBack { requester.write(requester: owner.rid, address: headWriteBack, dwords: [UInt32(p.tx[q].head)]) }
             // A VF's causes are numbered by its own queues (0, 1), the PF's by the port's.
             let local: Int
             if case .vf = owner.function { local = p.map.localQueue(q) } else { local = q }

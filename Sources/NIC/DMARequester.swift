@@ -405,6 +405,12 @@ public struct DMARequester: Sendable {
     /// still waiting holds back the ones after it.
     public mutating func finished() -> [Finished] {
         var out: [Finished] = []
+        takeFinished(into: &out)
+        return out
+    }
+
+    /// The same, appended to `out` (a list the caller reuses).
+    public mutating func takeFinished(into out: inout [Finished]) {
         while readsHead < reads.count, reads[readsHead]!.pendingRequests == 0 {
             let read = reads[readsHead].take()!
             readsHead += 1
@@ -416,6 +422,5 @@ public struct DMARequester: Sendable {
             firstRead += UInt64(readsHead)
             readsHead = 0
         }
-        return out
     }
 }

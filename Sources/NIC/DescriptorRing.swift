@@ -142,17 +142,16 @@ public struct DescriptorRing: Sendable {
         return oldest
     }
 
-    /// The write-backs to issue now (all pending once there are `threshold` of them, or when
-    /// `force`): runs of consecutive descriptors, each one memory write; the head moves past
-    /// every one of them. Returns (address, dwords) per write; nil when nothing was flushed.
-    mutating func flush(threshold: Int, force: Bool) -> [(address: UInt64, dwords: [UInt32])]? {
-        guard flushDue(threshold: threshold, force: force) else { return nil }
-        var writes: [(address: UInt64, dwords: [UInt32])] = []
+    /// Issues the write-backs due now (all pending once there are `threshold` of them, or when
+    /// `force`): runs of consecutive descriptors, each one memory write, handed to `write`
+    /// (address, dwords) in ring order; the head moves past every one of them.
+    mutating func flush(threshold: Int, force: Bool, _ write: (UInt64, [UInt32]) -> Void) {
+        guard flushDue(threshold: threshold, force: force) else { return }
         var run: (start: Int, dwords: [UInt32])?
         var last = -2
         for (index, dwords) in writeBacks {
             guard let dwords else {
-                if let r = run { writes.append((address(of: r.start), r.dwords)) }
+                if let r = run { write(address(of: r.start), r.dwords) }
                 run = nil
                 last = -2
                 continue
@@ -160,15 +159,14 @@ public struct DescriptorRing: Sendable {
             if run != nil, index == last + 1 {
                 dwords.append(to: &run!.dwords)   // in place: a copy of the run would copy its dwords
             } else {
-                if let r = run { writes.append((address(of: r.start), r.dwords)) }
+                if let r = run { write(address(of: r.start), r.dwords) }
                 run = (index, dwords.array)
             }
             last = index
         }
-        if let r = run { writes.append((address(of: r.start), r.dwords)) }
+        if let r = run { write(address(of: r.start), r.dwords) }
         head = (head + writeBacks.count) % count
         writeBacks.removeAll(keepingCapacity: true)
-        return writes
     }
 
     /// A flush would write something back now.

@@ -350,17 +350,17 @@ public final class FabricNode: Component {
         }
         let delta = target &- tlp.address
         // A read waits (and is logged once, when taken) until all its completions fit.
-        let completions = tlp.kind == .memoryRead
-            ? Self.readCompletions(tlp, completer: 0, chunk: completionPayload, dwords: { self.load($0 &+ delta, dwords: $1) }) : []
         if tlp.kind == .memoryRead {
-            guard let channel = reverse(of: ingress), channel.room >= completions.count else { return false }
+            guard let channel = reverse(of: ingress), channel.room >= Self.readCompletionCount(tlp, chunk: completionPayload) else { return false }
         }
         hop(tlp, ingress: ingressName(ingress), egress: "memory", simulator)
         if tlp.kind == .memoryWrite {
             store(target, tlp, clock: simulator.now)
             return true
         }
-        for completion in completions { _ = send(completion, to: ingress, from: "memory", simulator) }
+        Self.forEachReadCompletion(tlp, completer: 0, chunk: completionPayload, dwords: { self.load($0 &+ delta, dwords: $1) }) {
+            _ = send($0, to: ingress, from: "memory", simulator)
+        }
         return true
     }
 
@@ -424,21 +424,35 @@ public final class FabricNode: Component {
 
     /// The same, with memory read a completion's dwords at a time (`dwords(address, count)`).
     public static func readCompletions(_ tlp: TLP, completer: UInt16, chunk: Int, dwords: (UInt64, Int) -> [UInt32]) -> [TLP] {
-        let firstByte = tlp.firstBE == 0 ? 0 : tlp.firstBE.trailingZeroBitCount
-        let lastEnables = tlp.length == 1 ? tlp.firstBE : tlp.lastBE
-        let lastByte = lastEnables == 0 ? 3 : 7 - lastEnables.leadingZeroBitCount
-        var start = tlp.address + UInt64(firstByte)
-        let end = tlp.address + UInt64(4 * (tlp.length - 1) + lastByte) + 1
         var out: [TLP] = []
+        forEachReadCompletion(tlp, completer: completer, chunk: chunk, dwords: dwords) { out.append($0) }
+        return out
+    }
+
+    /// The same, each handed to `body` in order as it is made (no list).
+    static func forEachReadCompletion(_ tlp: TLP, completer: UInt16, chunk: Int, dwords: (UInt64, Int) -> [UInt32], _ body: (TLP) -> Void) {
+        var (start, end) = readSpan(tlp)
         while start < end {
             let stop = min(end, (start / UInt64(chunk) + 1) * UInt64(chunk))
             let firstDW = start & ~3, dws = Int((stop - firstDW + 3) / 4)
-            out.append(TLP(kind: .completionWithData, requesterID: tlp.requesterID, tag: tlp.tag, length: dws, targetID: completer,
-                           byteCount: Int(end - start), lowerAddress: UInt8(start & 0x7F),
-                           payload: dwords(firstDW, dws)))
+            body(TLP(kind: .completionWithData, requesterID: tlp.requesterID, tag: tlp.tag, length: dws, targetID: completer,
+                     byteCount: Int(end - start), lowerAddress: UInt8(start & 0x7F), payload: dwords(firstDW, dws)))
             start = stop
         }
-        return out
+    }
+
+    /// How many completions answer memory read `tlp`: one per `chunk`-aligned block its bytes touch.
+    static func readCompletionCount(_ tlp: TLP, chunk: Int) -> Int {
+        let (start, end) = readSpan(tlp)
+        return start < end ? Int((end - 1) / UInt64(chunk) - start / UInt64(chunk)) + 1 : 0
+    }
+
+    /// The bytes memory read `tlp` asks for: from its first enabled byte to just past its last.
+    static func readSpan(_ tlp: TLP) -> (start: UInt64, end: UInt64) {
+        let firstByte = tlp.firstBE == 0 ? 0 : tlp.firstBE.trailingZeroBitCount
+        let lastEnables = tlp.length == 1 ? tlp.firstBE : tlp.lastBE
+        let lastByte = lastEnables == 0 ? 3 : 7 - lastEnables.leadingZeroBitCount
+        return (tlp.address + UInt64(firstByte), tlp.address + UInt64(4 * (tlp.length - 1) + lastByte) + 1)
     }
 
     /// A TLP passes this node (`HopRecord`).
