@@ -41,6 +41,7 @@ public final class HostCPU: Component {
     /// destinations raised since their programs last looked.
     var earliestDeadline: [UInt32: UInt64] = [:]
     var newlyRaised: Set<UInt32> = []
+    var dueDestinations: [UInt32] = []
 
     /// Programs started and finished, by name, in start order.
     public private(set) var programs: [(name: String, finished: Bool)] = []
@@ -114,17 +115,21 @@ public final class HostCPU: Component {
             timers.removeFirst()
             first.resume.resume()
         }
-        // Only destinations with a new vector or a deadline reached have anything to hand out.
-        for destination in waiting.keys.sorted() where newlyRaised.contains(destination) || earliestDeadline[destination, default: 0] <= now {
-            dispatch(destination, now: now)
+        // Only destinations with a new vector or a deadline reached have anything to hand out,
+        // in destination order (collected in a list kept for it: sorting the keys allocated).
+        dueDestinations.removeAll(keepingCapacity: true)
+        for destination in waiting.keys where newlyRaised.contains(destination) || earliestDeadline[destination, default: 0] <= now {
+            dueDestinations.append(destination)
         }
+        dueDestinations.sort()
+        for destination in dueDestinations { dispatch(destination, now: now) }
         newlyRaised.removeAll(keepingCapacity: true)
         runReady()
         // Awake every clock while a load is outstanding (its completion lands in the root
         // complex's inbox), else at the next timer or interrupt-wait deadline.
         if !outstanding.isEmpty {
             simulator.wake(self, after: 1)
-        } else if let next = [timers.first?.clock, earliestDeadline.values.min()].compactMap({ $0 }).min() {
+        } else if let next = earliestDeadline.values.reduce(timers.first?.clock, { Swift.min($0 ?? $1, $1) }) {
             simulator.wake(self, at: max(next, now + 1))
         }
     }
