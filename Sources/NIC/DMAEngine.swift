@@ -78,6 +78,8 @@ public final class DMAEngine: Component {
     /// Reads the requester finished this clock (reused each clock).
     var finishedReads: [DMARequester.Finished] = []
     var nextTransmitFrame: UInt64 = 0
+    /// The engine's number in the simulator (it wakes itself most clocks).
+    var componentIndex = 0
     /// Device Control may have changed since the requester's settings were read.
     var settingsStale = true
 
@@ -98,7 +100,7 @@ public final class DMAEngine: Component {
         self.ports = ports.map { PortQueues(port: $0, registers: registers) }
         portRefs = self.ports.map { .passUnretained($0) }
         interrupts = InterruptUnit(registers: registers, clockHz: simulator.clockHz)
-        simulator.add(self)
+        componentIndex = simulator.add(self)
         requests.producer = self
         completions.consumer = self
         // The hooks below hold the engine and the simulator uncounted: the simulator holds every
@@ -111,7 +113,7 @@ public final class DMAEngine: Component {
         registers.written = { [unowned(unsafe) self, unowned(unsafe) simulator] port, index in
             guard self.ports[port].roles[index] != nil else { return }
             self.doorbells.append((port, index))
-            simulator.wake(self, after: 1)
+            simulator.wake(index: self.componentIndex, at: simulator.now + 1)
         }
         registers.msix.unmasked = { [unowned(unsafe) self, unowned(unsafe) simulator] function in self.post(.unmask(function), simulator) }
         interrupts.send = { [unowned(unsafe) self] function, address, data in
@@ -153,7 +155,7 @@ public final class DMAEngine: Component {
     /// Queues an event for the next clock (mailbox interrupts, config writes).
     public func post(_ event: Event, _ simulator: Simulator) {
         events.append(event)
-        simulator.wake(self, after: 1)
+        simulator.wake(index: componentIndex, at: simulator.now + 1)
     }
 
     /// A request of a function's own, outside any queue (the platform's stand-in DMA workload):
@@ -222,12 +224,12 @@ public final class DMAEngine: Component {
         }
         forEachPort { p in p.drain(issued: requester.writesIssued) }
         if progress || requester.queuedPosted > 0 || (requester.queuedReads > 0 && requester.tagsInUse < requester.settings.tags) {
-            simulator.wake(self, after: 1)
+            simulator.wake(index: componentIndex, at: simulator.now + 1)
         }
         var rateWake: UInt64?
         forEachPort { p in if let next = p.nextRateWake(after: simulator.now) { rateWake = min(rateWake ?? next, next) } }
-        if let rateWake { simulator.wake(self, at: rateWake) }
-        if let due = interrupts.nextDue { simulator.wake(self, at: due) }
+        if let rateWake { simulator.wake(index: componentIndex, at: rateWake) }
+        if let due = interrupts.nextDue { simulator.wake(index: componentIndex, at: due) }
     }
 
     /// Runs `body` on each port's queues in order, uncounted (the engine holds them: a loop over

@@ -21,13 +21,15 @@ public final class FrameSource: Component {
     var arrivals: [UInt64] = []
     public private(set) var offered: UInt64 = 0
     public private(set) var done = false
+    /// Its number in the simulator (it wakes itself per frame).
+    var componentIndex = 0
 
     /// Added at elaboration; idle until `start`.
     public init(_ simulator: Simulator, path: String, port: EthernetPort, target: Target = .wire) {
         self.path = path
         self.port = port
         self.target = target
-        simulator.add(self)
+        componentIndex = simulator.add(self)
     }
 
     /// Starts feeding (its first frame's clock, or now).
@@ -60,6 +62,6 @@ public final class FrameSource: Component {
         case .wire: wake = min(arrivals.min() ?? .max, pending?.1 ?? .max)
         case .pool: wake = pending?.1 ?? now + 1
         }
-        simulator.wake(self, at: max(wake, now + 1))
+        simulator.wake(index: componentIndex, at: max(wake, now + 1))
     }
 }

@@ -33,6 +33,8 @@ public final class MACPort: Component {
     public private(set) var receivedBytes: UInt64 = 0
     public private(set) var runts: UInt64 = 0
     public private(set) var overruns: UInt64 = 0
+    /// Its number in the simulator (it wakes itself per frame).
+    var componentIndex = 0
 
     public init(_ simulator: Simulator, path: String, bitsPerSecond: UInt64, output: Channel<EthernetFrame>) {
         precondition(bitsPerSecond > 0, "\(path): line rate must be positive")
@@ -41,7 +43,7 @@ public final class MACPort: Component {
         self.clockHz = simulator.clockHz
         self.output = output
         output.producer = self
-        simulator.add(self)
+        componentIndex = simulator.add(self)
     }
 
     /// The first bit time at or after a clock edge, and the first clock edge at or after a bit
@@ -73,7 +75,7 @@ public final class MACPort: Component {
         wireFreeBit = end + UInt64(EthernetFrame.interFrameGap) * 8
         let arrival = clock(ofBitTime: end)
         inFlight.append((frame, clock(ofBitTime: start), arrival))
-        if inFlight.count - next == 1 { simulator.wake(self, at: arrival) }
+        if inFlight.count - next == 1 { simulator.wake(index: componentIndex, at: arrival) }
         return arrival
     }
 
@@ -106,6 +108,6 @@ public final class MACPort: Component {
             inFlight.removeFirst(next)
             next = 0
         }
-        if next < inFlight.count { simulator.wake(self, at: inFlight[next].arrival) }
+        if next < inFlight.count { simulator.wake(index: componentIndex, at: inFlight[next].arrival) }
     }
 }

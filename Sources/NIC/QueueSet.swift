@@ -6,37 +6,14 @@ struct QueueSet {
     static let limit = 256
     private var words = Words()
 
-    /// Four 64-bit words, by index.
-    struct Words {
-        var w0: UInt64 = 0, w1: UInt64 = 0, w2: UInt64 = 0, w3: UInt64 = 0
-
-        subscript(k: Int) -> UInt64 {
-            get {
-                switch k {
-                case 0: w0
-                case 1: w1
-                case 2: w2
-                default: w3
-                }
-            }
-            set {
-                switch k {
-                case 0: w0 = newValue
-                case 1: w1 = newValue
-                case 2: w2 = newValue
-                default: w3 = newValue
-                }
-            }
-        }
-
-        var isZero: Bool { w0 | w1 | w2 | w3 == 0 }
-    }
+    /// Four 64-bit words, by index (lane k holds members 64k to 64k + 63).
+    typealias Words = SIMD4<UInt64>
 
     init(capacity: Int) {
         precondition(capacity <= Self.limit, "a queue set holds at most \(Self.limit) members")
     }
 
-    var isEmpty: Bool { words.isZero }
+    var isEmpty: Bool { words == .zero }
 
     func contains(_ n: Int) -> Bool { words[n >> 6] >> UInt64(n & 63) & 1 == 1 }
 
@@ -44,7 +21,7 @@ struct QueueSet {
 
     mutating func remove(_ n: Int) { words[n >> 6] &= ~(1 << UInt64(n & 63)) }
 
-    mutating func removeAll() { words = Words() }
+    mutating func removeAll() { words = .zero }
 
     /// The members in ascending order.
     var members: RoundRobin { members(from: 0) }
@@ -54,16 +31,17 @@ struct QueueSet {
 
     /// Walks a snapshot of the set: members at or above the start first, then those below.
     struct RoundRobin: Sequence, IteratorProtocol {
-        var high = Words(), low = Words()
+        var high: Words, low: Words
 
         @inline(__always)
         init(_ words: Words, start: Int) {
+            var mask = Words.zero
             for k in 0..<4 {
                 let first = k << 6
-                let mask: UInt64 = start <= first ? ~0 : start >= first + 64 ? 0 : ~0 << UInt64(start - first)
-                high[k] = words[k] & mask
-                low[k] = words[k] & ~mask
+                mask[k] = start <= first ? ~0 : start >= first + 64 ? 0 : ~0 << UInt64(start - first)
             }
+            high = words & mask
+            low = words & ~mask
         }
 
         mutating func next() -> Int? {

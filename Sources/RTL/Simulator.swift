@@ -61,14 +61,17 @@ public final class Simulator {
     }
 
     /// Adds a component; its index (declaration order) fixes the order ticks are called in,
-    /// which two-phase commit makes irrelevant to results.
-    public func add(_ component: any Component) {
+    /// which two-phase commit makes irrelevant to results. Returns the index, for components
+    /// that wake themselves often (`wake(index:at:)`).
+    @discardableResult
+    public func add(_ component: any Component) -> Int {
         precondition(!isElaborated, "component \(component.path) added after elaboration")
         indexOf[ObjectIdentifier(component)] = components.count
         components.append(component)
         tickCalls.append(hold(tickCall(of: component)))
         lastWake.append(.max)
         lastTick.append(.max)
+        return components.count - 1
     }
 
     /// Registers a channel; returns its number (for `markDirty`).
