@@ -1,3 +1,4 @@
+import Foundation
 import Host
 import NIC
 
@@ -41,6 +42,8 @@ final class FrameLedger {
     /// (each driver's MAC as VF_RESET gave it).
     struct PortBook {
         var byPool: [Int: Int] = [:]
+        /// The pool of each VF (by number): `byPool` turned around.
+        var poolOf: [Int: Int] = [:]
         var all: [Int] = []
         var byMAC: [UInt64: [Int]] = [:]
     }
@@ -55,6 +58,7 @@ final class FrameLedger {
             guard let f = FunctionName(name, model: platform.model), let vf = f.vf, let pool = platform.pool(device: f.device, pf: f.pf, vf: vf) else { continue }
             number[name] = names.count
             portBooks[f.device, default: [:]][f.pf, default: PortBook()].byPool[pool] = names.count
+            portBooks[f.device, default: [:]][f.pf, default: PortBook()].poolOf[names.count] = pool
             names.append(name)
             books.append(Account())
         }
@@ -88,7 +92,7 @@ final class FrameLedger {
     /// `reason`; pools of VFs not addressed are leaks (the frames are then followed as such).
     func handed(to pools: UInt64, addressees: [Int], _ book: PortBook, missing reason: String) {
         for n in addressees {
-            guard let pool = book.byPool.first(where: { $0.value == n })?.key else { continue }
+            guard let pool = book.poolOf[n] else { continue }
             if pools >> UInt64(pool) & 1 == 0 { drop([n], reason) }
         }
         var rest = pools
@@ -128,7 +132,7 @@ final class FrameLedger {
                     decided?(request, toWire, local, reason, clock)
                     guard let sender = book.byPool[request.pool] else { return }
                     if books[sender].sendingHead < books[sender].sending.count {
-                        if books[sender].sending[books[sender].sendingHead] != request.frame.bytes { books[sender].corrupted += 1 }
+                        if !Self.same(books[sender].sending[books[sender].sendingHead], request.frame.bytes) { books[sender].corrupted += 1 }
                         books[sender].sendingHead += 1
                         if books[sender].sendingHead > 1024, books[sender].sendingHead * 2 > books[sender].sending.count {
                             books[sender].sending.removeFirst(books[sender].sendingHead)
@@ -160,7 +164,7 @@ final class FrameLedger {
             let book = portBooks[f.device]?[f.pf] ?? PortBook()
             driver.received = { [unowned self] frame, _ in
                 guard let entry = take(n) else { return }
-                if entry.bytes != frame.bytes { books[n].corrupted += 1 }
+                if !Self.same(entry.bytes, frame.bytes) { books[n].corrupted += 1 }
                 if entry.expected {
                     books[n].delivered += 1
                     books[n].deliveredBytes += UInt64(frame.bytes.count)
@@ -173,6 +177,11 @@ final class FrameLedger {
                 for to in addressees(frame.bytes, book) where to != n { books[to].offered += 1 }
             }
         }
+    }
+
+    /// Byte for byte the same frame (compared as memory: `==` compared byte by byte).
+    static func same(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        a.count == b.count && (a.isEmpty || a.withUnsafeBytes { x in b.withUnsafeBytes { y in memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0 } })
     }
 
     /// The oldest frame in VF `n`'s pool (the next one its queue delivers or drops).
