@@ -185,7 +185,11 @@ public final class HostMemory {
         return dword
     }
 
-    public func read64(_ address: UInt64) -> UInt64 { UInt64(read32(address + 4)) << 32 | UInt64(read32(address)) }
+    public func read64(_ address: UInt64) -> UInt64 {
+        // An aligned word's two dwords lie in one page: one lookup (the IOMMU's walks read these).
+        if address & 7 == 0, let i = index(address, create: false) { return UInt64(words[i + 1]) << 32 | UInt64(words[i]) }
+        return UInt64(read32(address + 4)) << 32 | UInt64(read32(address))
+    }
 
     public func write64(_ address: UInt64, _ value: UInt64) {
         write32(address, UInt32(truncatingIfNeeded: value))
