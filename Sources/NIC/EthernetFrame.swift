@@ -26,15 +26,18 @@ public struct EthernetFrame: Sendable, Equatable {
         // Built in one array of its final size (a generator makes one per frame on the wire).
         let header = vlan == nil ? 14 : 18
         let payload = max(0, size - Self.fcs - header)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(header + payload)
-        for mac in [destination, source] {
-            for k in 0..<6 { bytes.append(UInt8(truncatingIfNeeded: mac >> UInt64(40 - 8 * k))) }
-        }
-        if let vlan { bytes += [0x81, 0x00, UInt8(vlan >> 8 & 0x0F), UInt8(vlan & 0xFF)] }
-        bytes += [0x08, 0x00]
-        for k in 0..<payload { bytes.append(UInt8(truncatingIfNeeded: k)) }
-        self.init(bytes)
+        self.init([UInt8](unsafeUninitializedCapacity: header + payload) { b, initialized in
+            for k in 0..<6 {
+                b[k] = UInt8(truncatingIfNeeded: destination >> UInt64(40 - 8 * k))
+                b[6 + k] = UInt8(truncatingIfNeeded: source >> UInt64(40 - 8 * k))
+            }
+            if let vlan {
+                (b[12], b[13], b[14], b[15]) = (0x81, 0x00, UInt8(vlan >> 8 & 0x0F), UInt8(vlan & 0xFF))
+            }
+            (b[header - 2], b[header - 1]) = (0x08, 0x00)
+            for k in 0..<payload { b[header + k] = UInt8(truncatingIfNeeded: k) }
+            initialized = header + payload
+        })
     }
 
     /// Shorter than a destination, a source and an EtherType: not a frame a MAC accepts.
