@@ -1,3 +1,5 @@
+import NIC
+
 /// A VM's guest-physical memory as its CPU sees it: stores and loads land in the host pages
 /// the VMM gave the VM (coherent, no TLP), and the guest kernel's allocator hands out regions
 /// for drivers' rings and buffers. A guest-physical address is also the DMA address (IOVA) the
@@ -32,6 +34,14 @@ public struct GuestMemory {
 
     public func store(_ address: UInt64, _ dwords: [UInt32]) {
         for (k, dword) in dwords.enumerated() { store(address + 4 * UInt64(k), dword) }
+    }
+
+    /// A descriptor at `address` (its four dwords, without a list of them).
+    public func store(_ address: UInt64, _ descriptor: DescriptorDwords) {
+        store(address, descriptor.d0)
+        store(address + 4, descriptor.d1)
+        store(address + 8, descriptor.d2)
+        store(address + 12, descriptor.d3)
     }
 
     public func load(_ address: UInt64, dwords: Int) -> [UInt32] { (0..<dwords).map { load(address + 4 * UInt64($0)) } }

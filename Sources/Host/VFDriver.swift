@@ -272,7 +272,7 @@ public final class VFDriver {
         let count = setup.rxDescriptors
         guard let region = allocateRing(count) else { return nil }
         let base = region.base, ring = Ring(base: base, buffers: region.buffers, count: count)
-        for k in 0..<count { memory.store(ring.descriptor(k), AdvancedRxDescriptor(packetAddress: ring.buffer(k)).dwords) }
+        for k in 0..<count { memory.store(ring.descriptor(k), AdvancedRxDescriptor(packetAddress: ring.buffer(k)).words) }
         write(queue("RDBAL"), UInt32(truncatingIfNeeded: base))
         write(queue("RDBAH"), UInt32(base >> 32))
         write(queue("RDLEN"), UInt32(16 * count))
@@ -337,8 +337,10 @@ public final class VFDriver {
             let k = ring.next
             let status = memory.load(ring.descriptor(k) + 8), lengths = memory.load(ring.descriptor(k) + 12)
             guard status & AdvancedRxDescriptor.descriptorDone != 0 else { break }
-            partial += memory.load(ring.buffer(k), count: Int(lengths & 0xFFFF))
-            memory.store(ring.descriptor(k), AdvancedRxDescriptor(packetAddress: ring.buffer(k)).dwords)
+            // A frame in one buffer is taken as loaded (appending it to an empty list copied it).
+            let bytes = memory.load(ring.buffer(k), count: Int(lengths & 0xFFFF))
+            if partial.isEmpty { partial = bytes } else { partial += bytes }
+            memory.store(ring.descriptor(k), AdvancedRxDescriptor(packetAddress: ring.buffer(k)).words)
             ring.next = (k + 1) % ring.count
             taken += 1
             if status & AdvancedRxDescriptor.endOfPacket != 0 {

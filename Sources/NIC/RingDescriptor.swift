@@ -49,10 +49,12 @@ public struct AdvancedRxDescriptor: Sendable, Equatable {
         headerAddress = UInt64(d.d3) << 32 | UInt64(d.d2)
     }
 
-    public var dwords: [UInt32] {
-        [UInt32(truncatingIfNeeded: packetAddress), UInt32(truncatingIfNeeded: packetAddress >> 32),
-         UInt32(truncatingIfNeeded: headerAddress), UInt32(truncatingIfNeeded: headerAddress >> 32)]
+    /// The read format as it lies in the ring.
+    public var words: DescriptorDwords {
+        DescriptorDwords(UInt32(truncatingIfNeeded: packetAddress), UInt32(truncatingIfNeeded: packetAddress >> 32),
+                         UInt32(truncatingIfNeeded: headerAddress), UInt32(truncatingIfNeeded: headerAddress >> 32))
     }
+    public var dwords: [UInt32] { words.array }
 
     /// Status bits of the write-back format (dword 2).
     public static let descriptorDone: UInt32 = 1 << 0, endOfPacket: UInt32 = 1 << 1, vlanPacket: UInt32 = 1 << 3
@@ -104,14 +106,15 @@ public struct AdvancedTxDescriptor: Sendable, Equatable {
 
     /// A data descriptor as a driver writes it: `length` bytes at `address`; the frame's last
     /// buffer carries EOP and the frame's total length in PAYLEN.
-    public static func data(address: UInt64, length: Int, endOfPacket: Bool, reportStatus: Bool, payloadLength: Int, insertVLAN: Bool = false) -> [UInt32] {
+    public static func data(address: UInt64, length: Int, endOfPacket: Bool, reportStatus: Bool, payloadLength: Int,
+                            insertVLAN: Bool = false) -> DescriptorDwords {
         let command = commandDEXT | commandIFCS | (endOfPacket ? commandEOP : 0) | (reportStatus ? commandRS : 0) | (insertVLAN ? commandVLE : 0)
-        return [UInt32(truncatingIfNeeded: address), UInt32(truncatingIfNeeded: address >> 32),
-                command | typeData | UInt32(length & 0xFFFF), UInt32(payloadLength & 0x3FFFF) << 14]
+        return DescriptorDwords(UInt32(truncatingIfNeeded: address), UInt32(truncatingIfNeeded: address >> 32),
+                                command | typeData | UInt32(length & 0xFFFF), UInt32(payloadLength & 0x3FFFF) << 14)
     }
 
     /// A context descriptor carrying the VLAN tag for the following frame.
-    public static func context(vlan: UInt16) -> [UInt32] {
-        [UInt32(vlan) << 16, 0, commandDEXT | typeContext, 0]
+    public static func context(vlan: UInt16) -> DescriptorDwords {
+        DescriptorDwords(UInt32(vlan) << 16, 0, commandDEXT | typeContext, 0)
     }
 }

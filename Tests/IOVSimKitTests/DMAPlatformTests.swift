@@ -92,6 +92,9 @@ struct DMAPlatformTests {
             for (k, dw) in dwords.enumerated() { platform.rootComplex.hostMemory[address + UInt64(4 * k)] = dw }
         }
 
+        /// The CPU stores a descriptor at `address`.
+        func store(_ address: UInt64, _ descriptor: DescriptorDwords) { store(address, descriptor.array) }
+
         func load(_ address: UInt64, dwords: Int) -> [UInt32] {
             (0..<dwords).map { platform.rootComplex.hostMemory[address + UInt64(4 * $0)] ?? 0 }
         }

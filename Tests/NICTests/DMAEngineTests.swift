@@ -112,7 +112,7 @@ struct DMAEngineTests {
                 rig.host.memory[buffer + UInt64(i)] = (0..<4).reduce(UInt32(0)) { $0 | UInt32(i + $1 < length ? bytes[i + $1] : 0) << UInt32(8 * $1) }
             }
             let d = AdvancedTxDescriptor.data(address: buffer, length: length, endOfPacket: true, reportStatus: true, payloadLength: length)
-            for (j, dw) in d.enumerated() { rig.host.memory[ring + UInt64(16 * k + 4 * j)] = dw }
+            for (j, dw) in d.array.enumerated() { rig.host.memory[ring + UInt64(16 * k + 4 * j)] = dw }
         }
         var sent: [[UInt8]] = []
         rig.nic.ports[0].transmitter.decided = { request, _, _, _, _ in sent.append(request.frame.bytes) }
