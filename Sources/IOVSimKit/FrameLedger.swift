@@ -130,22 +130,7 @@ final class FrameLedger {
                 let decided = port.transmitter.decided
                 port.transmitter.decided = { [unowned self] request, toWire, local, reason, clock in
                     decided?(request, toWire, local, reason, clock)
-                    guard let sender = book.byPool[request.pool] else { return }
-                    if books[sender].sendingHead < books[sender].sending.count {
-                        if !Self.same(books[sender].sending[books[sender].sendingHead], request.frame.bytes) { books[sender].corrupted += 1 }
-                        books[sender].sendingHead += 1
-                        if books[sender].sendingHead > 1024, books[sender].sendingHead * 2 > books[sender].sending.count {
-                            books[sender].sending.removeFirst(books[sender].sendingHead)
-                            books[sender].sendingHead = 0
-                        }
-                    }
-                    if reason == .sent, toWire { books[sender].toWire += 1 }
-                    let to = addressees(request.frame.bytes, book).filter { $0 != sender }
-                    if reason != .sent {
-                        drop(to, "transmit switch: \(reason)")
-                    } else {
-                        handed(to: local, addressees: to, book, missing: "transmit switch: not looped back")
-                    }
+                    switched(request, toWire: toWire, local: local, reason: reason, book)
                 }
                 let received = port.poolReceived
                 port.poolReceived = { [unowned self] pool, frame, clock, looped in
@@ -162,21 +147,50 @@ final class FrameLedger {
         for (name, driver) in platform.vfDrivers {
             guard let n = number[name], let f = FunctionName(name, model: platform.model) else { continue }
             let book = portBooks[f.device]?[f.pf] ?? PortBook()
-            driver.received = { [unowned self] frame, _ in
-                guard let entry = take(n) else { return }
-                if !Self.same(entry.bytes, frame.bytes) { books[n].corrupted += 1 }
-                if entry.expected {
-                    books[n].delivered += 1
-                    books[n].deliveredBytes += UInt64(frame.bytes.count)
-                }
-            }
-            driver.posted = { [unowned self] frame, _ in
-                books[n].posted += 1
-                books[n].postedBytes += UInt64(frame.bytes.count)
-                books[n].sending.append(frame.bytes)
-                for to in addressees(frame.bytes, book) where to != n { books[to].offered += 1 }
+            driver.received = { [unowned self] frame, _ in taken(frame, by: n) }
+            driver.posted = { [unowned self] frame, _ in posted(frame, by: n, book) }
+        }
+    }
+
+    // The hooks' work, in methods (a hook's every use of an unowned `self` was checked and
+    // counted again).
+
+    /// The transmit switch decided a frame a VF's driver posted.
+    func switched(_ request: TransmitRequest, toWire: Bool, local: UInt64, reason: TransmitSwitch.DropReason, _ book: PortBook) {
+        guard let sender = book.byPool[request.pool] else { return }
+        if books[sender].sendingHead < books[sender].sending.count {
+            if !Self.same(books[sender].sending[books[sender].sendingHead], request.frame.bytes) { books[sender].corrupted += 1 }
+            books[sender].sendingHead += 1
+            if books[sender].sendingHead > 1024, books[sender].sendingHead * 2 > books[sender].sending.count {
+                books[sender].sending.removeFirst(books[sender].sendingHead)
+                books[sender].sendingHead = 0
             }
         }
+        if reason == .sent, toWire { books[sender].toWire += 1 }
+        let to = addressees(request.frame.bytes, book).filter { $0 != sender }
+        if reason != .sent {
+            drop(to, "transmit switch: \(reason)")
+        } else {
+            handed(to: local, addressees: to, book, missing: "transmit switch: not looped back")
+        }
+    }
+
+    /// VF `n`'s driver took `frame` from its ring.
+    func taken(_ frame: EthernetFrame, by n: Int) {
+        guard let entry = take(n) else { return }
+        if !Self.same(entry.bytes, frame.bytes) { books[n].corrupted += 1 }
+        if entry.expected {
+            books[n].delivered += 1
+            books[n].deliveredBytes += UInt64(frame.bytes.count)
+        }
+    }
+
+    /// VF `n`'s driver posted `frame` on its Tx ring.
+    func posted(_ frame: EthernetFrame, by n: Int, _ book: PortBook) {
+        books[n].posted += 1
+        books[n].postedBytes += UInt64(frame.bytes.count)
+        books[n].sending.append(frame.bytes)
+        for to in addressees(frame.bytes, book) where to != n { books[to].offered += 1 }
     }
 
     /// Byte for byte the same frame (compared as memory: `==` compared byte by byte).
