@@ -87,7 +87,7 @@ public final class NICRegisters: MemoryMappedRegisters {
         }
         guard writable else { return }
         softwareVersion &+= 1
-        let k = ports[p].resolve(pfOffset)
+        let k = ports[p].map.resolve(pfOffset)
         if let k, mailbox.handles(k) {
             let effects = mailbox.write(port: p, index: k, data: value & ConfigWrite.byteMask(byteEnables), file: &ports[p])
             writes[p] += 1

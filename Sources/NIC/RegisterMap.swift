@@ -104,6 +104,13 @@ public struct RegisterMap: Sendable {
     public func index(named name: String) -> Int? { byName[name] }
     public func index(at offset: Int) -> Int? { byOffset[offset] }
 
+    /// The register an access at `offset` acts on: itself, or the one it is an alias of.
+    func resolve(_ offset: Int) -> Int? {
+        guard let k = index(at: offset & ~3) else { return nil }
+        if case .alias(let target) = registers[k].writeAction { return index(named: target) }
+        return k
+    }
+
     /// `count` registers `name[i]` at `base + i * stride`, each with the same fields.
     public static func array(_ name: String, base: Int, stride: Int = 4, count: Int, fields: [RegisterField]) -> [MMIORegister] {
         (0..<count).map { MMIORegister("\(name)[\($0)]", offset: base + $0 * stride, fields: fields) }
@@ -126,12 +133,8 @@ public struct RegisterFile: Sendable {
         values = map.registers.map(\.resetValue)
     }
 
-    /// The register an access at `offset` acts on: itself, or the one it is an alias of.
-    func resolve(_ offset: Int) -> Int? {
-        guard let k = map.index(at: offset & ~3) else { return nil }
-        if case .alias(let target) = map.registers[k].writeAction { return map.index(named: target) }
-        return k
-    }
+    /// The register an access at `offset` acts on (`RegisterMap.resolve`).
+    func resolve(_ offset: Int) -> Int? { map.resolve(offset) }
 
     /// A read of the dword at `offset`; read-to-clear fields clear.
     public mutating func read(offset: Int) -> UInt32 {
