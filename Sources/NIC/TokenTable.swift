@@ -9,19 +9,12 @@ struct TokenTable<Value> {
     private var base: UInt64 = 0
     private var head = 0
 
-    /// Values held.
-    private(set) var count = 0
-
     /// `value` under `token`, which must be above every number used before.
     mutating func insert(_ value: Value, at token: UInt64) {
         precondition(token >= base + UInt64(values.count), "token \(token) used out of order")
         while base + UInt64(values.count) < token { values.append(nil) }
         values.append(value)
-        count += 1
     }
-
-    /// The value under `token`.
-    subscript(token: UInt64) -> Value? { index(of: token).flatMap { values[$0] } }
 
     /// Changes the value under `token` where it is kept (a copy would copy its arrays); nil
     /// when none is held.
@@ -33,7 +26,6 @@ struct TokenTable<Value> {
     /// Takes the value under `token` out.
     mutating func remove(_ token: UInt64) -> Value? {
         guard let k = index(of: token), let value = values[k].take() else { return nil }
-        count -= 1
         while head < values.count, values[head] == nil { head += 1 }
         if head > 256, head * 2 > values.count {
             values.removeFirst(head)
