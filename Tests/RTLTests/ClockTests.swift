@@ -111,6 +111,24 @@ struct ClockTests {
         }
     }
 
+    @Test("discard takes the visible head as pop does, without handing it out")
+    func discard() {
+        let sim = Simulator()
+        let channel = Channel<Int>(sim, path: "c", capacity: 2, latency: 1)
+        channel.push(1)
+        channel.push(2)
+        sim.step()
+        #expect(channel.peek == 1)
+        channel.discard()
+        #expect(channel.peek == nil, "taken; the second item (one per clock on the channel) shows from clock 2")
+        sim.step()
+        #expect(channel.count == 1 && channel.popped == 1 && channel.peek == 2)
+        channel.discard()
+        channel.discard()
+        sim.step()
+        #expect(channel.count == 0 && channel.popped == 2, "nothing more to take: the second discard does nothing")
+    }
+
     @Test("bandwidth serialises items on the wire")
     func bandwidth() {
         let (sim, _, consumer, _) = Self.build(consumerFirst: false, capacity: 8, latency: 2, tokens: 3, bytesPerClock: 1)
