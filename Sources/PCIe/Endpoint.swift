@@ -28,7 +28,10 @@ public final class Endpoint: Component {
         let size: UInt64
         let count: Int
     }
-    public var link: Link?
+    public var link: Link? { didSet { linkRef = link.map { .passUnretained($0) } } }
+    /// The same, uncounted, for the tick (the property above holds it): a read of the
+    /// property was retained and released, several times a tick.
+    var linkRef: Unmanaged<Link>?
     public var observer: HopObserver? {
         get { hopRecord.observer }
         set { hopRecord.observer = newValue }
@@ -94,7 +97,10 @@ public final class Endpoint: Component {
     var lastBus: UInt8 { device.lastBus }
 
     public func tick(_ simulator: Simulator) {
-        guard let link else { return }
+        linkRef?._withUnsafeGuaranteedRef { tick(link: $0, simulator) }
+    }
+
+    func tick(link: Link, _ simulator: Simulator) {
         if let tlp = outbox.first, link.up.ready {
             serial += 1
             link.up.push(Packet(tlp: tlp, serial: serial), bytes: tlp.wireBytes)

@@ -30,7 +30,9 @@ public final class FabricNode: Component {
         decodeCache = decoded
         return decoded
     }
-    public var links: [Link]
+    public var links: [Link] { didSet { linkRefs = links.map { .passUnretained($0) } } }
+    /// The same, uncounted, for the tick's visit of every link (the property above holds them).
+    var linkRefs: [Unmanaged<Link>]
     /// A switch's upstream port and the link above it.
     public internal(set) var upstreamPort: PortFunction?
     public var upstreamLink: Link?
@@ -70,6 +72,7 @@ public final class FabricNode: Component {
         self.role = role
         self.ports = ports
         self.links = links
+        linkRefs = links.map { .passUnretained($0) }
         self.upstreamPort = upstreamPort
     }
 
@@ -113,9 +116,11 @@ public final class FabricNode: Component {
         } else if let link = upstreamLink, let packet = link.down.peek {
             if handle(packet, ingress: 0, simulator) { link.down.discard() } else { more = true }
         }
-        for (k, link) in links.enumerated() {
-            guard let packet = link.up.peek else { continue }
-            if handle(packet, ingress: k + 1, simulator) { link.up.discard() } else { more = true }
+        for k in 0..<linkRefs.count {
+            linkRefs[k]._withUnsafeGuaranteedRef { link in
+                guard let packet = link.up.peek else { return }
+                if handle(packet, ingress: k + 1, simulator) { link.up.discard() } else { more = true }
+            }
         }
         // A packet whose egress was full stays at the head of its link: try again next clock
         // (nothing else would wake the node, since the link already holds it).
