@@ -100,6 +100,7 @@ public final class Endpoint: Component {
         linkRef?._withUnsafeGuaranteedRef { tick(link: $0, simulator) }
     }
 
+    /// The clock's work with the link in hand.
     func tick(link: Link, _ simulator: Simulator) {
         if let tlp = outbox.first, link.up.ready {
             serial += 1
