@@ -95,10 +95,7 @@ final class FrameLedger {
             guard let pool = book.poolOf[n] else { continue }
             if pools >> UInt64(pool) & 1 == 0 { drop([n], reason) }
         }
-        var rest = pools
-        while rest != 0 {
-            let pool = rest.trailingZeroBitCount
-            rest &= rest - 1
+        for pool in PoolBits(pools) {
             if let n = book.byPool[pool], !addressees.contains(n) { books[n].leaked += 1 }
         }
     }

@@ -113,7 +113,7 @@ public final class DMAEngine: Component {
         registers.written = { [unowned(unsafe) self, unowned(unsafe) simulator] port, index in
             guard self.ports[port].roles[index] != nil else { return }
             self.doorbells.append((port, index))
-            simulator.wake(index: self.componentIndex, at: simulator.now + 1)
+            simulator.wake(index: self.componentIndex, after: 1)
         }
         registers.msix.unmasked = { [unowned(unsafe) self, unowned(unsafe) simulator] function in self.post(.unmask(function), simulator) }
         interrupts.send = { [unowned(unsafe) self] function, address, data in
@@ -155,7 +155,7 @@ public final class DMAEngine: Component {
     /// Queues an event for the next clock (mailbox interrupts, config writes).
     public func post(_ event: Event, _ simulator: Simulator) {
         events.append(event)
-        simulator.wake(index: componentIndex, at: simulator.now + 1)
+        simulator.wake(index: componentIndex, after: 1)
     }
 
     /// A request of a function's own, outside any queue (the platform's stand-in DMA workload):
@@ -169,7 +169,7 @@ public final class DMAEngine: Component {
             owners.insert(.external, at: token)
             requester.read(requester: rid, address: address, length: 4 * length, owner: token)
         }
-        simulator.wake(self, after: 1)
+        simulator.wake(index: componentIndex, after: 1)
     }
 
     /// Receive ring `queue` of port `port` (for tests, traces and reports).
@@ -224,7 +224,7 @@ public final class DMAEngine: Component {
         }
         forEachPort { p in p.drain(issued: requester.writesIssued) }
         if progress || requester.queuedPosted > 0 || (requester.queuedReads > 0 && requester.tagsInUse < requester.settings.tags) {
-            simulator.wake(index: componentIndex, at: simulator.now + 1)
+            simulator.wake(index: componentIndex, after: 1)
         }
         var rateWake: UInt64?
         forEachPort { p in if let next = p.nextRateWake(after: simulator.now) { rateWake = min(rateWake ?? next, next) } }

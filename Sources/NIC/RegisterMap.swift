@@ -133,12 +133,9 @@ public struct RegisterFile: Sendable {
         values = map.registers.map(\.resetValue)
     }
 
-    /// The register an access at `offset` acts on (`RegisterMap.resolve`).
-    func resolve(_ offset: Int) -> Int? { map.resolve(offset) }
-
     /// A read of the dword at `offset`; read-to-clear fields clear.
     public mutating func read(offset: Int) -> UInt32 {
-        guard let k = resolve(offset) else { return 0 }
+        guard let k = map.resolve(offset) else { return 0 }
         let register = map.registers[k]
         switch register.writeAction {
         case .setBits(let target, true): return map.index(named: target).map { values[$0] } ?? 0
@@ -172,7 +169,7 @@ public struct RegisterFile: Sendable {
 
     /// A write of `value` to the dword at `offset` under `byteEnables` (bit n: byte n).
     public mutating func write(offset: Int, value: UInt32, byteEnables: UInt8 = 0xF) {
-        guard let k = resolve(offset) else { return }
+        guard let k = map.resolve(offset) else { return }
         let register = map.registers[k]
         let enabled = ConfigWrite.byteMask(byteEnables)
         let data = value & enabled

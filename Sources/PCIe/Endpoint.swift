@@ -128,7 +128,7 @@ public final class Endpoint: Component {
     }
 
     func receive(_ packet: Packet, _ simulator: Simulator) {
-        guard let tlp = packet.tlp ?? (try? packet.decoded.get()) else {
+        guard let tlp = packet.decodedTLP else {
             counters.malformed += 1
             return
         }

@@ -138,9 +138,7 @@ public final class FabricNode: Component {
     /// Handles one packet; false when its egress is full (it stays at the head and is handled
     /// again next time, so it is counted only once it is taken).
     func handle(_ packet: Packet, ingress: Int, _ simulator: Simulator) -> Bool {
-        // The sender's TLP as it is; raw dwords are decoded (a `Result` of every packet was
-        // built, copied and destroyed per hop).
-        guard let tlp = packet.tlp ?? (try? packet.decoded.get()) else {
+        guard let tlp = packet.decodedTLP else {
             let taken = malformed(packet, ingress: ingress, simulator)
             if taken && Self.readLike(packet) && ingress != 0 { counters.nonPostedReceived += 1 }
             return taken

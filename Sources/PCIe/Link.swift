@@ -47,6 +47,10 @@ public struct Packet: Sendable {
         }
     }
 
+    /// The TLP: the sender's as it is, else the dwords decoded; nil when they do not decode
+    /// (what a hop routes: no `Result` built for a sender's TLP).
+    public var decodedTLP: TLP? { tlp ?? (try? decoded.get()) }
+
     /// The TLP: the sender's, else the dwords decoded.
     public var decoded: Result<TLP, TLP.DecodeError> {
         switch content {

@@ -144,6 +144,12 @@ public final class Simulator {
         if clock - now < UInt64(Wheel.span) { wheel.add(index, at: clock) } else { agenda.push((clock, index)) }
     }
 
+    /// `wake(index:at:)` `clocks` clocks from now.
+    @inlinable
+    public func wake(index: Int, after clocks: UInt64) {
+        wake(index: index, at: now + clocks)
+    }
+
     /// Wakes `component` `clocks` clocks from now.
     public func wake(_ component: any Component, after clocks: UInt64) {
         wake(component, at: now + clocks)
