@@ -9,7 +9,16 @@ public final class HostBridge: HostMemoryPort {
     public let memory: HostMemory
     public let iommu: IOMMU
     /// The VM each requester (routing ID) belongs to.
-    public var assignment: [UInt16: String] = [:] { didSet { clean = (0, .max, .max) } }
+    public var assignment: [UInt16: String] = [:] {
+        didSet {
+            clean = (0, .max, .max)
+            requesterOwners = Array(repeating: .max, count: 1 << 16)
+            for (requester, vm) in assignment { requesterOwners[Int(requester)] = memory.number(of: .vm(vm)) }
+        }
+    }
+    /// Each requester's VM as a page-owner number (`HostMemory.number(of:)`; `.max`: none),
+    /// by routing ID: what the guard compares a written page's owner with.
+    var requesterOwners: [UInt16] = []
     /// The last (requester, page) whose writes were found inside the requester's VM, and the
     /// owners' generation it was found in.
     var clean: (requester: UInt16, page: UInt64, generation: UInt64) = (0, .max, .max)
@@ -130,6 +139,13 @@ public final class HostBridge: HostMemoryPort {
     /// changes.
     func check(page: UInt64, requester: UInt16, clock: UInt64, dwords: UInt64 = 1) {
         if clean == (requester, page, memory.ownersGeneration) { return }
+        guard Int(requester) < requesterOwners.count else { return }
+        let expected = requesterOwners[Int(requester)]
+        guard expected != .max else { return }
+        if memory.ownerNumber(ofPage: page) == expected {
+            clean = (requester, page, memory.ownersGeneration)
+            return
+        }
         if let vm = assignment[requester] {
             let owner = memory.owner(ofPage: page)
             if owner != .vm(vm) {

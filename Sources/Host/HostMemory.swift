@@ -33,6 +33,12 @@ public final class HostMemory {
     var owners: [UInt64: Owner] = [:]
     /// Bumped on every change of a page's owner, for callers that remember an owner.
     public private(set) var ownersGeneration: UInt64 = 0
+    /// The same owners by number, for the guard's check of every DMA write: each owner ever
+    /// assigned gets a number (`.free` is 0), and each page's number sits in a directory of
+    /// 4,096-page chunks (a chunk exists once one of its pages has an owner).
+    public private(set) var ownerList: [Owner] = [.free]
+    var ownerNumbers: [Owner: UInt16] = [.free: 0]
+    var pageOwners: [[UInt16]] = []
     static let pageWords = Int(pageSize / 4)
 
     public init(size: UInt64) {
@@ -46,6 +52,27 @@ public final class HostMemory {
     public func assign(page: UInt64, to owner: Owner) {
         if owner == .free { owners[page] = nil } else { owners[page] = owner }
         ownersGeneration &+= 1
+        let chunk = Int(truncatingIfNeeded: page >> 12)
+        if chunk >= pageOwners.count { pageOwners += Array(repeating: [], count: chunk + 1 - pageOwners.count) }
+        if pageOwners[chunk].isEmpty { pageOwners[chunk] = Array(repeating: 0, count: 4096) }
+        pageOwners[chunk][Int(page & 0xFFF)] = number(of: owner)
+    }
+
+    /// `owner`'s number (given on first use; 0 is `.free`).
+    public func number(of owner: Owner) -> UInt16 {
+        if let number = ownerNumbers[owner] { return number }
+        precondition(ownerList.count < Int(UInt16.max), "more than 65,534 page owners")
+        ownerList.append(owner)
+        ownerNumbers[owner] = UInt16(ownerList.count - 1)
+        return UInt16(ownerList.count - 1)
+    }
+
+    /// The number of `page`'s owner (`number(of:)`), without hashing.
+    @inline(__always)
+    public func ownerNumber(ofPage page: UInt64) -> UInt16 {
+        let chunk = Int(truncatingIfNeeded: page >> 12)
+        guard chunk < pageOwners.count, !pageOwners[chunk].isEmpty else { return 0 }
+        return pageOwners[chunk][Int(page & 0xFFF)]
     }
 
     /// The slot of `page`, made (zeros) when `create` and it was never written.

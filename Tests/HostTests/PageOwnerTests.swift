@@ -1,0 +1,28 @@
+import Host
+import RTL
+import Testing
+
+/// Page owners by number (what the guard compares on every DMA write) against the owners
+/// themselves, over random assignments, reassignments and frees.
+@Suite("Page owners")
+struct PageOwnerTests {
+    @Test("a page's owner number is its owner's, through assignments, reassignments and frees, across chunks and never-touched pages")
+    func numbers() {
+        let memory = HostMemory(size: 1 << 34)
+        var rng = DeterministicRNG(seed: 12)
+        let owners: [HostMemory.Owner] = [.free, .vmm, .vm("vm1"), .vm("vm2"), .vm("vm10")]
+        // Pages in a few chunks of 4,096 pages, far apart (a directory grows to reach them).
+        let pages = (0..<600).map { k in UInt64(k % 3) * 0x40_000 + rng.next() % 5_000 }
+        for _ in 0..<5_000 {
+            let page = pages[Int(rng.next() % UInt64(pages.count))]
+            memory.assign(page: page, to: owners[Int(rng.next() % UInt64(owners.count))])
+        }
+        for page in pages + [0x7_0000, 0x3_FFFF, 1 << 21] {
+            let owner = memory.owner(ofPage: page)
+            #expect(memory.ownerNumber(ofPage: page) == memory.number(of: owner), "page \(page): \(owner)")
+            #expect(memory.ownerList[Int(memory.ownerNumber(ofPage: page))] == owner)
+        }
+        #expect(memory.number(of: .free) == 0 && memory.ownerNumber(ofPage: 1 << 30) == 0, "a page never assigned is free")
+        #expect(Set(owners.map { memory.number(of: $0) }).count == owners.count, "one number per owner")
+    }
+}
