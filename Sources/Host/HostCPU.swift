@@ -33,15 +33,10 @@ public final class HostCPU: Component {
     /// Waiting programs ordered by the clock they wake at (ties: the order they asked).
     var timers: [(clock: UInt64, order: UInt64, resume: Continuation<Void>)] = []
     var order: UInt64 = 0
-    /// Per interrupt destination (a VM's virtual interrupt controller, 0 for the host): the
-    /// vectors raised and not yet taken (its IRR), and the programs waiting for one.
-    var raised: [UInt32: InterruptVectors] = [:]
-    var waiting: [UInt32: [(vectors: InterruptVectors, deadline: UInt64, order: UInt64, resume: Continuation<UInt8?>)]] = [:]
-    /// Per destination with waiting programs, the earliest of their deadlines; and the
-    /// destinations raised since their programs last looked.
-    var earliestDeadline: [UInt32: UInt64] = [:]
-    var newlyRaised: Set<UInt32> = []
-    var dueDestinations: [UInt32] = []
+    /// Per interrupt destination: vectors raised, programs waiting (`InterruptDestinations`).
+    var interrupts = InterruptDestinations()
+    /// The destinations' slots with something to hand out this clock (a list kept for it).
+    var dueSlots: [Int] = []
 
     /// Programs started and finished, by name, in start order.
     public private(set) var programs: [(name: String, finished: Bool)] = []
@@ -117,20 +112,22 @@ public final class HostCPU: Component {
         }
         // Only destinations with a new vector or a deadline reached have anything to hand out,
         // in destination order (collected in a list kept for it: sorting the keys allocated).
-        dueDestinations.removeAll(keepingCapacity: true)
-        for destination in waiting.keys where newlyRaised.contains(destination) || earliestDeadline[destination, default: 0] <= now {
-            dueDestinations.append(destination)
+        dueSlots.removeAll(keepingCapacity: true)
+        for slot in interrupts.destinations.indices where !interrupts.waiting[slot].isEmpty
+            && (interrupts.newlyRaised[slot] || interrupts.earliestDeadline[slot] <= now) {
+            dueSlots.append(slot)
         }
-        dueDestinations.sort()
-        for destination in dueDestinations { dispatch(destination, now: now) }
-        newlyRaised.removeAll(keepingCapacity: true)
+        if dueSlots.count > 1 { dueSlots.sort { interrupts.destinations[$0] < interrupts.destinations[$1] } }
+        for slot in dueSlots { dispatch(slot, now: now) }
+        for slot in interrupts.newlyRaised.indices { interrupts.newlyRaised[slot] = false }
         runReady()
         // Awake every clock while a load is outstanding (its completion lands in the root
         // complex's inbox), else at the next timer or interrupt-wait deadline.
         if !outstanding.isEmpty {
             simulator.wake(self, after: 1)
-        } else if let next = earliestDeadline.values.reduce(timers.first?.clock, { Swift.min($0 ?? $1, $1) }) {
-            simulator.wake(self, at: max(next, now + 1))
+        } else {
+            let next = interrupts.earliestDeadline.reduce(timers.first?.clock ?? .max) { Swift.min($0, $1) }
+            if next != .max { simulator.wake(self, at: max(next, now + 1)) }
         }
     }
 
@@ -144,9 +141,11 @@ public final class HostCPU: Component {
         for tag in outstanding.keys.sorted() { outstanding.removeValue(forKey: tag)!.resume.resume(returning: nil) }
         for timer in timers { timer.resume.resume() }
         timers = []
-        for destination in waiting.keys.sorted() { for waiter in waiting[destination]! { waiter.resume.resume(returning: nil) } }
-        waiting = [:]
-        earliestDeadline = [:]
+        for slot in interrupts.waitingSlots() { for waiter in interrupts.waiting[slot] { waiter.resume.resume(returning: nil) } }
+        for slot in interrupts.destinations.indices {
+            interrupts.waiting[slot] = []
+            interrupts.earliestDeadline[slot] = .max
+        }
         runReady()
     }
 
@@ -213,8 +212,9 @@ public final class HostCPU: Component {
         return await Self.suspend { (resume: Continuation<UInt8?>) in
             order += 1
             let deadline = simulator.now + max(timeout, 1)
-            waiting[destination, default: []].append((vectors, deadline, order, resume))
-            earliestDeadline[destination] = min(earliestDeadline[destination] ?? .max, deadline)
+            let slot = interrupts.slot(for: destination)
+            interrupts.waiting[slot].append((vectors, deadline, order, resume))
+            interrupts.earliestDeadline[slot] = min(interrupts.earliestDeadline[slot], deadline)
             simulator.wake(self, at: deadline)
         }
     }
@@ -222,14 +222,17 @@ public final class HostCPU: Component {
     /// An interrupt arrives at `destination` with `vector` (from the IOMMU's remapping or a
     /// compatibility-format message); a waiting program takes it at the next clock.
     public func raise(destination: UInt32, vector: UInt8) {
-        raised[destination, default: []].insert(vector)
-        newlyRaised.insert(destination)
-        if waiting[destination]?.isEmpty == false { simulator.wake(self, at: simulator.now + 1) }
+        let slot = interrupts.slot(for: destination)
+        interrupts.raised[slot].insert(vector)
+        interrupts.newlyRaised[slot] = true
+        if !interrupts.waiting[slot].isEmpty { simulator.wake(self, at: simulator.now + 1) }
     }
 
     func take(_ destination: UInt32, _ vectors: InterruptVectors) -> UInt8? {
-        guard var pending = raised[destination], let vector = Self.take(from: &pending, vectors) else { return nil }
-        raised[destination] = pending
+        guard let slot = interrupts.slot(of: destination) else { return nil }
+        var pending = interrupts.raised[slot]
+        guard let vector = Self.take(from: &pending, vectors) else { return nil }
+        interrupts.raised[slot] = pending
         return vector
     }
 
@@ -240,12 +243,14 @@ public final class HostCPU: Component {
         return vector
     }
 
-    /// Hands raised vectors to the programs waiting at `destination`, oldest first; wakes those
-    /// whose time ran out with nil. (A resumed program runs later, at `runReady`: nothing
-    /// raises meanwhile.)
-    func dispatch(_ destination: UInt32, now: UInt64) {
-        guard let list = waiting.removeValue(forKey: destination) else { return }
-        var pending = raised[destination] ?? []
+    /// Hands raised vectors to the programs waiting at the destination in `slot`, oldest first;
+    /// wakes those whose time ran out with nil. (A resumed program runs later, at `runReady`:
+    /// nothing raises meanwhile.)
+    func dispatch(_ slot: Int, now: UInt64) {
+        let list = interrupts.waiting[slot]
+        guard !list.isEmpty else { return }
+        interrupts.waiting[slot] = []
+        var pending = interrupts.raised[slot]
         let before = pending
         var kept = list
         kept.removeAll(keepingCapacity: true)
@@ -261,12 +266,12 @@ public final class HostCPU: Component {
                 earliest = min(earliest, waiter.deadline)
             }
         }
-        if pending != before { raised[destination] = pending }
+        if pending != before { interrupts.raised[slot] = pending }
         if kept.isEmpty {
-            earliestDeadline[destination] = nil
+            interrupts.earliestDeadline[slot] = .max
         } else {
-            waiting[destination] = kept
-            earliestDeadline[destination] = earliest
+            interrupts.waiting[slot] = kept
+            interrupts.earliestDeadline[slot] = earliest
         }
     }
 }
