@@ -39,16 +39,25 @@ public final class VCDWriter {
     /// The last step's decimal digits, lowest first, without its trailing zeros (a run steps
     /// by half a period, again and again), and how many zeros it ends in.
     var stepValue: UInt64 = 0, stepDigits: [UInt8] = [], stepZeros = 0
-    var last: [UInt64]
+    /// Per probe its last value written, per source its version last seen, and the bitmap of
+    /// probes to sample: fixed blocks (an array in the writer checked its uniqueness on every
+    /// store, several times a probe).
+    let last: UnsafeMutablePointer<UInt64>
+    let widths: [Int]
     /// Each change source's version reader, the version its probes were last sampled at, and
     /// its probes (ascending); the probes without a source. Kept apart from the probes so that
     /// a clock costs a read per source, not a look at every probe.
-    let sourceReaders: [() -> UInt64]
-    var sourceVersions: [UInt64]
+    let sourceReaders: [Unmanaged<Sampler>]
+    let sourceVersions: UnsafeMutablePointer<UInt64>
     let probesOfSource: [[Int]]
     let unsourced: [Int]
     /// The probes to sample this clock, as a bitmap (so they are visited in probe order).
-    var pending: [UInt64]
+    let pending: UnsafeMutablePointer<UInt64>
+    let pendingWords: Int
+    /// Each probe's sampler, called through an uncounted reference (calling a probe's closure
+    /// from the probe list retained and released its context every sample); and the objects.
+    let samplers: [Unmanaged<Sampler>]
+    let samplerObjects: [Sampler]
     let periodPS: UInt64
     let options: Options
     let clockCode: String?
@@ -81,8 +90,10 @@ public final class VCDWriter {
         risingEdge = [0x31] + clockBytes + [0x0A]
         fallingEdge = [0x30] + clockBytes + [0x0A]
         timeDigits.initialize(repeating: 0x30, count: 20)
-        last = Array(repeating: .max, count: selected.count)
-        var numbers: [Int: Int] = [:], readers: [() -> UInt64] = [], members: [[Int]] = [], unsourced: [Int] = []
+        last = .allocate(capacity: max(selected.count, 1))
+        last.initialize(repeating: .max, count: max(selected.count, 1))
+        widths = selected.map(\.width)
+        var numbers: [Int: Int] = [:], readers: [Sampler] = [], members: [[Int]] = [], unsourced: [Int] = []
         for (k, probe) in selected.enumerated() {
             guard let changes = probe.changes else {
                 unsourced.append(k)
@@ -90,16 +101,22 @@ public final class VCDWriter {
             }
             if numbers[changes.source] == nil {
                 numbers[changes.source] = readers.count
-                readers.append(changes.version)
+                readers.append(Sampler(changes.version))
                 members.append([])
             }
             members[numbers[changes.source]!].append(k)
         }
-        sourceReaders = readers
-        sourceVersions = Array(repeating: .max, count: readers.count)
+        let objects = selected.map { Sampler($0.sample) } + readers
+        samplerObjects = objects
+        samplers = objects.prefix(selected.count).map { .passUnretained($0) }
+        sourceReaders = objects.suffix(readers.count).map { .passUnretained($0) }
+        sourceVersions = .allocate(capacity: max(readers.count, 1))
+        sourceVersions.initialize(repeating: .max, count: max(readers.count, 1))
         probesOfSource = members
         self.unsourced = unsourced
-        pending = Array(repeating: 0, count: (selected.count + 63) / 64)
+        pendingWords = (selected.count + 63) / 64
+        pending = .allocate(capacity: max(pendingWords, 1))
+        pending.initialize(repeating: 0, count: max(pendingWords, 1))
         periodPS = max(2, 1_000_000_000_000 / clockHz) & ~1
         writeHeader(names: names, widths: (withClock ? [1] : []) + selected.map(\.width), codes: allCodes)
     }
@@ -163,6 +180,9 @@ public final class VCDWriter {
     deinit {
         buffer.deallocate()
         timeDigits.deallocate()
+        last.deallocate()
+        sourceVersions.deallocate()
+        pending.deallocate()
     }
 
     /// A value change as bytes: `0!` / `1!` for one bit, `b1010 !` for vectors (§18.2.3.8).
@@ -289,24 +309,22 @@ public final class VCDWriter {
     /// cost more than most samples.
     func sampleProbes(first: Bool) {
         for g in sourceReaders.indices {
-            let version = sourceReaders[g]()
+            let version = sourceReaders[g]._withUnsafeGuaranteedRef { $0.sample() }
             guard first || version != sourceVersions[g] else { continue }
             sourceVersions[g] = version
             for k in probesOfSource[g] { pending[k >> 6] |= 1 << UInt64(k & 63) }
         }
         for k in unsourced { pending[k >> 6] |= 1 << UInt64(k & 63) }
-        probes.withUnsafeBufferPointer { probes in
-            for w in pending.indices {
-                var bits = pending[w]
-                pending[w] = 0
-                while bits != 0 {
-                    let k = w << 6 | bits.trailingZeroBitCount
-                    bits &= bits &- 1
-                    let v = probes[k].sample()
-                    if first || v != last[k] {
-                        last[k] = v
-                        appendValue(v, width: probes[k].width, code: k)
-                    }
+        for w in 0..<pendingWords {
+            var bits = pending[w]
+            pending[w] = 0
+            while bits != 0 {
+                let k = w << 6 | bits.trailingZeroBitCount
+                bits &= bits &- 1
+                let v = samplers[k]._withUnsafeGuaranteedRef { $0.sample() }
+                if first || v != last[k] {
+                    last[k] = v
+                    appendValue(v, width: widths[k], code: k)
                 }
             }
         }
@@ -317,4 +335,10 @@ public final class VCDWriter {
         flush()
         try handle.close()
     }
+}
+
+/// A probe's (or a change source's) sampling closure in an object of its own, for calls at +0.
+final class Sampler {
+    let sample: () -> UInt64
+    init(_ sample: @escaping () -> UInt64) { self.sample = sample }
 }
