@@ -107,7 +107,7 @@ enum PlatformProbes {
         // transmit switch's); a MAC's busy line with the time.
         let rx = sim.ticks(of: [port.receiveMAC]), sorter = sim.ticks(of: [port.sorter]), tx = sim.ticks(of: [port.transmitter])
         let txmac = sim.ticks(of: [port.transmitMAC]), pools = sim.ticks(of: [port.sorter, port.transmitter])
-        sim.probe("\(p).rxmac.busy", width: 1) { [unowned sim] in port.receiveMAC.busy(at: sim.now) ? 1 : 0 }
+        sim.probe("\(p).rxmac.busy", width: 1) { [unowned(unsafe) sim] in port.receiveMAC.busy(at: sim.now) ? 1 : 0 }
         sim.probe("\(p).rxmac.frames", width: 32, changes: rx) { port.receiveMAC.received & 0xFFFF_FFFF }
         sim.probe("\(p).rxmac.runts", width: 32, changes: rx) { port.receiveMAC.runts & 0xFFFF_FFFF }
         sim.probe("\(p).sorter.pools", width: 64, changes: sorter) { port.sorter.lastPools }
@@ -115,7 +115,7 @@ enum PlatformProbes {
         sim.probe("\(p).sorter.dropped", width: 32, changes: sorter) { port.sorter.drops.values.reduce(0, +) & 0xFFFF_FFFF }
         sim.probe("\(p).txswitch.drop_reason", width: 2, changes: tx) { port.transmitter.lastReason.rawValue }
         sim.probe("\(p).txswitch.looped", width: 32, changes: tx) { port.transmitter.loopedFrames & 0xFFFF_FFFF }
-        sim.probe("\(p).txmac.busy", width: 1) { [unowned sim] in port.transmitMAC.busy(at: sim.now) ? 1 : 0 }
+        sim.probe("\(p).txmac.busy", width: 1) { [unowned(unsafe) sim] in port.transmitMAC.busy(at: sim.now) ? 1 : 0 }
         sim.probe("\(p).txmac.frames", width: 32, changes: txmac) { port.transmitMAC.received & 0xFFFF_FFFF }
         for pool in Set(Array(0..<min(port.pools, tracedVFs)) + [port.pools - 1]).sorted() {
             sim.probe("\(p).pool\(pool).frames", width: 32, changes: pools) { port.poolFrames[pool] & 0xFFFF_FFFF }
@@ -195,16 +195,16 @@ enum PlatformProbes {
     static func drivers(_ platform: Platform) {
         let sim = platform.simulator
         // Programs change their state only when the CPU runs them.
-        let ran = sim.changes { [unowned platform] in platform.cpu.activity }
-        sim.probe("top.cpu.programs_running", width: 8, changes: ran) { [unowned platform] in UInt64(min(platform.cpu.running, 255)) }
-        sim.probe("top.cpu.loads", width: 32, changes: ran) { [unowned platform] in platform.cpu.loads & 0xFFFF_FFFF }
-        sim.probe("top.cpu.stores", width: 32, changes: ran) { [unowned platform] in platform.cpu.stores & 0xFFFF_FFFF }
+        let ran = sim.changes { [unowned(unsafe) platform] in platform.cpu.activity }
+        sim.probe("top.cpu.programs_running", width: 8, changes: ran) { [unowned(unsafe) platform] in UInt64(min(platform.cpu.running, 255)) }
+        sim.probe("top.cpu.loads", width: 32, changes: ran) { [unowned(unsafe) platform] in platform.cpu.loads & 0xFFFF_FFFF }
+        sim.probe("top.cpu.stores", width: 32, changes: ran) { [unowned(unsafe) platform] in platform.cpu.stores & 0xFFFF_FFFF }
         guard platform.model.host.map({ $0.iommu ?? true }) ?? false else { return }
         for vm in platform.model.vm ?? [] {
             for function in vm.functions where function.contains(".vf") {
                 let prefix = "top.\(vm.name).\(function).driver"
                 // Looked up once it exists (the probes are made before the drivers).
-                let driver = Found { [unowned platform] in platform.vfDrivers[function] }
+                let driver = Found { [unowned(unsafe) platform] in platform.vfDrivers[function] }
                 sim.probe("\(prefix).phase", width: 3, changes: ran) { driver.value?.phase.rawValue ?? 0 }
                 sim.probe("\(prefix).rx_frames", width: 32, changes: ran) { (driver.value?.receivedFrames ?? 0) & 0xFFFF_FFFF }
                 sim.probe("\(prefix).tx_frames", width: 32, changes: ran) { (driver.value?.sentFrames ?? 0) & 0xFFFF_FFFF }
@@ -213,7 +213,7 @@ enum PlatformProbes {
         }
         for name in platform.nics.keys.sorted() {
             for p in platform.model.device.pf.indices where platform.model.device.pf[p].sriov != nil {
-                let service = { [unowned platform] in platform.mailboxServices["\(name).pf\(p)"] }
+                let service = { [unowned(unsafe) platform] in platform.mailboxServices["\(name).pf\(p)"] }
                 sim.probe("top.\(name).pf\(p).driver.mailbox_answered", width: 16, changes: ran) { min(service()?.answered ?? 0, 0xFFFF) }
             }
         }

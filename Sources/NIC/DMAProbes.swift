@@ -15,7 +15,7 @@ extension DMAEngine {
         let d = "\(prefix).dma"
         // An interrupt line rises on the clock a message goes and falls on the next: it can
         // only change on those clocks.
-        let lines = sim.changes { [unowned sim] in self.interrupts.lastAnyMessage.map { min(sim.now, $0 &+ 1) } ?? 0 }
+        let lines = sim.changes { [unowned(unsafe) sim] in self.interrupts.lastAnyMessage.map { min(sim.now, $0 &+ 1) } ?? 0 }
         sim.probe("\(d).posted", width: 16, changes: changes) { UInt64(min(self.requester.queuedPosted, 0xFFFF)) }
         sim.probe("\(d).reads_waiting", width: 16, changes: changes) { UInt64(min(self.requester.queuedReads, 0xFFFF)) }
         sim.probe("\(d).tags", width: 9, changes: changes) { UInt64(self.requester.tagsInUse) }
@@ -29,7 +29,7 @@ extension DMAEngine {
             sim.probe("\(path).queue_errors", width: 16, changes: changes) { p.counters.queueErrors & 0xFFFF }
             // A queue's probes and the mailbox change only with the rings and with software's
             // accesses (tails, mailbox bits; not with the counters hardware bumps per frame).
-            let rings = changes == nil ? nil : sim.changes { [unowned self] in p.ringsVersion &+ self.registers.softwareVersion }
+            let rings = changes == nil ? nil : sim.changes { [unowned(unsafe) self] in p.ringsVersion &+ self.registers.softwareVersion }
             for pool in pools where pool < p.map.pools {
                 let q = p.map.firstQueue(ofPool: pool)
                 for (name, receive) in [("rxq", true), ("txq", false)] {
@@ -43,7 +43,7 @@ extension DMAEngine {
                 }
                 let function: SRIOVDevice.FunctionID = pool == p.map.pools - 1 ? .pf(port) : .vf(pf: port, index: pool)
                 let name = pool == p.map.pools - 1 ? "\(prefix).pf\(port)" : "\(prefix).pf\(port).vf\(pool)"
-                sim.probe("\(name).irq", width: 1, changes: lines) { [unowned sim] in self.interrupts.lastMessage[function] == sim.now ? 1 : 0 }
+                sim.probe("\(name).irq", width: 1, changes: lines) { [unowned(unsafe) sim] in self.interrupts.lastMessage[function] == sim.now ? 1 : 0 }
                 if pool < p.map.pools - 1 {
                     let index = registers.mailbox.indices.vfSide[pool]
                     sim.probe("\(name).mailbox", width: 8, changes: rings) { UInt64(self.registers.ports[port].values[index] & 0xFF) }
