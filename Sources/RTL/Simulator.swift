@@ -30,6 +30,9 @@ public final class Simulator {
     /// numbers per clock, as a calendar queue keeps them), later ones in a min-heap of
     /// (clock, component number).
     @usableFromInline let wheel = Wheel()
+    /// Wake-ups asked during a step for the next clock (most of them): a plain list, taken by
+    /// the next step, rather than the wheel's slot and node.
+    @usableFromInline let soon = IndexList()
     @exclusivity(unchecked) @usableFromInline var agenda = MinHeap()
     /// The components to tick this clock (reused, so a step allocates nothing).
     private let due = IndexList()
@@ -141,7 +144,9 @@ public final class Simulator {
         let clock = inStep ? Swift.max(clock, now + 1) : Swift.max(clock, now)
         if lastWake[index] == clock { return }
         lastWake[index] = clock
-        if clock - now < UInt64(Wheel.span) { wheel.add(index, at: clock) } else { agenda.push((clock, index)) }
+        if inStep && clock == now + 1 {
+            soon.append(index)
+        } else if clock - now < UInt64(Wheel.span) { wheel.add(index, at: clock) } else { agenda.push((clock, index)) }
     }
 
     /// `wake(index:at:)` `clocks` clocks from now.
@@ -164,7 +169,8 @@ public final class Simulator {
 
     /// The clock of the next scheduled work, if any.
     public var nextEventClock: UInt64? {
-        let near = wheel.next(from: now)
+        // `soon` holds wake-ups for the clock after the last step, which is `now`.
+        let near = soon.count > 0 ? now : wheel.next(from: now)
         guard let far = agenda.peek?.clock else { return near }
         return near.map { Swift.min($0, far) } ?? far
     }
@@ -178,6 +184,8 @@ public final class Simulator {
         let ticksBefore = ticks
         // This clock's wake-ups, ticked in declaration order (each component once).
         wheel.take(at: now, into: due)
+        for k in 0..<soon.count { due.append(soon[k]) }
+        soon.removeAll()
         while let top = agenda.peek, top.clock <= now {
             agenda.pop()
             due.append(top.index)
