@@ -52,6 +52,9 @@ public final class HostMemory {
     public func assign(page: UInt64, to owner: Owner) {
         if owner == .free { owners[page] = nil } else { owners[page] = owner }
         ownersGeneration &+= 1
+        // Pages past the memory keep their owner in the dictionary only (their number reads
+        // free, and the guard's slow path asks the dictionary).
+        guard page < size / Self.pageSize else { return }
         let chunk = Int(truncatingIfNeeded: page >> 12)
         if chunk >= pageOwners.count { pageOwners += Array(repeating: [], count: chunk + 1 - pageOwners.count) }
         if pageOwners[chunk].isEmpty { pageOwners[chunk] = Array(repeating: 0, count: 4096) }
