@@ -30,15 +30,17 @@ public final class HostMemory {
     var directory: [[Int32]] = []
     public private(set) var touchedPages = 0
     var lastPage = UInt64.max, lastSlot = 0
-    var owners: [UInt64: Owner] = [:]
     /// Bumped on every change of a page's owner, for callers that remember an owner.
     public private(set) var ownersGeneration: UInt64 = 0
-    /// The same owners by number, for the guard's check of every DMA write: each owner ever
-    /// assigned gets a number (`.free` is 0), and each page's number sits in a directory of
-    /// 4,096-page chunks (a chunk exists once one of its pages has an owner).
+    /// Each page's owner, by number (`ownerList`; each owner ever assigned gets one, `.free`
+    /// is 0): the pages of the memory in a directory of 4,096-page chunks (a chunk exists once
+    /// one of its pages has an owner), where the guard reads them on every DMA write; pages past
+    /// the memory, which no DMA reaches, in a dictionary (a page number cannot grow the
+    /// directory).
     public private(set) var ownerList: [Owner] = [.free]
     var ownerNumbers: [Owner: UInt16] = [.free: 0]
     var pageOwners: [[UInt16]] = []
+    var ownersPastMemory: [UInt64: Owner] = [:]
     static let pageWords = Int(pageSize / 4)
 
     public init(size: UInt64) {
@@ -47,14 +49,16 @@ public final class HostMemory {
 
     public func contains(_ address: UInt64) -> Bool { address < size }
 
-    public func owner(ofPage page: UInt64) -> Owner { owners[page] ?? .free }
+    public func owner(ofPage page: UInt64) -> Owner {
+        page < size / Self.pageSize ? ownerList[Int(ownerNumber(ofPage: page))] : ownersPastMemory[page] ?? .free
+    }
     public func owner(of address: UInt64) -> Owner { owner(ofPage: address / Self.pageSize) }
     public func assign(page: UInt64, to owner: Owner) {
-        if owner == .free { owners[page] = nil } else { owners[page] = owner }
         ownersGeneration &+= 1
-        // Pages past the memory keep their owner in the dictionary only (their number reads
-        // free, and the guard's slow path asks the dictionary).
-        guard page < size / Self.pageSize else { return }
+        guard page < size / Self.pageSize else {
+            ownersPastMemory[page] = owner == .free ? nil : owner
+            return
+        }
         let chunk = Int(truncatingIfNeeded: page >> 12)
         if chunk >= pageOwners.count { pageOwners += Array(repeating: [], count: chunk + 1 - pageOwners.count) }
         if pageOwners[chunk].isEmpty { pageOwners[chunk] = Array(repeating: 0, count: 4096) }
@@ -70,7 +74,7 @@ public final class HostMemory {
         return UInt16(ownerList.count - 1)
     }
 
-    /// The number of `page`'s owner (`number(of:)`), without hashing.
+    /// The number of `page`'s owner (`number(of:)`), without hashing; 0 (free) past the memory.
     @inline(__always)
     public func ownerNumber(ofPage page: UInt64) -> UInt16 {
         let chunk = Int(truncatingIfNeeded: page >> 12)
