@@ -112,12 +112,7 @@ public final class HostCPU: Component {
         }
         // Only destinations with a new vector or a deadline reached have anything to hand out,
         // in destination order (collected in a list kept for it: sorting the keys allocated).
-        dueSlots.removeAll(keepingCapacity: true)
-        for slot in interrupts.destinations.indices where !interrupts.waiting[slot].isEmpty
-            && (interrupts.newlyRaised[slot] || interrupts.earliestDeadline[slot] <= now) {
-            dueSlots.append(slot)
-        }
-        if dueSlots.count > 1 { dueSlots.sort { interrupts.destinations[$0] < interrupts.destinations[$1] } }
+        interrupts.waitingSlots(into: &dueSlots, dueAt: now)
         for slot in dueSlots { dispatch(slot, now: now) }
         for slot in interrupts.newlyRaised.indices { interrupts.newlyRaised[slot] = false }
         runReady()
@@ -141,7 +136,9 @@ public final class HostCPU: Component {
         for tag in outstanding.keys.sorted() { outstanding.removeValue(forKey: tag)!.resume.resume(returning: nil) }
         for timer in timers { timer.resume.resume() }
         timers = []
-        for slot in interrupts.waitingSlots() { for waiter in interrupts.waiting[slot] { waiter.resume.resume(returning: nil) } }
+        var slots: [Int] = []
+        interrupts.waitingSlots(into: &slots)
+        for slot in slots { for waiter in interrupts.waiting[slot] { waiter.resume.resume(returning: nil) } }
         for slot in interrupts.destinations.indices {
             interrupts.waiting[slot] = []
             interrupts.earliestDeadline[slot] = .max

@@ -35,8 +35,16 @@ struct InterruptDestinations {
         return last
     }
 
-    /// The slots with waiting programs, in destination order.
-    func waitingSlots() -> [Int] {
-        destinations.indices.filter { !waiting[$0].isEmpty }.sorted { destinations[$0] < destinations[$1] }
+    /// The slots with waiting programs, in destination order, into `slots` (emptied first: a
+    /// list the caller keeps, so a clock allocates nothing); with `now`, only those with
+    /// something to hand out then (a vector new since they last looked, or a deadline reached).
+    @inline(__always)
+    func waitingSlots(into slots: inout [Int], dueAt now: UInt64? = nil) {
+        slots.removeAll(keepingCapacity: true)
+        for slot in destinations.indices where !waiting[slot].isEmpty {
+            if let now, !newlyRaised[slot], earliestDeadline[slot] > now { continue }
+            slots.append(slot)
+        }
+        if slots.count > 1 { slots.sort { destinations[$0] < destinations[$1] } }
     }
 }
