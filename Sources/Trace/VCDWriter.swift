@@ -90,8 +90,7 @@ public final class VCDWriter {
         risingEdge = [0x31] + clockBytes + [0x0A]
         fallingEdge = [0x30] + clockBytes + [0x0A]
         timeDigits.initialize(repeating: 0x30, count: 20)
-        last = .allocate(capacity: max(selected.count, 1))
-        last.initialize(repeating: .max, count: max(selected.count, 1))
+        last = Self.block(selected.count, .max)
         widths = selected.map(\.width)
         var numbers: [Int: Int] = [:], readers: [Sampler] = [], members: [[Int]] = [], unsourced: [Int] = []
         for (k, probe) in selected.enumerated() {
@@ -110,15 +109,20 @@ public final class VCDWriter {
         samplerObjects = objects
         samplers = objects.prefix(selected.count).map { .passUnretained($0) }
         sourceReaders = objects.suffix(readers.count).map { .passUnretained($0) }
-        sourceVersions = .allocate(capacity: max(readers.count, 1))
-        sourceVersions.initialize(repeating: .max, count: max(readers.count, 1))
+        sourceVersions = Self.block(readers.count, .max)
         probesOfSource = members
         self.unsourced = unsourced
         pendingWords = (selected.count + 63) / 64
-        pending = .allocate(capacity: max(pendingWords, 1))
-        pending.initialize(repeating: 0, count: max(pendingWords, 1))
+        pending = Self.block(pendingWords, 0)
         periodPS = max(2, 1_000_000_000_000 / clockHz) & ~1
-        writeHeader(names: names, widths: (withClock ? [1] : []) + selected.map(\.width), codes: allCodes)
+        writeHeader(names: names, widths: (withClock ? [1] : []) + widths, codes: allCodes)
+    }
+
+    /// `count` words set to `value`, for the writer's life (at least one, so none is empty).
+    static func block(_ count: Int, _ value: UInt64) -> UnsafeMutablePointer<UInt64> {
+        let words = UnsafeMutablePointer<UInt64>.allocate(capacity: max(count, 1))
+        words.initialize(repeating: value, count: max(count, 1))
+        return words
     }
 
     /// Short identifier codes from the printable ASCII range `!` ... `~` (§18.2.3.1).
@@ -305,8 +309,8 @@ public final class VCDWriter {
     }
 
     /// Samples the probes (those with `changes` only when it moved) and appends the changes, in
-    /// probe order. The loop reads the probes in place: copying one retains its closures, which
-    /// cost more than most samples.
+    /// probe order, each through its `Sampler` (reading a probe out of the list retained its
+    /// closures, which cost more than most samples).
     func sampleProbes(first: Bool) {
         for g in sourceReaders.indices {
             let version = sourceReaders[g]._withUnsafeGuaranteedRef { $0.sample() }
