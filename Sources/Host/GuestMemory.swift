@@ -1,4 +1,5 @@
 import NIC
+import RTL
 
 /// A VM's guest-physical memory as its CPU sees it: stores and loads land in the host pages
 /// the VMM gave the VM (coherent, no TLP), and the guest kernel's allocator hands out regions
@@ -57,13 +58,13 @@ public struct GuestMemory {
     }
 
     public func load(_ address: UInt64, count: Int) -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            for k in 0..<count { buffer[k] = 0xFF }
+        var bytes = [UInt8](copies: 0xFF, count: count)
+        bytes.withUnsafeMutableBufferPointer { buffer in
             pages(address, count: count) { host, range in
                 memory.load(into: UnsafeMutableBufferPointer(rebasing: buffer[range]), from: host)
             }
-            initialized = count
         }
+        return bytes
     }
 
     /// Splits `count` bytes from dword-aligned `address` at guest page boundaries, giving each

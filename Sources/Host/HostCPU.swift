@@ -249,8 +249,8 @@ public final class HostCPU: Component {
         interrupts.waiting[slot] = []
         var pending = interrupts.raised[slot]
         let before = pending
-        var kept = list
-        kept.removeAll(keepingCapacity: true)
+        // Those still waiting (usually none: an empty list allocates nothing).
+        var kept: [InterruptDestinations.Waiter] = []
         var earliest = UInt64.max
         for waiter in list {
             if let vector = Self.take(from: &pending, waiter.vectors) {

@@ -431,7 +431,7 @@ public final class DMAEngine: Component {
                 return r.generation
             }
             p.startFetching(id, PortQueues.TransmitFrame(queue: q, pool: p.pool(ofQueue: q), first: frame.first, count: frame.count,
-                                                         reportStatus: frame.reportStatus, parts: Array(repeating: nil, count: parts), vlan: frame.vlan,
+                                                         reportStatus: frame.reportStatus, parts: Array(copies: nil, count: parts), vlan: frame.vlan,
                                                          generation: generation, bytes: frame.bytes))
             p.transmitBufferUsed += frame.bytes
             p.charge(queue: q, bytes: frame.bytes, at: simulator.now, linkBitsPerSecond: p.port.bitsPerSecond, clockHz: simulator.clockHz)

@@ -1,4 +1,5 @@
 import PCIe
+import RTL
 
 /// The device's side of PCIe requests it masters (PCIe Base 4.0 §2.2.5, §2.2.7, §2.3.1.1, §2.4):
 /// DMA writes split into memory writes no larger than Max Payload Size that never cross a
@@ -200,7 +201,7 @@ public struct DMARequester: Sendable {
         var offset = bytes.startIndex
         Self.forEachChunk(address: address, length: bytes.count, limit: settings.maxPayload) { chunk in
             let span = Self.dwordSpan(address: chunk.address, length: chunk.length)
-            var payload = [UInt32](repeating: 0, count: span.dwords)
+            var payload = [UInt32](copies: 0, count: span.dwords)
             let lane = Int(chunk.address & 3)
             #if _endian(little)
             // A dword's bytes lie in memory in lane order: one copy.
@@ -249,7 +250,7 @@ public struct DMARequester: Sendable {
                                   address: span.address), id, offset, chunk.length))
             offset += chunk.length
         }
-        reads.append(Read(owner: owner, requester: requester, data: [UInt8](repeating: 0, count: length), pendingRequests: pieces))
+        reads.append(Read(owner: owner, requester: requester, data: [UInt8](copies: 0, count: length), pendingRequests: pieces))
     }
 
     /// Turns ATS on for exactly `requesters` (their ATS Control Enable): a new one starts with an

@@ -26,7 +26,8 @@ public struct EthernetFrame: Sendable, Equatable {
         // Built in one array of its final size (a generator makes one per frame on the wire).
         let header = vlan == nil ? 14 : 18
         let payload = max(0, size - Self.fcs - header)
-        self.init([UInt8](unsafeUninitializedCapacity: header + payload) { b, initialized in
+        var bytes = [UInt8](copies: 0, count: header + payload)
+        bytes.withUnsafeMutableBufferPointer { b in
             for k in 0..<6 {
                 b[k] = UInt8(truncatingIfNeeded: destination >> UInt64(40 - 8 * k))
                 b[6 + k] = UInt8(truncatingIfNeeded: source >> UInt64(40 - 8 * k))
@@ -36,8 +37,8 @@ public struct EthernetFrame: Sendable, Equatable {
             }
             (b[header - 2], b[header - 1]) = (0x08, 0x00)
             for k in 0..<payload { b[header + k] = UInt8(truncatingIfNeeded: k) }
-            initialized = header + payload
-        })
+        }
+        self.init(bytes)
     }
 
     /// Shorter than a destination, a source and an EtherType: not a frame a MAC accepts.

@@ -33,7 +33,7 @@ public final class Mailbox {
     let map: RegisterMap
     let indices: Indices
     /// Register index -> (role, VF).
-    let roles: [Int: (Role, Int)]
+    let roles: RegisterIndexed<(Role, Int)>
     let vfBits: (req: UInt32, ack: UInt32, vfu: UInt32, pfu: UInt32, pfsts: UInt32, pfack: UInt32, rsti: UInt32, rstd: UInt32)
     let pfBits: (sts: UInt32, ack: UInt32, vfu: UInt32, pfu: UInt32, rvfu: UInt32)
     let reset: RegisterField, pfResetDone: RegisterField
@@ -49,7 +49,7 @@ public final class Mailbox {
                           pfSide: (0..<vfs).map { index(i82576 ? "P2VMAILBOX[\($0)]" : "PFMAILBOX[\($0)]") },
                           vfControl: (0..<vfs).map { index(i82576 ? "PVTCTRL[\($0)]" : "VFCTRL[\($0)]") },
                           control: index("CTRL"), controlExtended: index("CTRL_EXT"))
-        var roles: [Int: (Role, Int)] = [:]
+        var roles = RegisterIndexed<(Role, Int)>()
         for n in 0..<vfs {
             roles[indices.vfSide[n]] = (.vfSide, n)
             roles[indices.pfSide[n]] = (.pfSide, n)

@@ -17,7 +17,7 @@ public final class NICRegisters: MemoryMappedRegisters {
     /// filters are stale when this moved.
     public private(set) var writes: [UInt64]
     /// Per port, the registers the last decode of the filters read (empty: not decoded yet).
-    var filterInputs: [Set<Int>]
+    var filterInputs: [RegisterIndexed<Void>]
     var decoded: [(writes: UInt64, tables: FilterTables<Concrete>, settings: TransmitSwitch.Settings<Concrete>)?]
     /// Per pool, the register index of each statistics counter (`Statistic`), or nil.
     let statistics: [[Int?]]
@@ -50,7 +50,7 @@ public final class NICRegisters: MemoryMappedRegisters {
         ports = Array(repeating: RegisterFile(map: map), count: pfs)
         writes = Array(repeating: 0, count: pfs)
         decoded = Array(repeating: nil, count: pfs)
-        filterInputs = Array(repeating: [], count: pfs)
+        filterInputs = Array(repeating: RegisterIndexed(), count: pfs)
         statistics = (0..<map.pools).map { pool in Statistic.allCases.map { $0.register(pool: pool, map: map).flatMap(map.index(named:)) } }
     }
 
@@ -141,7 +141,7 @@ public final class NICRegisters: MemoryMappedRegisters {
         let log = RegisterFile.ReadLog()
         file.readLog = log
         let tables = file.filterTables, settings = file.transmitSettings
-        filterInputs[p] = log.indices
+        filterInputs[p] = RegisterIndexed(log.indices)
         decoded[p] = (writes[p], tables, settings)
         return (tables, settings)
     }

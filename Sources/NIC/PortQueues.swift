@@ -16,7 +16,7 @@ public final class PortQueues {
     let txRegisters: [RingRegisters]
     let fields: Fields
     /// Register index -> what a software write to it means to the engine.
-    let roles: [Int: Role]
+    let roles: RegisterIndexed<Role>
     /// Sorted frames waiting for their queue (from `receiveHead` on), and their bytes.
     var receiveBuffer: [(queue: Int, frame: EthernetFrame)] = []
     var receiveHead = 0
@@ -125,7 +125,7 @@ public final class PortQueues {
                         rateFactor: rttbcnrc.field("RF")!, rateEnable: rttbcnrc.field("RS_ENA")!)
         precondition(rxdctl.field("ENABLE") == txdctl.field("ENABLE") && rxdctl.field("PTHRESH")?.lsb == 0,
                      "\(map.family): RXDCTL and TXDCTL must share their enable and threshold fields")
-        var roles: [Int: Role] = [:]
+        var roles = RegisterIndexed<Role>()
         for q in 0..<queues {
             roles[rxRegisters[q].control] = .control(receive: true, queue: q)
             roles[rxRegisters[q].tail] = .tail(receive: true, queue: q)

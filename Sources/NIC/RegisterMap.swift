@@ -1,4 +1,5 @@
 import PCIe
+import RTL
 
 /// The MMIO register maps of the NIC (STYLE.md "Register maps"): every register and field
 /// defined once — name, offset, width, software access, reset — in the datasheet's order, and
@@ -64,7 +65,11 @@ public struct RegisterMap: Sendable {
     /// The part's BAR0 size: what the PF reaches (128 KiB on the 82576, 512 KiB on the 82599).
     /// Registers beyond it are a VF's own, reached only through its window.
     public let pfWindow: Int
-    let byOffset: [Int: Int]
+    /// Each dword offset's register (its index, -1: none), up to the last register: a lookup
+    /// by position, made per MMIO access (hashing the offset cost more than the access).
+    let byDword: [Int32]
+    /// The register a write to each register acts on: itself, or the one it is an alias of.
+    let writeTarget: [Int]
     let byName: [String: Int]
 
     public init(family: String, pools: Int, pfWindow: Int, registers: [MMIORegister]) {
@@ -72,13 +77,19 @@ public struct RegisterMap: Sendable {
         self.pools = pools
         self.pfWindow = pfWindow
         self.registers = registers
-        var offsets: [Int: Int] = [:], names: [String: Int] = [:]
+        var dwords = [Int32](copies: -1, count: (registers.map(\.offset).max() ?? -4) / 4 + 1), names: [String: Int] = [:]
         for (k, r) in registers.enumerated() {
-            precondition(offsets.updateValue(k, forKey: r.offset) == nil, "\(family): two registers at 0x\(String(r.offset, radix: 16))")
+            precondition(r.offset >= 0 && r.offset & 3 == 0, "\(family): register \(r.name) at 0x\(String(r.offset, radix: 16)) is not dword-aligned")
+            precondition(dwords[r.offset / 4] < 0, "\(family): two registers at 0x\(String(r.offset, radix: 16))")
+            dwords[r.offset / 4] = Int32(k)
             precondition(names.updateValue(k, forKey: r.name) == nil, "\(family): register \(r.name) defined twice")
         }
-        byOffset = offsets
+        byDword = dwords
         byName = names
+        writeTarget = registers.indices.map { k in
+            guard case .alias(let target) = registers[k].writeAction else { return k }
+            return names[target] ?? -1
+        }
     }
 
     /// Entries of the receive address table (RAL/RAH) and of the VLAN filter (VLVF).
@@ -99,16 +110,20 @@ public struct RegisterMap: Sendable {
     /// A pool's first queue, the one the sorter's frames for the pool go to (no RSS).
     public func firstQueue(ofPool pool: Int) -> Int { family == "82576" ? pool : 2 * pool }
 
-    public func register(at offset: Int) -> MMIORegister? { byOffset[offset].map { registers[$0] } }
+    public func register(at offset: Int) -> MMIORegister? { index(at: offset).map { registers[$0] } }
     public func register(named name: String) -> MMIORegister? { byName[name].map { registers[$0] } }
     public func index(named name: String) -> Int? { byName[name] }
-    public func index(at offset: Int) -> Int? { byOffset[offset] }
+    public func index(at offset: Int) -> Int? {
+        guard offset >= 0, offset & 3 == 0, offset / 4 < byDword.count else { return nil }
+        let k = byDword[offset / 4]
+        return k < 0 ? nil : Int(k)
+    }
 
     /// The register an access at `offset` acts on: itself, or the one it is an alias of.
     func resolve(_ offset: Int) -> Int? {
         guard let k = index(at: offset & ~3) else { return nil }
-        if case .alias(let target) = registers[k].writeAction { return index(named: target) }
-        return k
+        let target = writeTarget[k]
+        return target < 0 ? nil : target
     }
 
     /// `count` registers `name[i]` at `base + i * stride`, each with the same fields.

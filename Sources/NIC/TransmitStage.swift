@@ -109,7 +109,9 @@ public final class ChannelSink<Item>: Component {
     public var lineTrace: String { "\(path) taken=\(taken)" }
 
     public func tick(_ simulator: Simulator) {
-        while let item = input.pop() {
+        // This runs unspecialised (a generic class's tick): `popValid` hands out `Item`, not `Item?`.
+        while input.valid {
+            let item = input.popValid()
             taken += 1
             take?(item, simulator.now)
         }

@@ -133,6 +133,14 @@ public final class Channel<Item>: AnyChannel {
         byteCount &+= UInt64(bytes)
         busyCount &+= serialization
         let visibleAt = start + serialization - 1 + UInt64(latency)
+        // The items popped before `head` are dropped here, where `Item` is known (in the
+        // unspecialised commit, moving the rest down went item by item through `Item`'s witnesses).
+        if head > 64 && head * 2 > items.count {
+            items.removeFirst(head)
+            visible.removeFirst(head)
+            committed -= head
+            head = 0
+        }
         items.append(item)
         visible.append(visibleAt)
         pushCount += 1
@@ -145,6 +153,16 @@ public final class Channel<Item>: AnyChannel {
     @inlinable
     public func pop() -> Item? {
         guard valid else { return nil }
+        let item = items[head + pendingPops]
+        popHead()
+        return item
+    }
+
+    /// Pops the visible head item, which must be there (`valid`): for a consumer that has
+    /// checked, in code not specialised for `Item`, where an `Item?` costs a metadata lookup.
+    @inlinable
+    public func popValid() -> Item {
+        precondition(valid, "channel \(path): popValid with no visible item")
         let item = items[head + pendingPops]
         popHead()
         return item
@@ -175,12 +193,6 @@ public final class Channel<Item>: AnyChannel {
             let wasFull = visible.count - head >= capacity
             head += pendingPops
             pendingPops = 0
-            if head > 64 && head * 2 > visible.count {
-                items.removeFirst(head)
-                visible.removeFirst(head)
-                committed -= head
-                head = 0
-            }
             if wasFull { wakeProducer(at: now + 1) }
         }
         committed = visible.count
