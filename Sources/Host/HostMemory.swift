@@ -42,6 +42,10 @@ public final class HostMemory {
     var pageOwners: [[UInt16]] = []
     var ownersPastMemory: [UInt64: Owner] = [:]
     static let pageWords = Int(pageSize / 4)
+    /// Pages something keeps a function of (`WalkMemo`: the IOMMU's walks read their tables
+    /// here), a bit each: a write to one bumps `watchedGeneration` and ends every watch.
+    var watched: [UInt64] = []
+    public private(set) var watchedGeneration: UInt64 = 0
 
     public init(size: UInt64) {
         self.size = size
@@ -104,9 +108,25 @@ public final class HostMemory {
         return s
     }
 
-    /// Where the dword at `address` is kept, if its page was written (or `create`).
+    /// A write to `page` is to be seen (`watchedGeneration`).
+    public func watch(page: UInt64) {
+        guard page < size / Self.pageSize else { return }
+        let word = Int(page >> 6)
+        if word >= watched.count { watched += [UInt64](copies: 0, count: word + 1 - watched.count) }
+        watched[word] |= 1 << (page & 63)
+    }
+
+    /// Where the dword at `address` is kept, if its page was written (or `create`: the page is
+    /// about to be written, which a watch sees).
     @inline(__always)
     func index(_ address: UInt64, create: Bool) -> Int? {
+        if create, !watched.isEmpty {
+            let page = address / Self.pageSize, word = Int(truncatingIfNeeded: page >> 6)
+            if word < watched.count, watched[word] >> (page & 63) & 1 != 0 {
+                watchedGeneration &+= 1
+                watched = []
+            }
+        }
         guard let s = slot(address / Self.pageSize, create: create) else { return nil }
         return s &* Self.pageWords &+ Int(address % Self.pageSize) / 4
     }
@@ -235,11 +255,17 @@ public final class HostMemory {
 /// "table access failed" faults).
 public struct HostMemoryTables: TranslationTables {
     public let memory: HostMemory
-    public init(_ memory: HostMemory) { self.memory = memory }
+    /// Each page read is watched (`HostMemory.watch(page:)`), for a memo of the walk.
+    public let watching: Bool
+    public init(_ memory: HostMemory, watching: Bool = false) {
+        self.memory = memory
+        self.watching = watching
+    }
 
     public func read(_ address: Bits<Concrete, 64>) -> (value: Bits<Concrete, 64>, ok: Bit<Concrete>) {
         let a = address.value
         guard memory.contains(a), memory.contains(a &+ 7), a <= a &+ 7 else { return (.zero, Bit(false)) }
+        if watching { memory.watch(page: a / HostMemory.pageSize) }
         return (Bits(memory.read64(a)), Bit(true))
     }
 }

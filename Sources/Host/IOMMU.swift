@@ -26,6 +26,8 @@ public final class IOMMU {
     public var iotlb: IOTLB
     /// Scratch for the IOTLB set a lookup decides over (kept, so a lookup allocates nothing).
     var candidates: [CachedTranslation.Entry<Concrete>] = []
+    /// The walks' results while their tables stay as they were (the simulator's, not an IOTLB).
+    var walks = WalkMemo()
     /// Interrupt remapping: IRTA (table base, size field S: 2^(S+1) entries) and GSTS.IRES.
     public var interruptTable: UInt64 = 0
     public var interruptTableSize: UInt8 = 0
@@ -57,9 +59,7 @@ public final class IOMMU {
             if addressType == 0 { _ = iotlb.lookup(domain: domain, page: address >> 12) }   // the hit or miss counted, the entry made most recent
             if cached.hit.isSet { return cached.hostAddress.value }
         }
-        let request = SecondLevelTranslation.Request<Concrete>(requester: Bits(UInt64(requester)), address: Bits(address), write: Bit(write),
-                                                               addressType: Bits(UInt64(addressType)))
-        let result = SecondLevelTranslation.translate(rootTable: Bits(rootTable), request, tables: HostMemoryTables(memory))
+        let result = walks.translate(memory, rootTable: rootTable, requester: requester, address: address, write: write, addressType: addressType)
         if result.allowed.isSet {
             if result.walked.isSet {
                 let domain = UInt16(result.domain.value)
@@ -95,9 +95,7 @@ public final class IOMMU {
     public func translationRequest(requester: UInt16, address: UInt64) -> (address: UInt64, read: Bool, write: Bool)? {
         guard translationEnabled else { return (address & ~0xFFF, true, true) }
         translations += 1
-        let request = SecondLevelTranslation.Request<Concrete>(requester: Bits(UInt64(requester)), address: Bits(address & ~0xFFF), write: Bit(false),
-                                                               addressType: Bits(1))
-        let result = SecondLevelTranslation.translate(rootTable: Bits(rootTable), request, tables: HostMemoryTables(memory))
+        let result = walks.translate(memory, rootTable: rootTable, requester: requester, address: address & ~0xFFF, write: false, addressType: 1)
         let permission = UInt64(SecondLevelTranslation.Reason.readDenied.rawValue)
         guard result.allowed.isSet || result.fault.value == permission, result.readable.isSet || result.writable.isSet else { return nil }
         return (result.hostAddress.value & ~0xFFF, result.readable.isSet, result.writable.isSet)

@@ -431,7 +431,7 @@ public final class DMAEngine: Component {
                 return r.generation
             }
             p.startFetching(id, PortQueues.TransmitFrame(queue: q, pool: p.pool(ofQueue: q), first: frame.first, count: frame.count,
-                                                         reportStatus: frame.reportStatus, parts: Array(copies: nil, count: parts), vlan: frame.vlan,
+                                                         reportStatus: frame.reportStatus, parts: FrameParts(count: parts), vlan: frame.vlan,
                                                          generation: generation, bytes: frame.bytes))
             p.transmitBufferUsed += frame.bytes
             p.charge(queue: q, bytes: frame.bytes, at: simulator.now, linkBitsPerSecond: p.port.bitsPerSecond, clockHz: simulator.clockHz)
@@ -464,8 +464,8 @@ public final class DMAEngine: Component {
             case .data(let bytes):
                 // Stored where the frame is kept (a copy of it would copy its parts).
                 let complete = p.inFlight.update(id) { frame -> Bool in
-                    frame.parts[part] = bytes
-                    return frame.parts.allSatisfy { $0 != nil }
+                    frame.parts.set(part, bytes)
+                    return frame.parts.complete
                 }
                 guard complete == true else { return }
             case .failed(let status):
@@ -478,11 +478,7 @@ public final class DMAEngine: Component {
                 return
             }
             guard let frame = p.finishFetching(id) else { return }
-            var bytes: [UInt8] = frame.parts.count == 1 ? frame.parts[0]! : []
-            if frame.parts.count > 1 {
-                bytes.reserveCapacity(frame.bytes)
-                for part in frame.parts { bytes += part! }
-            }
+            let bytes = frame.parts.joined(capacity: frame.bytes)
             var ethernet = EthernetFrame(bytes)
             if let vlan = frame.vlan, !ethernet.header.tagged.isSet { ethernet = ethernet.tagged(vlan: vlan) }
             p.port.transmitFromQueue(ethernet, pool: frame.pool, bufferBytes: frame.bytes)

@@ -94,7 +94,7 @@ public final class PortQueues {
         /// fetched), bit k of `reportStatus` set when the k-th has RS.
         let first: Int, count: Int
         let reportStatus: UInt64
-        var parts: [[UInt8]?]
+        var parts: FrameParts
         let vlan: UInt16?
         let generation: UInt32
         let bytes: Int
