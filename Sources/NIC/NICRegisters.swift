@@ -18,6 +18,10 @@ public final class NICRegisters: MemoryMappedRegisters {
     public private(set) var writes: [UInt64]
     /// Per port, the registers the last decode of the filters read (empty: not decoded yet).
     var filterInputs: [RegisterIndexed<Void>]
+    /// The VF register window's decisions (`VFRegisterWindow`), by VF << 16 | offset: the PF
+    /// register offset and whether a write goes through, nil outside the window. The same for
+    /// every port and never changed by a register (a VF's doorbell asked it per write).
+    var windowDecisions: [UInt32: (offset: Int, writable: Bool)?] = [:]
     var decoded: [(writes: UInt64, tables: FilterTables<Concrete>, settings: TransmitSwitch.Settings<Concrete>)?]
     /// Per pool, the register index of each statistics counter (`Statistic`), or nil.
     let statistics: [[Int?]]
@@ -62,10 +66,15 @@ public final class NICRegisters: MemoryMappedRegisters {
             return p < ports.count && offset < ports[p].map.pfWindow ? (p, Int(offset), true) : nil
         case .vf(let p, let i):
             guard p < ports.count, i < ports[p].map.pools, offset < 0x4000 else { return nil }
+            // The window's decision is a function of the VF and the offset only: remembered.
+            let key = UInt32(i) << 16 | UInt32(offset)
+            if let known = windowDecisions[key] { return known.map { (p, $0.offset, $0.writable) } }
             let t = is82576
                 ? VFRegisterWindow.i82576(vf: Bits<Concrete, 3>(UInt64(i)), offset: Bits(offset))
                 : VFRegisterWindow.i82599(vf: Bits<Concrete, 6>(UInt64(i)), offset: Bits(offset))
-            return t.hit.isSet ? (p, Int(t.pfOffset.value), t.writable.isSet) : nil
+            let decision = t.hit.isSet ? (offset: Int(t.pfOffset.value), writable: t.writable.isSet) : nil
+            windowDecisions[key] = .some(decision)
+            return decision.map { (p, $0.offset, $0.writable) }
         }
     }
 

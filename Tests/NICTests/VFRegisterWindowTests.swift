@@ -1,4 +1,4 @@
-import NIC
+@testable import NIC
 import RTL
 import SMT
 import Testing
@@ -82,6 +82,30 @@ struct VFRegisterWindowTests {
             #expect(own.count == map.pools * (1 + 6 + 4 + 1 + 1 + 1 + 3 + 7))
             #expect(own.allSatisfy { $0 >= map.pfWindow })
         }
+    }
+
+    @Test("the registers remember the window's decisions: every offset of the first and the last VF, asked twice (the second time from the memo), routes as the window decides",
+          arguments: parts)
+    func remembered(part: Part) {
+        let registers = NICRegisters(map: part.map, pfs: 1)
+        let vfs = [0, part.map.pools - 1]
+        var mismatches = 0, asked = 0
+        for round in 0..<2 {
+            for vf in vfs {
+                for offset in 0..<0x4000 where offset % 4 == 0 || offset % 97 == 0 {
+                    let t = part.window(vf, offset)
+                    let routed = registers.route(.vf(pf: 0, index: vf), bar: 0, offset: UInt64(offset))
+                    let agrees = t.hit.isSet
+                        ? routed.map { $0.port == 0 && $0.offset == Int(t.pfOffset.value) && $0.writable == t.writable.isSet } ?? false
+                        : routed == nil
+                    if !agrees { mismatches += 1 }
+                    if round == 0 { asked += 1 }
+                    #expect(agrees, "round \(round), VF \(vf) offset 0x\(String(offset, radix: 16))")
+                }
+            }
+        }
+        #expect(mismatches == 0)
+        #expect(registers.windowDecisions.count == asked, "one decision kept per VF and offset asked")
     }
 
     /// Whether two different VFs reach one PF register: `onlyWritable` asks it of a write by
