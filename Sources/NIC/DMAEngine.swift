@@ -24,7 +24,11 @@ import RTL
 public final class DMAEngine: Component {
     public let path: String
     let registers: NICRegisters
-    public weak var functions: (any DeviceFunctions)?
+    /// The device's functions (the endpoint), not counted: whoever connects them keeps them for
+    /// the engine's life (the platform holds its endpoints as long as its simulator). A weak
+    /// reference gave the endpoint a side table, and every retain and release of it the slow
+    /// path — a few per TLP.
+    public unowned(unsafe) var functions: (any DeviceFunctions)?
     /// Requests to the link (the endpoint takes them) and completions from it.
     public let requests: Channel<TLP>
     public let completions: Channel<TLP>
