@@ -121,7 +121,7 @@ public final class Channel<Item>: AnyChannel {
     /// Pushes `item` (of `bytes` bytes, used with a bandwidth). Returns false, and counts a
     /// stall, when the channel is full: the producer keeps the item and tries again.
     @inlinable @discardableResult
-    public func push(_ item: Item, bytes: Int = 1) -> Bool {
+    public func push(_ item: consuming Item, bytes: Int = 1) -> Bool {
         guard ready else {
             stallCount += 1
             return false
