@@ -222,8 +222,9 @@ public final class DMAEngine: Component {
             progress = prefetchAndWriteBack(p, simulator) || progress
         }
         if requests.ready, let tlp = requester.next() {
-            requests.push(tlp, bytes: tlp.wireBytes)
             issued?(tlp, simulator.now)
+            let bytes = tlp.wireBytes
+            requests.push(tlp, bytes: bytes)   // last: the TLP moves into the channel
             progress = true
         }
         forEachPort { p in p.drain(issued: requester.writesIssued) }

@@ -109,7 +109,8 @@ public final class Endpoint: Component {
         } else if link.up.ready, let tlp = deviceRequests?.pop() {
             hop(tlp, ingress: "dma", egress: "link", simulator)
             serial += 1
-            link.up.push(Packet(tlp: tlp, serial: serial), bytes: tlp.wireBytes)
+            let bytes = tlp.wireBytes
+            link.up.push(Packet(tlp: tlp, serial: serial), bytes: bytes)   // the TLP moves into the link
             if deviceRequests?.valid ?? false { simulator.wake(self, after: 1) }
         }
         // Taken whatever the upstream direction holds: completions need no room (an endpoint
