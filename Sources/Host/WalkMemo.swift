@@ -49,7 +49,7 @@ struct WalkMemo {
                                                                addressType: Bits(UInt64(addressType)))
         let result = SecondLevelTranslation.translate(rootTable: Bits(rootTable), request, tables: HostMemoryTables(memory, watching: true))
         walks += 1
-        guard result.allowed.isSet, addressType <= 3 else { return result }
+        guard result.allowed.isSet else { return result }
         if 2 * (count + 1) > tags.count {
             if tags.count >= Self.maximumSlots { forget() } else { grow() }
             slot = self.slot(tag: tag, page: page)
