@@ -24,7 +24,8 @@ public final class IOMMU {
     public private(set) var translations: UInt64 = 0
     /// The translation caches.
     public var iotlb: IOTLB
-    /// Scratch for the IOTLB set a lookup decides over (kept, so a lookup allocates nothing).
+    /// Scratch for the IOTLB set a lookup decides over (kept: once the sets are full, a lookup
+    /// allocates nothing).
     var candidates: [CachedTranslation.Entry<Concrete>] = []
     /// The walks' results while their tables stay as they were (the simulator's, not an IOTLB).
     var walks = WalkMemo()
@@ -52,8 +53,13 @@ public final class IOMMU {
         // (an access it does not allow walks the tables again, to fault or to refill).
         if let domain = iotlb.domain(of: requester) {
             // The set's entries as the decision sees them, in storage reused per lookup.
-            candidates.removeAll(keepingCapacity: true)
-            for entry in iotlb.candidates(page: address >> 12) { candidates.append(CachedTranslation.Entry<Concrete>(entry)) }
+            // Written over in place once the set is full (emptying and appending cost more).
+            let set = iotlb.candidates(page: address >> 12)
+            if candidates.count == set.count {
+                for k in set.indices { candidates[k] = CachedTranslation.Entry<Concrete>(set[k]) }
+            } else {
+                candidates = set.map { CachedTranslation.Entry<Concrete>($0) }
+            }
             let cached = CachedTranslation.lookup(domain: Bits(UInt64(domain)), cached: Bit(true), address: Bits(address), write: Bit(write),
                                                   addressType: Bits(UInt64(addressType)), entries: candidates)
             if addressType == 0 { _ = iotlb.lookup(domain: domain, page: address >> 12) }   // the hit or miss counted, the entry made most recent
