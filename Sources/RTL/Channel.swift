@@ -151,18 +151,19 @@ public final class Channel<Item>: AnyChannel {
 
     /// Pops the visible head item.
     @inlinable
-    public func pop() -> Item? {
-        guard valid else { return nil }
-        let item = items[head + pendingPops]
-        popHead()
-        return item
-    }
+    public func pop() -> Item? { valid ? takeHead() : nil }
 
     /// Pops the visible head item, which must be there (`valid`): for a consumer that has
     /// checked, in code not specialised for `Item`, where an `Item?` costs a metadata lookup.
     @inlinable
     public func popValid() -> Item {
         precondition(valid, "channel \(path): popValid with no visible item")
+        return takeHead()
+    }
+
+    /// The visible head item, popped (the caller has checked `valid`).
+    @inlinable
+    func takeHead() -> Item {
         let item = items[head + pendingPops]
         popHead()
         return item
