@@ -110,9 +110,16 @@ public struct DescriptorRing: Sendable {
         fetchIndex = (fetchIndex + n) % count
     }
 
-    /// The answer to a fetch: 16-byte descriptors in ring order from `index`.
+    /// The answer to a fetch: 16-byte descriptors in ring order from `index`. The descriptors
+    /// already used leave the list first: a queue under steady load takes its cache's oldest
+    /// while the next fetch lands, so the cache may never empty, and the list must not grow with
+    /// every descriptor the queue has ever fetched.
     mutating func fetched(index: Int, bytes: [UInt8]) {
         fetching = 0
+        if cacheHead > 0 {
+            cache.removeFirst(cacheHead)
+            cacheHead = 0
+        }
         for k in 0..<(bytes.count / Self.descriptorBytes) {
             cache.append(((index + k) % count, DescriptorDwords(bytes: bytes, at: Self.descriptorBytes * k)))
         }

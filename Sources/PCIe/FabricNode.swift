@@ -62,8 +62,12 @@ public final class FabricNode: Component {
     /// 64-byte Read Completion Boundary, PCIe Base 4.0 §2.3.1.1).
     public var completionPayload = 128
     /// Root complex: memory writes to the interrupt address range 0xFEEx_xxxx (MSI and MSI-X
-    /// messages, x86): (clock, requester, address, data). Interrupt remapping comes with the IOMMU.
+    /// messages, x86): (clock, requester, address, data), the most recent of them (at least
+    /// `interruptHistory`, at most twice that: a long run sends millions, and the list must not
+    /// grow with the run), and how many there have been. Interrupt remapping comes with the IOMMU.
     public private(set) var interruptMessages: [(clock: UInt64, requester: UInt16, address: UInt64, data: UInt32)] = []
+    public private(set) var interruptMessageCount = 0
+    public var interruptHistory = 4096
     public static let interruptRange: ClosedRange<UInt64> = 0xFEE0_0000...0xFEEF_FFFF
     var serial: UInt64 = 0
 
@@ -329,7 +333,10 @@ public final class FabricNode: Component {
                 counters.translationFaults += 1
                 return true
             }
+            let keep = max(0, interruptHistory)
+            if interruptMessages.count >= max(1, 2 * keep) { interruptMessages.removeFirst(interruptMessages.count - keep) }
             interruptMessages.append((simulator.now, tlp.requesterID, tlp.address, data))
+            interruptMessageCount += 1
             return true
         }
         guard tlp.kind == .memoryRead || tlp.kind == .memoryWrite else { return refuse(tlp, ingress: ingress, label: "UR", simulator) }

@@ -61,17 +61,17 @@ struct InterruptPlatformTests {
         #expect(try bench.readBAR(vf: vf, bar: 3, offset: 0x2000) == 1, "PBA bit 0")
         try bench.writeBAR(vf: vf, bar: 3, offset: 0xC, 0)               // unmask
         bench.settle()
-        #expect(rc.interruptMessages.count == 1, "one message for the three frames")
+        #expect(rc.interruptMessageCount == 1, "one message for the three frames")
         #expect(try bench.readBAR(vf: vf, bar: 3, offset: 0x2000) == 0, "PBA clear")
 
         try bench.msixControl(vf: vf, enable: true, functionMask: true)
         DMAPlatformTests.receiveFrames(bench, vf: vf, count: 2)
         let held = try bench.readBAR(vf: vf, bar: 3, offset: 0x2000)
-        #expect(rc.interruptMessages.count == 1 && held == 1, "held by the Function Mask")
+        #expect(rc.interruptMessageCount == 1 && held == 1, "held by the Function Mask")
         try bench.msixControl(vf: vf, enable: true, functionMask: false)
         bench.settle()
         let cleared = try bench.readBAR(vf: vf, bar: 3, offset: 0x2000)
-        #expect(rc.interruptMessages.count == 2 && cleared == 0)
+        #expect(rc.interruptMessageCount == 2 && cleared == 0)
     }
 
     @Test("EITR bounds the interrupt rate over a long burst: messages at least the interval apart, no more than the burst's length allows",
@@ -82,6 +82,7 @@ struct InterruptPlatformTests {
         try bench.writeView(vf: vf, "EITR0", bench.family == "82576" ? 20 << 2 : 10 << 3)
         var clocks: [UInt64] = []
         bench.nic.dma.interrupts.fired = { _, _, clock in clocks.append(clock) }
+        bench.platform.rootComplex.interruptHistory = 4      // the root complex keeps the last 4 to 8 messages
         let start = bench.platform.simulator.now
         DMAPlatformTests.receiveFrames(bench, vf: vf, count: 1000, length: 1000)
         let interval: UInt64 = 20 * 250   // 20 µs at 250 MHz
@@ -89,7 +90,10 @@ struct InterruptPlatformTests {
         #expect(gaps.allSatisfy { $0 >= interval }, "the device sent vector 0 less than 20 µs apart: gaps \(gaps.filter { $0 < interval })")
         let burst = clocks.last.map { $0 - start } ?? 0
         #expect(clocks.count >= 10 && UInt64(clocks.count) <= burst / interval + 2, "\(clocks.count) messages over \(burst) clocks")
-        #expect(bench.platform.rootComplex.interruptMessages.count == clocks.count, "every one reached the root complex")
+        #expect(bench.platform.rootComplex.interruptMessageCount == clocks.count, "every one reached the root complex")
+        let kept = bench.platform.rootComplex.interruptMessages
+        #expect((4...8).contains(kept.count), "the root complex's list holds the most recent messages only: \(kept.count)")
+        #expect(kept.last.map { $0.clock >= clocks.last ?? .max && $0.clock - clocks.last! < interval } == true, "the last message is the last fired")
         #expect(bench.nic.dma.counters(port: 0).receivedFrames == 1000)
         #expect(bench.nic.dma.interrupts.throttled > 0)
     }
@@ -103,9 +107,9 @@ struct InterruptPlatformTests {
         let log = try TLPLog(path: logPath)
         simulator.onClock = { vcd.sample(clock: $0) }
         bench.platform.observer = { log.record($0) }
-        let before = bench.platform.rootComplex.interruptMessages.count
+        let before = bench.platform.rootComplex.interruptMessageCount
         DMAPlatformTests.receiveFrames(bench, vf: vf, count: 30, length: 1000)
-        let messages = bench.platform.rootComplex.interruptMessages.count - before
+        let messages = bench.platform.rootComplex.interruptMessageCount - before
         try bench.writeView(vf: vf, "MAILBOX", 1 << 2)                   // the VF takes its buffer (VFU)
         bench.settle()
         simulator.onClock = nil
