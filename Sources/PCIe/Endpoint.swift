@@ -54,7 +54,7 @@ public final class Endpoint: Component {
     public var messageReceived: ((TLP) -> TLP?)?
     /// After a Function Level Reset of a function.
     public var functionReset: ((SRIOVDevice.FunctionID) -> Void)?
-    var outbox: [TLP] = []
+    var outbox = FIFO<TLP>()
     var serial: UInt64 = 0
     /// Memory writes received, by function (for tests and reports).
     public var memoryWritesReceived: [SRIOVDevice.FunctionID: Int] {

@@ -47,7 +47,7 @@ public final class FabricNode: Component {
     public var hooks = RoutingHooks()
 
     /// Root complex: requests the CPU issues, and where their completions go.
-    var cpuOutbox: [Packet] = []
+    var cpuOutbox = FIFO<Packet>()
     public var cpuInbox: [TLP] = []
     /// Root complex: host memory as sparse DWs (DMA targets) when no `host` is attached.
     public var hostMemory: [UInt64: UInt32] = [:]
