@@ -1,0 +1,38 @@
+@testable import RTL
+import Testing
+
+/// A component's own backlog, taken oldest first.
+@Suite("FIFO")
+struct FIFOTests {
+    @Test("random appends and takes give the items back in order, as an array would, across the storage's compactions, which keep it within twice the backlog")
+    func againstAnArray() {
+        var fifo = FIFO<[Int]>(), reference: [[Int]] = []
+        var rng = DeterministicRNG(seed: 3)
+        var next = 0, wrong = 0, compactions = 0, largestStorage = 0, largestBacklog = 0
+        for _ in 0..<50_000 {
+            // Bursts of appends, runs of takes: a backlog that grows to hundreds and drains.
+            if rng.next() % 100 < 40 {
+                for _ in 0..<Int(rng.next() % 4) {
+                    fifo.append([next])
+                    reference.append([next])
+                    next += 1
+                }
+            } else if let first = fifo.first {
+                if first != reference.first { wrong += 1 }
+                let before = fifo.head
+                fifo.removeFirst()
+                reference.removeFirst()
+                if fifo.head < before && !fifo.isEmpty { compactions += 1 }
+            } else if !reference.isEmpty {
+                wrong += 1
+            }
+            if fifo.count != reference.count || fifo.isEmpty != reference.isEmpty { wrong += 1 }
+            largestStorage = max(largestStorage, fifo.items.count)
+            largestBacklog = max(largestBacklog, fifo.count)
+        }
+        #expect(wrong == 0)
+        #expect(next > 25_000 && largestBacklog > 100, "\(next) items, backlog up to \(largestBacklog)")
+        #expect(compactions > 10, "taken items left the storage while others waited (\(compactions) times)")
+        #expect(largestStorage <= 2 * largestBacklog + 66, "storage \(largestStorage) for a backlog of at most \(largestBacklog)")
+    }
+}
