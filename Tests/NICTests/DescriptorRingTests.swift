@@ -16,7 +16,7 @@ struct DescriptorRingTests {
         for step in 0..<40_000 {
             // Software keeps the ring nearly full: the tail just behind the head.
             ring.setTail((ring.head + ring.count - 1) % ring.count)
-            // A fetch is answered a few steps after it was wanted; meanwhile the queue works on.
+            // Every third step a wanted fetch goes out and is answered; the queue uses 0-2 descriptors a step.
             if step % 3 == 0, let want = ring.fetchWanted(cacheSize: cacheSize, prefetchThreshold: 32, hostThreshold: 8) {
                 if ring.cached > 0 { fetchesIntoNonEmptyCache += 1 }
                 ring.fetchIssued(want.count)

@@ -10,7 +10,8 @@ struct FIFOTests {
         var rng = DeterministicRNG(seed: 3)
         var next = 0, wrong = 0, compactions = 0, largestStorage = 0, largestBacklog = 0
         for _ in 0..<50_000 {
-            // Bursts of appends, runs of takes: a backlog that grows to hundreds and drains.
+            // Bursts of 0-3 appends against single takes, as many items in as out on average: a
+            // backlog that wanders up to hundreds and back.
             if rng.next() % 100 < 40 {
                 for _ in 0..<Int(rng.next() % 4) {
                     fifo.append([next])
