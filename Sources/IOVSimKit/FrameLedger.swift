@@ -1,6 +1,7 @@
 import Foundation
 import Host
 import NIC
+import RTL
 
 /// Every frame addressed to a VM, followed to its end (issue 10's accounting): a frame from the
 /// wire or from another VM's driver is offered to each VF (of a VM with a driver) its
@@ -23,11 +24,9 @@ final class FrameLedger {
         var postedBytes: UInt64 = 0
         var toWire: UInt64 = 0
         /// Frames given to the pool, oldest first, and whether each was addressed to the VF.
-        var pool: [(bytes: [UInt8], expected: Bool)] = []
-        var poolHead = 0
+        var pool = FIFO<(bytes: [UInt8], expected: Bool)>()
         /// Frames the driver posted and the transmit switch has not decided yet.
-        var sending: [[UInt8]] = []
-        var sendingHead = 0
+        var sending = FIFO<[UInt8]>()
         var dropped: UInt64 { drops.values.reduce(0, +) }
         var inFlight: Int64 { Int64(offered) - Int64(delivered) - Int64(dropped) }
     }
@@ -155,14 +154,7 @@ final class FrameLedger {
     /// The transmit switch decided a frame a VF's driver posted.
     func switched(_ request: TransmitRequest, toWire: Bool, local: UInt64, reason: TransmitSwitch.DropReason, _ book: PortBook) {
         guard let sender = book.byPool[request.pool] else { return }
-        if books[sender].sendingHead < books[sender].sending.count {
-            if !Self.same(books[sender].sending[books[sender].sendingHead], request.frame.bytes) { books[sender].corrupted += 1 }
-            books[sender].sendingHead += 1
-            if books[sender].sendingHead > 1024, books[sender].sendingHead * 2 > books[sender].sending.count {
-                books[sender].sending.removeFirst(books[sender].sendingHead)
-                books[sender].sendingHead = 0
-            }
-        }
+        if let sent = books[sender].sending.popFirst(), !Self.same(sent, request.frame.bytes) { books[sender].corrupted += 1 }
         if reason == .sent, toWire { books[sender].toWire += 1 }
         let to = addressees(request.frame.bytes, book).filter { $0 != sender }
         if reason != .sent {
@@ -196,16 +188,7 @@ final class FrameLedger {
     }
 
     /// The oldest frame in VF `n`'s pool (the next one its queue delivers or drops).
-    func take(_ n: Int) -> (bytes: [UInt8], expected: Bool)? {
-        guard books[n].poolHead < books[n].pool.count else { return nil }
-        let entry = books[n].pool[books[n].poolHead]
-        books[n].poolHead += 1
-        if books[n].poolHead > 1024, books[n].poolHead * 2 > books[n].pool.count {
-            books[n].pool.removeFirst(books[n].poolHead)
-            books[n].poolHead = 0
-        }
-        return entry
-    }
+    func take(_ n: Int) -> (bytes: [UInt8], expected: Bool)? { books[n].pool.popFirst() }
 
     /// One VM's accounts summed.
     func total(vm: String) -> Account {

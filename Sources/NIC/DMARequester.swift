@@ -78,10 +78,8 @@ public struct DMARequester: Sendable {
     }
 
     public var settings: Settings
-    var posted: [TLP] = []
-    var postedHead = 0
-    var nonPosted: [(tlp: TLP, read: UInt64, offset: Int, bytes: Int)] = []
-    var nonPostedHead = 0
+    var posted = FIFO<TLP>()
+    var nonPosted = FIFO<(tlp: TLP, read: UInt64, offset: Int, bytes: Int)>()
     /// Issued requests waiting for completions, by tag, and how many there are.
     var outstanding: [Outstanding?] = Array(repeating: nil, count: 256)
     var tagsOutstanding = 0
@@ -125,8 +123,8 @@ public struct DMARequester: Sendable {
     }
 
     /// Requests queued and not yet issued, and tags in use.
-    public var queuedPosted: Int { posted.count - postedHead }
-    public var queuedReads: Int { nonPosted.count - nonPostedHead }
+    public var queuedPosted: Int { posted.count }
+    public var queuedReads: Int { nonPosted.count }
     public var tagsInUse: Int { tagsOutstanding }
     /// Reads asked for and not yet handed back.
     public var readsInFlight: Int { reads.count - readsHead }
@@ -308,30 +306,25 @@ public struct DMARequester: Sendable {
     /// The next request to put on the link, if one may go: a posted write, else a read when a
     /// tag is free; a Translation Request first when either waits for one.
     public mutating func next() -> TLP? {
-        if postedHead < posted.count {
-            var tlp = posted[postedHead]
+        if var tlp = posted.first {
             switch translate(&tlp) {
             case .go: break
             case .wait(let request): return request
             case .fail:
-                postedHead += 1
+                posted.removeFirst()
                 translationFailures += 1
                 return nil
             }
-            postedHead += 1
-            if postedHead > 256, postedHead * 2 > posted.count {
-                posted.removeFirst(postedHead)
-                postedHead = 0
-            }
+            posted.removeFirst()
             writesIssued += 1
             return tlp
         }
-        guard nonPostedHead < nonPosted.count else { return nil }
+        guard let oldestRead = nonPosted.first else { return nil }
         guard tagsOutstanding < settings.tags, let tag = freeTags.popLast() else {
             tagStalls += 1
             return nil
         }
-        var (tlp, read, offset, bytes) = nonPosted[nonPostedHead]
+        var (tlp, read, offset, bytes) = oldestRead
         switch translate(&tlp) {
         case .go: break
         case .wait(let request):
@@ -339,7 +332,7 @@ public struct DMARequester: Sendable {
             return request
         case .fail:
             freeTags.append(tag)
-            nonPostedHead += 1
+            nonPosted.removeFirst()
             translationFailures += 1
             if let k = slot(ofRead: read) {
                 reads[k]!.failure = .unsupportedRequest
@@ -347,11 +340,7 @@ public struct DMARequester: Sendable {
             }
             return nil
         }
-        nonPostedHead += 1
-        if nonPostedHead > 256, nonPostedHead * 2 > nonPosted.count {
-            nonPosted.removeFirst(nonPostedHead)
-            nonPostedHead = 0
-        }
+        nonPosted.removeFirst()
         tlp.tag = tag
         hold(tag: tag, Outstanding(read: read, offset: offset, remaining: bytes))
         readsIssued += 1

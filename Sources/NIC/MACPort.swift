@@ -25,8 +25,7 @@ public final class MACPort: Component {
 
     // Registers.
     /// Frames offered and not yet received, in order: (frame, clock its last bit arrives).
-    var inFlight: [(frame: EthernetFrame, start: UInt64, arrival: UInt64)] = []
-    var next = 0
+    var inFlight = FIFO<(frame: EthernetFrame, start: UInt64, arrival: UInt64)>()
     /// Bit time at which the wire is free for the next frame's preamble.
     var wireFreeBit: UInt64 = 0
     public private(set) var received: UInt64 = 0
@@ -75,21 +74,21 @@ public final class MACPort: Component {
         wireFreeBit = end + UInt64(EthernetFrame.interFrameGap) * 8
         let arrival = clock(ofBitTime: end)
         inFlight.append((frame, clock(ofBitTime: start), arrival))
-        if inFlight.count - next == 1 { simulator.wake(index: componentIndex, at: arrival) }
+        if inFlight.count == 1 { simulator.wake(index: componentIndex, at: arrival) }
         return arrival
     }
 
     /// A frame is on the wire at `clock` (from its preamble to its last bit).
-    public func busy(at clock: UInt64) -> Bool { next < inFlight.count && inFlight[next].start <= clock }
+    public func busy(at clock: UInt64) -> Bool { inFlight.first.map { $0.start <= clock } ?? false }
 
     public var lineTrace: String {
-        "\(path) in_flight=\(inFlight.count - next) received=\(received) runts=\(runts) overruns=\(overruns)"
+        "\(path) in_flight=\(inFlight.count) received=\(received) runts=\(runts) overruns=\(overruns)"
     }
 
     public func tick(_ simulator: Simulator) {
-        while next < inFlight.count, inFlight[next].arrival <= simulator.now {
-            let frame = inFlight[next].frame
-            next += 1
+        while let oldest = inFlight.first, oldest.arrival <= simulator.now {
+            let frame = oldest.frame
+            inFlight.removeFirst()
             let outcome: Outcome
             if frame.isRunt {
                 runts += 1
@@ -104,10 +103,6 @@ public final class MACPort: Component {
             }
             arrived?(frame, simulator.now, outcome)
         }
-        if next > 1024, next * 2 > inFlight.count {
-            inFlight.removeFirst(next)
-            next = 0
-        }
-        if next < inFlight.count { simulator.wake(index: componentIndex, at: inFlight[next].arrival) }
+        if let oldest = inFlight.first { simulator.wake(index: componentIndex, at: oldest.arrival) }
     }
 }

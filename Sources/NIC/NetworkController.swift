@@ -70,8 +70,7 @@ public final class EthernetPort {
     let transmitFreed: Channel<Int>
     let receiveBufferCapacity: Int
     /// Bytes of frames from the DMA engine on their way to the wire, oldest first.
-    var onWire: [Int] = []
-    var onWireHead = 0
+    var onWire = FIFO<Int>()
     public let receiveMAC: MACPort
     public let sorter: ReceiveSorter
     public let transmitter: TransmitStage
@@ -127,15 +126,7 @@ public final class EthernetPort {
             if toWire { self.onWire.append(request.bufferBytes) } else if request.bufferBytes > 0 { self.transmitFreed.push(request.bufferBytes) }
         }
         wireEnd.take = { [unowned(unsafe) self] frame, clock in
-            if self.onWireHead < self.onWire.count {
-                let bytes = self.onWire[self.onWireHead]
-                self.onWireHead += 1
-                if self.onWireHead > 1024 {
-                    self.onWire.removeFirst(self.onWireHead)
-                    self.onWireHead = 0
-                }
-                if bytes > 0 { self.transmitFreed.push(bytes) }
-            }
+            if let bytes = self.onWire.popFirst(), bytes > 0 { self.transmitFreed.push(bytes) }
             self.wireTransmitted?(frame, clock)
         }
     }

@@ -17,9 +17,8 @@ public final class PortQueues {
     let fields: Fields
     /// Register index -> what a software write to it means to the engine.
     let roles: RegisterIndexed<Role>
-    /// Sorted frames waiting for their queue (from `receiveHead` on), and their bytes.
-    var receiveBuffer: [(queue: Int, frame: EthernetFrame)] = []
-    var receiveHead = 0
+    /// Sorted frames waiting for their queue, oldest first, and their bytes.
+    var receiveBuffer = FIFO<(queue: Int, frame: EthernetFrame)>()
     var receiveBufferBytes = 0
     /// Per queue: frames of it in the receive packet buffer, and Tx frames being fetched.
     var bufferedFrames: [Int]
@@ -32,8 +31,7 @@ public final class PortQueues {
     let receiveBufferCapacity: Int
     /// Frames whose writes are queued but not all on the link yet: they hold their packet
     /// buffer bytes until the requester has issued write number `mark`.
-    var draining: [(mark: UInt64, bytes: Int)] = []
-    var drainingHead = 0
+    var draining = FIFO<(mark: UInt64, bytes: Int)>()
     var transmitBufferUsed = 0
     /// Tx frames being fetched, by id (`fetchingFrames` counts them per queue): changed only
     /// through `startFetching` and `finishFetching`.
@@ -225,18 +223,13 @@ public final class PortQueues {
     }
 
     /// The frame at the head of the packet buffer, and its queue.
-    var firstReceived: (queue: Int, frame: EthernetFrame)? { receiveHead < receiveBuffer.count ? receiveBuffer[receiveHead] : nil }
+    var firstReceived: (queue: Int, frame: EthernetFrame)? { receiveBuffer.first }
 
     /// Takes the frame at the head of the packet buffer (moved to host memory or dropped); its
     /// bytes stay held until `drain` when it was moved.
     @discardableResult
     func removeFirstReceived() -> (queue: Int, frame: EthernetFrame) {
-        let first = receiveBuffer[receiveHead]
-        receiveHead += 1
-        if receiveHead > 1024, receiveHead * 2 > receiveBuffer.count {
-            receiveBuffer.removeFirst(receiveHead)
-            receiveHead = 0
-        }
+        let first = receiveBuffer.popFirst()!
         bufferedFrames[first.queue] -= 1
         attend(true, first.queue)
         return first
@@ -255,13 +248,9 @@ public final class PortQueues {
 
     /// Frees the packet buffer bytes of frames whose last write has gone to the link.
     func drain(issued: UInt64) {
-        while drainingHead < draining.count, draining[drainingHead].mark <= issued {
-            receiveBufferBytes -= draining[drainingHead].bytes
-            drainingHead += 1
-        }
-        if drainingHead > 256, drainingHead * 2 > draining.count {
-            draining.removeFirst(drainingHead)
-            drainingHead = 0
+        while let oldest = draining.first, oldest.mark <= issued {
+            receiveBufferBytes -= oldest.bytes
+            draining.removeFirst()
         }
     }
 

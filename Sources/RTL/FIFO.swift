@@ -1,6 +1,7 @@
 /// A first-in first-out list for a component's own backlog (a CPU's queued requests, a
-/// device's replies): taking the oldest moves a head index, not the items behind it, and the
-/// taken items leave the storage in one move once they are the greater part of it. An array's
+/// device's replies, frames on a wire, DMA requests waiting for the link): taking the oldest
+/// moves a head index, not the items behind it, and the taken items leave the storage in one
+/// move once there are more than 1,024 of them and they are the greater part of it. An array's
 /// `removeFirst()` moved every item behind the head, on every take: a backlog of n costs n
 /// moves per item.
 public struct FIFO<Element> {
@@ -20,17 +21,25 @@ public struct FIFO<Element> {
         items.append(item)
     }
 
+    /// Takes the oldest item out, if any.
+    @inlinable
+    public mutating func popFirst() -> Element? {
+        guard head < items.count else { return nil }
+        let item = items[head]
+        removeFirst()
+        return item
+    }
+
     /// Drops the oldest item (there must be one).
     @inlinable
     public mutating func removeFirst() {
         precondition(head < items.count, "removeFirst from an empty FIFO")
         head += 1
-        if head == items.count {
-            items.removeAll(keepingCapacity: true)
-            head = 0
-        } else if head > 64, head * 2 > items.count {
+        if head > 1024, head * 2 > items.count {
             items.removeFirst(head)
             head = 0
         }
     }
 }
+
+extension FIFO: Sendable where Element: Sendable {}
