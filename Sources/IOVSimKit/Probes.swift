@@ -107,7 +107,7 @@ enum PlatformProbes {
         // transmit switch's); a MAC's busy line with the time.
         let rx = sim.ticks(of: [port.receiveMAC]), sorter = sim.ticks(of: [port.sorter]), tx = sim.ticks(of: [port.transmitter])
         let txmac = sim.ticks(of: [port.transmitMAC]), pools = sim.ticks(of: [port.sorter, port.transmitter])
-        sim.probe("\(p).rxmac.busy", width: 1) { [unowned(unsafe) sim] in port.receiveMAC.busy(at: sim.now) ? 1 : 0 }
+        sim.probe("\(p).rxmac.busy", width: 1) { clock in port.receiveMAC.busy(at: clock) ? 1 : 0 }
         sim.probe("\(p).rxmac.frames", width: 32, changes: rx) { port.receiveMAC.received & 0xFFFF_FFFF }
         sim.probe("\(p).rxmac.runts", width: 32, changes: rx) { port.receiveMAC.runts & 0xFFFF_FFFF }
         sim.probe("\(p).sorter.pools", width: 64, changes: sorter) { port.sorter.lastPools }
@@ -115,7 +115,7 @@ enum PlatformProbes {
         sim.probe("\(p).sorter.dropped", width: 32, changes: sorter) { port.sorter.drops.values.reduce(0, +) & 0xFFFF_FFFF }
         sim.probe("\(p).txswitch.drop_reason", width: 2, changes: tx) { port.transmitter.lastReason.rawValue }
         sim.probe("\(p).txswitch.looped", width: 32, changes: tx) { port.transmitter.loopedFrames & 0xFFFF_FFFF }
-        sim.probe("\(p).txmac.busy", width: 1) { [unowned(unsafe) sim] in port.transmitMAC.busy(at: sim.now) ? 1 : 0 }
+        sim.probe("\(p).txmac.busy", width: 1) { clock in port.transmitMAC.busy(at: clock) ? 1 : 0 }
         sim.probe("\(p).txmac.frames", width: 32, changes: txmac) { port.transmitMAC.received & 0xFFFF_FFFF }
         for pool in Set(Array(0..<min(port.pools, tracedVFs)) + [port.pools - 1]).sorted() {
             sim.probe("\(p).pool\(pool).frames", width: 32, changes: pools) { port.poolFrames[pool] & 0xFFFF_FFFF }

@@ -50,8 +50,9 @@ public final class DMAEngine: Component {
     /// Sees every frame a pool was given that did not reach host memory: (port, pool, frame,
     /// why, clock).
     public var receiveDropped: ((Int, Int, EthernetFrame, PortQueues.ReceiveDrop, UInt64) -> Void)?
-    /// Events from software writes and config space, handled at the next clock.
-    var events: [Event] = []
+    /// Events from software writes and config space, with the clock each was posted in: handled
+    /// at the next clock, whichever order the engine and the poster tick in.
+    var events: [Posted<Event>] = []
 
     /// What the engine acts on at its next clock, besides ring doorbells.
     public enum Event: Sendable {
@@ -74,11 +75,19 @@ public final class DMAEngine: Component {
     /// Read owners by token.
     var owners = TokenTable<ReadOwner>()
     var nextOwner: UInt64 = 0
-    /// Doorbells (register writes the engine acts on) since the last tick, and the list the
-    /// tick works through (swapped each clock).
-    var doorbells: [(port: Int, index: Int)] = []
-    var ringing: [(port: Int, index: Int)] = []
-    var happening: [Event] = []
+    /// Doorbells (register writes the engine acts on) with the clock each was rung in, and the
+    /// list the tick works through. A write the endpoint delivers is acted on at the next clock
+    /// (the endpoint may tick before the engine in the clock it delivers it: the engine must not
+    /// see it then, or its timing would depend on whether the engine had other work that clock).
+    var doorbells: [Posted<(port: Int, index: Int)>] = []
+    var ringing: [Posted<(port: Int, index: Int)>] = []
+    var happening: [Posted<Event>] = []
+
+    /// Something posted to the engine and the clock it was posted in.
+    struct Posted<Item> {
+        let item: Item
+        let clock: UInt64
+    }
     /// Reads the requester finished this clock (reused each clock).
     var finishedReads: [DMARequester.Finished] = []
     var nextTransmitFrame: UInt64 = 0
@@ -116,7 +125,7 @@ public final class DMAEngine: Component {
         }
         registers.written = { [unowned(unsafe) self, unowned(unsafe) simulator] port, index in
             guard self.ports[port].roles[index] != nil else { return }
-            self.doorbells.append((port, index))
+            self.doorbells.append(Posted(item: (port, index), clock: simulator.now))
             simulator.wake(index: self.componentIndex, after: 1)
         }
         registers.msix.unmasked = { [unowned(unsafe) self, unowned(unsafe) simulator] function in self.post(.unmask(function), simulator) }
@@ -158,7 +167,7 @@ public final class DMAEngine: Component {
 
     /// Queues an event for the next clock (mailbox interrupts, config writes).
     public func post(_ event: Event, _ simulator: Simulator) {
-        events.append(event)
+        events.append(Posted(item: event, clock: simulator.now))
         simulator.wake(index: componentIndex, after: 1)
     }
 
@@ -209,12 +218,12 @@ public final class DMAEngine: Component {
         }
         // Taken by swapping with spare lists, so that neither gives up its storage each clock
         // (and only when there are some: emptying a list is not free).
-        if !doorbells.isEmpty {
-            swap(&doorbells, &ringing)
-            for bell in ringing { ring(bell.port, bell.index, simulator) }
+        if let first = doorbells.first, first.clock < simulator.now {
+            takeDue(&doorbells, into: &ringing, before: simulator.now)
+            for bell in ringing { ring(bell.item.port, bell.item.index, simulator) }
             ringing.removeAll(keepingCapacity: true)
         }
-        if !events.isEmpty { handleEvents(simulator) }
+        if let first = events.first, first.clock < simulator.now { handleEvents(simulator) }
         interrupts.expire(at: simulator.now)
         forEachPort { p in
             progress = receive(p, simulator) || progress
@@ -228,13 +237,25 @@ public final class DMAEngine: Component {
             progress = true
         }
         forEachPort { p in p.drain(issued: requester.writesIssued) }
-        if progress || requester.queuedPosted > 0 || (requester.queuedReads > 0 && requester.tagsInUse < requester.settings.tags) {
+        if requester.queuedPosted > 0 || (requester.queuedReads > 0 && requester.tagsInUse < requester.settings.tags)
+            || progress && hasWorkLeft {
             simulator.wake(index: componentIndex, after: 1)
         }
         var rateWake: UInt64?
         forEachPort { p in if let next = p.nextRateWake(after: simulator.now) { rateWake = min(rateWake ?? next, next) } }
         if let rateWake { simulator.wake(index: componentIndex, at: rateWake) }
         if let due = interrupts.nextDue { simulator.wake(index: componentIndex, at: due) }
+    }
+
+    /// After a clock that made progress: is there work the next clock may do that nothing else
+    /// wakes the engine for? A clock moves at most one received frame and starts at most one Tx
+    /// frame per port, and rings touched after the prefetch pass wait for the next; completions,
+    /// arrivals, freed Tx buffer, doorbells, events, interrupt deadlines and rate limits wake
+    /// the engine themselves.
+    var hasWorkLeft: Bool {
+        var left = false
+        forEachPort { p in left = left || !p.receiveBuffer.isEmpty || !p.transmitReady.isEmpty || !p.attention.isEmpty }
+        return left
     }
 
     /// Runs `body` on each port's queues in order, uncounted (the engine holds them: a loop over
@@ -244,11 +265,23 @@ public final class DMAEngine: Component {
         for k in 0..<portRefs.count { portRefs[k]._withUnsafeGuaranteedRef(body) }
     }
 
-    /// Config writes, unmasks, mailbox causes and resets posted since the last clock.
+    /// Moves the entries of `list` posted before clock `now` (a prefix: they are posted in clock
+    /// order) into the empty `taken`; those posted this clock stay.
+    func takeDue<T>(_ list: inout [Posted<T>], into taken: inout [Posted<T>], before now: UInt64) {
+        if let last = list.last, last.clock < now {
+            swap(&list, &taken)
+        } else {
+            let due = list.prefix { $0.clock < now }.count
+            taken.append(contentsOf: list[..<due])
+            list.removeFirst(due)
+        }
+    }
+
+    /// Config writes, unmasks, mailbox causes and resets posted before this clock.
     func handleEvents(_ simulator: Simulator) {
-        swap(&events, &happening)
-        for event in happening {
-            switch event {
+        takeDue(&events, into: &happening, before: simulator.now)
+        for posted in happening {
+            switch posted.item {
             case .cause(let f, let cause): interrupts.raise(f, cause, at: simulator.now)
             case .unmask(let f): interrupts.unmasked(f, at: simulator.now)
             case .configWritten(let f):

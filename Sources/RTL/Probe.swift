@@ -8,6 +8,10 @@ public struct Probe {
     /// What says when the value may have changed: a tracer need not sample the probe while
     /// its version stays the same. Nil: sample on every clock that changed anything.
     public let changes: ProbeChanges?
+    /// For a signal that moves with time as well as with state (a MAC's busy line rises when a
+    /// frame's preamble starts, on a clock nothing may tick in): its value at a given clock.
+    /// A tracer samples it on quiet clocks too, at their own clock.
+    public let sampleAt: ((UInt64) -> UInt64)?
 
     public init(path: String, width: Int, changes: ProbeChanges? = nil, sample: @escaping () -> UInt64) {
         precondition((1...64).contains(width), "probe \(path): width \(width) outside 1...64")
@@ -15,6 +19,17 @@ public struct Probe {
         self.width = width
         self.changes = changes
         self.sample = sample
+        sampleAt = nil
+    }
+
+    /// A probe whose value is a function of the clock (and of state that changes only in ticks).
+    public init(path: String, width: Int, at sampleAt: @escaping (UInt64) -> UInt64, now: @escaping () -> UInt64) {
+        precondition((1...64).contains(width), "probe \(path): width \(width) outside 1...64")
+        self.path = path
+        self.width = width
+        changes = nil
+        sample = { sampleAt(now()) }
+        self.sampleAt = sampleAt
     }
 }
 

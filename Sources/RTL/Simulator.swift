@@ -97,6 +97,14 @@ public final class Simulator {
         probes.add(Probe(path: path, width: width, changes: changes, sample: sample))
     }
 
+    /// Registers a probe whose value moves with the clock (`Probe.sampleAt`): `sample(clock)`.
+    public func probe(_ path: String, width: Int, at sample: @escaping (UInt64) -> UInt64) {
+        precondition(!isElaborated, "probe \(path) registered after elaboration")
+        // The current clock read at +0, as the clock loop's state is.
+        let simulator = Unmanaged.passUnretained(self)
+        probes.add(Probe(path: path, width: width, at: sample, now: { simulator._withUnsafeGuaranteedRef { $0.now } }))
+    }
+
     /// A new version source for `probe(changes:)`.
     public func changes(_ version: @escaping () -> UInt64) -> ProbeChanges {
         changeSources += 1

@@ -58,6 +58,9 @@ public final class VCDWriter {
     /// from the probe list retained and released its context every sample); and the objects.
     let samplers: [Unmanaged<Sampler>]
     let samplerObjects: [Sampler]
+    /// The probes that move with the clock (sampled on quiet clocks too), and their samplers.
+    let timed: [(Int, Unmanaged<TimedSampler>)]
+    let timedSamplers: [TimedSampler]
     let periodPS: UInt64
     let options: Options
     let clockCode: String?
@@ -105,6 +108,9 @@ public final class VCDWriter {
             }
             members[numbers[changes.source]!].append(k)
         }
+        let timedObjects = selected.enumerated().compactMap { k, probe in probe.sampleAt.map { (k, TimedSampler($0)) } }
+        timedSamplers = timedObjects.map(\.1)
+        timed = timedObjects.map { ($0.0, .passUnretained($0.1)) }
         let objects = selected.map { Sampler($0.sample) } + readers
         samplerObjects = objects
         samplers = objects.prefix(selected.count).map { .passUnretained($0) }
@@ -299,7 +305,11 @@ public final class VCDWriter {
             emit("$dumpvars\n")
         }
         if !clockBytes.isEmpty { append(line: risingEdge) }
-        if first || !quiet { sampleProbes(first: first) }
+        if first || !quiet {
+            sampleProbes(first: first)
+        } else {
+            sampleTimed(clock: clock)
+        }
         if first { emit("$end\n") }
         if !clockBytes.isEmpty {
             appendTime(time + periodPS / 2)
@@ -334,6 +344,17 @@ public final class VCDWriter {
         }
     }
 
+    /// On a quiet clock: the probes whose value moves with the clock (`Probe.sampleAt`), at it.
+    func sampleTimed(clock: UInt64) {
+        for (k, sampler) in timed {
+            let v = sampler._withUnsafeGuaranteedRef { $0.sample(clock) }
+            if v != last[k] {
+                last[k] = v
+                appendValue(v, width: widths[k], code: k)
+            }
+        }
+    }
+
     /// Flushes and closes the file.
     public func close() throws {
         flush()
@@ -345,4 +366,10 @@ public final class VCDWriter {
 final class Sampler {
     let sample: () -> UInt64
     init(_ sample: @escaping () -> UInt64) { self.sample = sample }
+}
+
+/// A timed probe's sampling closure (`Probe.sampleAt`), likewise.
+final class TimedSampler {
+    let sample: (UInt64) -> UInt64
+    init(_ sample: @escaping (UInt64) -> UInt64) { self.sample = sample }
 }

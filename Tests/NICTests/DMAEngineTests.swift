@@ -146,6 +146,48 @@ struct DMAEngineTests {
         rig.run()
         #expect(rig.nic.dma.receiveRing(port: 0, queue: 4).enabled && rig.nic.dma.receiveRing(port: 0, queue: 4).cached == 4)
     }
+
+    /// A component that writes a register in its tick at one clock (as the endpoint delivers
+    /// a driver's MMIO write): added before the NIC, so it ticks before the engine in that clock.
+    final class Writer: Component {
+        let path = "writer"
+        var at: UInt64 = .max
+        var write: () -> Void = {}
+        func tick(_ simulator: Simulator) { if simulator.now == at { write() } }
+    }
+
+    @Test("a doorbell rung in clock t is acted on in clock t + 1, whether or not the engine ticks in clock t", arguments: [false, true])
+    func doorbellNextClock(engineBusy: Bool) {
+        let simulator = Simulator(clockHz: 250_000_000)
+        let writer = Writer()
+        simulator.add(writer)
+        let nic = NetworkController(simulator, path: "nic", configuration: .init(map: .i82599, ports: 1, bitsPerSecond: 10_000_000_000))
+        let host = TestHost(simulator, engine: nic.dma)
+        let functions = Functions()   // the engine holds it uncounted
+        nic.dma.functions = functions
+        func write(_ name: String, _ value: UInt32) {
+            let offset = VFRegisterWindow.queueRegisterOffset(name, queue: 0, family: "82599")!
+            nic.registers.write(.vf(pf: 0, index: 1), bar: 0, offset: UInt64(offset), value: value, byteEnables: 0xF)
+        }
+        let d = AdvancedTxDescriptor.data(address: 0x10_0000, length: 60, endOfPacket: true, reportStatus: true, payloadLength: 60)
+        for (j, dw) in d.array.enumerated() { host.memory[0x1000 + UInt64(4 * j)] = dw }
+        write("TDBAL", 0x1000)
+        write("TDLEN", 16 * 8)
+        write("TXDCTL", nic.registers.ports[0].map.register(named: "TXDCTL[0]")!.field("ENABLE")!.setting(1, in: 0))
+        simulator.run(clocks: 100)
+        // The tail write lands at clock 500; with `engineBusy` the engine also ticks then (as it
+        // does whenever it has other work): it must not see the write before clock 501.
+        var reads: [UInt64] = []
+        nic.dma.issued = { tlp, clock in if tlp.kind == .memoryRead { reads.append(clock) } }
+        writer.at = 500
+        writer.write = { write("TDT", 1) }
+        simulator.wake(writer, at: 500)
+        if engineBusy { simulator.wake(nic.dma, at: 500) }
+        simulator.run(clocks: 1_000)
+        #expect(reads.first == 501, "the descriptor fetch goes out in the clock after the doorbell")
+        #expect(nic.dma.counters(port: 0).transmittedFrames == 1, "and the frame goes")
+        withExtendedLifetime(functions) {}
+    }
 }
 
 /// Vectors that fall due on the same clock fire in device order (PF, then its VFs, by vector),

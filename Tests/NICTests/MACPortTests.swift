@@ -1,6 +1,8 @@
+import Foundation
 import NIC
 import RTL
 import Testing
+import Trace
 
 /// Wire timing of a MAC port: frames arrive at line rate exactly, never faster.
 @Suite("MAC port")
@@ -61,5 +63,35 @@ struct MACPortTests {
         #expect(port.received == 2)
         #expect(port.runts == 1)
         #expect(channel.count == 2)
+    }
+
+    @Test("a VCD shows the busy line rising on the clock a frame's preamble starts, a clock nothing ticks in")
+    func busyLineInTrace() throws {
+        let (simulator, port, _) = Self.port(gbps: 10)
+        simulator.probe("top.mac.busy", width: 1) { clock in port.busy(at: clock) ? 1 : 0 }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("mac-\(UUID().uuidString).vcd").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let vcd = try VCDWriter(path: path, probes: simulator.probes.probes, clockHz: simulator.clockHz)
+        // As `iovsim run` traces: every stepped clock sampled, quiet stretches written without stepping.
+        simulator.onClock = { clock in vcd.sample(clock: clock, quiet: simulator.quiet) }
+        simulator.onQuietClocks = { clocks in for clock in clocks { vcd.sample(clock: clock, quiet: true) } }
+        let frame = Self.frame(bytes: 60)
+        let arrivals = (0..<3).map { _ in port.offer(frame, atClock: 100, simulator: simulator) }
+        simulator.run(clocks: 200)
+        try vcd.close()
+        // 64-byte frames at 10 Gb/s on a 4 ns clock (40 bits): frame k's preamble starts at bit
+        // 4,000 + 672k, on the first clock at or after it; it is busy until its last bit's clock.
+        let starts: [UInt64] = (0..<3).map { k in UInt64((4_000 + 672 * k + 39) / 40) }
+        var expected: [String] = []
+        for k in 0..<3 { expected += ["1@\(starts[k])", "0@\(arrivals[k])"] }
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let code = try #require(text.split(separator: "\n").first { $0.hasSuffix(" busy $end") }?.split(separator: " ")[3])
+        var time: UInt64 = 0, changes: [String] = []
+        for line in text.split(separator: "\n").drop(while: { $0 != "$enddefinitions $end" }) {
+            if line.hasPrefix("#") { time = UInt64(line.dropFirst())! / 4_000 }
+            if line.dropFirst() == code, time > 0 { changes.append("\(line.prefix(1))@\(time)") }
+        }
+        #expect(changes == expected, "rises at the preambles' clocks, falls at the arrivals")
+        #expect(starts[1] > arrivals[0] + 1, "the second preamble starts on a clock of its own (the gap)")
     }
 }
