@@ -35,6 +35,8 @@ public final class HostCPU: Component {
     var order: UInt64 = 0
     /// Per interrupt destination: vectors raised, programs waiting (`InterruptDestinations`).
     var interrupts = InterruptDestinations()
+    /// The spare list `dispatch` works through (empty between calls, its storage kept).
+    var dispatching: [InterruptDestinations.Waiter] = []
     /// The destinations' slots with something to hand out this clock (a list kept for it).
     var dueSlots: [Int] = []
 
@@ -244,31 +246,27 @@ public final class HostCPU: Component {
     /// wakes those whose time ran out with nil. (A resumed program runs later, at `runReady`:
     /// nothing raises meanwhile.)
     func dispatch(_ slot: Int, now: UInt64) {
-        let list = interrupts.waiting[slot]
-        guard !list.isEmpty else { return }
-        interrupts.waiting[slot] = []
+        guard !interrupts.waiting[slot].isEmpty else { return }
+        // The waiting list is swapped with an empty spare that keeps its storage, and those
+        // still waiting go back into it: a list made afresh here grew by reallocation as a
+        // VM's drivers waited again, several allocations per interrupt.
+        swap(&interrupts.waiting[slot], &dispatching)
         var pending = interrupts.raised[slot]
         let before = pending
-        // Those still waiting (usually none: an empty list allocates nothing).
-        var kept: [InterruptDestinations.Waiter] = []
         var earliest = UInt64.max
-        for waiter in list {
+        for waiter in dispatching {
             if let vector = Self.take(from: &pending, waiter.vectors) {
                 interruptsTaken += 1
                 waiter.resume.resume(returning: vector)
             } else if waiter.deadline <= now {
                 waiter.resume.resume(returning: nil)
             } else {
-                kept.append(waiter)
+                interrupts.waiting[slot].append(waiter)
                 earliest = min(earliest, waiter.deadline)
             }
         }
+        dispatching.removeAll(keepingCapacity: true)
         if pending != before { interrupts.raised[slot] = pending }
-        if kept.isEmpty {
-            interrupts.earliestDeadline[slot] = .max
-        } else {
-            interrupts.waiting[slot] = kept
-            interrupts.earliestDeadline[slot] = earliest
-        }
+        interrupts.earliestDeadline[slot] = earliest
     }
 }
