@@ -22,14 +22,22 @@ public final class HostBridge: HostMemoryPort {
     /// The last (requester, page) whose writes were found inside the requester's VM, and the
     /// owners' generation it was found in.
     var clean: (requester: UInt16, page: UInt64, generation: UInt64) = (0, .max, .max)
-    /// One report per run of writes by one requester into one foreign page.
+    /// One report per run of writes by one requester into one foreign page: the first
+    /// `reportHistory` of them kept (a model that breaks isolation on every frame would grow
+    /// the list with the run), all counted in `violationReports`.
     public private(set) var violations: [Violation] = []
+    public private(set) var violationReports = 0
+    /// The (requester, page) of the most recent report (a new run of writes starts a new one).
+    var lastViolation: (requester: UInt16, page: UInt64)?
+    public var reportHistory = 4096
     /// Every dword written into a page of another owner.
     public private(set) var violatingDwords: UInt64 = 0
     /// Each VM's interrupt destination (its virtual interrupt controller).
     public var destinations: [String: UInt32] = [:]
-    /// Interrupts a VM's function raised at a destination that is not its VM's, in order.
+    /// Interrupts a VM's function raised at a destination that is not its VM's, in order: the
+    /// first `reportHistory` kept, all counted in `interruptViolationCount`.
     public private(set) var interruptViolations: [InterruptViolation] = []
+    public private(set) var interruptViolationCount = 0
     /// Interrupts delivered, all destinations.
     public private(set) var interruptsDelivered: UInt64 = 0
     /// Interrupts delivered, by (destination, vector): each VM's virtual interrupt controller.
@@ -105,8 +113,11 @@ public final class HostBridge: HostMemoryPort {
         guard let (vector, destination) = iommu.remapInterrupt(requester: requester, address: address, data: data, clock: clock) else { return false }
         let delivery = Delivery(destination: destination, vector: vector)
         if let vm = assignment[requester], destinations[vm] != destination {
-            interruptViolations.append(InterruptViolation(clock: clock, requester: requester, vm: vm, delivery: delivery,
-                                                          victim: destinations.first { $0.value == destination }?.key))
+            interruptViolationCount += 1
+            if interruptViolations.count < reportHistory {
+                interruptViolations.append(InterruptViolation(clock: clock, requester: requester, vm: vm, delivery: delivery,
+                                                              victim: destinations.first { $0.value == destination }?.key))
+            }
         }
         interrupts[delivery, default: 0] += 1
         interruptsDelivered += 1
@@ -150,8 +161,12 @@ public final class HostBridge: HostMemoryPort {
             let owner = memory.owner(ofPage: page)
             if owner != .vm(vm) {
                 violatingDwords += dwords
-                if violations.last.map({ $0.page != page || $0.requester != requester }) ?? true {
-                    violations.append(Violation(clock: clock, requester: requester, vm: vm, page: page, owner: owner))
+                if (lastViolation.map { $0.page != page || $0.requester != requester }) ?? true {
+                    lastViolation = (requester, page)
+                    violationReports += 1
+                    if violations.count < reportHistory {
+                        violations.append(Violation(clock: clock, requester: requester, vm: vm, page: page, owner: owner))
+                    }
                 }
             } else {
                 clean = (requester, page, memory.ownersGeneration)

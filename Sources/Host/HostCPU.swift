@@ -35,6 +35,8 @@ public final class HostCPU: Component {
     var order: UInt64 = 0
     /// Per interrupt destination: vectors raised, programs waiting (`InterruptDestinations`).
     var interrupts = InterruptDestinations()
+    /// Interrupts raised and the clock they count from (`raise`, `arrive`).
+    var arriving: [(slot: Int, vector: UInt8, visibleAt: UInt64)] = []
     /// The spare list `dispatch` works through (empty between calls, its storage kept).
     var dispatching: [InterruptDestinations.Waiter] = []
     /// The destinations' slots with something to hand out this clock (a list kept for it).
@@ -93,11 +95,13 @@ public final class HostCPU: Component {
         let now = simulator.now
         // Completions for this CPU's loads; loads past their deadline read as failed.
         if !outstanding.isEmpty {
-            var k = 0
-            while k < rootComplex.cpuInbox.count {
+            // Those that arrived before this clock (the root complex may tick before the CPU).
+            var k = 0, visible = rootComplex.cpuInboxVisible(at: now)
+            while k < visible {
                 let tlp = rootComplex.cpuInbox[k]
                 if let entry = outstanding.removeValue(forKey: tlp.tag) {
                     rootComplex.cpuInbox.remove(at: k)
+                    visible -= 1
                     entry.resume.resume(returning: tlp)
                 } else {
                     k += 1
@@ -108,6 +112,7 @@ public final class HostCPU: Component {
                 outstanding.removeValue(forKey: tag)!.resume.resume(returning: nil)
             }
         }
+        arrive(at: now)
         while let first = timers.first, first.clock <= now {
             timers.removeFirst()
             first.resume.resume()
@@ -222,12 +227,31 @@ public final class HostCPU: Component {
     /// compatibility-format message); a waiting program takes it at the next clock.
     public func raise(destination: UInt32, vector: UInt8) {
         let slot = interrupts.slot(for: destination)
-        interrupts.raised[slot].insert(vector)
-        interrupts.newlyRaised[slot] = true
-        if !interrupts.waiting[slot].isEmpty { simulator.wake(self, at: simulator.now + 1) }
+        // Raised from the next clock (`arrive`): the root complex that delivers it may tick
+        // before or after the CPU in this one.
+        arriving.append((slot, vector, simulator.visibleClock))
+        if !interrupts.waiting[slot].isEmpty { simulator.wake(self, at: simulator.visibleClock) }
+    }
+
+    /// Interrupts raised before clock `now` join their destination's raised vectors.
+    func arrive(at now: UInt64) {
+        guard let first = arriving.first, first.visibleAt <= now else { return }
+        var kept = 0
+        for k in arriving.indices {
+            let (slot, vector, visibleAt) = arriving[k]
+            if visibleAt <= now {
+                interrupts.raised[slot].insert(vector)
+                interrupts.newlyRaised[slot] = true
+            } else {
+                arriving[kept] = arriving[k]
+                kept += 1
+            }
+        }
+        arriving.removeLast(arriving.count - kept)
     }
 
     func take(_ destination: UInt32, _ vectors: InterruptVectors) -> UInt8? {
+        arrive(at: simulator.now)
         guard let slot = interrupts.slot(of: destination) else { return nil }
         var pending = interrupts.raised[slot]
         guard let vector = Self.take(from: &pending, vectors) else { return nil }

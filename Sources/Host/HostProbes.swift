@@ -12,7 +12,7 @@ extension HostBridge {
         sim.probe("\(p).iotlb.hits", width: 32, changes: changes) { self.iommu.iotlb.hits & 0xFFFF_FFFF }
         sim.probe("\(p).iotlb.misses", width: 32, changes: changes) { self.iommu.iotlb.misses & 0xFFFF_FFFF }
         sim.probe("\(p).faults", width: 9, changes: changes) { UInt64(self.iommu.faults.count) }
-        sim.probe("\(prefix).guard.violations", width: 16, changes: changes) { UInt64(min(self.violations.count, 0xFFFF)) }
+        sim.probe("\(prefix).guard.violations", width: 16, changes: changes) { UInt64(min(self.violationReports, 0xFFFF)) }
         sim.probe("\(prefix).interrupts.delivered", width: 32, changes: changes) { self.interruptsDelivered & 0xFFFF_FFFF }
     }
 }

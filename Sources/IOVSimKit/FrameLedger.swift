@@ -23,8 +23,12 @@ final class FrameLedger {
         var posted: UInt64 = 0
         var postedBytes: UInt64 = 0
         var toWire: UInt64 = 0
-        /// Frames given to the pool, oldest first, and whether each was addressed to the VF.
+        /// Frames given to the pool, oldest first, and whether each was addressed to the VF; and
+        /// the looped-back ones of the latest clock held apart: the packet buffer takes a clock's
+        /// frames from the wire before its looped ones, whichever stage reported first.
         var pool = FIFO<(bytes: [UInt8], expected: Bool)>()
+        var looped: [(bytes: [UInt8], expected: Bool)] = []
+        var loopedClock: UInt64 = 0
         /// Frames the driver posted and the transmit switch has not decided yet.
         var sending = FIFO<[UInt8]>()
         var dropped: UInt64 { drops.values.reduce(0, +) }
@@ -132,7 +136,7 @@ final class FrameLedger {
                 port.poolReceived = { [unowned self] pool, frame, clock, looped in
                     received?(pool, frame, clock, looped)
                     guard let n = book.byPool[pool] else { return }
-                    books[n].pool.append((frame.bytes, addressees(frame.bytes, book).contains(n)))
+                    given(n, (frame.bytes, addressees(frame.bytes, book).contains(n)), clock: clock, looped: looped)
                 }
             }
             nic.dma.receiveDropped = { [unowned self] p, pool, frame, reason, _ in
@@ -187,8 +191,30 @@ final class FrameLedger {
         a.count == b.count && (a.isEmpty || a.withUnsafeBytes { x in b.withUnsafeBytes { y in memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0 } })
     }
 
-    /// The oldest frame in VF `n`'s pool (the next one its queue delivers or drops).
-    func take(_ n: Int) -> (bytes: [UInt8], expected: Bool)? { books[n].pool.popFirst() }
+    /// VF `n`'s pool was given a frame at `clock`, from the wire or looped back: in the order the
+    /// packet buffer takes them (a clock's looped frames wait until its wire frames are in).
+    func given(_ n: Int, _ entry: (bytes: [UInt8], expected: Bool), clock: UInt64, looped: Bool) {
+        if books[n].loopedClock != clock { release(n) }
+        if looped {
+            books[n].loopedClock = clock
+            books[n].looped.append(entry)
+        } else {
+            books[n].pool.append(entry)
+        }
+    }
+
+    /// The held looped frames join the pool (their clock is over).
+    func release(_ n: Int) {
+        for entry in books[n].looped { books[n].pool.append(entry) }
+        books[n].looped.removeAll(keepingCapacity: true)
+    }
+
+    /// The oldest frame in VF `n`'s pool (the next one its queue delivers or drops: later than
+    /// the clock it was given in, so any held frames are in).
+    func take(_ n: Int) -> (bytes: [UInt8], expected: Bool)? {
+        release(n)
+        return books[n].pool.popFirst()
+    }
 
     /// One VM's accounts summed.
     func total(vm: String) -> Account {

@@ -80,11 +80,11 @@ extension Platform {
         if host.violations.isEmpty {
             lines.append("guard: no DMA write outside its VM's pages")
         } else {
-            let n = host.violations.count, dwords = host.violatingDwords
+            let n = host.violationReports, dwords = host.violatingDwords
             lines.append("guard: \(dwords) dword\(dwords == 1 ? "" : "s") written into pages of another owner (\(n) report\(n == 1 ? "" : "s")); first: \(host.violations[0])")
         }
         if let first = host.interruptViolations.first {
-            let n = host.interruptViolations.count
+            let n = host.interruptViolationCount
             lines.append("guard: \(n) interrupt\(n == 1 ? "" : "s") raised at another VM's destination; first: \(first)")
         }
         for note in hostNotes { lines.append("note: \(note)") }

@@ -36,6 +36,9 @@ public enum Runner {
         /// Called after every clock with the platform, e.g. by tests that sample probes
         /// themselves to check the VCD against.
         public var clockObserver: ((Platform, UInt64) -> Void)?
+        /// The order components tick in within a clock (`Simulator.TickOrder`): results must be
+        /// the same either way; tests run models both ways to check it.
+        public var tickOrder = Simulator.TickOrder.declaration
         public init() {}
     }
 
@@ -134,6 +137,7 @@ public enum Runner {
         let start = ContinuousClock.now
         let model = try ModelLoader.load(path: file)
         let platform = try Platform(model: model, seed: options.seed)
+        platform.simulator.tickOrder = options.tickOrder
         let simulator = platform.simulator
         // At the end, the drivers stop and the clock hook lets go of the platform.
         defer {
@@ -266,7 +270,7 @@ public enum Runner {
         summary.componentTicks = simulator.ticks
         summary.nic = frames.report()
         summary.host = platform.hostReport()
-        summary.guardViolations = (platform.host?.violations.count ?? 0) + (platform.host?.interruptViolations.count ?? 0)
+        summary.guardViolations = (platform.host?.violationReports ?? 0) + (platform.host?.interruptViolationCount ?? 0)
         summary.frameLogLines = frameLog?.lines ?? 0
         for name in platform.endpoints.keys.sorted() {
             let endpoint = platform.endpoints[name]!

@@ -64,7 +64,10 @@ public final class EthernetPort {
     public let pools: Int
     public let bitsPerSecond: UInt64
     let registers: NICRegisters
-    /// Sorted copies for the DMA engine: (pool, frame), one clock after the sorter decided.
+    /// Sorted copies for the DMA engine: (pool, frame), one clock after the sorter decided (the
+    /// packet buffer takes one a clock). The sorter's copies and the transmit switch's looped
+    /// ones share it, a clock's copies from the wire first (`push(_:rank:)`), whichever of the
+    /// two stages ticked first.
     let arrivals: Channel<(Int, EthernetFrame)>
     /// Bytes of the Tx packet buffer freed (a frame left the wire, was looped back or dropped).
     let transmitFreed: Channel<Int>
@@ -144,7 +147,7 @@ public final class EthernetPort {
             registers.count(.loopbackOctetsReceived, port: index, pool: pool, UInt32(frame.size))
         }
         poolReceived?(pool, frame, clock, looped)
-        arrivals.push((pool, frame))
+        arrivals.push((pool, frame), rank: looped ? 1 : 0)
     }
 
     /// A frame arrives from the wire no earlier than `clock` (line rate, in order).

@@ -46,9 +46,15 @@ public final class FabricNode: Component {
     var hopRecord = HopRecord()
     public var hooks = RoutingHooks()
 
-    /// Root complex: requests the CPU issues, and where their completions go.
-    var cpuOutbox = FIFO<Packet>()
+    /// Root complex: requests the CPU issues, each with the clock from which the root complex
+    /// may take it (`Simulator.visibleClock`), and where their completions go: the CPU takes a
+    /// completion from the clock after it arrived (`cpuInboxVisible`), whichever of the two
+    /// ticks first in a clock.
+    var cpuOutbox = FIFO<(packet: Packet, visibleAt: UInt64)>()
     public var cpuInbox: [TLP] = []
+    /// The clock the last completion came into `cpuInbox`, and how many came then.
+    var cpuInboxClock: UInt64 = .max
+    var cpuInboxArrived = 0
     /// Root complex: host memory as sparse DWs (DMA targets) when no `host` is attached.
     public var hostMemory: [UInt64: UInt32] = [:]
     /// Root complex: the host above it — its memory behind the IOMMU (the Host module's);
@@ -95,8 +101,24 @@ public final class FabricNode: Component {
     /// The CPU submits a request (root complex only).
     public func submit(_ tlp: TLP, simulator: Simulator) {
         serial += 1
-        cpuOutbox.append(Packet(tlp: tlp, serial: serial))
+        cpuOutbox.append((Packet(tlp: tlp, serial: serial), simulator.visibleClock))
         simulator.wake(self, at: simulator.now)
+    }
+
+    /// How many of `cpuInbox`'s completions (from the first) the CPU may take at clock `now`:
+    /// those that arrived before it.
+    public func cpuInboxVisible(at now: UInt64) -> Int {
+        cpuInbox.count - (cpuInboxClock == now ? min(cpuInboxArrived, cpuInbox.count) : 0)
+    }
+
+    /// A completion for the CPU arrives (in this node's tick at `clock`).
+    func deliverToCPU(_ tlp: TLP, clock: UInt64) {
+        if cpuInboxClock != clock {
+            cpuInboxClock = clock
+            cpuInboxArrived = 0
+        }
+        cpuInboxArrived += 1
+        cpuInbox.append(tlp)
     }
 
     /// One line of state (PyMTL3's line_trace): queue depths per port and the counters.
@@ -113,8 +135,8 @@ public final class FabricNode: Component {
         var more = false
         // Upstream side first, then each port; order does not matter for results (two-phase).
         if role == .rootComplex {
-            if let packet = cpuOutbox.first {
-                if handle(packet, ingress: 0, simulator) { cpuOutbox.removeFirst() }
+            if let (packet, visibleAt) = cpuOutbox.first {
+                if visibleAt <= simulator.now, handle(packet, ingress: 0, simulator) { cpuOutbox.removeFirst() }
                 more = more || !cpuOutbox.isEmpty
             }
         } else if let link = upstreamLink, let packet = link.down.peek {
@@ -276,7 +298,7 @@ public final class FabricNode: Component {
     /// completion starts.
     func send(_ completion: TLP, to ingress: Int, from origin: String, _ simulator: Simulator) -> Bool {
         if ingress == 0 && role == .rootComplex {
-            cpuInbox.append(completion)
+            deliverToCPU(completion, clock: simulator.now)
             counters.completionsGenerated += 1
             hop(completion, ingress: origin, egress: "cpu", simulator)
             return true
@@ -299,7 +321,7 @@ public final class FabricNode: Component {
             if tlp.status == .unsupportedRequest, ingress >= 1 {
                 ports[ingress - 1].config.signal("receivedMasterAbort", in: "Secondary Status")
             }
-            cpuInbox.append(tlp)
+            deliverToCPU(tlp, clock: simulator.now)
             return true
         }
         guard ingress != 0 else { return refuse(tlp, ingress: ingress, label: "UR", simulator) }

@@ -36,6 +36,8 @@ public final class Channel<Item>: AnyChannel {
     @usableFromInline var committed = 0
     @usableFromInline var pendingPops = 0
     @usableFromInline var wireFreeAt: UInt64 = 0
+    /// The ranks of the items `push(_:rank:)` added this clock, in their order (emptied at commit).
+    @usableFromInline var ranks: [Int] = []
     /// Pushed or popped this clock (the simulator commits it once).
     @usableFromInline var isDirty = false
     /// The simulator, not counted and used at +0 (an `unowned(unsafe)` reference was retained
@@ -149,6 +151,29 @@ public final class Channel<Item>: AnyChannel {
         return true
     }
 
+    /// Pushes `item` for a channel several producers share, as a write port with a fixed
+    /// priority would take them: the items pushed in one clock leave in `rank` order (lowest
+    /// first; equal ranks in push order), whichever producer ticked first. For channels
+    /// without a bandwidth, whose items leave one a clock: the new item's slot is the next one,
+    /// and the items of this clock are ordered among those slots.
+    @inlinable @discardableResult
+    public func push(_ item: Item, rank: Int) -> Bool {
+        precondition(bytesPerClock == nil, "channel \(path): ranked pushes need a channel without a bandwidth")
+        let thisClock = items.count - committed
+        precondition(ranks.count == thisClock, "channel \(path): every push of a ranked channel is ranked")
+        guard push(item) else { return false }
+        // The item went in last (a push may first drop popped items and move `committed`).
+        let first = items.count - 1 - thisClock
+        var position = ranks.count
+        while position > 0 && ranks[position - 1] > rank { position -= 1 }
+        ranks.insert(rank, at: position)
+        if position < thisClock {
+            let moved = items.removeLast()
+            items.insert(moved, at: first + position)
+        }
+        return true
+    }
+
     /// Pops the visible head item.
     @inlinable
     public func pop() -> Item? { valid ? takeHead() : nil }
@@ -188,6 +213,7 @@ public final class Channel<Item>: AnyChannel {
         // `visible` has an entry per item: its count is the items', read without going through
         // the unspecialised `[Item]` (which retained and released the array each time).
         isDirty = false
+        if !ranks.isEmpty { ranks.removeAll(keepingCapacity: true) }
         let consumed = pendingPops > 0
         if consumed {
             // Only a producer that may be waiting for space (the channel was full) is woken.

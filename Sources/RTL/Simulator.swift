@@ -49,6 +49,19 @@ public final class Simulator {
     /// so no probe's value did (a channel's item becoming visible wakes its consumer, which
     /// ticks). A trace may skip sampling it.
     @exclusivity(unchecked) public private(set) var quiet = false
+    /// The order a clock's due components tick in. Results must not depend on it (two-phase
+    /// update: what a component does in a clock is seen by others from the next); `.reversed`
+    /// is there to check that a model keeps to it — a model whose outputs differ between the
+    /// two has a path from one component to another that bypasses its channels.
+    public enum TickOrder: Sendable { case declaration, reversed }
+    public var tickOrder = TickOrder.declaration
+
+    /// The first clock at which a change made now may be seen by another component: the next
+    /// clock during a step, this one between steps (before it is stepped). For paths between
+    /// components that are not channels: they stamp what they pass with it.
+    @inlinable
+    public var visibleClock: UInt64 { inStep ? now + 1 : now }
+
     /// Called after every clock's commit with that clock's number, whoever advances the clock
     /// (a run loop or firmware waiting for a completion): where tracers hook in.
     public var onClock: ((UInt64) -> Void)?
@@ -199,8 +212,9 @@ public final class Simulator {
             due.append(top.index)
         }
         due.sort()
-        for k in 0..<due.count {
-            let index = due[k]
+        let reversed = tickOrder == .reversed
+        for j in 0..<due.count {
+            let index = due[reversed ? due.count - 1 - j : j]
             guard lastTick[index] != now else { continue }
             lastTick[index] = now
             ticks += 1

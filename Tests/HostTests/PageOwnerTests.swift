@@ -30,3 +30,30 @@ struct PageOwnerTests {
         #expect(memory.owner(ofPage: 1 << 40) == .vm("vm2") && memory.ownerNumber(ofPage: 1 << 40) == 0)
     }
 }
+
+/// The guard's reports stay bounded however long a broken model runs: the first
+/// `reportHistory` kept, every one counted.
+@Suite("Guard reports")
+struct GuardReportTests {
+    @Test("10,000 runs of foreign writes: all counted, the first 16 kept, in order")
+    func bounded() {
+        let memory = HostMemory(size: 1 << 24)
+        for page in UInt64(0)..<8 { memory.assign(page: page, to: .vm("a")) }
+        for page in UInt64(8)..<16 { memory.assign(page: page, to: .vm("b")) }
+        let host = HostBridge(memory: memory, iommu: IOMMU(memory: memory))
+        host.assignment = [0x0180: "a"]
+        host.reportHistory = 16
+        // VM a's function writes its own page, then b's pages 8 and 9 in turn: each switch of
+        // page starts a new run of violating writes, so a new report.
+        host.write(0x1000, payload: [1], firstBE: 0xF, lastBE: 0, requester: 0x0180, clock: 0)
+        for k in 0..<10_000 {
+            let page = UInt64(8 + k % 2)
+            host.write(page * HostMemory.pageSize, payload: [2, 3], firstBE: 0xF, lastBE: 0xF, requester: 0x0180, clock: UInt64(k))
+            host.write(page * HostMemory.pageSize + 8, payload: [4], firstBE: 0xF, lastBE: 0, requester: 0x0180, clock: UInt64(k))
+        }
+        #expect(host.violationReports == 10_000, "one report per run of writes into one page")
+        #expect(host.violatingDwords == 30_000)
+        #expect(host.violations.count == 16)
+        #expect(host.violations.map(\.clock) == (0..<16).map(UInt64.init) && host.violations.map(\.page) == (0..<16).map { UInt64(8 + $0 % 2) })
+    }
+}

@@ -181,4 +181,45 @@ struct ClockTests {
         #expect(Hierarchy.path("nic", "pf0", "vf5") == "nic.pf0.vf5")
         #expect(Hierarchy.scopes(of: "nic.pf0.vf5").map(String.init) == ["nic", "pf0"])
     }
+
+    /// Pushes its `tokens` with `rank` in the clocks given.
+    final class RankedProducer: Component {
+        let path: String
+        let rank: Int
+        var channel: Channel<Int>!
+        var plan: [UInt64: [Int]] = [:]
+        init(path: String, rank: Int) {
+            self.path = path
+            self.rank = rank
+        }
+        func tick(_ simulator: Simulator) {
+            for token in plan[simulator.now] ?? [] { channel.push(token, rank: rank) }
+        }
+    }
+
+    @Test("two producers sharing a channel: a clock's pushes leave in rank order, one a clock, in either tick order", arguments: [Simulator.TickOrder.declaration, .reversed])
+    func rankedPushes(order: Simulator.TickOrder) {
+        let sim = Simulator(seed: 1)
+        sim.tickOrder = order
+        let low = RankedProducer(path: "top.wire", rank: 0), high = RankedProducer(path: "top.loop", rank: 1)
+        let consumer = Consumer(path: "top.consumer")
+        // The lower rank is declared last: in declaration order it pushes second.
+        sim.add(high)
+        sim.add(low)
+        sim.add(consumer)
+        let channel = Channel<Int>(sim, path: "top.rxpb", capacity: 64, latency: 1)
+        channel.consumer = consumer
+        low.channel = channel
+        high.channel = channel
+        consumer.channel = channel
+        high.plan = [0: [100, 101], 5: [102]]
+        low.plan = [0: [1, 2], 5: [3], 6: [4]]
+        for clock: UInt64 in [0, 5, 6] {
+            sim.wake(high, at: clock)
+            sim.wake(low, at: clock)
+        }
+        sim.run(clocks: 20)
+        #expect(consumer.received.map(\.token) == [1, 2, 100, 101, 3, 102, 4])
+        #expect(consumer.received.map(\.clock) == [1, 2, 3, 4, 6, 7, 8], "one a clock, as unranked pushes leave")
+    }
 }
