@@ -35,8 +35,8 @@ public final class HostCPU: Component {
     var order: UInt64 = 0
     /// Per interrupt destination: vectors raised, programs waiting (`InterruptDestinations`).
     var interrupts = InterruptDestinations()
-    /// Interrupts raised and the clock they count from (`raise`, `arrive`).
-    var arriving: [(slot: Int, vector: UInt8, visibleAt: UInt64)] = []
+    /// Interrupts raised, for the CPU from the next clock (`raise`, `arrive`).
+    var arriving = Handoff<(slot: Int, vector: UInt8)>()
     /// The spare list `dispatch` works through (empty between calls, its storage kept).
     var dispatching: [InterruptDestinations.Waiter] = []
     /// The destinations' slots with something to hand out this clock (a list kept for it).
@@ -229,25 +229,16 @@ public final class HostCPU: Component {
         let slot = interrupts.slot(for: destination)
         // Raised from the next clock (`arrive`): the root complex that delivers it may tick
         // before or after the CPU in this one.
-        arriving.append((slot, vector, simulator.visibleClock))
+        arriving.append((slot, vector), visibleAt: simulator.visibleClock)
         if !interrupts.waiting[slot].isEmpty { simulator.wake(self, at: simulator.visibleClock) }
     }
 
     /// Interrupts raised before clock `now` join their destination's raised vectors.
     func arrive(at now: UInt64) {
-        guard let first = arriving.first, first.visibleAt <= now else { return }
-        var kept = 0
-        for k in arriving.indices {
-            let (slot, vector, visibleAt) = arriving[k]
-            if visibleAt <= now {
-                interrupts.raised[slot].insert(vector)
-                interrupts.newlyRaised[slot] = true
-            } else {
-                arriving[kept] = arriving[k]
-                kept += 1
-            }
+        while let (slot, vector) = arriving.popFirst(at: now) {
+            interrupts.raised[slot].insert(vector)
+            interrupts.newlyRaised[slot] = true
         }
-        arriving.removeLast(arriving.count - kept)
     }
 
     func take(_ destination: UInt32, _ vectors: InterruptVectors) -> UInt8? {

@@ -50,9 +50,9 @@ public final class DMAEngine: Component {
     /// Sees every frame a pool was given that did not reach host memory: (port, pool, frame,
     /// why, clock).
     public var receiveDropped: ((Int, Int, EthernetFrame, PortQueues.ReceiveDrop, UInt64) -> Void)?
-    /// Events from software writes and config space, with the clock each was posted in: handled
-    /// at the next clock, whichever order the engine and the poster tick in.
-    var events: [Posted<Event>] = []
+    /// Events from software writes and config space: handled at the next clock, whichever order
+    /// the engine and the poster tick in.
+    var events = Handoff<Event>()
 
     /// What the engine acts on at its next clock, besides ring doorbells.
     public enum Event: Sendable {
@@ -75,19 +75,11 @@ public final class DMAEngine: Component {
     /// Read owners by token.
     var owners = TokenTable<ReadOwner>()
     var nextOwner: UInt64 = 0
-    /// Doorbells (register writes the engine acts on) with the clock each was rung in, and the
-    /// list the tick works through. A write the endpoint delivers is acted on at the next clock
-    /// (the endpoint may tick before the engine in the clock it delivers it: the engine must not
-    /// see it then, or its timing would depend on whether the engine had other work that clock).
-    var doorbells: [Posted<(port: Int, index: Int)>] = []
-    var ringing: [Posted<(port: Int, index: Int)>] = []
-    var happening: [Posted<Event>] = []
-
-    /// Something posted to the engine and the clock it was posted in.
-    struct Posted<Item> {
-        let item: Item
-        let clock: UInt64
-    }
+    /// Doorbells (register writes the engine acts on). A write the endpoint delivers is acted on
+    /// at the next clock (the endpoint may tick before the engine in the clock it delivers it:
+    /// the engine must not see it then, or its timing would depend on whether the engine had
+    /// other work that clock).
+    var doorbells = Handoff<(port: Int, index: Int)>()
     /// Reads the requester finished this clock (reused each clock).
     var finishedReads: [DMARequester.Finished] = []
     var nextTransmitFrame: UInt64 = 0
@@ -125,7 +117,7 @@ public final class DMAEngine: Component {
         }
         registers.written = { [unowned(unsafe) self, unowned(unsafe) simulator] port, index in
             guard self.ports[port].roles[index] != nil else { return }
-            self.doorbells.append(Posted(item: (port, index), clock: simulator.now))
+            self.doorbells.append((port, index), visibleAt: simulator.now + 1)
             simulator.wake(index: self.componentIndex, after: 1)
         }
         registers.msix.unmasked = { [unowned(unsafe) self, unowned(unsafe) simulator] function in self.post(.unmask(function), simulator) }
@@ -167,7 +159,7 @@ public final class DMAEngine: Component {
 
     /// Queues an event for the next clock (mailbox interrupts, config writes).
     public func post(_ event: Event, _ simulator: Simulator) {
-        events.append(Posted(item: event, clock: simulator.now))
+        events.append(event, visibleAt: simulator.now + 1)
         simulator.wake(index: componentIndex, after: 1)
     }
 
@@ -216,14 +208,9 @@ public final class DMAEngine: Component {
                 progress = true
             }
         }
-        // Taken by swapping with spare lists, so that neither gives up its storage each clock
-        // (and only when there are some: emptying a list is not free).
-        if let first = doorbells.first, first.clock < simulator.now {
-            takeDue(&doorbells, into: &ringing, before: simulator.now)
-            for bell in ringing { ring(bell.item.port, bell.item.index, simulator) }
-            ringing.removeAll(keepingCapacity: true)
-        }
-        if let first = events.first, first.clock < simulator.now { handleEvents(simulator) }
+        // Those posted before this clock (a ring or an event may post more, for the next one).
+        while let bell = doorbells.popFirst(at: simulator.now) { ring(bell.port, bell.index, simulator) }
+        while let event = events.popFirst(at: simulator.now) { handle(event, simulator) }
         interrupts.expire(at: simulator.now)
         forEachPort { p in
             progress = receive(p, simulator) || progress
@@ -265,33 +252,17 @@ public final class DMAEngine: Component {
         for k in 0..<portRefs.count { portRefs[k]._withUnsafeGuaranteedRef(body) }
     }
 
-    /// Moves the entries of `list` posted before clock `now` (a prefix: they are posted in clock
-    /// order) into the empty `taken`; those posted this clock stay.
-    func takeDue<T>(_ list: inout [Posted<T>], into taken: inout [Posted<T>], before now: UInt64) {
-        if let last = list.last, last.clock < now {
-            swap(&list, &taken)
-        } else {
-            let due = list.prefix { $0.clock < now }.count
-            taken.append(contentsOf: list[..<due])
-            list.removeFirst(due)
+    /// A config write, unmask, mailbox cause or reset posted before this clock.
+    func handle(_ event: Event, _ simulator: Simulator) {
+        switch event {
+        case .cause(let f, let cause): interrupts.raise(f, cause, at: simulator.now)
+        case .unmask(let f): interrupts.unmasked(f, at: simulator.now)
+        case .configWritten(let f):
+            settingsStale = true
+            for p in ports { p.attendAll() }
+            interrupts.unmasked(f, at: simulator.now)
+        case .functionReset(let f): reset(f)
         }
-    }
-
-    /// Config writes, unmasks, mailbox causes and resets posted before this clock.
-    func handleEvents(_ simulator: Simulator) {
-        takeDue(&events, into: &happening, before: simulator.now)
-        for posted in happening {
-            switch posted.item {
-            case .cause(let f, let cause): interrupts.raise(f, cause, at: simulator.now)
-            case .unmask(let f): interrupts.unmasked(f, at: simulator.now)
-            case .configWritten(let f):
-                settingsStale = true
-                for p in ports { p.attendAll() }
-                interrupts.unmasked(f, at: simulator.now)
-            case .functionReset(let f): reset(f)
-            }
-        }
-        happening.removeAll(keepingCapacity: true)
     }
 
     /// The function that owns pool `pool` of port `port`, its routing ID and whether it may

@@ -50,7 +50,7 @@ public final class FabricNode: Component {
     /// may take it (`Simulator.visibleClock`), and where their completions go: the CPU takes a
     /// completion from the clock after it arrived (`cpuInboxVisible`), whichever of the two
     /// ticks first in a clock.
-    var cpuOutbox = FIFO<(packet: Packet, visibleAt: UInt64)>()
+    var cpuOutbox = Handoff<Packet>()
     public var cpuInbox: [TLP] = []
     /// The clock the last completion came into `cpuInbox`, and how many came then.
     var cpuInboxClock: UInt64 = .max
@@ -101,7 +101,7 @@ public final class FabricNode: Component {
     /// The CPU submits a request (root complex only).
     public func submit(_ tlp: TLP, simulator: Simulator) {
         serial += 1
-        cpuOutbox.append((Packet(tlp: tlp, serial: serial), simulator.visibleClock))
+        cpuOutbox.append(Packet(tlp: tlp, serial: serial), visibleAt: simulator.visibleClock)
         simulator.wake(self, at: simulator.now)
     }
 
@@ -135,10 +135,8 @@ public final class FabricNode: Component {
         var more = false
         // Upstream side first, then each port; order does not matter for results (two-phase).
         if role == .rootComplex {
-            if let (packet, visibleAt) = cpuOutbox.first {
-                if visibleAt <= simulator.now, handle(packet, ingress: 0, simulator) { cpuOutbox.removeFirst() }
-                more = more || !cpuOutbox.isEmpty
-            }
+            if let packet = cpuOutbox.first(at: simulator.now), handle(packet, ingress: 0, simulator) { cpuOutbox.removeFirst() }
+            more = more || !cpuOutbox.isEmpty
         } else if let link = upstreamLink, let packet = link.down.peek {
             if handle(packet, ingress: 0, simulator) { link.down.discard() } else { more = true }
         }

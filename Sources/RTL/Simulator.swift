@@ -58,7 +58,7 @@ public final class Simulator {
 
     /// The first clock at which a change made now may be seen by another component: the next
     /// clock during a step, this one between steps (before it is stepped). For paths between
-    /// components that are not channels: they stamp what they pass with it.
+    /// components that are not channels: they stamp what they pass with it (`Handoff`).
     @inlinable
     public var visibleClock: UInt64 { inStep ? now + 1 : now }
 

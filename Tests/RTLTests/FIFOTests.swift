@@ -38,3 +38,19 @@ struct FIFOTests {
         #expect(largestStorage <= largestBacklog + max(1025, largestBacklog + 1), "storage \(largestStorage) for a backlog of at most \(largestBacklog)")
     }
 }
+
+@Suite("Handoff")
+struct HandoffTests {
+    @Test("items are taken oldest first, each only from its own clock on")
+    func visibility() {
+        var handoff = Handoff<Int>()
+        handoff.append(1, visibleAt: 5)
+        handoff.append(2, visibleAt: 5)
+        handoff.append(3, visibleAt: 7)
+        #expect(handoff.first(at: 4) == nil && handoff.popFirst(at: 4) == nil && handoff.count == 3)
+        #expect(handoff.popFirst(at: 5) == 1 && handoff.popFirst(at: 5) == 2)
+        #expect(handoff.popFirst(at: 6) == nil && handoff.first(at: 7) == 3 && handoff.count == 1)
+        handoff.removeFirst()
+        #expect(handoff.isEmpty && handoff.popFirst(at: 100) == nil)
+    }
+}
