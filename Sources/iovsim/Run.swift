@@ -1,6 +1,7 @@
 import ArgumentParser
 import IOVSimKit
 import Proofs
+import RTL
 
 /// `iovsim run MODEL`: a cycle run with optional waveforms and TLP log.
 struct Run: ParsableCommand {
@@ -40,6 +41,10 @@ struct Run: ParsableCommand {
     var pcapOut: String?
     @Option(name: .customLong("frame-log"), help: "Write one line per frame per stage here.") var frameLog: String?
     @Flag(help: "No progress line.") var quiet = false
+    @Option(name: .customLong("tick-order"),
+            help: ArgumentHelp("The order components tick in within a clock: declaration or reversed. Results must not depend on it; a run both ways checks a model for it.",
+                               valueName: "ORDER"))
+    var tickOrder: TickOrderArgument = .declaration
     @Flag(name: .customLong("sweep-frame-sizes"),
           help: "Instead of the model's traffic: for 64 ... 1518-byte frames at line rate to the VMs' VFs, print each port's sustained receive rate (Mpps, Gb/s) and what limits it; --cycles is the window measured per size.")
     var sweepFrameSizes = false
@@ -108,12 +113,25 @@ struct Run: ParsableCommand {
         options.frames = frame.compactMap(FrameReplay.parse)
         options.pcapOut = pcapOut
         options.frameLog = frameLog
+        options.tickOrder = tickOrder.order
         try withExitStatus {
             let summary = try Runner.run(file: model, options: options)
             print(summary.render(), terminator: "")
             // The run-time guard saw a DMA write land in another owner's page, or an interrupt
             // reach another VM: a violation.
             if summary.guardViolations > 0 { throw ExitCode(ToolStatus.violated.rawValue) }
+        }
+    }
+}
+
+/// `--tick-order`: `Simulator.TickOrder` by name.
+enum TickOrderArgument: String, ExpressibleByArgument, CaseIterable {
+    case declaration, reversed
+
+    var order: Simulator.TickOrder {
+        switch self {
+        case .declaration: .declaration
+        case .reversed: .reversed
         }
     }
 }

@@ -65,4 +65,20 @@ struct TickOrderTests {
             #expect(same, "\(name): first difference \(zip(x, y).first { $0 != $1 }.map { "\($0) / \($1)" } ?? "in length, \(x.count) / \(y.count) lines")")
         }
     }
+
+    @Test("`iovsim run --tick-order reversed`: a user checks a model with it; the same summary as declaration order; a bad order is a usage error")
+    func commandLine() throws {
+        func summary(_ order: String) throws -> String {
+            let r = try IOVSimBinary.run(["run", Repository.model("i82576.toml"), "--cycles", "40000", "--quiet", "--tick-order", order])
+            #expect(r.status == 0, "\(r.stderr)")
+            // Without the first line's wall time and clocks per second.
+            return r.stdout.split(separator: "\n").dropFirst().joined(separator: "\n")
+        }
+        let declaration = try summary("declaration"), reversed = try summary("reversed")
+        #expect(declaration.contains("wire in") && declaration.contains("vm1: received"), "\(declaration)")
+        #expect(declaration == reversed)
+        let bad = try IOVSimBinary.run(["run", Repository.model("i82576.toml"), "--tick-order", "sideways"])
+        #expect(bad.status == 64)
+        #expect(bad.stderr.contains("--tick-order") && bad.stderr.contains("reversed"), "\(bad.stderr)")
+    }
 }
