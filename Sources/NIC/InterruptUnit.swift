@@ -169,7 +169,7 @@ public final class InterruptUnit {
     /// Software set EIMS bits or EICS causes: the function's enabled, set vectors go.
     func reevaluate(_ f: SRIOVDevice.FunctionID, at clock: UInt64) {
         guard let r = interruptRegisters(f) else { return }
-        let set = registers.ports[port(f)].values[r.eicr] & registers.ports[port(f)].values[r.eims]
+        let set = registers.value(port: port(f), index: r.eicr) & registers.value(port: port(f), index: r.eims)
         for v in 0..<32 where set >> UInt32(v) & 1 == 1 { attempt(f, r, vector: v, at: clock) }
     }
 

@@ -47,6 +47,7 @@ public final class NetworkController {
     public init(_ simulator: Simulator, path: String, configuration c: Configuration) {
         self.path = path
         let registers = NICRegisters(map: c.map, pfs: c.ports, msix: MSIXTables(pf: c.pfMSIX, vf: c.vfMSIX))
+        registers.clock = simulator
         self.registers = registers
         let ports = (0..<c.ports).map { EthernetPort(simulator, path: "\(path).port\($0)", index: $0, registers: registers, configuration: c) }
         self.ports = ports

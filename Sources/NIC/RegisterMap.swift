@@ -126,6 +126,15 @@ public struct RegisterMap: Sendable {
         return target < 0 ? nil : target
     }
 
+    /// The register whose bits a write to register `k` sets or clears (EICS, EIMS, EIMC), if
+    /// it is one of those.
+    func bitsTarget(_ k: Int) -> Int? {
+        switch registers[k].writeAction {
+        case .setBits(let target, _), .clearBits(let target): index(named: target)
+        case .store, .alias: nil
+        }
+    }
+
     /// `count` registers `name[i]` at `base + i * stride`, each with the same fields.
     public static func array(_ name: String, base: Int, stride: Int = 4, count: Int, fields: [RegisterField]) -> [MMIORegister] {
         (0..<count).map { MMIORegister("\(name)[\($0)]", offset: base + $0 * stride, fields: fields) }
