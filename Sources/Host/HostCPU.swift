@@ -27,8 +27,13 @@ public final class HostCPU: Component {
     /// Clocks a load waits for its completion before it reads all ones (completion timeout).
     public var timeoutClocks: UInt64 = 50_000
 
-    /// Outstanding loads and config requests by tag (0x80-0xFF; `ConfigAccess` uses the rest).
-    var outstanding: [UInt8: (deadline: UInt64, resume: Continuation<TLP?>)] = [:]
+    /// Outstanding loads and config requests by tag (0x80-0xFF; `ConfigAccess` uses the rest):
+    /// slot `tag - 0x80`, with how many there are and a clock no deadline is before (the
+    /// earliest, or earlier once that one completed), so a clock without a deadline due looks
+    /// at none of them.
+    var outstanding = [(deadline: UInt64, resume: Continuation<TLP?>)?](repeating: nil, count: 0x80)
+    var outstandingCount = 0
+    var earliestDeadline = UInt64.max
     var nextTag: UInt8 = 0x80
     /// Waiting programs ordered by the clock they wake at (ties: the order they asked).
     var timers: [(clock: UInt64, order: UInt64, resume: Continuation<Void>)] = []
@@ -57,11 +62,14 @@ public final class HostCPU: Component {
         self.simulator = simulator
         self.path = path
         self.rootComplex = rootComplex
-        simulator.add(self)
+        // Programs read host memory as the clock leaves it (the DMA writes the root complex
+        // made in it) and their stores reach devices from the next clock, whichever order the
+        // other components tick in.
+        simulator.add(self, last: true)
     }
 
     public var lineTrace: String {
-        "\(path) programs=\(programs.filter { !$0.finished }.count)/\(programs.count) loads=\(outstanding.count) timers=\(timers.count)"
+        "\(path) programs=\(programs.filter { !$0.finished }.count)/\(programs.count) loads=\(outstandingCount) timers=\(timers.count)"
     }
 
     /// Programs still running (waiting on a load, the clock or an interrupt).
@@ -94,12 +102,12 @@ public final class HostCPU: Component {
     public func tick(_ simulator: Simulator) {
         let now = simulator.now
         // Completions for this CPU's loads; loads past their deadline read as failed.
-        if !outstanding.isEmpty {
+        if outstandingCount > 0 {
             // Those that arrived before this clock (the root complex may tick before the CPU).
             var k = 0, visible = rootComplex.cpuInboxVisible(at: now)
             while k < visible {
                 let tlp = rootComplex.cpuInbox[k]
-                if let entry = outstanding.removeValue(forKey: tlp.tag) {
+                if let entry = takeOutstanding(tlp.tag) {
                     rootComplex.cpuInbox.remove(at: k)
                     visible -= 1
                     entry.resume.resume(returning: tlp)
@@ -107,9 +115,19 @@ public final class HostCPU: Component {
                     k += 1
                 }
             }
-            for tag in outstanding.keys.sorted() where outstanding[tag]!.deadline <= now {
-                timeouts += 1
-                outstanding.removeValue(forKey: tag)!.resume.resume(returning: nil)
+            if earliestDeadline <= now {
+                // In tag order, those whose time ran out; the rest give the next deadline.
+                earliestDeadline = .max
+                for slot in outstanding.indices {
+                    guard let entry = outstanding[slot] else { continue }
+                    if entry.deadline <= now {
+                        timeouts += 1
+                        _ = takeOutstanding(UInt8(0x80 + slot))
+                        entry.resume.resume(returning: nil)
+                    } else {
+                        earliestDeadline = min(earliestDeadline, entry.deadline)
+                    }
+                }
             }
         }
         arrive(at: now)
@@ -125,7 +143,7 @@ public final class HostCPU: Component {
         runReady()
         // Awake every clock while a load is outstanding (its completion lands in the root
         // complex's inbox), else at the next timer or interrupt-wait deadline.
-        if !outstanding.isEmpty {
+        if outstandingCount > 0 {
             simulator.wake(self, after: 1)
         } else {
             let next = interrupts.earliestDeadline.reduce(timers.first?.clock ?? .max) { Swift.min($0, $1) }
@@ -140,7 +158,7 @@ public final class HostCPU: Component {
     /// `halted` after each wait. Nothing is left suspended, so nothing holds the platform.
     public func halt() {
         halted = true
-        for tag in outstanding.keys.sorted() { outstanding.removeValue(forKey: tag)!.resume.resume(returning: nil) }
+        for slot in outstanding.indices { takeOutstanding(UInt8(0x80 + slot))?.resume.resume(returning: nil) }
         for timer in timers { timer.resume.resume() }
         timers = []
         var slots: [Int] = []
@@ -157,13 +175,25 @@ public final class HostCPU: Component {
         if halted { return nil }
         return await Self.suspend { (resume: Continuation<TLP?>) in
             var tlp = request
-            while outstanding[nextTag] != nil { nextTag = nextTag == 0xFF ? 0x80 : nextTag + 1 }
+            while outstanding[Int(nextTag - 0x80)] != nil { nextTag = nextTag == 0xFF ? 0x80 : nextTag + 1 }
             tlp.tag = nextTag
             nextTag = nextTag == 0xFF ? 0x80 : nextTag + 1
-            outstanding[tlp.tag] = (simulator.now + timeoutClocks, resume)
+            let deadline = simulator.now + timeoutClocks
+            outstanding[Int(tlp.tag - 0x80)] = (deadline, resume)
+            outstandingCount += 1
+            earliestDeadline = min(earliestDeadline, deadline)
             rootComplex.submit(tlp, simulator: simulator)
             simulator.wake(self, after: 1)
         }
+    }
+
+    /// The outstanding request with `tag`, no longer outstanding (nil: none has it).
+    func takeOutstanding(_ tag: UInt8) -> (deadline: UInt64, resume: Continuation<TLP?>)? {
+        guard tag >= 0x80, let entry = outstanding[Int(tag - 0x80)] else { return nil }
+        outstanding[Int(tag - 0x80)] = nil
+        outstandingCount -= 1
+        if outstandingCount == 0 { earliestDeadline = .max }
+        return entry
     }
 
     /// A load of one dword of memory space: all ones when the read fails or times out (as

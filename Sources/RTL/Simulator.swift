@@ -40,6 +40,9 @@ public final class Simulator {
     /// (read and written on every wake-up and tick).
     @usableFromInline let lastWake = NumberList<UInt64>()
     private let lastTick = NumberList<UInt64>()
+    /// Per component: it ticks after the others (`add(_:last:)`); and whether any does.
+    private let ticksLast = NumberList<UInt8>()
+    private var anyTicksLast = false
     public private(set) var probes = ProbeRegistry()
     public private(set) var isElaborated = false
     @exclusivity(unchecked) @usableFromInline var inStep = false
@@ -79,14 +82,22 @@ public final class Simulator {
     /// Adds a component; its index (declaration order) fixes the order ticks are called in,
     /// which two-phase commit makes irrelevant to results. Returns the index, for components
     /// that wake themselves often (`wake(index:at:)`).
+    ///
+    /// `last`: the component ticks after all the others in every clock it is due, in either
+    /// tick order. For one that shares state with the others outside channels and must see it
+    /// as the clock leaves it: the host CPU, whose programs read and write host memory while
+    /// the root complex writes and reads it for devices (they see the DMA writes of the clock
+    /// they run in; devices see their stores from the next).
     @discardableResult
-    public func add(_ component: any Component) -> Int {
+    public func add(_ component: any Component, last: Bool = false) -> Int {
         precondition(!isElaborated, "component \(component.path) added after elaboration")
         indexOf[ObjectIdentifier(component)] = components.count
         components.append(component)
         tickCalls.append(hold(tickCall(of: component)))
         lastWake.append(.max)
         lastTick.append(.max)
+        ticksLast.append(last ? 1 : 0)
+        anyTicksLast = anyTicksLast || last
         return components.count - 1
     }
 
@@ -213,9 +224,22 @@ public final class Simulator {
         }
         due.sort()
         let reversed = tickOrder == .reversed
+        var deferred = false
         for j in 0..<due.count {
             let index = due[reversed ? due.count - 1 - j : j]
+            if anyTicksLast && ticksLast[index] != 0 {
+                deferred = true
+                continue
+            }
             guard lastTick[index] != now else { continue }
+            lastTick[index] = now
+            ticks += 1
+            tickCalls[index]._withUnsafeGuaranteedRef { $0.call(self) }
+        }
+        // Those that tick last, after every other (in the same order among themselves).
+        for j in 0..<(deferred ? due.count : 0) {
+            let index = due[reversed ? due.count - 1 - j : j]
+            guard ticksLast[index] != 0, lastTick[index] != now else { continue }
             lastTick[index] = now
             ticks += 1
             tickCalls[index]._withUnsafeGuaranteedRef { $0.call(self) }

@@ -222,4 +222,37 @@ struct ClockTests {
         #expect(consumer.received.map(\.token) == [1, 2, 100, 101, 3, 102, 4])
         #expect(consumer.received.map(\.clock) == [1, 2, 3, 4, 6, 7, 8], "one a clock, as unranked pushes leave")
     }
+
+    /// Notes the clock and its path in a shared log when it ticks, and wakes itself for `until`.
+    final class Logger: Component {
+        let path: String
+        let log: (String) -> Void
+        init(_ path: String, _ log: @escaping (String) -> Void) {
+            self.path = path
+            self.log = log
+        }
+        func tick(_ simulator: Simulator) { log("\(simulator.now) \(path)") }
+    }
+
+    @Test("a component added `last` ticks after every other in each clock, in either tick order",
+          arguments: [Simulator.TickOrder.declaration, .reversed])
+    func ticksLast(order: Simulator.TickOrder) {
+        let sim = Simulator(seed: 1)
+        sim.tickOrder = order
+        var log: [String] = []
+        // Declared first, yet last in each clock.
+        let cpu = Logger("top.cpu") { log.append($0) }
+        sim.add(cpu, last: true)
+        let devices = ["top.rc", "top.nic"].map { name in Logger(name) { log.append($0) } }
+        for d in devices { sim.add(d) }
+        for clock: UInt64 in [3, 4] {
+            sim.wake(cpu, at: clock)
+            for d in devices { sim.wake(d, at: clock) }
+        }
+        sim.run(clocks: 10)
+        #expect(log.count == 6)
+        #expect(log[2] == "3 top.cpu" && log[5] == "4 top.cpu", "\(log)")
+        #expect(Set(log[0..<2]) == ["3 top.rc", "3 top.nic"])
+        #expect(sim.ticks == 6)
+    }
 }
