@@ -131,6 +131,7 @@ public final class Platform {
                     var device = try SRIOVDevice(pfs: definitions, bus: 0)
                     if let trained = node.trainLink(port: k, peer: device.pfs[0].config) { device.reportLink(trained) }
                     let endpoint = Endpoint(path: m.below, device: device)
+                    endpoint.clock = simulator
                     endpoint.link = link
                     link.down.consumer = endpoint
                     link.up.producer = endpoint

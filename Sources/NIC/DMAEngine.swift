@@ -271,8 +271,8 @@ public final class DMAEngine: Component {
     /// after its VFs (Linux igb / ixgbe) and any pool no VF has.
     func poolOwner(port: Int, pool: Int) -> (function: SRIOVDevice.FunctionID, rid: UInt16, busMaster: Bool)? {
         guard let functions else { return nil }
-        if ownersVersion != functions.configVersion {
-            ownersVersion = functions.configVersion
+        if ownersVersion != functions.functionsVersion {
+            ownersVersion = functions.functionsVersion
             poolOwners = Array(repeating: [], count: ports.count)
         }
         guard port < poolOwners.count else { return nil }
@@ -289,8 +289,8 @@ public final class DMAEngine: Component {
     /// MSI-X Enable and Function Mask of a function, kept until its config space changes.
     func msixControl(_ function: SRIOVDevice.FunctionID) -> (enabled: Bool, functionMask: Bool)? {
         guard let functions else { return nil }
-        if controlsVersion != functions.configVersion {
-            controlsVersion = functions.configVersion
+        if controlsVersion != functions.functionsVersion {
+            controlsVersion = functions.functionsVersion
             controls = [:]
         }
         if let known = controls[function] { return known }

@@ -21,18 +21,24 @@ public protocol DeviceFunctions: AnyObject {
     func msixControl(_ function: SRIOVDevice.FunctionID) -> (enabled: Bool, functionMask: Bool)?
     /// Changes whenever any of the answers above may have (a config write, a reset): what the
     /// engine keeps its copies of them by.
-    var configVersion: UInt64 { get }
+    var functionsVersion: UInt64 { get }
     /// A request the function issued completed unsuccessfully: the requester logs it in its
     /// Status register (Received Master Abort for UR, Received Target Abort for CA, §7.5.1.1.4).
     func requestFailed(_ function: SRIOVDevice.FunctionID, status: TLP.CompletionStatus)
 }
 
+/// The endpoint answers from the device as the NIC's logic sees it (`seenDevice`): a change
+/// made in the clock being stepped shows from the next.
 extension Endpoint: DeviceFunctions {
-    public func enabledVFs(port: Int) -> Int { port < device.pfs.count ? device.pfs[port].vfs.count : 0 }
+    public func enabledVFs(port: Int) -> Int {
+        seenDevice { device in port < device.pfs.count ? device.pfs[port].vfs.count : 0 }
+    }
 
-    public func routingID(_ function: SRIOVDevice.FunctionID) -> UInt16 { device.rid(of: function) }
+    public func routingID(_ function: SRIOVDevice.FunctionID) -> UInt16 { seenDevice { $0.rid(of: function) } }
 
-    public func config(of function: SRIOVDevice.FunctionID) -> ConfigSpace? {
+    public func config(of function: SRIOVDevice.FunctionID) -> ConfigSpace? { Self.config(of: function, in: device) }
+
+    static func config(of function: SRIOVDevice.FunctionID, in device: SRIOVDevice) -> ConfigSpace? {
         switch function {
         case .pf(let p): p < device.pfs.count ? device.pfs[p].config : nil
         case .vf(let p, let i): p < device.pfs.count && i < device.pfs[p].vfs.count ? device.pfs[p].vfs[i].config : nil
@@ -40,10 +46,14 @@ extension Endpoint: DeviceFunctions {
     }
 
     public func busMasterEnabled(_ function: SRIOVDevice.FunctionID) -> Bool {
-        (config(of: function)?.read(offset: Type0Header.commandOffset, size: 2) ?? 0) & 0x4 != 0
+        seenDevice { (Self.config(of: function, in: $0)?.read(offset: Type0Header.commandOffset, size: 2) ?? 0) & 0x4 != 0 }
     }
 
-    public var requestSettings: DMARequester.Settings {
+    public var functionsVersion: UInt64 { seenConfigVersion }
+
+    public var requestSettings: DMARequester.Settings { seenDevice(Self.requestSettings) }
+
+    static func requestSettings(_ device: SRIOVDevice) -> DMARequester.Settings {
         let config = device.pfs[0].config
         let mps = config.value(of: "maxPayloadSize", in: "Device Control") ?? 0
         let mrrs = config.value(of: "maxReadRequestSize", in: "Device Control") ?? 2
@@ -51,7 +61,9 @@ extension Endpoint: DeviceFunctions {
         return DMARequester.Settings(maxPayload: 128 << Int(min(mps, 5)), maxReadRequest: 128 << Int(min(mrrs, 5)), tags: extended == 1 ? 256 : 32)
     }
 
-    public var atsEnabledRequesters: Set<UInt16> {
+    public var atsEnabledRequesters: Set<UInt16> { seenDevice(Self.atsEnabledRequesters) }
+
+    static func atsEnabledRequesters(_ device: SRIOVDevice) -> Set<UInt16> {
         var rids = Set<UInt16>()
         for (p, pf) in device.pfs.enumerated() {
             if pf.config.value(of: "enable", in: "ATS Control") == 1 { rids.insert(device.rid(of: .pf(p))) }
@@ -69,7 +81,11 @@ extension Endpoint: DeviceFunctions {
     }
 
     public func msixControl(_ function: SRIOVDevice.FunctionID) -> (enabled: Bool, functionMask: Bool)? {
-        guard let config = config(of: function), let enable = config.value(of: "msixEnable", in: "MSI-X Message Control") else { return nil }
+        seenDevice { Self.msixControl(function, in: $0) }
+    }
+
+    static func msixControl(_ function: SRIOVDevice.FunctionID, in device: SRIOVDevice) -> (enabled: Bool, functionMask: Bool)? {
+        guard let config = config(of: function, in: device), let enable = config.value(of: "msixEnable", in: "MSI-X Message Control") else { return nil }
         return (enable == 1, config.value(of: "functionMask", in: "MSI-X Message Control") == 1)
     }
 

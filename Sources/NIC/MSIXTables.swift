@@ -15,7 +15,7 @@ public final class MSIXTables {
     public let vf: MSIXCapability?
     var tables: [SRIOVDevice.FunctionID: Table] = [:]
     /// The simulator whose clock separates the two sides' changes (none: both act at once).
-    var clock: Unmanaged<Simulator>?
+    var clock = SimulatorReference(nil)
     /// In clock `viewsClock`: the tables as hardware sees them, of the functions software
     /// changed, and the pending bits as software sees them, of the functions hardware changed.
     var viewsClock = UInt64.max
@@ -53,7 +53,7 @@ public final class MSIXTables {
 
     /// The clock being stepped, if one is (its views emptied when they were another clock's).
     func stepping() -> UInt64? {
-        guard let now = clock?._withUnsafeGuaranteedRef({ $0.visibleClock != $0.now ? $0.now : nil }) else { return nil }
+        guard let now = clock.steppedClock else { return nil }
         if viewsClock != now {
             viewsClock = now
             if !hardwareViews.isEmpty { hardwareViews = [:] }

@@ -55,14 +55,13 @@ public final class NICRegisters: MemoryMappedRegisters {
     /// The simulator whose clock separates the two sides' changes (none: both act at once,
     /// as between clocks).
     public var clock: Simulator? {
-        get { clockReference?.takeUnretainedValue() }
+        get { clockReference.simulator }
         set {
-            clockReference = newValue.map { .passUnretained($0) }
+            clockReference = SimulatorReference(newValue)
             msix.clock = clockReference
         }
     }
-    /// The same, uncounted (its owner, the platform, holds it): read per hardware access.
-    var clockReference: Unmanaged<Simulator>?
+    var clockReference = SimulatorReference(nil)
     /// What each side sees of the other's changes in the clock being stepped.
     let views: RegisterViews
 
@@ -151,9 +150,7 @@ public final class NICRegisters: MemoryMappedRegisters {
 
     /// The clock being stepped, if one is (else accesses act at once on both sides).
     @inline(__always)
-    func stepping() -> UInt64? {
-        clockReference?._withUnsafeGuaranteedRef { $0.visibleClock != $0.now ? $0.now : nil }
-    }
+    func stepping() -> UInt64? { clockReference.steppedClock }
 
     /// A software access to port `p`'s file, which reads or may change the registers in
     /// `reach`: on software's view of the file while a clock is stepped (`RegisterViews`).

@@ -9,6 +9,7 @@ import RTL
 public final class Endpoint: Component {
     public let path: String
     public var device: SRIOVDevice {
+        willSet { holdAsClockBegan() }
         didSet {
             windows = nil
             configVersion &+= 1
@@ -16,6 +17,53 @@ public final class Endpoint: Component {
     }
     /// Bumped on every change to the device (config space, bus, VFs): what traces of it watch.
     public private(set) var configVersion: UInt64 = 0
+    /// The simulator whose clock the device's logic sees config changes a clock after (none:
+    /// at once, as between clocks).
+    public var clock: Simulator? {
+        get { clockReference.simulator }
+        set { clockReference = SimulatorReference(newValue) }
+    }
+    var clockReference = SimulatorReference(nil)
+    /// The device as the clock being stepped began, once a config write (or anything else)
+    /// changed it in that clock: what `DeviceFunctions` answers the NIC's logic
+    /// from until the next clock (DESIGN.md §3). A Bus Master Enable, an MSI-X Function Mask or
+    /// a VF Enable written in a clock reaches the DMA engine and the interrupt unit in the next,
+    /// whichever ticks first.
+    var asClockBegan: SRIOVDevice?
+    /// The clock `asClockBegan` is for (.max: none) and `configVersion` then.
+    var heldClock = UInt64.max, heldVersion: UInt64 = 0
+
+    /// The clock being stepped, if one is.
+    var steppedClock: UInt64? { clockReference.steppedClock }
+
+    /// The device is about to change: in a clock being stepped, the first change keeps the
+    /// device as the clock began for the NIC's logic.
+    func holdAsClockBegan() {
+        guard let now = steppedClock, heldClock != now else { return }
+        (asClockBegan, heldClock, heldVersion) = (device, now, configVersion)
+    }
+
+    /// Whether the device is held as a clock began that is the one being stepped (else it is
+    /// let go: that clock is over).
+    func holding() -> Bool {
+        guard heldClock != .max else { return false }
+        if heldClock == steppedClock { return true }
+        (asClockBegan, heldClock) = (nil, .max)
+        return false
+    }
+
+    /// `configVersion` as the device's logic sees it now (as the clock began, if the device
+    /// changed in the clock being stepped).
+    public var seenConfigVersion: UInt64 { holding() ? heldVersion : configVersion }
+
+    /// `body` on the device as the device's logic sees it now (as the clock began, if it
+    /// changed in the clock being stepped).
+    @inline(__always)
+    public func seenDevice<R>(_ body: (SRIOVDevice) -> R) -> R {
+        if holding(), let held = asClockBegan { return body(held) }
+        return body(device)
+    }
+
     /// The memory windows the device decodes (PF BARs with Memory Space Enable, VF BARs with
     /// VF MSE, in the order `decodeBAR` looks), made when first needed after any change.
     var windows: [Window]?

@@ -69,7 +69,7 @@ struct DMAEngineTests {
         var atsEnabledRequesters: Set<UInt16> { [] }
         func msixControl(_ function: SRIOVDevice.FunctionID) -> (enabled: Bool, functionMask: Bool)? { nil }
         func requestFailed(_ function: SRIOVDevice.FunctionID, status: TLP.CompletionStatus) { failed.append((function, status)) }
-        var configVersion: UInt64 { 0 }
+        var functionsVersion: UInt64 { 0 }
     }
 
     struct Rig {
