@@ -70,6 +70,8 @@ public struct RegisterMap: Sendable {
     let byDword: [Int32]
     /// The register a write to each register acts on: itself, or the one it is an alias of.
     let writeTarget: [Int]
+    /// The register whose bits a write to each register sets or clears (-1: none).
+    let bitsTargets: [Int]
     let byName: [String: Int]
 
     public init(family: String, pools: Int, pfWindow: Int, registers: [MMIORegister]) {
@@ -89,6 +91,12 @@ public struct RegisterMap: Sendable {
         writeTarget = registers.indices.map { k in
             guard case .alias(let target) = registers[k].writeAction else { return k }
             return names[target] ?? -1
+        }
+        bitsTargets = registers.map { r in
+            switch r.writeAction {
+            case .setBits(let target, _), .clearBits(let target): names[target] ?? -1
+            case .store, .alias: -1
+            }
         }
     }
 
@@ -128,12 +136,7 @@ public struct RegisterMap: Sendable {
 
     /// The register whose bits a write to register `k` sets or clears (EICS, EIMS, EIMC), if
     /// it is one of those.
-    func bitsTarget(_ k: Int) -> Int? {
-        switch registers[k].writeAction {
-        case .setBits(let target, _), .clearBits(let target): index(named: target)
-        case .store, .alias: nil
-        }
-    }
+    func bitsTarget(_ k: Int) -> Int? { bitsTargets[k] < 0 ? nil : bitsTargets[k] }
 
     /// `count` registers `name[i]` at `base + i * stride`, each with the same fields.
     public static func array(_ name: String, base: Int, stride: Int = 4, count: Int, fields: [RegisterField]) -> [MMIORegister] {
