@@ -87,7 +87,8 @@ struct Run: ParsableCommand {
         for w in write where Self.parseWrite(w) == nil { throw ValidationError("--write '\(w)' is not FUNCTION@ADDRESS[@CLOCK][=DATA] (e.g. nic0.pf0.vf0@0x400a060000)") }
         if sweepFrameSizes {
             let others = [("--vcd", vcd != nil), ("--signals", !signals.isEmpty), ("--tlp-log", tlpLog != nil), ("--write", !write.isEmpty),
-                          ("--pcap-in", !pcapIn.isEmpty), ("--frame", !frame.isEmpty), ("--pcap-out", pcapOut != nil), ("--frame-log", frameLog != nil)]
+                          ("--pcap-in", !pcapIn.isEmpty), ("--frame", !frame.isEmpty), ("--pcap-out", pcapOut != nil), ("--frame-log", frameLog != nil),
+                          ("--tick-order", tickOrder != .declaration)]
             if let other = others.first(where: { $0.1 }) {
                 throw ValidationError("--sweep-frame-sizes runs its own traffic, one platform per frame size: it takes no \(other.0)")
             }

@@ -66,7 +66,7 @@ struct TickOrderTests {
         }
     }
 
-    @Test("`iovsim run --tick-order reversed`: a user checks a model with it; the same summary as declaration order; a bad order is a usage error")
+    @Test("`iovsim run --tick-order reversed`: a user checks a model with it; the same summary as declaration order; a bad order, or one with --sweep-frame-sizes, is a usage error")
     func commandLine() throws {
         func summary(_ order: String) throws -> String {
             let r = try IOVSimBinary.run(["run", Repository.model("i82576.toml"), "--cycles", "40000", "--quiet", "--tick-order", order])
@@ -80,5 +80,8 @@ struct TickOrderTests {
         let bad = try IOVSimBinary.run(["run", Repository.model("i82576.toml"), "--tick-order", "sideways"])
         #expect(bad.status == 64)
         #expect(bad.stderr.contains("--tick-order") && bad.stderr.contains("reversed"), "\(bad.stderr)")
+        // The frame-size sweep runs platforms of its own, in declaration order: not silently ignored.
+        let sweep = try IOVSimBinary.run(["run", Repository.model("i82576.toml"), "--sweep-frame-sizes", "--tick-order", "reversed"])
+        #expect(sweep.status == 64 && sweep.stderr.contains("--tick-order"), "\(sweep.stderr)")
     }
 }
