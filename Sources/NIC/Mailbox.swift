@@ -69,15 +69,16 @@ public final class Mailbox {
     func handles(_ index: Int) -> Bool { roles[index] != nil }
 
     /// Every register a mailbox write or a VF reset may change: both sides' mailboxes, the
-    /// VFs' and the PF's control registers, the PF's cause registers, VFRE, VFTE and VFLRE.
-    var reach: [Int] {
+    /// VFs' and the PF's control registers, the PF's cause registers, VFRE, VFTE and VFLRE
+    /// (found once, at the first access).
+    private(set) lazy var reach: [Int] = {
         var all = Set(indices.vfSide + indices.pfSide + indices.vfControl + [indices.control, indices.controlExtended])
         for n in indices.vfSide.indices {
             all.insert(causeBits(n).index)
             for name in ["VFRE", "VFTE", "VFLRE"] { if let (k, _) = bitmap(name, n) { all.insert(k) } }
         }
         return all.sorted()
-    }
+    }()
 
     /// The PF's cause register and bits for VF `n` (82576 MBVFICR VFREQ 7:0, VFACK 23:16;
     /// 82599 PFMBICR(n / 16) VFREQ 15:0, VFACK 31:16).

@@ -39,13 +39,12 @@ public final class NICRegisters: MemoryMappedRegisters {
     public let msix: MSIXTables
     /// The PF/VF mailboxes and reset handshakes (the same registers on every port).
     let mailbox: Mailbox
-    /// The registers a mailbox write or a VF reset may change (`Mailbox.reach`).
-    let mailboxReach: [Int]
     /// Per port, each Tx queue's rate factor (RTTBCNRC as software wrote it while RTTDQSEL
     /// selected the queue): RTTBCNRC is one register in front of a table (82576 §8.12.x,
     /// 82599 §8.2.3.10.x), so a write of RTTDQSEL shows the selected queue's value at once.
     public private(set) var rateFactors: [[UInt32]]
-    let rateSelect: (index: Int, field: RegisterField)?, rateFactor: Int?
+    /// RTTDQSEL with its TXDQ_IDX field, and RTTBCNRC (nil: the part has no such pair).
+    let rate: (select: Int, field: RegisterField, factor: Int)?
     /// What a mailbox write or a VF reset did that the DMA engine acts on.
     public var mailboxEffect: ((Mailbox.Effect) -> Void)?
 
@@ -69,10 +68,10 @@ public final class NICRegisters: MemoryMappedRegisters {
         self.msix = msix
         is82576 = map.family == "82576"
         mailbox = Mailbox(map: map)
-        mailboxReach = mailbox.reach
         rateFactors = Array(repeating: Array(repeating: 0, count: map.queues), count: pfs)
-        rateSelect = map.index(named: "RTTDQSEL").flatMap { k in map.registers[k].field("TXDQ_IDX").map { (k, $0) } }
-        rateFactor = map.index(named: "RTTBCNRC")
+        rate = map.index(named: "RTTDQSEL").flatMap { select in
+            map.registers[select].field("TXDQ_IDX").flatMap { field in map.index(named: "RTTBCNRC").map { (select, field, $0) } }
+        }
         ports = Array(repeating: RegisterFile(map: map), count: pfs)
         writes = Array(repeating: 0, count: pfs)
         decoded = Array(repeating: nil, count: pfs)
@@ -123,7 +122,7 @@ public final class NICRegisters: MemoryMappedRegisters {
         softwareVersion &+= 1
         let k = ports[p].map.resolve(pfOffset)
         if let k, mailbox.handles(k) {
-            let effects = software(port: p, reach: mailboxReach) {
+            let effects = software(port: p, reach: mailbox.reach) {
                 mailbox.write(port: p, index: k, data: value & ConfigWrite.byteMask(byteEnables), file: &$0)
             }
             filtersWritten(port: p)
@@ -134,8 +133,7 @@ public final class NICRegisters: MemoryMappedRegisters {
         guard let k else { return }
         // The register the write acts on (itself, or the one it sets or clears bits of), and
         // RTTBCNRC, which shows the rate factor of the queue RTTDQSEL selects.
-        let rate = rateSelect.flatMap { select in rateFactor.map { (select.index, select.field, $0) } }
-        let reach = RegisterViews.Reach(k, ports[p].map.bitsTarget(k), rate.flatMap { k == $0.0 || k == $0.2 ? $0.2 : nil })
+        let reach = RegisterViews.Reach(k, ports[p].map.bitsTarget(k), rate.flatMap { k == $0.select || k == $0.factor ? $0.factor : nil })
         software(port: p, reach: reach) { file in
             file.write(offset: pfOffset, value: value, byteEnables: byteEnables)
             if let (select, field, factor) = rate, k == select || k == factor {
@@ -170,7 +168,7 @@ public final class NICRegisters: MemoryMappedRegisters {
     public func functionLevelReset(port p: Int, vf: Int) {
         guard p < ports.count, vf < ports[p].map.pools else { return }
         softwareVersion &+= 1
-        let effects = software(port: p, reach: mailboxReach) { mailbox.functionLevelReset(port: p, vf: vf, file: &$0) }
+        let effects = software(port: p, reach: mailbox.reach) { mailbox.functionLevelReset(port: p, vf: vf, file: &$0) }
         filtersWritten(port: p)   // the reset clears the VF's VFRE / VFTE bits
         for effect in effects { mailboxEffect?(effect) }
     }

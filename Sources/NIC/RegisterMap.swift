@@ -214,15 +214,6 @@ public struct RegisterFile: Sendable {
         }
     }
 
-    /// Hardware adds to a counter (statistics registers, which software only reads); counters
-    /// wrap as 32-bit registers do.
-    public mutating func hardwareAdd(index k: Int, _ amount: UInt32) { values[k] &+= amount }
-
     /// Hardware stores a value (a head pointer it moved, an enable bit it cleared).
     public mutating func hardwareStore(index k: Int, _ value: UInt32) { values[k] = value }
-
-    /// Hardware sets bits of a status register (events: a spoofed frame sets its pool's WVBR bit).
-    public mutating func hardwareSet(_ name: String, bits: UInt32) {
-        if let k = map.index(named: name) { values[k] |= bits }
-    }
 }

@@ -229,20 +229,14 @@ public final class Simulator {
             let index = due[reversed ? due.count - 1 - j : j]
             if anyTicksLast && ticksLast[index] != 0 {
                 deferred = true
-                continue
+            } else {
+                tick(index)
             }
-            guard lastTick[index] != now else { continue }
-            lastTick[index] = now
-            ticks += 1
-            tickCalls[index]._withUnsafeGuaranteedRef { $0.call(self) }
         }
         // Those that tick last, after every other (in the same order among themselves).
         for j in 0..<(deferred ? due.count : 0) {
             let index = due[reversed ? due.count - 1 - j : j]
-            guard ticksLast[index] != 0, lastTick[index] != now else { continue }
-            lastTick[index] = now
-            ticks += 1
-            tickCalls[index]._withUnsafeGuaranteedRef { $0.call(self) }
+            if ticksLast[index] != 0 { tick(index) }
         }
         due.removeAll()
         quiet = ticks == ticksBefore && dirty.count == 0
@@ -250,6 +244,15 @@ public final class Simulator {
         dirty.removeAll()
         onClock?(now)
         now += 1
+    }
+
+    /// Ticks component `index` in this clock, once however often it was woken for it.
+    @inline(__always)
+    private func tick(_ index: Int) {
+        guard lastTick[index] != now else { return }
+        lastTick[index] = now
+        ticks += 1
+        tickCalls[index]._withUnsafeGuaranteedRef { $0.call(self) }
     }
 
     /// Runs `clocks` clocks, calling `afterClock` after each commit. Without an observer (here

@@ -46,7 +46,7 @@ struct RegisterMapTests {
         #expect(f.peek("EICR") == 0x30, "EICS sets causes in EICR")
         f.write(offset: at("EICR"), value: 0x10)
         #expect(f.peek("EICR") == 0x20, "EICR: write 1 to clear")
-        f.hardwareSet("WVBR", bits: 0x0101)
+        f.hardwareStore(index: f.map.index(named: "WVBR")!, 0x0101)
         #expect(f.read(offset: at("WVBR")) == 0x0101 && f.read(offset: at("WVBR")) == 0, "WVBR clears on read")
         f.write(offset: at("RLPML"), value: 0x1234, byteEnables: 0b0001)
         #expect(f.peek("RLPML") == 0x34, "only byte 0 written")
